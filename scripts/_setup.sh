@@ -1,0 +1,16 @@
+# Sourced by scripts/serve and scripts/test: installs the pinned toolchain and dependencies.
+# uv comes from PyPI into a private venv when it is not on PATH; dependencies from uv.lock.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+export UV_PYTHON_DOWNLOADS=never   # use the machine's Python 3.11, never fetch one
+UV_VERSION=0.13.8
+if command -v uv >/dev/null 2>&1 && [ "$(uv --version | cut -d' ' -f2)" = "$UV_VERSION" ]; then
+  UV=uv
+else
+  if [ ! -x .tools/bin/uv ]; then
+    python3 -m venv .tools
+    .tools/bin/pip install --quiet "uv==$UV_VERSION"
+  fi
+  UV=.tools/bin/uv
+fi
+"$UV" sync --locked --quiet

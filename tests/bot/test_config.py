@@ -1,0 +1,126 @@
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from bot.config import ConfigError, load_config, parse_config
+from workflows.checks import Platform
+
+REPO = Path(__file__).resolve().parents[2]
+EXAMPLE = (REPO / "app.yaml").read_text(encoding="utf-8")
+
+
+def problems_of(text: str) -> tuple[str, ...]:
+    with pytest.raises(ConfigError) as caught:
+        parse_config(text, source="app.yaml")
+    return caught.value.problems
+
+
+def test_the_shipped_example_is_valid() -> None:
+    config = load_config(REPO / "app.yaml")
+    assert config.organisation.name == "みどり市"
+    official = [a for a in config.accounts if a.official]
+    assert {a.platform for a in official} == set(Platform)
+    assert all(a.approving_section == "シティ・プロモーション課" for a in official)
+    museum = config.account("museum-facebook")
+    assert museum is not None
+    assert museum.approving_section == "博物館"
+    # The museum posts on weekends and rests on Mondays; the city's default is weekdays.
+    assert config.calendar(museum).is_open_day(date(2026, 11, 21))
+    assert not config.calendar(museum).is_open_day(date(2026, 11, 30))
+    assert not config.calendar().is_open_day(date(2026, 11, 21))
+
+
+def test_unknown_section_is_reported_with_its_key_path() -> None:
+    text = EXAMPLE.replace("approving_section: 博物館", "approving_section: 広報課")
+    assert "accounts[6].approving_section: unknown section '広報課'" in problems_of(text)
+
+
+def test_every_problem_is_listed_at_once() -> None:
+    text = (
+        EXAMPLE.replace("chief: inoue.tomoya", "chief: nobody")
+        .replace("peer_checks: 1", "peer_checks: many")
+        .replace("handle: midori_kankyo", "handel: midori_kankyo")
+        .replace("section: 健康づくり課, slack", "section: 保健課, slack")
+    )
+    problems = problems_of(text)
+    assert "sections[4].chief: unknown member 'nobody'" in problems
+    assert any(p.startswith("accounts[0].peer_checks:") for p in problems)
+    assert "accounts[5].handel: unknown key (a typo?)" in problems
+    assert "accounts[5].handle: required key is missing" in problems
+    assert "members[14].section: unknown section '保健課'" in problems
+
+
+def test_a_secret_pasted_instead_of_a_variable_name_is_refused_without_echo() -> None:
+    text = EXAMPLE.replace("MIDORI_LINE_CHANNEL_TOKEN", "sk-live-abcdef123")
+    [problem] = problems_of(text)
+    assert problem.startswith("accounts[3].credentials: channel_access_token: must be the NAME")
+    assert "sk-live" not in problem
+
+
+def test_credentials_must_match_the_platform() -> None:
+    text = EXAMPLE.replace("page_access_token: MIDORI_FB_PAGE_TOKEN", "token: MIDORI_FB_PAGE_TOKEN")
+    problems = problems_of(text)
+    assert "accounts[1].credentials.page_access_token: required for facebook" in problems
+    assert any(
+        p.startswith("accounts[1].credentials.token: unknown for facebook") for p in problems
+    )
+
+
+def test_duplicates_and_dangling_references() -> None:
+    text = EXAMPLE.replace("- id: kankyo-x", "- id: midori-x").replace(
+        "default_accounts: [museum-facebook]", "default_accounts: [museum-fb]"
+    )
+    problems = problems_of(text)
+    assert "accounts[5].id: 'midori-x' is used more than once" in problems
+    assert "channels.drafts[2].default_accounts[0]: unknown account 'museum-fb'" in problems
+
+
+def test_chief_must_belong_to_the_section() -> None:
+    text = EXAMPLE.replace("chief: yamada.hanako", "chief: sasaki.emi\n    deputies: [sato.keiko]")
+    text = text.replace(
+        "section: 博物館, slack_user_id: U0SASAEMI", "section: 環境推進課, slack_user_id: U0SASAEMI"
+    )
+    problems = problems_of(text)
+    assert (
+        "sections[3].chief: member 'sasaki.emi' belongs to '環境推進課', not '博物館'" in problems
+    )
+
+
+def test_broken_yaml_names_the_line() -> None:
+    [problem] = problems_of("organisation:\n  name: みどり市\nsections: [\n")
+    assert problem.startswith("line ")
+    assert "not valid YAML" in problem
+
+
+def test_missing_file(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="file not found"):
+        load_config(tmp_path / "nope.yaml")
+
+
+def test_credentials_come_from_the_environment() -> None:
+    config = parse_config(EXAMPLE)
+    account = config.account("midori-line")
+    assert account is not None
+    assert account.credentials_from({}) is None
+    assert account.credentials_from({"MIDORI_LINE_CHANNEL_TOKEN": "t"}) == {
+        "channel_access_token": "t"
+    }
+    no_creds = config.account("midorin-x")
+    assert no_creds is not None
+    assert no_creds.credentials_from({"ANY": "x"}) is None
+
+
+def test_terminology_path_is_resolved_beside_the_file(tmp_path: Path) -> None:
+    (tmp_path / "local.yaml").write_text("version: 1\nrules: []\n", encoding="utf-8")
+    (tmp_path / "app.yaml").write_text(
+        EXAMPLE.replace("# terminology: terminology.local.yaml", "terminology: local.yaml"),
+        encoding="utf-8",
+    )
+    config = load_config(tmp_path / "app.yaml")
+    assert config.checks.terminology == tmp_path / "local.yaml"
+    (tmp_path / "local.yaml").unlink()
+    with pytest.raises(ConfigError, match=r"checks\.terminology: file not found"):
+        load_config(tmp_path / "app.yaml")

@@ -1,0 +1,152 @@
+"""The Japanese business calendar: open days, business hours, the next business slot.
+
+National holidays (with substitute and citizens' holidays) come from ``jpholiday``; the year-end
+closure (12/29–1/3 by default) and the hours come from ``business_hours:`` in app.yaml.
+All inputs and outputs are timezone-aware; the calendar's own zone defaults to Asia/Tokyo.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+from enum import StrEnum
+from functools import cached_property
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import jpholiday
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+
+class Weekday(StrEnum):
+    MON = "mon"
+    TUE = "tue"
+    WED = "wed"
+    THU = "thu"
+    FRI = "fri"
+    SAT = "sat"
+    SUN = "sun"
+
+    @property
+    def number(self) -> int:
+        return list(Weekday).index(self)
+
+
+WEEKDAY_JA = "月火水木金土日"
+_YEAR_END = ("12-29", "12-30", "12-31", "01-01", "01-02", "01-03")
+
+
+class BusinessHours(BaseModel):
+    """When posts may go out: ``business_hours:`` in app.yaml, or an account's own hours."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    timezone: str = "Asia/Tokyo"
+    days: tuple[Weekday, ...] = (Weekday.MON, Weekday.TUE, Weekday.WED, Weekday.THU, Weekday.FRI)
+    start: time = time(8, 30)
+    end: time = time(17, 15)
+    closed_on_holidays: bool = True
+    closed_dates: tuple[str, ...] = Field(
+        default=_YEAR_END, description="Yearly closures as MM-DD (default: 12/29-1/3)."
+    )
+    extra_closed_days: tuple[date, ...] = ()
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r}") from None
+        return value
+
+    @field_validator("closed_dates")
+    @classmethod
+    def _month_day(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for item in value:
+            try:
+                datetime.strptime(f"2024-{item}", "%Y-%m-%d")  # noqa: DTZ007 - a leap year, date only
+            except ValueError:
+                raise ValueError(f"closed date {item!r} is not MM-DD") from None
+        return value
+
+    @model_validator(mode="after")
+    def _start_before_end(self) -> BusinessHours:
+        if self.start >= self.end:
+            raise ValueError(f"start {self.start:%H:%M} must be before end {self.end:%H:%M}")
+        if not self.days:
+            raise ValueError("at least one business day is needed")
+        return self
+
+
+class BusinessCalendar:
+    """Answers "is the office open?" questions for one set of business hours."""
+
+    def __init__(self, hours: BusinessHours | None = None) -> None:
+        self.hours = hours or BusinessHours()
+
+    @cached_property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.hours.timezone)
+
+    @cached_property
+    def _open_weekdays(self) -> frozenset[int]:
+        return frozenset(d.number for d in self.hours.days)
+
+    @cached_property
+    def _closed_month_days(self) -> frozenset[str]:
+        return frozenset(self.hours.closed_dates)
+
+    @staticmethod
+    def holiday_name(day: date) -> str | None:
+        """The national holiday on ``day`` (including substitute holidays), or None."""
+        name: str | None = jpholiday.is_holiday_name(day)
+        return name
+
+    def closed_reason(self, day: date) -> str | None:
+        """Why the office is closed on ``day`` (Japanese), or None when it is open."""
+        if day in self.hours.extra_closed_days:
+            return "休庁日"
+        if f"{day:%m-%d}" in self._closed_month_days:
+            return "年末年始"
+        if self.hours.closed_on_holidays and (name := self.holiday_name(day)):
+            return f"祝日（{name}）"
+        if day.weekday() not in self._open_weekdays:
+            return f"{WEEKDAY_JA[day.weekday()]}曜日"
+        return None
+
+    def is_open_day(self, day: date) -> bool:
+        return self.closed_reason(day) is None
+
+    def local(self, moment: datetime) -> datetime:
+        if moment.tzinfo is None:
+            raise ValueError("naive datetime given to the business calendar")
+        return moment.astimezone(self.tz)
+
+    def is_open_at(self, moment: datetime) -> bool:
+        here = self.local(moment)
+        return self.is_open_day(here.date()) and self.hours.start <= here.time() < self.hours.end
+
+    def next_open_slot(self, moment: datetime) -> datetime:
+        """``moment`` itself if the office is open then, else when it next opens."""
+        here = self.local(moment)
+        if self.is_open_at(here):
+            return here
+        day = here.date()
+        if not (self.is_open_day(day) and here.time() < self.hours.start):
+            day = self.next_open_day(day + timedelta(days=1))
+        return datetime.combine(day, self.hours.start, tzinfo=self.tz)
+
+    def next_open_day(self, day: date) -> date:
+        """The first open day on or after ``day``."""
+        for _ in range(400):
+            if self.is_open_day(day):
+                return day
+            day += timedelta(days=1)
+        raise ValueError("no open day within a year: check business_hours")
+
+    def previous_open_day(self, day: date) -> date:
+        """The last open day on or before ``day`` (the manual's 前開庁日 when ``day`` is closed)."""
+        for _ in range(400):
+            if self.is_open_day(day):
+                return day
+            day -= timedelta(days=1)
+        raise ValueError("no open day within a year: check business_hours")

@@ -1,0 +1,52 @@
+"""The one message catalogue: every text a person sees, Japanese first, English second.
+
+Messages live in ``workflows/messages/*.yaml`` as ``key: {ja: ..., en: ...}``; keys are unique
+across files. Placeholders use ``str.format`` syntax.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+_MESSAGES_DIR = Path(__file__).with_name("messages")
+
+
+class Lang(StrEnum):
+    JA = "ja"
+    EN = "en"
+
+
+class CatalogueError(Exception):
+    """The message catalogue itself is broken (a packaging or development error)."""
+
+
+@cache
+def _catalogue() -> dict[str, dict[str, str]]:
+    merged: dict[str, dict[str, str]] = {}
+    for path in sorted(_MESSAGES_DIR.glob("*.yaml")):
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=yaml.CSafeLoader) or {}
+        for key, texts in data.items():
+            if key in merged:
+                raise CatalogueError(f"{path.name}: message key {key!r} is defined twice")
+            if not isinstance(texts, dict) or not {"ja", "en"} <= texts.keys():
+                raise CatalogueError(f"{path.name}: message {key!r} needs both 'ja' and 'en'")
+            merged[key] = {str(k): str(v) for k, v in texts.items()}
+    return merged
+
+
+def message(key: str, lang: Lang = Lang.JA, /, **params: Any) -> str:
+    """Return the text for ``key`` in ``lang`` with ``params`` filled in."""
+    try:
+        template = _catalogue()[key][lang.value]
+    except KeyError:
+        raise CatalogueError(f"unknown message key {key!r}") from None
+    return template.format(**params) if params else template
+
+
+def keys() -> frozenset[str]:
+    return frozenset(_catalogue())

@@ -1,0 +1,70 @@
+"""Runs every enabled rule family over a draft and returns its findings in text order."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from workflows.calendar import BusinessCalendar
+from workflows.catalogue import Lang
+from workflows.checks.context import CheckContext, Rule
+from workflows.checks.model import CheckResult, DraftToCheck, Finding
+from workflows.checks.settings import CheckSettings
+
+
+def default_rules() -> tuple[Rule, ...]:
+    """Every rule family, in the order their findings are listed for the same span."""
+    from workflows.checks import rules  # noqa: PLC0415 - keeps `import workflows.checks` light
+
+    return rules.ALL
+
+
+class Checker:
+    """The checker the CLI and the bot share: build once, call for each draft."""
+
+    def __init__(
+        self,
+        settings: CheckSettings | None = None,
+        calendar: BusinessCalendar | None = None,
+        rules: Sequence[Rule] | None = None,
+        lang: Lang = Lang.JA,
+    ) -> None:
+        self.settings = settings or CheckSettings()
+        self.calendar = calendar or BusinessCalendar()
+        self.lang = lang
+        all_rules = default_rules() if rules is None else tuple(rules)
+        self.rules = tuple(r for r in all_rules if self._family_may_run(r.family))
+
+    def _family_may_run(self, family: str) -> bool:
+        s = self.settings
+        if family in s.disabled_rules:
+            return False
+        if s.enabled_rules is None:
+            return True
+        # A module may report several families ("date" reports date-weekday, date-invalid, ...).
+        return any(r.split(".", 1)[0].startswith(family) for r in s.enabled_rules)
+
+    def check(self, draft: DraftToCheck) -> CheckResult:
+        ctx = CheckContext(draft, self.settings, self.calendar, self.lang)
+        found: list[Finding] = []
+        for rule in self.rules:
+            found.extend(self._configured(rule.check(ctx)))
+        found.sort(key=lambda f: (f.start, f.end, f.severity.rank, f.rule))
+        return CheckResult(tuple(_dedupe(found)))
+
+    def _configured(self, findings: Iterable[Finding]) -> Iterable[Finding]:
+        for f in findings:
+            if not self.settings.is_enabled(f.rule):
+                continue
+            severity = self.settings.severity_for(f.rule, f.severity)
+            if severity is not f.severity:
+                f = Finding(f.rule, severity, f.message, f.start, f.end, f.suggestion)  # noqa: PLW2901
+            yield f
+
+
+def _dedupe(findings: Iterable[Finding]) -> Iterable[Finding]:
+    seen: set[tuple[str, int, int, str]] = set()
+    for f in findings:
+        key = (f.rule, f.start, f.end, f.message)
+        if key not in seen:
+            seen.add(key)
+            yield f
