@@ -9,23 +9,24 @@ every problem listed by its key path, e.g.
 from __future__ import annotations
 
 import os
-import re
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
-from enum import StrEnum
+from collections.abc import Iterable, Sequence
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from workflows.calendar import BusinessCalendar, BusinessHours
 from workflows.checks.model import Platform
 from workflows.checks.settings import CheckSettings
 from workflows.errors import PostgateError
+from workflows.org import Account, Directory, Member, Organisation, Section
+
+__all__ = ["AppConfig", "ConfigError", "config_path", "load_config", "parse_config"]
 
 DEFAULT_CONFIG = Path("app.yaml")
-_ENV_NAME = re.compile(r"^[A-Z][A-Z0-9_]*$")
 
 # The credentials each platform's client needs, as the keys of an account's `credentials:`.
 REQUIRED_CREDENTIALS: dict[Platform, tuple[str, ...]] = {
@@ -54,85 +55,6 @@ class ConfigError(PostgateError):
 
 class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
-
-
-class Organisation(_Frozen):
-    name: str = Field(min_length=1, description="The municipality, e.g. みどり市.")
-    name_en: str | None = None
-
-
-class Section(_Frozen):
-    """所属: a division, its chief (所属長) and the deputies who may approve in their place."""
-
-    name: str = Field(min_length=1)
-    chief: str = Field(min_length=1, description="Member id of the chief.")
-    deputies: tuple[str, ...] = ()
-    city_promotion: bool = Field(
-        default=False, description="The division that runs the official accounts (manual §4)."
-    )
-    digital_promotion: bool = Field(
-        default=False, description="The division told of hijacking and impersonation (§8)."
-    )
-
-
-class Member(_Frozen):
-    id: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.\-]+$")
-    name: str = Field(min_length=1)
-    section: str = Field(min_length=1)
-    slack_user_id: str | None = Field(default=None, pattern=r"^[UW][A-Z0-9]{2,}$")
-    teams_aad_id: str | None = Field(
-        default=None,
-        pattern=r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$",
-    )
-
-
-class ReplyPolicy(StrEnum):
-    NONE = "none"  # 個別の回答は行いません
-    AS_NEEDED = "as_needed"  # 必要に応じて回答します
-
-
-class Account(_Frozen):
-    """A managed social-media account and its operation policy (the manual's appendix)."""
-
-    id: str = Field(min_length=1, pattern=r"^[a-z0-9][a-z0-9_\-]*$")
-    platform: Platform
-    handle: str = Field(min_length=1)
-    display_name: str = Field(min_length=1)
-    owner_section: str
-    approving_section: str
-    official: bool = Field(default=False, description="The city's official account (市公式).")
-    peer_checks: int = Field(default=1, ge=0, le=5)
-    purpose: str = ""
-    reply_policy: ReplyPolicy = ReplyPolicy.NONE
-    hours: BusinessHours | None = Field(
-        default=None, description="Operating hours if they differ from business_hours."
-    )
-    watch_names: tuple[str, ...] = ()
-    allow_native_posts: bool = Field(
-        default=False, description="Posts made outside postgate are expected (no hijack alert)."
-    )
-    credentials: dict[str, str] = Field(
-        default_factory=dict, description="Credential name -> environment variable holding it."
-    )
-
-    @field_validator("credentials")
-    @classmethod
-    def _env_names(cls, value: dict[str, str]) -> dict[str, str]:
-        for key, env in value.items():
-            if not _ENV_NAME.match(env):
-                # The value is not echoed: someone may have pasted the secret itself.
-                raise ValueError(
-                    f"{key}: must be the NAME of an environment variable (A-Z, 0-9, _), "
-                    "never the secret itself"
-                )
-        return value
-
-    def credentials_from(self, environ: Mapping[str, str]) -> dict[str, str] | None:
-        """The account's secrets if every one is set in ``environ``, else None (dry run)."""
-        if not self.credentials:
-            return None
-        values = {key: environ.get(env, "") for key, env in self.credentials.items()}
-        return values if all(values.values()) else None
 
 
 class ChatTarget(_Frozen):
@@ -164,14 +86,18 @@ class AppConfig(_Frozen):
         default=(), description="Known accounts that are not ours but are not impostors either."
     )
 
-    def section(self, name: str) -> Section:
-        return next(s for s in self.sections if s.name == name)
+    @cached_property
+    def directory(self) -> Directory:
+        return Directory(self.sections, self.members, self.accounts)
+
+    def section(self, name: str) -> Section | None:
+        return self.directory.sections.get(name)
 
     def member(self, member_id: str) -> Member | None:
-        return next((m for m in self.members if m.id == member_id), None)
+        return self.directory.member(member_id)
 
     def account(self, account_id: str) -> Account | None:
-        return next((a for a in self.accounts if a.id == account_id), None)
+        return self.directory.accounts.get(account_id)
 
     def calendar(self, account: Account | None = None) -> BusinessCalendar:
         return BusinessCalendar(account.hours if account and account.hours else self.business_hours)
