@@ -1,15 +1,316 @@
-"""Rule family placeholder: filled in by its own module."""
+"""Phone numbers: malformed Japanese numbers, and numbers missing from the official list.
+
+Manual §6 ② asks staff to check every phone number in a draft. A fixed line has 10 digits: the
+area code and the local exchange together make 6 (0277-12-3400, 03-1234-5678), then 4 digits.
+Mobile numbers (070/080/090) are personal data and are reported by ``pii``, never here.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import re
+import unicodedata
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import cache, lru_cache
+from typing import Any
 
 from workflows.checks.context import CheckContext, Rule
-from workflows.checks.model import Finding
+from workflows.checks.data import RuleDataError, load_yaml
+from workflows.checks.model import Finding, Severity
+from workflows.checks.settings import CheckSettings
+from workflows.checks.text import NormalizedText
+
+DATA_FILE = "phone.yaml"
+
+# Hyphen look-alikes staff type between groups (NFKC keeps these; "－" is already "-").
+HYPHENS = "-‐‑‒–—―−ー"
+_CANDIDATE = re.compile(
+    r"""
+    # Never right after these: the digits would be part of a date, time, amount, code or URL.
+    (?<![0-9A-Za-z+/\#=@_%$¥&?{H}])(?<![0-9][.,:])
+    (?:
+        (?P<intl>\+\ ?81[\ {H}]?(?:\(0\)[\ {H}]?)?)
+        (?: (?P<ia>\d{1,5})[{H}](?P<ib>\d{1,6})(?:[{H}](?P<ic>\d{1,6}))? | (?P<ix>\d{9,11}) )
+      | \((?P<pa>0\d{1,4})\)\ ?(?P<pb>\d{1,6})(?:[{H}](?P<pc>\d{1,6}))?
+      | (?P<qa>0\d{1,4})\((?P<qb>\d{1,6})\)(?P<qc>\d{1,6})
+      | (?P<a>0\d{0,5})[{H}](?P<b>\d{1,8})(?:[{H}](?P<c>\d{1,6}))?
+      # Spaces separate groups only in the plain 3-group shape: "0277 12 3400".
+      | (?P<sa>0\d{1,4})\ (?P<sb>\d{1,4})\ (?P<sc>\d{4})
+      | (?P<bare>0\d{5,12})
+    )
+    (?![0-9])(?![{H}(]\d)
+    """.replace("{H}", re.escape(HYPHENS)),
+    re.VERBOSE,
+)
+# The digit groups of every shape above, in order; a match fills one shape's groups.
+_GROUPS: tuple[str, ...] = ("ia", "ib", "ic", "ix", "pa", "pb", "pc", "qa", "qb", "qc")
+_GROUPS += ("a", "b", "c", "sa", "sb", "sc", "bare")
+_NOT_DIGIT = re.compile(r"\D")
+
+
+@dataclass(frozen=True, slots=True)
+class Kind:
+    """Numbers that share a prefix: how many digits they have and how staff call them."""
+
+    name: str
+    prefixes: tuple[str, ...]
+    digits: int
+    label_ja: str
+    label_en: str
+    geographic: bool = False
+    ignore: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class PhoneData:
+    label: re.Pattern[str]
+    kinds: tuple[Kind, ...]  # longest prefix first
+
+    def kind_of(self, national: str) -> Kind:
+        for kind in self.kinds:
+            if any(national.startswith(p) for p in kind.prefixes):
+                return kind
+        raise AssertionError("phone.yaml has no catch-all kind")  # prevented by the loader
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    """A finding before it is mapped back to the original text."""
+
+    rule: str
+    severity: Severity
+    key: str
+    start: int
+    end: int
+    suggestion: str | None = None
+    params: Mapping[str, Any] = field(default_factory=dict)
+
+
+def digits_of(number: str) -> str:
+    """The digits of a written number in national form (+81 becomes a leading 0)."""
+    s = unicodedata.normalize("NFKC", number).strip()
+    if not s.startswith("+"):
+        return _NOT_DIGIT.sub("", s)
+    digits = _NOT_DIGIT.sub("", s.replace("(0)", ""))
+    if not digits.startswith("81"):
+        return digits
+    rest = digits[2:]
+    return rest if rest.startswith("0") else "0" + rest
+
+
+def official_digits(settings: CheckSettings) -> frozenset[str]:
+    """The official phone numbers, as digits in national form."""
+    return _official_digits(settings.official_phone_numbers)
+
+
+@cache
+def _official_digits(numbers: tuple[str, ...]) -> frozenset[str]:
+    return frozenset(digits_of(n) for n in numbers)
+
+
+@cache
+def _official_forms(numbers: tuple[str, ...]) -> frozenset[str]:
+    return frozenset(_hyphenated(n) for n in numbers)
+
+
+def _hyphenated(written: str) -> str:
+    s = unicodedata.normalize("NFKC", written).strip()
+    return re.sub(f"[{re.escape(HYPHENS)}() ]+", "-", s).strip("-")
+
+
+@cache
+def _phonenumbers() -> Any:
+    # Imported on first use: it costs ~50 ms of start-up and most drafts have no number.
+    import phonenumbers  # noqa: PLC0415
+
+    return phonenumbers
+
+
+@lru_cache(maxsize=4096)
+def national_format(national: str) -> str | None:
+    """How the numbering plan groups a number (0277-12-3400), or None when it cannot tell."""
+    pn = _phonenumbers()
+    try:
+        parsed = pn.parse(national, "JP")
+    except pn.NumberParseException:
+        return None
+    if not pn.is_valid_number(parsed):
+        return None
+    formatted: str = pn.format_number(parsed, pn.PhoneNumberFormat.NATIONAL)
+    return formatted if "-" in formatted else None
+
+
+def scan(norm: NormalizedText, settings: CheckSettings, data: PhoneData) -> list[Hit]:
+    """Every phone problem in a normalised text."""
+    text = norm.text
+    if not any(ch.isdigit() for ch in text):
+        return []
+    hits: list[Hit] = []
+    official = official_digits(settings)
+    for m in _CANDIDATE.finditer(text):
+        hit = _judge(m, text, settings, data, official)
+        if hit is not None:
+            hits.append(hit)
+    return hits
+
+
+def _judge(
+    m: re.Match[str],
+    text: str,
+    settings: CheckSettings,
+    data: PhoneData,
+    official: frozenset[str],
+) -> Hit | None:
+    start, end = m.span()
+    groups = [x for x in m.group(*_GROUPS) if x]
+    intl = m.group("intl") is not None
+    if intl and not groups[0].startswith("0"):
+        groups[0] = "0" + groups[0]
+    national = "".join(groups)
+    kind = data.kind_of(national)
+    if kind.ignore:
+        return None
+    bare = m.group("bare") is not None or m.group("ix") is not None
+    labelled = intl or data.label.search(text, max(0, start - 24), start) is not None
+    count = len(national)
+    if bare:
+        # An unlabelled run of digits is a phone number only when the numbering plan says so.
+        if not labelled and (count != kind.digits or national_format(national) is None):
+            return None
+    elif not labelled and count < 10:
+        return None
+    if count < 6:
+        return None
+
+    if count != kind.digits:
+        return Hit(
+            "phone.malformed",
+            Severity.ERROR,
+            "phone.malformed_digits",
+            start,
+            end,
+            params={
+                "kind_ja": kind.label_ja,
+                "kind_en": kind.label_en,
+                "expected": kind.digits,
+                "actual": count,
+            },
+        )
+    if kind.geographic and len(groups) == 3:
+        area, exchange, subscriber = groups
+        if len(subscriber) != 4 or len(area) + len(exchange) != 6 or not 2 <= len(area) <= 5:
+            return Hit(
+                "phone.malformed",
+                Severity.ERROR,
+                "phone.malformed_shape",
+                start,
+                end,
+                suggestion=national_format(national),
+            )
+        written = "-".join(groups)
+        expected = national_format(national)
+        if (
+            expected is not None
+            and expected != written
+            and written not in _official_forms(settings.official_phone_numbers)
+        ):
+            return Hit(
+                "phone.area-code",
+                Severity.WARNING,
+                "phone.area_code",
+                start,
+                end,
+                suggestion=expected,
+                params={"expected": expected},
+            )
+    if official and national not in official:
+        return Hit("phone.unlisted", Severity.WARNING, "phone.unlisted", start, end)
+    return None
 
 
 def check(ctx: CheckContext) -> Iterable[Finding]:
-    return ()
+    """Findings of the phone family for one draft."""
+    for hit in scan(ctx.norm, ctx.settings, data()):
+        yield ctx.finding(
+            hit.rule,
+            hit.severity,
+            hit.key,
+            hit.start,
+            hit.end,
+            suggestion=hit.suggestion,
+            **hit.params,
+        )
+
+
+@cache
+def data() -> PhoneData:
+    """The phone data, loaded, compiled and validated against its specs once."""
+    return load(DATA_FILE)
+
+
+def load(path: str) -> PhoneData:
+    """Load phone data from ``path`` and run every entry's specs (RuleDataError on failure)."""
+    raw = load_yaml(path)
+    try:
+        words = sorted((str(w) for w in raw["labels"]["words"]), key=len, reverse=True)
+        # The label may be followed by a colon, a bracketed note or a section name: 電話（代表）：
+        label = re.compile("(?:" + "|".join(map(re.escape, words)) + r")[^\d\n]{0,10}\Z")
+        kinds = [
+            Kind(
+                name=str(k["name"]),
+                prefixes=tuple(str(p) for p in k["prefixes"]),
+                digits=int(k.get("digits", 0)),
+                label_ja=str(k.get("label", {}).get("ja", "")),
+                label_en=str(k.get("label", {}).get("en", "")),
+                geographic=bool(k.get("geographic", False)),
+                ignore=bool(k.get("ignore", False)),
+            )
+            for k in raw["kinds"]
+        ]
+    except (KeyError, TypeError, AttributeError, ValueError, re.error) as exc:
+        raise RuleDataError(f"{path}: malformed phone data: {exc!r}") from exc
+    kinds.sort(key=lambda k: max(len(p) for p in k.prefixes), reverse=True)
+    if not any("" in k.prefixes for k in kinds):
+        raise RuleDataError(f'{path}: kinds: one kind needs the catch-all prefix ""')
+    compiled = PhoneData(label, tuple(kinds))
+    entries: list[tuple[str, Any]] = [("labels", raw["labels"])]
+    entries += [(f"kinds[{k['name']}]", k) for k in raw["kinds"]]
+    entries += [(name, raw[name]) for name in ("not_phone_numbers", "unlisted") if name in raw]
+    for name, entry in entries:
+        run_specs(path, name, entry, lambda n, s: scan(n, s, compiled))
+    return compiled
+
+
+Scanner = Callable[[NormalizedText, CheckSettings], Sequence[Hit]]
+
+
+def run_specs(path: str, name: str, entry: Any, scanner: Scanner) -> None:
+    """Check an entry's ``specs``: ``hit`` texts must report its ``rule``, ``miss`` texts not.
+
+    Shared by the phone, url and pii data files; ``settings`` in the entry configure the run.
+    """
+    rule = str(entry.get("rule") or "")
+    specs = entry.get("specs") or {}
+    hits, misses = specs.get("hit") or [], specs.get("miss") or []
+    if not rule or not (hits or misses):
+        raise RuleDataError(f"{path}: {name}: every entry needs a rule and specs (hit/miss)")
+    try:
+        settings = CheckSettings(**(entry.get("settings") or {}))
+    except ValueError as exc:
+        raise RuleDataError(f"{path}: {name}: bad spec settings: {exc}") from exc
+    for want, texts in (("hit", hits), ("miss", misses)):
+        for spec_text in texts:
+            found = [
+                h.rule
+                for h in scanner(NormalizedText.of(str(spec_text)), settings)
+                if h.rule == rule or h.rule.startswith(rule + ".")
+            ]
+            if (want == "hit") != bool(found):
+                raise RuleDataError(
+                    f"{path}: {name}: spec {spec_text!r} should "
+                    f"{'report' if want == 'hit' else 'not report'} {rule}"
+                    + (f" (got {found})" if found else "")
+                )
 
 
 RULE = Rule("phone", check)

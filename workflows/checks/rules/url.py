@@ -1,15 +1,374 @@
-"""Rule family placeholder: filled in by its own module."""
+"""Links: broken URLs, http://, short links, blocked sites and links outside the city.
+
+Manual §5 ③ forbids links to obscene sites; a broken or shortened link misleads citizens. A
+domain without http(s):// (city.midori.lg.jp/event) is a link too: the platforms turn it into one.
+"""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
 
 from workflows.checks.context import CheckContext, Rule
-from workflows.checks.model import Finding
+from workflows.checks.data import RuleDataError, load_yaml
+from workflows.checks.model import Finding, Severity
+from workflows.checks.rules.phone import Hit, run_specs
+from workflows.checks.settings import CheckSettings
+from workflows.checks.text import NormalizedText
+
+DATA_FILE = "url.yaml"
+
+_PATH = r"[/?\#][A-Za-z0-9\-._~:/?\#\[\]@!$&'()*+,;=%]*"
+_LINK = re.compile(
+    rf"""
+    (?<![A-Za-z0-9])
+    (?P<scheme>[Hh]?[Tt]{{1,2}}[Pp]{{1,2}}[Ss]?)
+    (?P<sep>\ ?(?:[:;]{{1,3}}\ ?/{{0,4}}|/{{1,4}})\ ?)
+    (?P<host>[A-Za-z0-9\-]+(?:\.+[A-Za-z0-9\-]+)*)
+    (?P<port>:\d{{1,5}})?
+    (?P<path>{_PATH})?
+  |
+    (?<![A-Za-z0-9@._%+\-/:])
+    (?P<bhost>(?:[a-z0-9](?:[a-z0-9\-]{{0,61}}[a-z0-9])?\.)+[a-z]{{2,24}})(?![A-Za-z0-9\-@])
+    (?P<bport>:\d{{1,5}})?
+    (?P<bpath>{_PATH})?
+    """,
+    re.VERBOSE,
+)
+# Text right after a link that shows a space was typed inside it ("…lg.jp /event/1.html").
+_SPACE_INSIDE = re.compile(r" {1,2}[./][A-Za-z0-9][A-Za-z0-9\-._~/?=&%]*")
+_TRAILING = ".,;:!?'\"#*"
+# Full-width ASCII and the ideographic space: NFKC hides them, a link breaks on them.
+_FULL_WIDTH = re.compile("[\uff01-\uff5e\u3000]")
+_PROSE = frozenset("（）［］｛｝＜＞！？，；＂＇｀")
+_TLD = re.compile(r"[A-Za-z]{2,63}|xn--[a-z0-9\-]+")
+_IPV4 = re.compile(r"\d{1,3}(?:\.\d{1,3}){3}")
+
+
+@dataclass(frozen=True, slots=True)
+class Blocked:
+    category: str
+    label_ja: str
+    label_en: str
+    domains: frozenset[str]
+    tlds: frozenset[str]
+
+
+@dataclass(frozen=True, slots=True)
+class UrlData:
+    bare_tlds: frozenset[str]
+    shorteners: frozenset[str]
+    shortener_allow: frozenset[str]
+    blocked: tuple[Blocked, ...]
+    public_suffixes: frozenset[str]
+    public_hosts: re.Pattern[str]
+
+
+@dataclass(frozen=True, slots=True)
+class Link:
+    """One link as written: where it is in the normalised text and its parts."""
+
+    start: int
+    end: int
+    scheme: str | None  # None for a bare domain
+    sep: str
+    host: str
+    port: str
+    path: str
+
+    def fixed(self) -> str:
+        """The link as it should be written (scheme repaired, nothing else changed)."""
+        if self.scheme is None:
+            return f"{self.host}{self.port}{self.path}"
+        scheme = "https" if self.scheme.lower().endswith("s") else "http"
+        return f"{scheme}://{self.host}{self.port}{self.path}"
+
+
+def host_in(host: str, domains: Iterable[str]) -> bool:
+    """Whether ``host`` is one of ``domains`` or a subdomain of one."""
+    host = host.lower().rstrip(".")
+    return any(host == d or host.endswith("." + d) for d in domains)
+
+
+def links(text: str) -> list[Link]:
+    """Every link written in a normalised text, trailing punctuation left out."""
+    if "." not in text and "/" not in text:
+        return []
+    found: list[Link] = []
+    for m in _LINK.finditer(text):
+        if m.group("scheme"):
+            scheme, sep, host = m.group("scheme"), m.group("sep"), m.group("host")
+            port, path = m.group("port") or "", m.group("path") or ""
+            lower = scheme.lower()
+            if "tp" not in lower or not ("h" in lower or lower.startswith("tt")):
+                continue  # TPP:12, tp:/ — not a try at http
+            if (lower not in ("http", "https") or sep != "://") and "." not in host:
+                continue  # a broken scheme before something that is no domain is no link
+        else:
+            scheme, sep, host = None, "", m.group("bhost")
+            port, path = m.group("bport") or "", m.group("bpath") or ""
+        start, end = m.span()
+        raw = text[start:end]
+        trimmed = _trim(raw)
+        # Only the path can lose characters: host and port end in a letter or digit.
+        cut = len(raw) - len(trimmed)
+        end -= cut
+        path = path[: len(path) - cut]
+        found.append(Link(start, end, scheme, sep, host, port, path))
+    return found
+
+
+def _trim(url: str) -> str:
+    while url:
+        last = url[-1]
+        unbalanced = last in ")]" and _unbalanced(url, last)
+        if last not in _TRAILING and not unbalanced:
+            break
+        url = url[:-1]
+    return url
+
+
+def _unbalanced(url: str, closing: str) -> bool:
+    opening = "(" if closing == ")" else "["
+    return url.count(opening) < url.count(closing)
+
+
+def scan(norm: NormalizedText, settings: CheckSettings, data: UrlData) -> list[Hit]:
+    """Every link problem in a normalised text."""
+    hits: list[Hit] = []
+    text = norm.text
+    for written in links(text):
+        link = _cut_at_prose(written, norm)
+        host = link.host.lower()
+        if link.scheme is None and not (
+            host.rsplit(".", 1)[-1] in data.bare_tlds
+            or host_in(host, settings.blocked_domains)
+            or host_in(host, settings.official_domains)
+        ):
+            continue
+        if host_in(host, settings.blocked_domains):
+            hits.append(
+                Hit(
+                    "url.blocked",
+                    Severity.ERROR,
+                    "url.blocked_by_city",
+                    link.start,
+                    link.end,
+                    params={"host": host},
+                )
+            )
+            continue
+        blocked = _blocked(host, data)
+        if blocked is not None:
+            hits.append(
+                Hit(
+                    "url.blocked",
+                    Severity.ERROR,
+                    "url.blocked",
+                    link.start,
+                    link.end,
+                    params={"host": host, "category_ja": blocked[0], "category_en": blocked[1]},
+                )
+            )
+            continue
+        malformed = _malformed(link, norm)
+        if malformed is not None:
+            hits.append(malformed)
+        if host_in(host, data.shorteners) and not host_in(host, data.shortener_allow):
+            hits.append(
+                Hit(
+                    "url.shortener",
+                    Severity.WARNING,
+                    "url.shortener",
+                    link.start,
+                    link.end,
+                    params={"host": host},
+                )
+            )
+            continue
+        if malformed is not None:
+            continue
+        if link.scheme is not None and link.scheme.lower() == "http":
+            https = "https" + link.fixed()[4:]
+            hits.append(
+                Hit(
+                    "url.insecure",
+                    Severity.WARNING,
+                    "url.insecure",
+                    link.start,
+                    link.end,
+                    suggestion=https,
+                )
+            )
+        official = settings.official_domains
+        if official and not host_in(host, official):
+            public = host_in(host, data.public_suffixes) or bool(data.public_hosts.search(host))
+            hits.append(
+                Hit(
+                    "url.external",
+                    Severity.INFO,
+                    "url.external_public" if public else "url.external",
+                    link.start,
+                    link.end,
+                    params={"host": host},
+                )
+            )
+    return hits
+
+
+def _cut_at_prose(link: Link, norm: NormalizedText) -> Link:
+    """The link up to the first full-width bracket or mark the drafter wrote: that is prose.
+
+    "https://…/a.pdf（ＰＤＦ）" normalises to "…/a.pdf(PDF)", but the link ends before "（".
+    """
+    ostart, oend = norm.span(link.start, link.end)
+    if not _FULL_WIDTH.search(norm.original, ostart, oend):
+        return link
+    path_start = link.end - len(link.path)
+    for i in range(path_start, link.end):
+        o, _ = norm.span(i, i + 1)
+        if norm.original[o] in _PROSE:
+            path = _trim(link.path[: i - path_start])
+            return Link(
+                link.start,
+                path_start + len(path),
+                link.scheme,
+                link.sep,
+                link.host,
+                link.port,
+                path,
+            )
+    return link
+
+
+def _blocked(host: str, data: UrlData) -> tuple[str, str] | None:
+    """The category (ja, en) of a blocked host, or None."""
+    tld = host.rsplit(".", 1)[-1]
+    for b in data.blocked:
+        if tld in b.tlds or host_in(host, b.domains):
+            return b.label_ja, b.label_en
+    return None
+
+
+def _malformed(link: Link, norm: NormalizedText) -> Hit | None:
+    """Why a link cannot work as written, or None."""
+    text = norm.text
+    ostart, oend = norm.span(link.start, link.end)
+    if _FULL_WIDTH.search(norm.original, ostart, oend):
+        return Hit(
+            "url.malformed",
+            Severity.ERROR,
+            "url.malformed_full_width",
+            link.start,
+            link.end,
+            suggestion=link.fixed(),
+        )
+    if link.scheme is not None and (
+        link.scheme.lower() not in ("http", "https") or link.sep != "://"
+    ):
+        return Hit(
+            "url.malformed",
+            Severity.ERROR,
+            "url.malformed_scheme",
+            link.start,
+            link.end,
+            suggestion=link.fixed(),
+            params={"written": link.scheme + link.sep},
+        )
+    if link.scheme is not None:
+        after = _SPACE_INSIDE.match(text, link.end)
+        if after is not None:
+            joined = text[link.start : after.end()].replace(" ", "")
+            return Hit(
+                "url.malformed",
+                Severity.ERROR,
+                "url.malformed_space",
+                link.start,
+                after.end(),
+                suggestion=joined,
+            )
+    host = link.host
+    labels = host.split(".")
+    if _IPV4.fullmatch(host) or host.lower() == "localhost":
+        return None
+    if (
+        len(labels) < 2
+        or any(not label or label.startswith("-") or label.endswith("-") for label in labels)
+        or not _TLD.fullmatch(labels[-1])
+    ):
+        return Hit("url.malformed", Severity.ERROR, "url.malformed_host", link.start, link.end)
+    return None
 
 
 def check(ctx: CheckContext) -> Iterable[Finding]:
-    return ()
+    """Findings of the url family for one draft."""
+    for hit in scan(ctx.norm, ctx.settings, data()):
+        yield ctx.finding(
+            hit.rule,
+            hit.severity,
+            hit.key,
+            hit.start,
+            hit.end,
+            suggestion=hit.suggestion,
+            **hit.params,
+        )
+
+
+@cache
+def data() -> UrlData:
+    """The url data, loaded, compiled and validated against its specs once."""
+    return load(DATA_FILE)
+
+
+def _domains(values: Any) -> frozenset[str]:
+    return frozenset(str(v).strip().lower().lstrip(".") for v in values or ())
+
+
+def load(path: str) -> UrlData:
+    """Load url data from ``path`` and run every entry's specs (RuleDataError on failure)."""
+    raw = load_yaml(path)
+    try:
+        blocked = tuple(
+            Blocked(
+                category=str(b["category"]),
+                label_ja=str(b["label"]["ja"]),
+                label_en=str(b["label"]["en"]),
+                domains=_domains(b.get("domains")),
+                tlds=_domains(b.get("tlds")),
+            )
+            for b in raw["blocked"]
+        )
+        public = raw["public_bodies"]
+        compiled = UrlData(
+            bare_tlds=_domains(raw["bare_tlds"]["words"]),
+            shorteners=_domains(raw["shorteners"]["domains"]),
+            shortener_allow=_domains(raw["shorteners"].get("allow")),
+            blocked=blocked,
+            public_suffixes=_domains(public["suffixes"]),
+            public_hosts=re.compile("|".join(f"(?:{p})" for p in public["host_patterns"])),
+        )
+    except (KeyError, TypeError, AttributeError, re.error) as exc:
+        raise RuleDataError(f"{path}: malformed url data: {exc!r}") from exc
+    entries: list[tuple[str, Any]] = [
+        (name, raw[name])
+        for name in (
+            "bare_tlds",
+            "shorteners",
+            "blocked_by_city",
+            "public_bodies",
+            "clean",
+            "malformed",
+            "insecure",
+        )
+        if name in raw
+    ]
+    entries += [(f"blocked[{b['category']}]", b) for b in raw["blocked"]]
+    for name, entry in entries:
+        run_specs(path, name, entry, lambda n, s: scan(n, s, compiled))
+    return compiled
 
 
 RULE = Rule("url", check)

@@ -1,0 +1,364 @@
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from tests.conftest import DEFAULT_AT, CheckFn
+from tests.workflows.checks.test_phone import CITY, MUNICIPAL_DRAFTS
+from workflows.catalogue import Lang
+from workflows.checks import CheckResult, CheckSettings, DraftToCheck, Finding, Severity
+from workflows.checks.data import RULES_DIR, RuleDataError
+from workflows.checks.engine import Checker
+from workflows.checks.rules import pii
+
+
+def pii_findings(result: CheckResult) -> list[Finding]:
+    return [f for f in result.findings if f.rule.split(".")[0] == "pii"]
+
+
+def quoted(text: str, f: Finding) -> str:
+    return text[f.start : f.end]
+
+
+# --- e-mail ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "address", "domain"),
+    [
+        ("お問い合わせは midori.taro1985@gmail.com まで", "midori.taro1985@gmail.com", "gmail.com"),
+        ("連絡先：hanako_s@docomo.ne.jp", "hanako_s@docomo.ne.jp", "docomo.ne.jp"),
+        (
+            "ｍｉｄｏｒｉ＠ｙａｈｏｏ．ｃｏ．ｊｐへ",
+            "ｍｉｄｏｒｉ＠ｙａｈｏｏ．ｃｏ．ｊｐ",
+            "yahoo.co.jp",
+        ),
+        ("taro@i.softbank.jp", "taro@i.softbank.jp", "i.softbank.jp"),
+    ],
+)
+def test_free_mail_and_carrier_addresses_are_a_warning_even_without_settings(
+    check: CheckFn, text: str, address: str, domain: str
+) -> None:
+    [f] = pii_findings(check(text))
+    assert (f.rule, f.severity) == ("pii.email", Severity.WARNING)
+    assert quoted(text, f) == address
+    assert f"（{domain}）" in f.message
+    assert "個人" in f.message
+
+
+def test_an_address_on_another_domain_is_a_warning_once_official_domains_are_known(
+    check: CheckFn,
+) -> None:
+    text = "申込は yamada@example.co.jp へ"
+    assert pii_findings(check(text)) == []
+    [f] = pii_findings(check(text, settings=CITY))
+    assert (f.rule, f.severity) == ("pii.email", Severity.WARNING)
+    assert quoted(text, f) == "yamada@example.co.jp"
+    assert "公式ドメイン以外" in f.message
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "申込：kikaku@city.midori.lg.jp",
+        "shimin@mail.city.midori.lg.jp まで",
+        "taro.yamada@city.midori.lg.jp（担当：山田）",
+    ],
+)
+def test_addresses_on_the_city_s_domains_are_fine(check: CheckFn, text: str) -> None:
+    assert pii_findings(check(text, settings=CITY)) == []
+
+
+def test_an_e_mail_address_is_not_also_reported_as_a_link(check: CheckFn) -> None:
+    rules = [f.rule for f in check("連絡 taro@gmail.com", settings=CITY).findings]
+    assert "pii.email" in rules
+    assert not any(r.startswith("url") for r in rules)
+
+
+# --- mobile numbers -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "number"),
+    [
+        ("担当：山田（090-1234-5678）", "090-1234-5678"),
+        ("携帯：０８０－１２３４－５６７８", "０８０－１２３４－５６７８"),
+        ("07012345678までお電話を", "07012345678"),
+        ("+81-90-1234-5678", "+81-90-1234-5678"),
+        ("(090)1234-5678", "(090)1234-5678"),
+        ("090 1234 5678", "090 1234 5678"),
+    ],
+)
+def test_mobile_numbers_are_an_error(check: CheckFn, text: str, number: str) -> None:
+    [f] = pii_findings(check(text))
+    assert (f.rule, f.severity) == ("pii.mobile", Severity.ERROR)
+    assert quoted(text, f) == number
+    assert "携帯電話" in f.message
+
+
+def test_an_official_mobile_number_is_allowed(check: CheckFn) -> None:
+    city = CheckSettings(official_phone_numbers=("090-1111-2222",))
+    assert pii_findings(check("災害時の連絡先 090-1111-2222", settings=city)) == []
+    assert [f.rule for f in pii_findings(check("090-1111-2223", settings=city))] == ["pii.mobile"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["電話 0277-12-3400", "受付 09:00-12:00", "整理番号 0901234567890", "050-1234-5678"],
+)
+def test_other_numbers_are_not_mobiles(check: CheckFn, text: str) -> None:
+    assert [f for f in pii_findings(check(text)) if f.rule == "pii.mobile"] == []
+
+
+# --- My Number ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("first11", "check_digit"),
+    [("12345678901", 8), ("98765432109", 3), ("11111111111", 8), ("31415926535", 2)],
+)
+def test_the_my_number_check_digit(first11: str, check_digit: int) -> None:
+    assert pii.check_digit(first11) == check_digit
+
+
+@given(st.text(alphabet="0123456789", min_size=11, max_size=11))
+def test_exactly_one_last_digit_completes_a_my_number(first11: str) -> None:
+    assert 0 <= pii.check_digit(first11) <= 9
+
+
+@pytest.mark.parametrize(
+    ("text", "number"),
+    [
+        ("123456789018", "123456789018"),
+        ("番号は1234 5678 9018です", "1234 5678 9018"),
+        ("マイナンバー：1234-5678-9012", "1234-5678-9012"),
+        ("123456789012（個人番号）", "123456789012"),
+        ("個人番号：１２３４５６７８９０１２", "１２３４５６７８９０１２"),
+    ],
+)
+def test_a_my_number_is_an_error_when_its_check_digit_holds_or_it_is_named(
+    check: CheckFn, text: str, number: str
+) -> None:
+    [f] = pii_findings(check(text))
+    assert (f.rule, f.severity) == ("pii.mynumber", Severity.ERROR)
+    assert quoted(text, f) == number
+    assert "マイナンバー" in f.message
+
+
+def test_other_twelve_digit_numbers_are_a_warning_to_check(check: CheckFn) -> None:
+    text = "番号 123456789012 をお控えください"
+    [f] = pii_findings(check(text))
+    assert (f.rule, f.severity) == ("pii.mynumber", Severity.WARNING)
+    assert quoted(text, f) == "123456789012"
+    assert "確認" in f.message
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "受付番号 123456789012",
+        "お問合せ番号：1234-5678-9018",
+        "1234-5678-9018-1234",
+        "https://www.city.midori.lg.jp/item/123456789018",
+        "予算 123,456,789,012円",
+        "1234567890123",
+        "マイナンバーカードの申請は市民課へ",
+        "12345678901",
+    ],
+)
+def test_numbers_that_are_not_my_numbers_are_left_alone(check: CheckFn, text: str) -> None:
+    assert [f for f in pii_findings(check(text)) if f.rule == "pii.mynumber"] == []
+
+
+# --- payment cards --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "number", "brand"),
+    [
+        ("カード番号 4111 1111 1111 1111 で決済", "4111 1111 1111 1111", "Visa"),
+        ("5555-5555-5555-4444", "5555-5555-5555-4444", "Mastercard"),
+        ("JCB 3530111333300000", "3530111333300000", "JCB"),
+        ("3782 822463 10005", "3782 822463 10005", "American Express"),
+        ("6011111111111117", "6011111111111117", "Discover"),
+        ("30569309025904", "30569309025904", "Diners Club"),
+        ("2223000048400011", "2223000048400011", "Mastercard"),
+    ],
+)
+def test_a_payment_card_number_is_an_error(
+    check: CheckFn, text: str, number: str, brand: str
+) -> None:
+    [f] = pii_findings(check(text))
+    assert (f.rule, f.severity) == ("pii.card", Severity.ERROR)
+    assert quoted(text, f) == number
+    assert f"（{brand}）" in f.message
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "4111 1111 1111 1112",  # fails Luhn
+        "1234 5678 1234 5670",  # Luhn-valid, no issuer starts with 1
+        "4111-1111 1111-1111",  # mixed separators: not written as one number
+        "電話 0277-12-3400 0277-12-3411",
+        "4901234567894",  # a Luhn-valid JAN code: 13 digits, which no card issued today has
+        "会員番号 4111 1111 1111 1111",  # labelled as another number
+    ],
+)
+def test_numbers_that_are_not_card_numbers_are_left_alone(check: CheckFn, text: str) -> None:
+    assert [f for f in pii_findings(check(text)) if f.rule == "pii.card"] == []
+
+
+def test_luhn() -> None:
+    assert pii.luhn_valid("4111111111111111")
+    assert not pii.luhn_valid("4111111111111112")
+    assert pii.luhn_valid("0")
+
+
+# --- a person's home address ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "address"),
+    [
+        ("山田太郎さん（緑町1-2-3）が受賞しました", "緑町1-2-3"),
+        ("住所：みどり市大間々町1234-5 佐藤花子", "みどり市大間々町1234-5"),
+        ("佐藤花子さん宅（みどり市大間々町1234-5）", "みどり市大間々町1234-5"),
+        ("拾得者の鈴木一郎様方 みどり市笠懸町阿左美2-3-4", "みどり市笠懸町阿左美2-3-4"),
+        ("落とし主の自宅（緑町3丁目4番5号）へ届けました", "緑町3丁目4番5号"),
+        ("佐藤花子様（住所：みどり市大間々町1234番地）", "みどり市大間々町1234番地"),
+        ("山田太郎さん（75歳、大間々町1234）", "大間々町1234"),
+        ("みどり市大間々町1234-5 佐藤花子様", "みどり市大間々町1234-5"),
+        (
+            "〒376-0101 みどり市大間々町大間々1234-5 山田太郎様",
+            "〒376-0101 みどり市大間々町大間々1234-5",
+        ),
+        ("スミス・ジョンさん（緑町1丁目2-3）", "緑町1丁目2-3"),
+        ("山田太郎さん（緑町１－２－３）", "緑町１－２－３"),
+        ("佐藤花子様の住所：笠懸町阿左美12番地の3", "笠懸町阿左美12番地の3"),
+    ],
+)
+def test_a_private_person_s_home_address_is_a_warning(
+    check: CheckFn, text: str, address: str
+) -> None:
+    [f] = pii_findings(check(text, settings=CITY))
+    assert (f.rule, f.severity) == ("pii.address", Severity.WARNING)
+    assert quoted(text, f) == address
+    assert f"「{address}」" in f.message
+    assert "番地" in f.message
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "会場：みどり市民会館（大間々町1234）",
+        "会場：みどり市民会館（みどり市大間々町大間々1234-5）",
+        "みどり市役所（みどり市笠懸町鹿4952）",
+        "住所：みどり市笠懸町鹿4952 みどり市役所",
+        "住所：みどり市大間々町1234-5 大間々観光協会",
+        "住所：みどり市大間々町1234-5 電話0277-12-3400",
+        "受賞者：山田太郎さん（大間々町）",
+        "山田太郎さん（大間々中学校3-1）",
+        "会場 みどり市大間々町1234-5 講師 山田太郎さん",
+        "会場：大間々公民館（大間々町1234-5） 講師：山田太郎様",
+        "市民の皆様（緑町1-2-3地区）",
+        "お客様（駐車場1-2番）",
+        "山田さん（電話0277-12-3400）",
+        "提出先：みどり市大間々町1234-5 みどり市教育委員会 山田様",
+        "市営住宅（緑町1-2-3）の入居者を募集します",
+        "自宅でできる運動を紹介します（全3回）",
+        "講師：山田太郎さん（みどり大学教授）",
+        "山田太郎さん（80歳）",
+        "利用者様（2026年4月1日以降）",
+        "農家さん（大間々町1234-5）の直売所",
+        "送付先住所：みどり市大間々町1234-5",
+    ],
+)
+def test_venues_facilities_and_names_without_a_home_address_are_left_alone(
+    check: CheckFn, text: str
+) -> None:
+    assert [f for f in pii_findings(check(text, settings=CITY)) if f.rule == "pii.address"] == []
+
+
+# --- whole drafts ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("text", MUNICIPAL_DRAFTS)
+def test_ordinary_municipal_drafts_pass(check: CheckFn, text: str) -> None:
+    assert pii_findings(check(text, settings=CITY)) == []
+
+
+def test_a_draft_with_several_personal_data_reports_each(check: CheckFn) -> None:
+    text = "落とし物のお知らせ：持ち主の山田太郎さん（緑町1-2-3、090-1234-5678、taro@gmail.com）"
+    found = pii_findings(check(text, settings=CITY))
+    assert sorted((f.rule, quoted(text, f)) for f in found) == [
+        ("pii.address", "緑町1-2-3"),
+        ("pii.email", "taro@gmail.com"),
+        ("pii.mobile", "090-1234-5678"),
+    ]
+
+
+def test_messages_come_in_english_too() -> None:
+    draft = DraftToCheck("担当 090-1234-5678", DEFAULT_AT)
+    [f] = [f for f in Checker(lang=Lang.EN).check(draft).findings if f.rule == "pii.mobile"]
+    assert 'mobile number "090-1234-5678"' in f.message
+
+
+# --- the data -------------------------------------------------------------------------------
+
+
+def _broken_copy(tmp_path: Path, section: str, mutate: Callable[[Any], object]) -> Path:
+    target = tmp_path / "pii.yaml"
+    shutil.copy(RULES_DIR / "pii.yaml", target)
+    raw = yaml.safe_load(target.read_text(encoding="utf-8"))
+    mutate(raw[section])
+    target.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+    return target
+
+
+def test_the_shipped_data_loads_with_all_its_specs() -> None:
+    assert pii.load(str(RULES_DIR / "pii.yaml")).brands
+
+
+def test_a_venue_spec_that_hits_makes_loading_fail(tmp_path: Path) -> None:
+    path = _broken_copy(
+        tmp_path, "address", lambda e: e["specs"]["miss"].append("山田太郎さん（緑町1-2-3）")
+    )
+    with pytest.raises(RuleDataError, match=r"pii\.yaml: address: spec '山田太郎さん"):
+        pii.load(str(path))
+
+
+def test_an_honorific_dropped_from_the_data_is_caught_by_its_specs(tmp_path: Path) -> None:
+    path = _broken_copy(tmp_path, "address", lambda e: e["honorifics"].remove("様"))
+    with pytest.raises(RuleDataError, match=r"address: spec .* should report pii\.address"):
+        pii.load(str(path))
+
+
+def test_a_card_brand_range_changed_in_the_data_is_caught(tmp_path: Path) -> None:
+    path = _broken_copy(tmp_path, "cards", lambda e: e["brands"][3].update(prefixes=["3528"]))
+    with pytest.raises(RuleDataError, match=r"cards: spec 'JCB 3530111333300000'"):
+        pii.load(str(path))
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.text(
+        alphabet=st.sampled_from(
+            "0123456789-－ @.abcgmail山田太郎さん様（）()町丁目番地号住所自宅、 "
+        )
+        | st.characters(),
+        max_size=60,
+    )
+)
+def test_any_text_gives_spans_inside_it(text: str) -> None:
+    draft = DraftToCheck(text, DEFAULT_AT)
+    for f in Checker(CITY, rules=(pii.RULE,)).check(draft).findings:
+        assert 0 <= f.start < f.end <= len(text)
+        assert f.rule.startswith("pii.")
