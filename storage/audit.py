@@ -1,0 +1,310 @@
+"""The audit log: an append-only, hash-chained record of everything postgate did and why.
+
+Each event's ``hash`` is ``sha256(prev_hash + canonical_event)``, where the canonical event is the
+JSON of ``{seq, at, actor, action, subject, details}`` with sorted keys, no whitespace and
+``ensure_ascii=False``, encoded as UTF-8, and ``at`` is UTC ISO-8601 with microseconds. The first
+event's ``prev_hash`` is 64 zeros. Changing, inserting or deleting a row breaks the chain at that
+point, and ``verify`` names it. (Deleting the newest events, or rewriting the whole chain, can
+only be caught against a copy of a later hash kept elsewhere: an export, a report, a chat post.)
+
+Appends are serialised so two transactions cannot both extend the same link: on PostgreSQL with a
+transaction-scoped advisory lock, on SQLite by the ``BEGIN IMMEDIATE`` every transaction starts
+with. The lock is held until the transaction ends, so append near the end of a transaction.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+from collections.abc import Generator, Iterator, Mapping
+from contextlib import closing
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time
+from enum import StrEnum
+from typing import Any, Final, Literal, NamedTuple, TextIO
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func
+from sqlalchemy import select as sa_select
+from sqlmodel import Session, col, select
+
+from storage.engine import is_read_only
+from storage.tables import AuditEvent
+
+GENESIS_HASH: Final = AuditEvent.GENESIS_HASH
+# pg_advisory_xact_lock key for audit appends: "postgate" in ASCII, as a signed 64-bit integer.
+AUDIT_LOCK_KEY: Final = int.from_bytes(b"postgate", "big", signed=True)
+EXPORT_ZONE: Final = ZoneInfo("Asia/Tokyo")
+EXPORT_COLUMNS: Final = ("seq", "at", "actor", "action", "subject", "details", "prev_hash", "hash")
+_BATCH: Final = 500
+
+
+def canonical_json(value: Any) -> str:
+    """Sorted keys, no whitespace, non-ASCII kept as is; NaN and infinity refused."""
+    return json.dumps(
+        value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+    )
+
+
+def utc_iso(at: datetime) -> str:
+    """``at`` in UTC as ISO-8601 with microseconds, e.g. ``2026-11-20T01:00:00.000000+00:00``."""
+    if at.tzinfo is None or at.utcoffset() is None:
+        raise ValueError(f"naive datetime {at!r}: audit times must be timezone-aware")
+    return at.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+def canonical_event(
+    *,
+    seq: int,
+    at: datetime,
+    actor: str,
+    action: str,
+    subject: str,
+    details: Mapping[str, Any],
+) -> bytes:
+    """The bytes an event's hash covers (after its ``prev_hash``)."""
+    event = {
+        "seq": seq,
+        "at": utc_iso(at),
+        "actor": actor,
+        "action": action,
+        "subject": subject,
+        "details": details,
+    }
+    return canonical_json(event).encode("utf-8")
+
+
+def chain_hash(prev_hash: str, event: bytes) -> str:
+    return hashlib.sha256(prev_hash.encode("ascii") + event).hexdigest()
+
+
+def append(
+    session: Session,
+    *,
+    actor: str,
+    action: str,
+    subject: str,
+    details: Mapping[str, Any] | None = None,
+    at: datetime,
+) -> AuditEvent:
+    """Add one event at the end of the chain, in the session's transaction.
+
+    ``details`` must be JSON-serialisable; it is stored in its JSON form (so what is read back
+    hashes the same: tuples become lists, keys become strings).
+    """
+    if is_read_only(session):
+        # On SQLite a read-only session holds no write lock, so the append would not be serialised.
+        raise RuntimeError("audit.append needs a read-write session (Database.session())")
+    at_utc = datetime.fromisoformat(utc_iso(at))  # refuses a naive datetime
+    stored_details: dict[str, Any] = json.loads(canonical_json(dict(details or {})))
+    bind = session.get_bind()
+    if bind.dialect.name == "postgresql":
+        session.exec(select(func.pg_advisory_xact_lock(AUDIT_LOCK_KEY))).one()
+    last = session.exec(
+        select(AuditEvent.seq, AuditEvent.hash).order_by(col(AuditEvent.seq).desc()).limit(1)
+    ).first()
+    seq, prev_hash = (last[0] + 1, last[1]) if last else (1, GENESIS_HASH)
+    digest = chain_hash(
+        prev_hash,
+        canonical_event(
+            seq=seq,
+            at=at_utc,
+            actor=actor,
+            action=action,
+            subject=subject,
+            details=stored_details,
+        ),
+    )
+    event = AuditEvent(
+        seq=seq,
+        at=at_utc,
+        actor=actor,
+        action=action,
+        subject=subject,
+        details=stored_details,
+        prev_hash=prev_hash,
+        hash=digest,
+    )
+    session.add(event)
+    session.flush()
+    return event
+
+
+class Problem(StrEnum):
+    HASH_MISMATCH = "hash mismatch"
+    PREV_HASH_MISMATCH = "prev_hash does not match the previous event"
+    SEQ_GAP = "gap in seq"
+
+
+@dataclass(frozen=True, slots=True)
+class BrokenLink:
+    """The first place the chain is broken.
+
+    ``seq`` is the event that fails to verify, or for a gap the first missing number.
+    """
+
+    seq: int
+    problem: Problem
+    detail: str
+
+    def __str__(self) -> str:
+        return f"seq {self.seq}: {self.problem.value} ({self.detail})"
+
+
+@dataclass(frozen=True, slots=True)
+class ChainHead:
+    """The last verified event: keep ``hash`` somewhere else to detect later truncation."""
+
+    count: int
+    seq: int | None
+    hash: str
+
+
+class _Row(NamedTuple):
+    seq: int
+    at: datetime
+    actor: str
+    action: str
+    subject: str
+    details: dict[str, Any]
+    prev_hash: str
+    hash: str
+
+
+def _rows(session: Session, since: datetime | None = None) -> Generator[_Row]:
+    """Events in seq order, streamed in batches (a server-side cursor on PostgreSQL).
+
+    Plain rows rather than ORM objects: nothing accumulates in the session however long the log.
+    """
+    session.flush()
+    statement = sa_select(
+        col(AuditEvent.seq),
+        col(AuditEvent.at),
+        col(AuditEvent.actor),
+        col(AuditEvent.action),
+        col(AuditEvent.subject),
+        col(AuditEvent.details),
+        col(AuditEvent.prev_hash),
+        col(AuditEvent.hash),
+    ).order_by(col(AuditEvent.seq))
+    if since is not None:
+        statement = statement.where(col(AuditEvent.at) >= since)
+    result = session.connection().execute(statement.execution_options(yield_per=_BATCH))
+    try:
+        for row in result:
+            yield _Row(*row)
+    finally:
+        result.close()  # a walk that stops at a broken link must release the server cursor
+
+
+def walk(session: Session) -> tuple[BrokenLink | None, ChainHead]:
+    """Verify the whole chain; return the first broken link (or None) and the last good event."""
+    with closing(_rows(session)) as rows:
+        return _walk(rows)
+
+
+def _walk(rows: Iterator[_Row]) -> tuple[BrokenLink | None, ChainHead]:
+    prev_hash = GENESIS_HASH
+    expected_seq = 1
+    count = 0
+    last_seq: int | None = None
+    for event in rows:
+        if event.seq != expected_seq:
+            broken = BrokenLink(
+                seq=expected_seq,
+                problem=Problem.SEQ_GAP,
+                detail=f"expected seq {expected_seq}, found {event.seq}",
+            )
+            return broken, ChainHead(count, last_seq, prev_hash)
+        if event.prev_hash != prev_hash:
+            broken = BrokenLink(
+                seq=event.seq,
+                problem=Problem.PREV_HASH_MISMATCH,
+                detail=f"prev_hash {event.prev_hash}, previous event's hash {prev_hash}",
+            )
+            return broken, ChainHead(count, last_seq, prev_hash)
+        digest = chain_hash(
+            prev_hash,
+            canonical_event(
+                seq=event.seq,
+                at=event.at,
+                actor=event.actor,
+                action=event.action,
+                subject=event.subject,
+                details=event.details,
+            ),
+        )
+        if digest != event.hash:
+            broken = BrokenLink(
+                seq=event.seq,
+                problem=Problem.HASH_MISMATCH,
+                detail=f"stored {event.hash}, computed {digest}",
+            )
+            return broken, ChainHead(count, last_seq, prev_hash)
+        prev_hash = event.hash
+        last_seq = event.seq
+        expected_seq += 1
+        count += 1
+    return None, ChainHead(count, last_seq, prev_hash)
+
+
+def verify(session: Session) -> BrokenLink | None:
+    """The first broken link of the chain, or None when every event verifies."""
+    broken, _head = walk(session)
+    return broken
+
+
+ExportFormat = Literal["csv", "jsonl"]
+
+
+def export(
+    session: Session,
+    since: date | datetime,
+    fmt: ExportFormat,
+    out: TextIO,
+) -> int:
+    """Write the events at or after ``since`` for a public-records request; return how many.
+
+    A date means its start in Asia/Tokyo. Columns: seq, at (Asia/Tokyo, ISO-8601 with
+    microseconds), actor, action, subject, details (canonical JSON), prev_hash, hash — enough for
+    the recipient to recompute every hash.
+    """
+    start = _start_of(since)
+    if fmt == "csv":
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(EXPORT_COLUMNS)
+    elif fmt != "jsonl":
+        raise ValueError(f"unknown export format {fmt!r}: csv or jsonl")
+    count = 0
+    with closing(_rows(session, since=start)) as rows:
+        for event in rows:
+            record = _export_record(event)
+            if fmt == "csv":
+                writer.writerow([record[column] for column in EXPORT_COLUMNS])
+            else:
+                line = dict(record, details=event.details)
+                out.write(json.dumps(line, ensure_ascii=False, separators=(",", ":")) + "\n")
+            count += 1
+    return count
+
+
+def _export_record(event: _Row) -> dict[str, Any]:
+    return {
+        "seq": event.seq,
+        "at": event.at.astimezone(EXPORT_ZONE).isoformat(timespec="microseconds"),
+        "actor": event.actor,
+        "action": event.action,
+        "subject": event.subject,
+        "details": canonical_json(event.details),
+        "prev_hash": event.prev_hash,
+        "hash": event.hash,
+    }
+
+
+def _start_of(since: date | datetime) -> datetime:
+    if isinstance(since, datetime):
+        if since.tzinfo is None or since.utcoffset() is None:
+            raise ValueError(f"naive datetime {since!r}: pass an aware datetime or a date")
+        return since
+    return datetime.combine(since, time.min, tzinfo=EXPORT_ZONE)

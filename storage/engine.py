@@ -1,0 +1,126 @@
+"""The database: SQLite embedded by default, PostgreSQL when several replicas share one.
+
+SQLite connections run in WAL mode with foreign keys on and a 10-second busy timeout, and every
+read-write transaction starts with ``BEGIN IMMEDIATE``: the write lock is taken up front, so two
+writers queue behind each other instead of one failing when it upgrades a read lock ("database is
+locked"). pysqlite's own transaction handling is switched off (``isolation_level = None``) so
+SQLAlchemy's ``begin`` event can emit that statement — the recipe in SQLAlchemy's SQLite dialect
+documentation.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from typing import Any, Final
+
+from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.pool import ConnectionPoolEntry
+from sqlmodel import Session
+
+ENV_DATABASE_URL: Final = "POSTGATE_DATABASE_URL"
+DEFAULT_DATABASE_URL: Final = "sqlite:///postgate.db"
+SQLITE_BUSY_TIMEOUT_SECONDS: Final = 10
+
+# Execution option that makes a SQLite transaction start with a deferred BEGIN (a WAL reader that
+# never blocks writers) and a PostgreSQL transaction READ ONLY.
+READ_ONLY_OPTION: Final = "postgate_read_only"
+
+
+def database_url(environ: Mapping[str, str]) -> str:
+    """$POSTGATE_DATABASE_URL, else ``sqlite:///postgate.db``."""
+    return environ.get(ENV_DATABASE_URL) or DEFAULT_DATABASE_URL
+
+
+class Database:
+    """One engine and the sessions built on it; create one per process (in the composition root)."""
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        connect_args: Mapping[str, Any] | None = None,
+        echo: bool = False,
+    ) -> None:
+        parsed = make_url(url)
+        args: dict[str, Any] = dict(connect_args or {})
+        self.backend = parsed.get_backend_name()
+        self.engine: Engine
+        if self.backend == "sqlite":
+            args.setdefault("timeout", SQLITE_BUSY_TIMEOUT_SECONDS)
+            self.engine = create_engine(parsed, connect_args=args, echo=echo)
+            _configure_sqlite(self.engine)
+        elif self.backend == "postgresql":
+            self.engine = create_engine(parsed, connect_args=args, echo=echo, pool_pre_ping=True)
+        else:
+            raise ValueError(
+                f"unsupported database {parsed.render_as_string(hide_password=True)!r}: "
+                "use sqlite:///FILE or postgresql+psycopg://..."
+            )
+        self._read_only_engine = self.engine.execution_options(**{READ_ONLY_OPTION: True})
+        if self.is_postgres:
+            self._read_only_engine = self._read_only_engine.execution_options(
+                postgresql_readonly=True
+            )
+
+    @property
+    def is_postgres(self) -> bool:
+        return self.backend == "postgresql"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.backend == "sqlite"
+
+    @property
+    def url(self) -> str:
+        """The URL with any password masked, for logs and messages."""
+        return self.engine.url.render_as_string(hide_password=True)
+
+    @contextmanager
+    def session(self, *, read_only: bool = False) -> Iterator[Session]:
+        """One transaction: committed when the block ends, rolled back if it raises.
+
+        ``read_only=True`` is for long reads (audit verify and export): on SQLite it does not take
+        the write lock, so writers carry on meanwhile; on PostgreSQL the transaction is READ ONLY.
+        Objects stay usable after the block (no expiry on commit).
+        """
+        bind = self._read_only_engine if read_only else self.engine
+        with Session(bind, expire_on_commit=False) as session, session.begin():
+            yield session
+
+    def dispose(self) -> None:
+        """Close every pooled connection (at shutdown, and in tests)."""
+        self.engine.dispose()
+
+    def __repr__(self) -> str:
+        return f"Database({self.url!r})"
+
+
+def is_read_only(session: Session) -> bool:
+    """Whether ``session`` came from ``Database.session(read_only=True)``."""
+    return bool(session.connection().get_execution_options().get(READ_ONLY_OPTION))
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: sqlite3.Connection, _record: ConnectionPoolEntry) -> None:
+        # Let SQLAlchemy's "begin" event emit BEGIN; pysqlite would otherwise emit a deferred
+        # BEGIN itself before DML only (and none before SELECT or DDL).
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        try:
+            # Outside any transaction: these PRAGMAs are no-ops inside one.
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_SECONDS * 1000}")
+            cursor.execute("PRAGMA foreign_keys=ON")
+        finally:
+            cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Connection) -> None:
+        if connection.get_execution_options().get(READ_ONLY_OPTION):
+            connection.exec_driver_sql("BEGIN")
+        else:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
