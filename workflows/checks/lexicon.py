@@ -1,0 +1,560 @@
+"""A small lexicon engine: curated terms with context, looked up by their first character.
+
+A lexicon is a YAML file beside the rule modules::
+
+    entries:
+      - id: flame.politics            # the rule id reported
+        name: party                   # optional, names the entry in errors
+        severity: warning
+        message: flame.politics.party # catalogue key; {quote} is the matched original text
+        terms: [自民党, 公明党]         # literal terms
+        patterns: ['政権(は|が)']       # regular expressions
+        unless: [一般質問, 会派]        # a benign context there suppresses the hit
+        requires: []                  # if given, the hit counts only with this context there
+        within: sentence              # where unless/requires look: sentence | draft | N chars
+        suggestion: 保護者             # or {matched text: replacement}
+        hits: [自民党を支持します。]      # or {text: ..., quote: 自民党}: must produce this id
+        clean: [市長選挙の投票日です。]   # must not produce this id
+
+Everything is matched on the NFKC text, so terms and patterns are NFKC-normalised too. A literal
+term that starts or ends with katakana or a Latin letter matches only as a whole word of that
+script (``ホモ`` does not fire inside ``ホモサピエンス``, ``test`` not inside ``contest``); Latin
+letters in terms match in any case. ``within: N`` looks N characters either side of the match.
+
+Speed: CPython's ``re`` tries every branch of a large alternation at every position, so instead
+each term and pattern is indexed by the characters it can start with; a scan runs only those
+whose first character occurs in the text, and each of those is a plain search that ``re``
+speeds up by its literal prefix. Start patterns with a literal where possible: a pattern that
+can start with any character runs on every text.
+
+Loading validates every entry and runs its specs; any failure raises :class:`RuleDataError`
+naming the file and the entry.
+"""
+
+from __future__ import annotations
+
+import bisect
+import importlib
+import re
+import unicodedata
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from workflows.checks.context import CheckContext
+from workflows.checks.data import RuleDataError, load_yaml
+from workflows.checks.model import Finding, Severity
+from workflows.checks.text import NormalizedText
+
+Scope = int | Literal["sentence", "draft"]
+
+_ENTRY_KEYS = frozenset(
+    {
+        "id",
+        "name",
+        "severity",
+        "message",
+        "terms",
+        "patterns",
+        "unless",
+        "requires",
+        "within",
+        "unless_within",
+        "requires_within",
+        "suggestion",
+        "hits",
+        "clean",
+    }
+)
+# Sentence ends in the NFKC text (！？ have become !?); "." is left out because of URLs.
+_SENTENCE_END = re.compile(r"[。!?\n]")
+_BACKREF = re.compile(r"\\[1-9]|\(\?P[<=]")
+# Above this many possible first characters a pattern is treated as starting with anything.
+_MAX_FIRST_CHARS = 8000
+
+
+def nfkc(text: str) -> str:
+    return unicodedata.normalize("NFKC", text)
+
+
+def _is_katakana(ch: str) -> bool:
+    return "ァ" <= ch <= "ヺ" or ch == "ー"
+
+
+def _is_latin(ch: str) -> bool:
+    return ch.isascii() and ch.isalnum()
+
+
+@dataclass(frozen=True, slots=True)
+class Term:
+    """A literal term, found with ``str.find`` (no regex to compile or run).
+
+    At a katakana or Latin edge it matches only as a whole word of that script; a term with
+    Latin letters is matched, in any case, against the lower-cased text.
+    """
+
+    text: str
+    ignore_case: bool
+    left: Callable[[str], bool] | None
+    right: Callable[[str], bool] | None
+
+    @classmethod
+    def of(cls, term: str) -> Term:
+        def edge(ch: str) -> Callable[[str], bool] | None:
+            if _is_katakana(ch):
+                return _is_katakana
+            return _is_latin if _is_latin(ch) else None
+
+        ignore_case = any(c.isascii() and c.isalpha() for c in term)
+        return cls(
+            term.lower() if ignore_case else term, ignore_case, edge(term[0]), edge(term[-1])
+        )
+
+    def first_chars(self) -> frozenset[str]:
+        first = self.text[0]
+        return frozenset({first, first.upper()}) if self.ignore_case else frozenset(first)
+
+    def search(self, text: str, lowered: str, pos: int) -> tuple[int, int] | None:
+        hay = lowered if self.ignore_case else text
+        n = len(self.text)
+        while (i := hay.find(self.text, pos)) >= 0:
+            j = i + n
+            if not (
+                (self.left is not None and i > 0 and self.left(text[i - 1]))
+                or (self.right is not None and j < len(text) and self.right(text[j]))
+            ):
+                return i, j
+            pos = i + 1
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class Pattern:
+    """A regular expression alternative."""
+
+    regex: re.Pattern[str]
+
+    def first_chars(self) -> frozenset[str] | None:
+        return first_chars(self.regex)
+
+    def search(self, text: str, lowered: str, pos: int) -> tuple[int, int] | None:
+        m = self.regex.search(text, pos)
+        return None if m is None else m.span()
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """One lexicon entry: what to match, what context changes that, what to report."""
+
+    rule: str
+    severity: Severity
+    message: str
+    name: str
+    alternatives: tuple[Term | Pattern, ...]
+    unless: re.Pattern[str] | None = None
+    requires: re.Pattern[str] | None = None
+    unless_within: Scope = "sentence"
+    requires_within: Scope = "sentence"
+    suggestion: str | Mapping[str, str] | None = None
+
+    def suggestion_for(self, matched: str) -> str | None:
+        if isinstance(self.suggestion, Mapping):
+            return self.suggestion.get(matched)
+        return self.suggestion
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    """A match that survived its context checks; ``start``/``end`` index the NFKC text."""
+
+    entry: Entry
+    start: int
+    end: int
+    matched: str
+
+    @property
+    def rule(self) -> str:
+        return self.entry.rule
+
+    @property
+    def severity(self) -> Severity:
+        return self.entry.severity
+
+    @property
+    def suggestion(self) -> str | None:
+        return self.entry.suggestion_for(self.matched)
+
+
+class _Context:
+    """The context checks of one scan: sentence bounds and searches, each computed once.
+
+    A sentence or the whole draft is searched once per context pattern, not once per match, so
+    a long draft with many matches stays linear.
+    """
+
+    __slots__ = ("_ends", "_searched", "_text")
+
+    def __init__(self, text: str) -> None:
+        self._text = text
+        self._ends: list[int] | None = None
+        self._searched: dict[tuple[int, int, int], bool] = {}
+
+    def region(self, start: int, end: int, scope: Scope) -> tuple[int, int]:
+        if scope == "draft":
+            return 0, len(self._text)
+        if scope == "sentence":
+            return self._sentence(start, end)
+        return max(0, start - scope), min(len(self._text), end + scope)
+
+    def _sentence(self, start: int, end: int) -> tuple[int, int]:
+        if self._ends is None:
+            self._ends = [m.start() for m in _SENTENCE_END.finditer(self._text)]
+        ends = self._ends
+        i = bisect.bisect_left(ends, start)
+        lo = ends[i - 1] + 1 if i > 0 else 0
+        j = bisect.bisect_left(ends, max(end - 1, start))
+        hi = ends[j] if j < len(ends) else len(self._text)
+        return lo, max(hi, end)
+
+    def has(self, pattern: re.Pattern[str], start: int, end: int, scope: Scope) -> bool:
+        lo, hi = self.region(start, end, scope)
+        key = (id(pattern), lo, hi)
+        if key not in self._searched:
+            self._searched[key] = pattern.search(self._text, lo, hi) is not None
+        return self._searched[key]
+
+    def allows(self, entry: Entry, start: int, end: int) -> bool:
+        if entry.requires is not None and not self.has(
+            entry.requires, start, end, entry.requires_within
+        ):
+            return False
+        return entry.unless is None or not self.has(entry.unless, start, end, entry.unless_within)
+
+
+@dataclass
+class Lexicon:
+    """The entries of one family, indexed by the first characters their alternatives start with."""
+
+    entries: tuple[Entry, ...]
+    # Alternative number -> (entry index, alternative), in entry order.
+    _alternatives: tuple[tuple[int, Term | Pattern], ...] = field(init=False, repr=False)
+    _by_char: dict[str, tuple[int, ...]] = field(init=False, repr=False)
+    _always: frozenset[int] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        alternatives = [(i, alt) for i, e in enumerate(self.entries) for alt in e.alternatives]
+        by_char: dict[str, list[int]] = {}
+        always: set[int] = set()
+        for n, (_, alt) in enumerate(alternatives):
+            chars = alt.first_chars()
+            if chars is None:
+                always.add(n)
+                continue
+            for ch in chars:
+                by_char.setdefault(ch, []).append(n)
+        self._alternatives = tuple(alternatives)
+        self._by_char = {ch: tuple(ns) for ch, ns in by_char.items()}
+        self._always = frozenset(always)
+
+    def scan(self, text: str) -> list[Hit]:
+        """Every hit in ``text`` (NFKC), in text order; one rule never reports overlapping spans."""
+        by_char = self._by_char
+        candidates = set(self._always)
+        for ch in by_char.keys() & set(text):
+            candidates.update(by_char[ch])
+        if not candidates:
+            return []
+        found: list[tuple[int, int, int]] = []  # (start, -end, entry index): longest first
+        context = _Context(text)
+        lowered = _ascii_lower(text)
+        for n in sorted(candidates):
+            index, alt = self._alternatives[n]
+            entry = self.entries[index]
+            pos = 0
+            while (span := alt.search(text, lowered, pos)) is not None:
+                start, end = span
+                if end > start and context.allows(entry, start, end):
+                    found.append((start, -end, index))
+                # Past the match even when its context suppressed it: a shorter match inside it
+                # would have the same context, and re-trying each position is quadratic.
+                pos = max(end, start + 1)
+        found.sort()
+        hits: list[Hit] = []
+        last_end: dict[str, int] = {}
+        for start, neg_end, index in found:
+            end = -neg_end
+            entry = self.entries[index]
+            if last_end.get(entry.rule, -1) <= start:
+                hits.append(Hit(entry, start, end, text[start:end]))
+                last_end[entry.rule] = end
+        return hits
+
+    def findings(self, ctx: CheckContext) -> Iterator[Finding]:
+        """The hits in a draft as findings whose spans point into the original text."""
+        for hit in self.scan(ctx.text):
+            suggestion = hit.suggestion
+            yield ctx.finding(
+                hit.rule,
+                hit.severity,
+                hit.entry.message,
+                hit.start,
+                hit.end,
+                suggestion=suggestion,
+                replacement=suggestion or "",
+            )
+
+
+def _ascii_lower(text: str) -> str:
+    """``text`` with ASCII letters lower-cased and every other character where it was."""
+    lowered = text.lower()
+    if len(lowered) == len(text):
+        return lowered
+    return "".join(c.lower() if c.isascii() else c for c in text)  # pragma: no cover - e.g. "İ"
+
+
+# ── first characters ─────────────────────────────────────────────────────────────────────────
+# The parse tree of ``re`` is internal (re._parser); it is only read here, at load time, and any
+# node this does not know makes the pattern "may start with anything", which is always safe.
+_sre: Any = importlib.import_module("re._parser")
+_C: Any = importlib.import_module("re._constants")
+_ZERO_WIDTH = {_C.AT, _C.ASSERT, _C.ASSERT_NOT}
+_REPEATS = {_C.MAX_REPEAT, _C.MIN_REPEAT, getattr(_C, "POSSESSIVE_REPEAT", _C.MAX_REPEAT)}
+
+
+def first_chars(regex: re.Pattern[str]) -> frozenset[str] | None:
+    """The characters a match of ``regex`` can start with, or None if that is not bounded."""
+    try:
+        tree = _sre.parse(regex.pattern, regex.flags)
+        chars, nullable = _seq_first(list(tree), bool(regex.flags & re.IGNORECASE))
+    except _Unbounded:
+        return None
+    if nullable or len(chars) > _MAX_FIRST_CHARS:
+        return None
+    return frozenset(chars)
+
+
+class _Unbounded(Exception):
+    """A node whose first characters are not worth enumerating."""
+
+
+def _seq_first(seq: Iterable[tuple[Any, Any]], icase: bool) -> tuple[set[str], bool]:
+    chars: set[str] = set()
+    for op, av in seq:
+        first, nullable = _node_first(op, av, icase)
+        chars |= first
+        if not nullable:
+            return chars, False
+    return chars, True
+
+
+def _node_first(op: Any, av: Any, icase: bool) -> tuple[set[str], bool]:
+    if op is _C.LITERAL:
+        return _cased({chr(av)}, icase), False
+    if op is _C.IN:
+        return _cased(_charset(av), icase), False
+    if op in _ZERO_WIDTH:
+        return set(), True
+    if op is _C.SUBPATTERN:
+        _group, add_flags, del_flags, sub = av
+        sub_icase = (icase or bool(add_flags & re.IGNORECASE)) and not del_flags & re.IGNORECASE
+        return _seq_first(sub, sub_icase)
+    if op is _C.BRANCH:
+        chars: set[str] = set()
+        nullable = False
+        for alt in av[1]:
+            first, empty = _seq_first(alt, icase)
+            chars |= first
+            nullable = nullable or empty
+        return chars, nullable
+    if op in _REPEATS:
+        low, _high, item = av
+        first, empty = _seq_first(item, icase)
+        return first, empty or low == 0
+    if op is getattr(_C, "ATOMIC_GROUP", None):
+        return _seq_first(av, icase)
+    raise _Unbounded
+
+
+def _charset(items: Iterable[tuple[Any, Any]]) -> set[str]:
+    chars: set[str] = set()
+    for op, av in items:
+        if op is _C.LITERAL:
+            chars.add(chr(av))
+        elif op is _C.RANGE and av[1] - av[0] < _MAX_FIRST_CHARS:
+            chars.update(chr(c) for c in range(av[0], av[1] + 1))
+        else:  # NEGATE, CATEGORY (\s, \d, \w) or a huge range
+            raise _Unbounded
+    return chars
+
+
+def _cased(chars: set[str], icase: bool) -> set[str]:
+    if not icase:
+        return chars
+    return chars | {c.lower() for c in chars} | {c.upper() for c in chars}
+
+
+# ── loading ──────────────────────────────────────────────────────────────────────────────────
+
+
+def load_lexicon(path: str | Path, family: str, *, message_keys: frozenset[str]) -> Lexicon:
+    """Load, validate and index a family's lexicon, then run every entry's specs.
+
+    Raises :class:`RuleDataError` naming the file and the entry on any problem; spec failures
+    are all reported at once.
+    """
+    name = Path(path).name
+    data = load_yaml(path)
+    if not isinstance(data, Mapping) or set(data) != {"entries"}:
+        raise RuleDataError(f"{name}: expected a mapping with only 'entries'")
+    if not isinstance(data["entries"], list):
+        raise RuleDataError(f"{name}: 'entries' must be a list")
+    entries: list[Entry] = []
+    specs: list[tuple[str, list[tuple[str, str | None]], list[str]]] = []
+    for i, raw in enumerate(data["entries"], 1):
+        label = _label(name, i, raw)
+        entry, hits, clean = _entry(raw, label, family, message_keys)
+        entries.append(entry)
+        specs.append((label, hits, clean))
+    lexicon = Lexicon(tuple(entries))
+    failures = [
+        problem
+        for entry, (label, hits, clean) in zip(lexicon.entries, specs, strict=True)
+        for problem in _spec_failures(lexicon, entry, label, hits, clean)
+    ]
+    if failures:
+        raise RuleDataError("\n".join(failures))
+    return lexicon
+
+
+def _label(file: str, index: int, raw: Any) -> str:
+    if isinstance(raw, Mapping):
+        ident = raw.get("name") or raw.get("id") or "?"
+        return f"{file}: entry {index} ({ident})"
+    return f"{file}: entry {index}"
+
+
+def _entry(
+    raw: Any, label: str, family: str, message_keys: frozenset[str]
+) -> tuple[Entry, list[tuple[str, str | None]], list[str]]:
+    if not isinstance(raw, Mapping):
+        raise RuleDataError(f"{label}: an entry must be a mapping")
+    unknown = set(raw) - _ENTRY_KEYS
+    if unknown:
+        raise RuleDataError(f"{label}: unknown key(s) {sorted(map(str, unknown))}")
+    rule = raw.get("id")
+    if not isinstance(rule, str) or not (rule == family or rule.startswith(family + ".")):
+        raise RuleDataError(f"{label}: 'id' must be {family!r} or start with '{family}.'")
+    try:
+        severity = Severity(str(raw.get("severity")))
+    except ValueError:
+        raise RuleDataError(
+            f"{label}: 'severity' must be error, warning or info (got {raw.get('severity')!r})"
+        ) from None
+    message = raw.get("message")
+    if not isinstance(message, str) or message not in message_keys:
+        raise RuleDataError(f"{label}: 'message' {message!r} is not a catalogue key")
+
+    terms = _strings(raw, "terms", label)
+    patterns = _strings(raw, "patterns", label)
+    if not terms and not patterns:
+        raise RuleDataError(f"{label}: needs 'terms' or 'patterns'")
+    alternatives: list[Term | Pattern] = [Term.of(nfkc(t)) for t in terms]
+    for p in patterns:
+        if _BACKREF.search(p):
+            raise RuleDataError(f"{label}: patterns may not use named groups or backreferences")
+        alternatives.append(Pattern(_compile(nfkc(p), label, "patterns")))
+
+    scope = _scope(raw.get("within", "sentence"), label, "within")
+    entry = Entry(
+        rule=rule,
+        severity=severity,
+        message=message,
+        name=str(raw.get("name") or rule),
+        alternatives=tuple(alternatives),
+        unless=_context(raw, "unless", label),
+        requires=_context(raw, "requires", label),
+        unless_within=_scope(raw.get("unless_within", scope), label, "unless_within"),
+        requires_within=_scope(raw.get("requires_within", scope), label, "requires_within"),
+        suggestion=_suggestion(raw.get("suggestion"), label),
+    )
+
+    hits: list[tuple[str, str | None]] = []
+    for spec in raw.get("hits") or []:
+        if isinstance(spec, str):
+            hits.append((spec, None))
+        elif isinstance(spec, Mapping) and isinstance(spec.get("text"), str):
+            quote = spec.get("quote")
+            hits.append((spec["text"], nfkc(quote) if isinstance(quote, str) else None))
+        else:
+            raise RuleDataError(f"{label}: a 'hits' spec must be a text or {{text, quote}}")
+    clean = _strings(raw, "clean", label)
+    if not hits or not clean:
+        raise RuleDataError(f"{label}: every entry needs 'hits' and 'clean' examples")
+    return entry, hits, clean
+
+
+def _strings(raw: Mapping[str, Any], key: str, label: str) -> list[str]:
+    value = raw.get(key) or []
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+        raise RuleDataError(f"{label}: {key!r} must be a list of non-empty strings")
+    return value
+
+
+def _compile(pattern: str, label: str, key: str) -> re.Pattern[str]:
+    try:
+        return re.compile(pattern)
+    except re.error as exc:
+        raise RuleDataError(f"{label}: bad regular expression in {key!r}: {exc}") from exc
+
+
+def _context(raw: Mapping[str, Any], key: str, label: str) -> re.Pattern[str] | None:
+    items = _strings(raw, key, label)
+    if not items:
+        return None
+    return _compile("|".join(f"(?:{nfkc(p)})" for p in items), label, key)
+
+
+def _scope(value: Any, label: str, key: str) -> Scope:
+    if value == "sentence":
+        return "sentence"
+    if value == "draft":
+        return "draft"
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return value
+    raise RuleDataError(
+        f"{label}: {key!r} must be 'sentence', 'draft' or a number of characters (got {value!r})"
+    )
+
+
+def _suggestion(value: Any, label: str) -> str | Mapping[str, str] | None:
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, Mapping) and all(
+        isinstance(k, str) and isinstance(v, str) for k, v in value.items()
+    ):
+        return {nfkc(k): v for k, v in value.items()}
+    raise RuleDataError(f"{label}: 'suggestion' must be a string or a mapping of strings")
+
+
+def _spec_failures(
+    lexicon: Lexicon,
+    entry: Entry,
+    label: str,
+    hits: list[tuple[str, str | None]],
+    clean: list[str],
+) -> Iterator[str]:
+    for text, quote in hits:
+        found = [h for h in lexicon.scan(NormalizedText.of(text).text) if h.rule == entry.rule]
+        if not found:
+            yield f"{label}: hit spec {text!r} does not produce {entry.rule}"
+        elif quote is not None and quote not in {h.matched for h in found}:
+            got = [h.matched for h in found]
+            yield f"{label}: hit spec {text!r} should quote {quote!r}; {entry.rule} quotes {got}"
+    for text in clean:
+        norm = NormalizedText.of(text).text
+        wrong = [h.matched for h in lexicon.scan(norm) if h.rule == entry.rule]
+        if wrong:
+            yield f"{label}: clean spec {text!r} produces {entry.rule} on {wrong}"
