@@ -1,0 +1,285 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from tests.conftest import DEFAULT_AT, CheckFn
+from tests.workflows.checks.test_terminology import CLEAN_DRAFTS
+from workflows.catalogue import Lang
+from workflows.checks import Checker, CheckResult, CheckSettings, DraftToCheck, Finding, Severity
+from workflows.checks.data import RuleDataError, load_yaml
+from workflows.checks.rules import typo
+
+# Only this family runs: its tests must not depend on the data of the others.
+ONLY = CheckSettings(enabled_rules=("typo",))
+
+
+def found(result: CheckResult) -> list[Finding]:
+    return [f for f in result.findings if f.rule.startswith("typo")]
+
+
+def spans(text: str, result: CheckResult) -> list[tuple[str, str]]:
+    return [(f.rule, text[f.start : f.end]) for f in found(result)]
+
+
+# ------------------------------------------------------------------ placeholders
+
+
+@pytest.mark.parametrize(
+    ("text", "placeholder"),
+    [
+        ("○○課までお問い合わせください。", "○○"),
+        ("会場は〇〇公民館です。", "〇〇"),
+        ("参加費は●●円です。", "●●"),
+        ("××地区の皆さまへ", "××"),
+        ("○月○日（○）に開催します。", "○月○日"),
+        ("XX月に開催します。", "XX"),
+        ("担当はＸＸ課です。", "ＸＸ"),
+        ("【要確認】会場は市民会館です。", "【要確認】"),
+        ("新体育館（仮）の見学会を開きます。", "（仮）"),
+        ("TODO 写真を差し替える", "TODO"),
+        ("開始時間：TBD", "TBD"),
+        ("会場：＊＊＊", "＊＊＊"),
+    ],
+)
+def test_placeholders_are_errors(check: CheckFn, text: str, placeholder: str) -> None:
+    result = check(text, settings=ONLY)
+    [f] = found(result)
+    assert (f.rule, f.severity, text[f.start : f.end]) == (
+        "typo.placeholder",
+        Severity.ERROR,
+        placeholder,
+    )
+    assert f.message == (
+        f"「{placeholder}」が残っています。仮の文字や作業用のメモのまま投稿されないよう、"
+        "正しい内容に置き換えるか削除してください。"
+    )
+    assert not result.ok
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "二〇〇〇年に開館しました。",
+        "○×クイズに挑戦しよう",
+        "○日時　11月23日(月・祝)\n○会場　市民会館",
+        "（仮称）みどり中央図書館の建設について",
+        "Tシャツ（XXLサイズ）",
+        "ToDoリストの作り方講座",
+        "X（旧Twitter）で発信しています。",
+        "※先着順",
+    ],
+)
+def test_look_alikes_of_placeholders_pass(check: CheckFn, text: str) -> None:
+    assert found(check(text, settings=ONLY)) == []
+
+
+# ------------------------------------------------------------------ doubled particles and words
+
+
+@pytest.mark.parametrize(
+    ("text", "doubled", "single"),
+    [
+        ("市のの会場で開催します。", "のの", "の"),
+        ("申込書ををご提出ください。", "をを", "を"),
+        ("会場にに集合してください。", "にに", "に"),
+        ("受付がが混雑します。", "がが", "が"),
+        ("今日はは休館日です。", "はは", "は"),
+        ("ご参加参加ください。", "参加参加", "参加"),
+        ("開催しますします。", "しますします", "します"),
+        ("教室を開催します開催します。", "開催します開催します", "開催します"),
+    ],
+)
+def test_doubled(check: CheckFn, text: str, doubled: str, single: str) -> None:
+    [f] = found(check(text, settings=ONLY))
+    assert (f.rule, f.severity, text[f.start : f.end], f.suggestion) == (
+        "typo.doubled",
+        Severity.WARNING,
+        doubled,
+        single,
+    )
+    assert f"「{doubled}」" in f.message
+    assert f"「{single}」の誤りではありませんか" in f.message
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "人をののしるのはやめましょう。",
+        "雨の予報もあったものの、両日とも天気に恵まれました。",
+        "本当に本当にありがとうございました。何度も何度も練習しました。毎日毎日暑いですね。",
+        "市ののぼり旗を新しくしました。",
+        "今日ははじめての体験教室です。",
+        "会場ででき上がった作品を展示します。",
+        "あははは、わはは。",
+        "ここに集合。いろいろな催し。それぞれの地区。",
+        "一人一人に合わせた支援。一歩一歩進みます。",
+        "ますます楽しみです。",
+        "おとといの雨。身なりをととのえる。",
+        "部分々々の修正。いすゞの車。",
+        "#ののちゃん",
+    ],
+)
+def test_legitimate_repetitions_pass(check: CheckFn, text: str) -> None:
+    assert found(check(text, settings=ONLY)) == []
+
+
+# ------------------------------------------------------------------ punctuation and brackets
+
+
+def test_doubled_punctuation(check: CheckFn) -> None:
+    text = "本日、、開催します。。"
+    assert [
+        (f.rule, text[f.start : f.end], f.suggestion) for f in found(check(text, settings=ONLY))
+    ] == [
+        ("typo.punctuation", "、、", "、"),
+        ("typo.punctuation", "。。", "。"),
+    ]
+
+
+def test_an_ellipsis_of_full_stops_passes(check: CheckFn) -> None:
+    assert found(check("残念。。。また来年", settings=ONLY)) == []
+
+
+def test_unclosed_bracket(check: CheckFn) -> None:
+    text = "テーマは「未来へつなぐ。ぜひご参加ください。"
+    [f] = found(check(text, settings=ONLY))
+    assert (f.rule, f.severity, text[f.start : f.end]) == ("typo.bracket", Severity.WARNING, "「")
+    assert (
+        f.message
+        == "開き括弧 「 に対応する閉じ括弧 」 がありません。括弧の範囲を確認してください。"
+    )
+
+
+def test_unopened_full_width_bracket_names_the_full_width_partner(check: CheckFn) -> None:
+    text = "会場は市民会館）です。"
+    [f] = found(check(text, settings=ONLY))
+    assert text[f.start : f.end] == "）"
+    assert "開き括弧 （ がありません" in f.message
+
+
+@pytest.mark.parametrize(
+    ("text", "bracket"),
+    [
+        ("【お知らせ 本日開催", "【"),
+        ("『みどり市史」", "『"),
+        ("(詳しくはこちら", "("),
+    ],
+)
+def test_other_unbalanced_brackets(check: CheckFn, text: str, bracket: str) -> None:
+    assert bracket in [s for _, s in spans(text, check(text, settings=ONLY))]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "「市民まつり」を開催します（雨天中止）。",
+        "1) 日時：11月23日\n2) 会場：市民会館",
+        "ア）申込書\nイ）本人確認書類",
+        "ありがとうございました(^^)",
+        "ぜひ来てね :)",
+        "『みどり市史』（第2版）",
+        "詳しくは https://ja.wikipedia.org/wiki/Foo_(bar) をご覧ください。",
+    ],
+)
+def test_balanced_brackets_lists_and_faces_pass(check: CheckFn, text: str) -> None:
+    assert found(check(text, settings=ONLY)) == []
+
+
+# ------------------------------------------------------------------ stray letters from the IME
+
+
+@pytest.mark.parametrize(
+    ("text", "quote", "fix"),
+    [
+        ("市民まつりのおしらせs", "せs", "せ"),
+        ("開催しますk。", "すk", "す"),
+        ("ご参加kください。", "加k", "加"),
+        ("ｵｼﾗｾs", "ｾs", "セ"),
+        ("Wi-Fiに接続できますｋ。", "すｋ", "す"),
+    ],
+)
+def test_stray_letters(check: CheckFn, text: str, quote: str, fix: str) -> None:
+    result = check(text, settings=ONLY)
+    assert [f.rule for f in result.findings if f.rule == "style.mixed-width"] == []
+    [f] = found(result)
+    assert (f.rule, text[f.start : f.end], f.suggestion) == ("typo.ime", quote, fix)
+    assert f"「{quote[1:]}」は、変換のときに残った英字" in f.message
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "LINEで友だち登録をお願いします。",
+        "eスポーツ大会、dポイント、iPhone、Wi-Fiが使えます。",
+        "数kmのコース、5kmの部。",
+        "ドコモやauの店舗で受け付けます。",
+        "Xで発信中。Aさん、Bさん。",
+        "#みどりのおしらせs",
+        "詳しくは https://example.jp/おしらせs",
+    ],
+)
+def test_letters_on_purpose_pass(check: CheckFn, text: str) -> None:
+    assert found(check(text, settings=ONLY)) == []
+
+
+# ------------------------------------------------------------ realistic drafts, data, robustness
+
+
+@pytest.mark.parametrize("text", CLEAN_DRAFTS)
+def test_clean_municipal_drafts_have_no_typo_finding(check: CheckFn, text: str) -> None:
+    assert spans(text, check(text, settings=ONLY)) == []
+
+
+def test_english_message() -> None:
+    result = Checker(ONLY, lang=Lang.EN).check(DraftToCheck("会場は○○です。", DEFAULT_AT))
+    [f] = found(result)
+    assert f.message.startswith('"○○" is still in the text.')
+
+
+@pytest.fixture
+def broken_data(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
+    """typo.yaml as loaded, for a test to break; the real data is restored afterwards."""
+    raw = load_yaml(typo.DATA_FILE)
+    monkeypatch.setattr(typo, "load_yaml", lambda _name: raw)
+    typo.data.cache_clear()
+    yield raw
+    typo.data.cache_clear()
+
+
+def test_a_failing_hit_spec_stops_loading(broken_data: dict[str, Any]) -> None:
+    broken_data["placeholders"][0]["specs"]["hit"]["○○が残っていない"] = "○○"
+    broken_data["placeholders"][0]["pattern"] = "△△"
+    with pytest.raises(RuleDataError, match=r"typo\.yaml: placeholders\[0\] \(marks\): spec"):
+        typo.data()
+
+
+def test_a_failing_miss_spec_stops_loading(broken_data: dict[str, Any]) -> None:
+    broken_data["doubled"]["specs"]["miss"].append("市のの会場")
+    with pytest.raises(RuleDataError, match="doubled: spec '市のの会場' should pass"):
+        typo.data()
+
+
+def test_entries_without_misses_are_refused(broken_data: dict[str, Any]) -> None:
+    broken_data["ime"]["specs"]["miss"] = []
+    with pytest.raises(RuleDataError, match="ime: needs specs with both hit"):
+        typo.data()
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=120))
+def test_spans_stay_inside_any_text(text: str) -> None:
+    for f in found(Checker(ONLY).check(DraftToCheck(text, DEFAULT_AT))):
+        assert 0 <= f.start < f.end <= len(text)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(alphabet="「」『』()（）【】〔〕あ\n1)ア:^", max_size=30))
+def test_brackets_never_crash_and_point_at_brackets(text: str) -> None:
+    for f in found(Checker(ONLY).check(DraftToCheck(text, DEFAULT_AT))):
+        if f.rule == "typo.bracket":
+            assert text[f.start : f.end] in "「」『』()（）【】〔〕"
