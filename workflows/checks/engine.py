@@ -41,7 +41,10 @@ class Checker:
         if s.enabled_rules is None:
             return True
         # A module may report several families ("date" reports date-weekday, date-invalid, ...).
-        return any(r.split(".", 1)[0].startswith(family) for r in s.enabled_rules)
+        return any(
+            (fam := r.split(".", 1)[0]) == family or fam.startswith(family + "-")
+            for r in s.enabled_rules
+        )
 
     def check(self, draft: DraftToCheck) -> CheckResult:
         ctx = CheckContext(draft, self.settings, self.calendar, self.lang)
