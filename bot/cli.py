@@ -10,9 +10,9 @@ import argparse
 import os
 import sys
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
-from typing import IO
+from typing import IO, TextIO
 
 from workflows.catalogue import Lang, message
 from workflows.checks import Platform
@@ -56,6 +56,19 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("--batch", metavar="FILE", help="JSON lines in, one result per line out")
     check.add_argument("--lang", choices=[lang.value for lang in Lang], default=Lang.JA.value)
 
+    db = commands.add_parser("db", help="database tools ($POSTGATE_DATABASE_URL)")
+    db_commands = db.add_subparsers(dest="db_command", required=True, metavar="COMMAND")
+    db_commands.add_parser("upgrade", help="create or migrate the tables to this version")
+    db_commands.add_parser("status", help="show the database's migration revision")
+
+    audit = commands.add_parser("audit", help="the tamper-evident audit log")
+    audit_commands = audit.add_subparsers(dest="audit_command", required=True, metavar="COMMAND")
+    audit_commands.add_parser("verify", help="walk the hash chain; exit 1 at the first broken link")
+    export = audit_commands.add_parser("export", help="events since a date, for records requests")
+    export.add_argument("--since", required=True, help="YYYY-MM-DD (Asia/Tokyo) or ISO-8601")
+    export.add_argument("--format", choices=["csv", "jsonl"], default="csv", dest="fmt")
+    export.add_argument("--output", "-o", metavar="FILE", help="default: stdout")
+
     config = commands.add_parser("config", help="app.yaml tools")
     config_commands = config.add_subparsers(dest="config_command", required=True, metavar="COMMAND")
     config_check = config_commands.add_parser("check", help="validate app.yaml, list every problem")
@@ -71,6 +84,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _config_check(args.file or args.config, sys.stdout, sys.stderr)
     if args.command == "serve":
         return _serve(args, sys.stderr)
+    if args.command == "db":
+        return _db(args.db_command, sys.stdout, sys.stderr)
+    if args.command == "audit":
+        return _audit(args, sys.stdout, sys.stderr)
     raise AssertionError(args.command)  # argparse only admits the commands above
 
 
@@ -151,14 +168,95 @@ def _config_check(file: str | None, out: IO[str], err: IO[str]) -> int:
 def _serve(args: argparse.Namespace, err: IO[str]) -> int:
     from bot.app import run
     from bot.config import ConfigError, load_config
+    from storage.engine import Database, database_url
+    from storage.migrate import DatabaseNotMigrated, ensure_migrated
 
     try:
         config = load_config(args.config)
     except ConfigError as exc:
         err.write(f"postgate serve: {exc}\n")
         return EXIT_USAGE
-    run(config, host=args.host, port=args.port)
+    db = Database(database_url(os.environ))
+    try:
+        ensure_migrated(db)
+    except DatabaseNotMigrated as exc:
+        err.write(f"postgate serve: {exc}\n")
+        return EXIT_USAGE
+    run(config, db, host=args.host, port=args.port)
     return 0
+
+
+def _db(command: str, out: IO[str], err: IO[str]) -> int:
+    from storage.engine import Database, database_url
+    from storage.migrate import current_revision, head_revision, upgrade
+
+    db = Database(database_url(os.environ))
+    try:
+        if command == "upgrade":
+            before = current_revision(db)
+            upgrade(db)
+            after = current_revision(db)
+            out.write(f"{db.url}: {before or '-'} -> {after}\n")
+        else:
+            current, head = current_revision(db), head_revision()
+            state = "最新です / up to date" if current == head else "要更新 / needs upgrade"
+            out.write(f"{db.url}: {current or '-'} (head {head}) {state}\n")
+            return 0 if current == head else 1
+    finally:
+        db.dispose()
+    del err
+    return 0
+
+
+def _audit(args: argparse.Namespace, out: TextIO, err: IO[str]) -> int:
+    from storage import audit
+    from storage.engine import Database, database_url
+    from storage.migrate import DatabaseNotMigrated, ensure_migrated
+
+    db = Database(database_url(os.environ))
+    try:
+        ensure_migrated(db)
+        if args.audit_command == "verify":
+            with db.session(read_only=True) as session:
+                broken, head = audit.walk(session)
+            if broken is not None:
+                err.write(
+                    f"監査ログの改ざんまたは欠落を検出しました / audit chain broken: {broken}\n"
+                )
+                return 1
+            out.write(
+                f"監査ログは正常です / audit chain intact: {head.count} events, "
+                f"last seq {head.seq}, head {head.hash}\n"
+            )
+            return 0
+        since = _parse_since(args.since)
+        if since is None:
+            err.write(f"postgate audit export: --since {args.since!r}: use YYYY-MM-DD\n")
+            return EXIT_USAGE
+        stream = open(args.output, "w", encoding="utf-8", newline="") if args.output else out  # noqa: SIM115
+        try:
+            with db.session(read_only=True) as session:
+                count = audit.export(session, since, args.fmt, stream)
+        finally:
+            if args.output:
+                stream.close()
+        err.write(f"{count} events exported\n")
+        return 0
+    except DatabaseNotMigrated as exc:
+        err.write(f"postgate audit: {exc}\n")
+        return EXIT_USAGE
+    finally:
+        db.dispose()
+
+
+def _parse_since(value: str) -> date | datetime | None:
+    try:
+        if len(value) == 10:
+            return date.fromisoformat(value)
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else None
 
 
 if __name__ == "__main__":

@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +18,9 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from workflows.calendar import BusinessCalendar, BusinessHours
+from workflows.checks.data import RuleDataError
 from workflows.checks.model import Platform
+from workflows.checks.rules import terminology
 from workflows.checks.settings import CheckSettings
 from workflows.errors import PostgateError
 from workflows.org import Account, Directory, Member, Organisation, Section
@@ -86,8 +87,9 @@ class AppConfig(_Frozen):
         default=(), description="Known accounts that are not ours but are not impostors either."
     )
 
-    @cached_property
+    @property
     def directory(self) -> Directory:
+        """Lookups over sections, members and accounts (built afresh: keep it where it is used)."""
         return Directory(self.sections, self.members, self.accounts)
 
     def section(self, name: str) -> Section | None:
@@ -145,6 +147,10 @@ def parse_config(text: str, *, source: str = "app.yaml", base_dir: Path | None =
         resolved = term if term.is_absolute() else (base_dir / term)
         if not resolved.is_file():
             raise ConfigError(source, [f"checks.terminology: file not found: {resolved}"])
+        try:
+            terminology.dictionary(resolved)  # its specs run now, not at the first draft
+        except RuleDataError as exc:
+            raise ConfigError(source, [f"checks.terminology: {exc}"]) from None
         config = config.model_copy(
             update={"checks": config.checks.model_copy(update={"terminology": resolved})}
         )

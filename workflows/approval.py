@@ -468,13 +468,16 @@ def revise(
     directory: Directory,
     *,
     content: Content,
-    findings: Iterable[Finding],
+    errors: int,
+    warnings: tuple[str, ...],
 ) -> Outcome:
-    """The author edits the draft: a new revision, checked again; earlier reviews are void."""
+    """The author edits the draft: a new revision, checked again; earlier reviews are void.
+
+    ``errors`` and ``warnings`` describe the new revision's findings (see ``summarise``).
+    """
     _require_author(process, actor, directory)
     validate_content(content, directory)
     author = directory.member(process.author_id) or actor
-    errors, warnings = summarise(findings)
     return _step(
         process,
         Event.REVISED,
@@ -544,3 +547,9 @@ def schedule(process: Process) -> Outcome:
     if not process.is_fully_approved():
         raise AlreadyDecided(state=process.state.label())
     return _step(process, Event.SCHEDULED)
+
+
+def all_publications_cancelled(process: Process) -> Outcome:
+    """Every publication of the approved draft was cancelled: nothing will be posted, and the
+    draft is withdrawn (取り下げ) so that no list shows it as still on its way."""
+    return _step(process, Event.WITHDRAWN)

@@ -13,6 +13,8 @@ from workflows.errors import InvalidTransition
 
 
 class DraftState(StrEnum):
+    """Where a draft is. A draft sent back (needs_changes) is revised before it is submitted."""
+
     DRAFT = "draft"
     CHECKING = "checking"
     IN_REVIEW = "in_review"
@@ -57,7 +59,6 @@ _OPEN = (*_EDITABLE, S.CHECKING, S.FAILED)
 
 TRANSITIONS: dict[tuple[DraftState, Event], DraftState] = {
     (S.DRAFT, E.SUBMIT): S.CHECKING,
-    (S.NEEDS_CHANGES, E.SUBMIT): S.CHECKING,
     (S.CHECKING, E.CHECKS_FAILED): S.DRAFT,
     (S.CHECKING, E.TO_PEERS): S.IN_REVIEW,
     (S.CHECKING, E.TO_APPROVERS): S.AWAITING_APPROVAL,

@@ -1,18 +1,30 @@
 from __future__ import annotations
 
+import os
+import socket
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import aiohttp
+import pytest
 from aiohttp.test_utils import TestServer
+from sqlmodel import select
 
-from bot.app import build_app
+from bot.app import build_app, synchronise
 from bot.config import load_config
+from storage.engine import Database
+from storage.migrate import upgrade
+from storage.tables import AuditEvent
 
 REPO = Path(__file__).resolve().parents[2]
 
 
-async def test_healthz_reports_the_loaded_organisation() -> None:
-    server = TestServer(build_app(load_config(REPO / "app.yaml")), host="127.0.0.1", port=0)
+async def test_healthz_reports_the_loaded_organisation(tmp_path: Path) -> None:
+    db = Database(f"sqlite:///{tmp_path / 'p.db'}")
+    upgrade(db)
+    server = TestServer(build_app(load_config(REPO / "app.yaml"), db), host="127.0.0.1", port=0)
     await server.start_server()
     try:
         async with (
@@ -23,4 +35,86 @@ async def test_healthz_reports_the_loaded_organisation() -> None:
             body = await response.json()
     finally:
         await server.close()
+        db.dispose()
     assert body == {"status": "ok", "organisation": "みどり市", "accounts": 9}
+
+
+def test_configuration_is_mirrored_and_audited_once(tmp_path: Path) -> None:
+    db = Database(f"sqlite:///{tmp_path / 'p.db'}")
+    upgrade(db)
+    config = load_config(REPO / "app.yaml")
+    first = synchronise(config, db)
+    assert first == len(config.sections) + len(config.members) + len(config.accounts)
+    assert synchronise(config, db) == 0
+    with db.session(read_only=True) as session:
+        actions = {e.action for e in session.exec(select(AuditEvent)).all()}
+    db.dispose()
+    assert {"config.section.added", "config.member.added", "config.account.added"} <= actions
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+def _env(tmp_path: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("POSTGATE_")}
+    env["POSTGATE_DATABASE_URL"] = f"sqlite:///{tmp_path / 'serve.db'}"
+    return env
+
+
+def test_serve_refuses_an_unmigrated_database_then_runs_after_upgrade(tmp_path: Path) -> None:
+    env = _env(tmp_path)
+    cli = [sys.executable, "-m", "bot.cli"]
+    refused = subprocess.run(
+        [*cli, "serve", "--port", "0"],
+        env=env,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert refused.returncode == 2
+    assert "postgate db upgrade" in refused.stderr
+    upgraded = subprocess.run(
+        [*cli, "db", "upgrade"],
+        env=env,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert upgraded.returncode == 0, upgraded.stderr
+    port = _free_port()
+    log = (tmp_path / "serve.log").open("w")
+    server = subprocess.Popen(
+        [*cli, "serve", "--port", str(port)],
+        env=env,
+        cwd=REPO,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        body = None
+        for _ in range(100):
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=0.5) as conn:
+                    conn.sendall(b"GET /healthz HTTP/1.0\r\nHost: localhost\r\n\r\n")
+                    body = conn.recv(4096).decode()
+                    break
+            except OSError:
+                if server.poll() is not None:
+                    pytest.fail((tmp_path / "serve.log").read_text())
+                time.sleep(0.1)
+        assert body is not None
+        assert "200 OK" in body
+        assert '"organisation": "みどり市"' in body or '"organisation": "\\u307f' in body
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+        log.close()
+    assert "configuration changes recorded" in (tmp_path / "serve.log").read_text()

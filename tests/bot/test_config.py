@@ -124,3 +124,20 @@ def test_terminology_path_is_resolved_beside_the_file(tmp_path: Path) -> None:
     (tmp_path / "local.yaml").unlink()
     with pytest.raises(ConfigError, match=r"checks\.terminology: file not found"):
         load_config(tmp_path / "app.yaml")
+
+
+def test_a_broken_city_dictionary_is_a_config_error(tmp_path: Path) -> None:
+    (tmp_path / "local.yaml").write_text(
+        "version: 1\nrules:\n  - expected: みどり市役所\n    pattern: 緑市役所\n"
+        "    specs:\n      - from: 緑市役所へ\n        to: 緑市役所へ\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "app.yaml").write_text(
+        EXAMPLE.replace("# terminology: terminology.local.yaml", "terminology: local.yaml"),
+        encoding="utf-8",
+    )
+    with pytest.raises(ConfigError) as caught:
+        load_config(tmp_path / "app.yaml")
+    [problem] = caught.value.problems
+    assert problem.startswith("checks.terminology:")
+    assert "local.yaml" in problem

@@ -229,7 +229,8 @@ def test_stale_revision_is_refused() -> None:
         member("author"),
         DIRECTORY,
         content=Content(text="12月5日(土)に変更しました。", targets=("kankyo-x",)),
-        findings=(),
+        errors=0,
+        warnings=(),
     ).process
     assert revised.revision == 2
     assert revised.state is DraftState.DRAFT
@@ -333,8 +334,15 @@ def test_a_peer_may_send_back_during_peer_review() -> None:
         process, member("peer2"), DIRECTORY, shown_revision=1, reason="誤字", at=AT
     )
     assert back.process.state is DraftState.NEEDS_CHANGES
-    resubmitted = ap.submit(back.process, member("author"), DIRECTORY).process
+    with pytest.raises(InvalidTransition):
+        ap.submit(back.process, member("author"), DIRECTORY)  # revise first
+    content = Content(text="誤字を直しました。", targets=("kankyo-x",))
+    revised = ap.revise(
+        back.process, member("author"), DIRECTORY, content=content, errors=0, warnings=()
+    )
+    resubmitted = ap.submit(revised.process, member("author"), DIRECTORY).process
     assert resubmitted.state is DraftState.IN_REVIEW
+    assert resubmitted.revision == 2
 
 
 def test_approval_before_peer_checks_is_refused_with_the_state() -> None:
@@ -435,8 +443,10 @@ def apply(process: Process, action: str, actor_id: str, offset: int, thorough: b
         return ap.reject(process, actor, DIRECTORY, shown_revision=shown, reason="r", at=AT).process
     if action == "revise":
         content = Content(text=f"rev {process.revision + 1}", targets=process.content.targets)
-        warning = Finding("flame.spam", Severity.WARNING, "m", 0, 1)
-        return ap.revise(process, actor, DIRECTORY, content=content, findings=[warning]).process
+        errors, warnings = ap.summarise([Finding("flame.spam", Severity.WARNING, "m", 0, 1)])
+        return ap.revise(
+            process, actor, DIRECTORY, content=content, errors=errors, warnings=warnings
+        ).process
     if action == "withdraw":
         return ap.withdraw(process, actor, DIRECTORY).process
     if action == "publish":

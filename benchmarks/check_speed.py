@@ -1,0 +1,126 @@
+"""Checker speed: batch throughput, per-draft latency, start-up and peak memory.
+
+Targets (issue 2, this 2-core machine): >= 1,000 drafts/s in-process, p99 < 5 ms for a
+280-character draft, `postgate check` start-up < 1 s, RSS < 200 MB.
+
+    uv run python benchmarks/check_speed.py [--drafts 1000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from drafts import drafts  # noqa: E402
+
+from bot.config import load_config  # noqa: E402
+from workflows.checks import Checker, DraftToCheck, Platform  # noqa: E402
+from workflows.xtext import weighted_length  # noqa: E402
+
+REPO = Path(__file__).resolve().parents[1]
+AT = datetime(2026, 11, 20, 10, 0, tzinfo=ZoneInfo("Asia/Tokyo"))
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+def in_process(texts: list[str]) -> None:
+    config = load_config(REPO / "app.yaml")
+    checker = Checker(config.checks, config.calendar())
+    platforms = (Platform.X, Platform.FACEBOOK)
+    for text in texts[:50]:  # warm caches (compiled patterns, data files)
+        checker.check(DraftToCheck(text, AT, platforms))
+    latencies: list[float] = []
+    started = time.perf_counter()
+    for text in texts:
+        t0 = time.perf_counter()
+        checker.check(DraftToCheck(text, AT, platforms))
+        latencies.append((time.perf_counter() - t0) * 1000)
+    elapsed = time.perf_counter() - started
+    weights = [weighted_length(t) for t in texts]
+    print(f"in-process: {len(texts)} drafts in {elapsed:.3f} s = {len(texts) / elapsed:,.0f} drafts/s")
+    print(
+        f"  per draft: p50 {statistics.median(latencies):.2f} ms, "
+        f"p99 {percentile(latencies, 0.99):.2f} ms, max {max(latencies):.2f} ms "
+        f"(X weighted length {min(weights)}-{max(weights)}, median {statistics.median(weights):.0f})"
+    )
+    long_280 = [t for t, w in zip(texts, weights, strict=True) if 260 <= w <= 300]
+    lat_280 = []
+    for text in long_280:
+        t0 = time.perf_counter()
+        checker.check(DraftToCheck(text, AT, platforms))
+        lat_280.append((time.perf_counter() - t0) * 1000)
+    if lat_280:
+        print(
+            f"  ~280-weighted drafts ({len(lat_280)}): p50 {statistics.median(lat_280):.2f} ms, "
+            f"p99 {percentile(lat_280, 0.99):.2f} ms"
+        )
+
+
+def batch(texts: list[str]) -> None:
+    with tempfile.NamedTemporaryFile("w", suffix=".jsonl", delete=False, encoding="utf-8") as f:
+        for i, text in enumerate(texts):
+            line = {"id": i, "text": text, "platforms": ["x"], "at": AT.isoformat()}
+            f.write(json.dumps(line, ensure_ascii=False) + "\n")
+        path = f.name
+    try:
+        t0 = time.perf_counter()
+        done = subprocess.run(
+            [sys.executable, "-m", "bot.cli", "--config", str(REPO / "app.yaml"), "check",
+             "--batch", path],
+            capture_output=True, cwd=REPO, check=False,
+        )
+        elapsed = time.perf_counter() - t0
+    finally:
+        os.unlink(path)
+    lines = done.stdout.decode().splitlines()
+    assert len(lines) == len(texts), done.stderr.decode()[-500:]
+    rss_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    print(
+        f"batch (postgate check --batch, whole process): {len(texts)} drafts in {elapsed:.2f} s "
+        f"= {len(texts) / elapsed:,.0f} drafts/s; peak RSS {rss_mb:.0f} MB"
+    )
+
+
+def startup(runs: int = 7) -> None:
+    times = []
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        subprocess.run(
+            [sys.executable, "-m", "bot.cli", "--config", str(REPO / "app.yaml"), "check",
+             "--at", AT.isoformat()],
+            input="講座を開きます。".encode(), capture_output=True, cwd=REPO, check=False,
+        )
+        times.append(time.perf_counter() - t0)
+    print(f"start-up (postgate check, one short draft): median {statistics.median(times):.3f} s, "
+          f"max {max(times):.3f} s over {runs} runs")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--drafts", type=int, default=1000)
+    args = parser.parse_args()
+    texts = drafts(args.drafts)
+    print(f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}")
+    in_process(texts)
+    batch(texts)
+    startup()
+
+
+if __name__ == "__main__":
+    main()
