@@ -24,11 +24,11 @@ from zoneinfo import ZoneInfo
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from drafts import drafts  # noqa: E402
+from drafts import drafts
 
-from bot.config import load_config  # noqa: E402
-from workflows.checks import Checker, DraftToCheck, Platform  # noqa: E402
-from workflows.xtext import weighted_length  # noqa: E402
+from bot.config import load_config
+from workflows.checks import Checker, DraftToCheck, Platform
+from workflows.xtext import weighted_length
 
 REPO = Path(__file__).resolve().parents[1]
 AT = datetime(2026, 11, 20, 10, 0, tzinfo=ZoneInfo("Asia/Tokyo"))
@@ -53,11 +53,14 @@ def in_process(texts: list[str]) -> None:
         latencies.append((time.perf_counter() - t0) * 1000)
     elapsed = time.perf_counter() - started
     weights = [weighted_length(t) for t in texts]
-    print(f"in-process: {len(texts)} drafts in {elapsed:.3f} s = {len(texts) / elapsed:,.0f} drafts/s")
+    print(
+        f"in-process: {len(texts)} drafts in {elapsed:.3f} s = {len(texts) / elapsed:,.0f} drafts/s"
+    )
     print(
         f"  per draft: p50 {statistics.median(latencies):.2f} ms, "
         f"p99 {percentile(latencies, 0.99):.2f} ms, max {max(latencies):.2f} ms "
-        f"(X weighted length {min(weights)}-{max(weights)}, median {statistics.median(weights):.0f})"
+        f"(X weighted length {min(weights)}-{max(weights)}, "
+        f"median {statistics.median(weights):.0f})"
     )
     long_280 = [t for t, w in zip(texts, weights, strict=True) if 260 <= w <= 300]
     lat_280 = []
@@ -81,9 +84,19 @@ def batch(texts: list[str]) -> None:
     try:
         t0 = time.perf_counter()
         done = subprocess.run(
-            [sys.executable, "-m", "bot.cli", "--config", str(REPO / "app.yaml"), "check",
-             "--batch", path],
-            capture_output=True, cwd=REPO, check=False,
+            [
+                sys.executable,
+                "-m",
+                "bot.cli",
+                "--config",
+                str(REPO / "app.yaml"),
+                "check",
+                "--batch",
+                path,
+            ],
+            capture_output=True,
+            cwd=REPO,
+            check=False,
         )
         elapsed = time.perf_counter() - t0
     finally:
@@ -102,13 +115,26 @@ def startup(runs: int = 7) -> None:
     for _ in range(runs):
         t0 = time.perf_counter()
         subprocess.run(
-            [sys.executable, "-m", "bot.cli", "--config", str(REPO / "app.yaml"), "check",
-             "--at", AT.isoformat()],
-            input="講座を開きます。".encode(), capture_output=True, cwd=REPO, check=False,
+            [
+                sys.executable,
+                "-m",
+                "bot.cli",
+                "--config",
+                str(REPO / "app.yaml"),
+                "check",
+                "--at",
+                AT.isoformat(),
+            ],
+            input="講座を開きます。".encode(),
+            capture_output=True,
+            cwd=REPO,
+            check=False,
         )
         times.append(time.perf_counter() - t0)
-    print(f"start-up (postgate check, one short draft): median {statistics.median(times):.3f} s, "
-          f"max {max(times):.3f} s over {runs} runs")
+    print(
+        f"start-up (postgate check, one short draft): median {statistics.median(times):.3f} s, "
+        f"max {max(times):.3f} s over {runs} runs"
+    )
 
 
 def main() -> None:
