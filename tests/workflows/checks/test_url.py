@@ -355,3 +355,11 @@ def test_any_text_gives_spans_inside_it(text: str) -> None:
     for f in Checker(CITY, rules=(url.RULE,)).check(draft).findings:
         assert 0 <= f.start < f.end <= len(text)
         assert f.rule.startswith("url.")
+
+
+def test_a_comma_typed_for_a_dot_in_the_host(check: CheckFn) -> None:
+    text = "詳しくは https://www.city.midori.lg,jp/event をご覧ください。"
+    found = [f for f in check(text, settings=CITY).findings if f.rule.startswith("url")]
+    assert [(f.rule, f.severity) for f in found] == [("url.malformed", Severity.ERROR)]
+    assert text[found[0].start : found[0].end] == "https://www.city.midori.lg,jp"
+    assert found[0].suggestion == "https://www.city.midori.lg.jp"

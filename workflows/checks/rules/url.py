@@ -46,6 +46,7 @@ _FULL_WIDTH = re.compile("[\uff01-\uff5e\u3000]")
 _PROSE = frozenset("（）［］｛｝＜＞！？，；＂＇｀")
 _TLD = re.compile(r"[A-Za-z]{2,63}|xn--[a-z0-9\-]+")
 _IPV4 = re.compile(r"\d{1,3}(?:\.\d{1,3}){3}")
+_COMMA_IN_HOST = re.compile(r",[A-Za-z]{2,6}(?:\.[A-Za-z]{2,6})*(?=[/:?#\s)」]|$)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -290,6 +291,18 @@ def _malformed(link: Link, norm: NormalizedText) -> Hit | None:
                 after.end(),
                 suggestion=joined,
             )
+    comma = _COMMA_IN_HOST.match(text, link.end) if link.scheme and not link.path else None
+    if comma is not None:
+        # 「lg,jp」: a comma typed for a dot cuts the host short.
+        joined = text[link.start : comma.end()].replace(",", ".")
+        return Hit(
+            "url.malformed",
+            Severity.ERROR,
+            "url.malformed_host",
+            link.start,
+            comma.end(),
+            suggestion=joined,
+        )
     host = link.host
     labels = host.split(".")
     if _IPV4.fullmatch(host) or host.lower() == "localhost":
