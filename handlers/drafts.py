@@ -245,21 +245,23 @@ class DraftUseCases:
     def request_changes(
         self, actor: Actor, draft_id: int, *, shown_revision: int, reason: str
     ) -> Result:
-        def op(process: ap.Process, member: Member) -> Outcome:
-            return ap.request_changes(
-                process,
-                member,
-                self.directory,
-                shown_revision=shown_revision,
-                reason=reason,
-                at=self.clock(),
-            )
-
-        return self._apply(actor, draft_id, "request_changes", op, details={"reason": reason})
+        """Send the draft back to its author (差し戻し); a reason is required."""
+        return self._decide_against(actor, draft_id, ap.request_changes, shown_revision, reason)
 
     def reject(self, actor: Actor, draft_id: int, *, shown_revision: int, reason: str) -> Result:
+        """Refuse the draft for good (却下); a reason is required."""
+        return self._decide_against(actor, draft_id, ap.reject, shown_revision, reason)
+
+    def _decide_against(
+        self,
+        actor: Actor,
+        draft_id: int,
+        decide: Callable[..., Outcome],
+        shown_revision: int,
+        reason: str,
+    ) -> Result:
         def op(process: ap.Process, member: Member) -> Outcome:
-            return ap.reject(
+            return decide(
                 process,
                 member,
                 self.directory,
@@ -268,7 +270,7 @@ class DraftUseCases:
                 at=self.clock(),
             )
 
-        return self._apply(actor, draft_id, "reject", op, details={"reason": reason})
+        return self._apply(actor, draft_id, decide.__name__, op, details={"reason": reason})
 
     def revise(
         self,

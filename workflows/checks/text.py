@@ -6,8 +6,11 @@ full-width) but report spans in the original text the drafter wrote.
 
 from __future__ import annotations
 
+import re
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 # Marks that NFKC folds into the preceding character, so they must be normalised together.
 _JOINERS = frozenset("\u3099\u309a\uff9e\uff9f")
@@ -55,3 +58,40 @@ class NormalizedText:
             pos = self._starts[start] if start < len(self._starts) else len(self.original)
             return pos, pos
         return self._starts[start], self._ends[end - 1]
+
+
+# Links, e-mail addresses, hashtags and mentions are identifiers, not prose: the terminology,
+# typo and style families do not look inside them. Each kind is looked for only when a character
+# it needs is in the text.
+_URL = re.compile(r"(?:https?://|www\.)[^\s<>\"'「」『』()（）【】、。]+")
+_EMAIL_OR_MENTION = re.compile(
+    r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+|@[A-Za-z0-9_]+"
+)
+_HASHTAG = re.compile(r"[#＃][^\s#＃、。,.!?！？「」『』()（）【】]+")
+_MAYBE_DOMAIN = re.compile(r"[A-Za-z0-9]\.[A-Za-z]")
+_DOMAIN = re.compile(
+    r"[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.(?:jp|com|net|org|info|io)(?![A-Za-z0-9])"
+    r"(?:/[^\s、。「」()（）]*)?"
+)
+
+
+@lru_cache(maxsize=16)
+def protected_spans(text: str) -> tuple[tuple[int, int], ...]:
+    """Spans of ``text`` that are links, e-mail addresses, hashtags or mentions."""
+    spans: list[tuple[int, int]] = []
+    if "://" in text or "www." in text:
+        spans.extend(m.span() for m in _URL.finditer(text))
+    if "@" in text or "＠" in text:
+        spans.extend(m.span() for m in _EMAIL_OR_MENTION.finditer(text))
+    if "#" in text or "＃" in text:
+        spans.extend(m.span() for m in _HASHTAG.finditer(text))
+    if "." in text and any(
+        not overlaps(spans, *m.span()) for m in _MAYBE_DOMAIN.finditer(text)
+    ):  # a dot outside the links already found
+        spans.extend(m.span() for m in _DOMAIN.finditer(text))
+    return tuple(spans)
+
+
+def overlaps(spans: Iterable[tuple[int, int]], start: int, end: int) -> bool:
+    """Whether [start, end) overlaps any of ``spans``."""
+    return any(s < end and start < e for s, e in spans)

@@ -12,13 +12,14 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
 from workflows import catalogue, xtext
 from workflows.checks.context import CheckContext, Rule
 from workflows.checks.data import RuleDataError, load_yaml
+from workflows.checks.hits import Hit, findings_in_original
 from workflows.checks.model import Finding, Platform, Severity
 
 DATA_FILE = "hashtag.yaml"
@@ -58,19 +59,6 @@ class HashtagData:
     glued: Check
     sharp: Check
     fullwidth: Check
-
-
-@dataclass(frozen=True, slots=True)
-class Hit:
-    """A finding before it is worded; ``start``/``end`` index the draft as written."""
-
-    rule: str
-    severity: Severity
-    key: str
-    start: int
-    end: int
-    params: dict[str, Any] = field(default_factory=dict)
-    suggestion: str | None = None
 
 
 def scan(text: str, platforms: Iterable[Platform], data: HashtagData) -> Iterator[Hit]:
@@ -212,16 +200,7 @@ def _hit(
 
 
 def check(ctx: CheckContext) -> Iterable[Finding]:
-    text = ctx.draft.text
-    for hit in scan(text, ctx.draft.platforms, _data()):
-        yield Finding(
-            hit.rule,
-            hit.severity,
-            ctx.t(hit.key, quote=text[hit.start : hit.end], **hit.params),
-            hit.start,
-            hit.end,
-            hit.suggestion,
-        )
+    return findings_in_original(ctx, scan(ctx.draft.text, ctx.draft.platforms, _data()))
 
 
 @cache

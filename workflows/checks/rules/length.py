@@ -11,13 +11,14 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
 from workflows import xtext
 from workflows.checks.context import CheckContext, Rule
 from workflows.checks.data import RuleDataError, load_yaml
+from workflows.checks.hits import Hit, findings_in_original
 from workflows.checks.model import Finding, Platform, Severity
 
 DATA_FILE = "length.yaml"
@@ -46,19 +47,6 @@ class LengthData:
     limits: Mapping[Platform, Limit]
     link_hint_rule: str
     link_hint_over: int
-
-
-@dataclass(frozen=True, slots=True)
-class Hit:
-    """A finding before it is worded; ``start``/``end`` index the draft as written."""
-
-    rule: str
-    severity: Severity
-    key: str
-    start: int
-    end: int
-    params: dict[str, Any] = field(default_factory=dict)
-    suggestion: str | None = None
 
 
 def measure(text: str, unit: str) -> int:
@@ -160,16 +148,9 @@ def _head(rest: str) -> str:
 
 
 def check(ctx: CheckContext) -> Iterable[Finding]:
-    text = ctx.draft.text
-    for hit in scan(text, ctx.draft.platforms, _data(), emergency=ctx.draft.emergency):
-        yield Finding(
-            hit.rule,
-            hit.severity,
-            ctx.t(hit.key, quote=text[hit.start : hit.end], **hit.params),
-            hit.start,
-            hit.end,
-            hit.suggestion,
-        )
+    return findings_in_original(
+        ctx, scan(ctx.draft.text, ctx.draft.platforms, _data(), emergency=ctx.draft.emergency)
+    )
 
 
 @cache

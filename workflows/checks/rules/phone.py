@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable
+from dataclasses import dataclass
 from functools import cache, lru_cache
 from typing import Any
 
 from workflows.checks.context import CheckContext, Rule
 from workflows.checks.data import RuleDataError, load_yaml
+from workflows.checks.hits import Hit, findings, run_specs
 from workflows.checks.model import Finding, Severity
 from workflows.checks.settings import CheckSettings
 from workflows.checks.text import NormalizedText
@@ -71,19 +72,6 @@ class PhoneData:
             if any(national.startswith(p) for p in kind.prefixes):
                 return kind
         raise AssertionError("phone.yaml has no catch-all kind")  # prevented by the loader
-
-
-@dataclass(frozen=True, slots=True)
-class Hit:
-    """A finding before it is mapped back to the original text."""
-
-    rule: str
-    severity: Severity
-    key: str
-    start: int
-    end: int
-    suggestion: str | None = None
-    params: Mapping[str, Any] = field(default_factory=dict)
 
 
 def digits_of(number: str) -> str:
@@ -230,16 +218,7 @@ def _judge(
 
 def check(ctx: CheckContext) -> Iterable[Finding]:
     """Findings of the phone family for one draft."""
-    for hit in scan(ctx.norm, ctx.settings, data()):
-        yield ctx.finding(
-            hit.rule,
-            hit.severity,
-            hit.key,
-            hit.start,
-            hit.end,
-            suggestion=hit.suggestion,
-            **hit.params,
-        )
+    return findings(ctx, scan(ctx.norm, ctx.settings, data()))
 
 
 @cache
@@ -279,38 +258,6 @@ def load(path: str) -> PhoneData:
     for name, entry in entries:
         run_specs(path, name, entry, lambda n, s: scan(n, s, compiled))
     return compiled
-
-
-Scanner = Callable[[NormalizedText, CheckSettings], Sequence[Hit]]
-
-
-def run_specs(path: str, name: str, entry: Any, scanner: Scanner) -> None:
-    """Check an entry's ``specs``: ``hit`` texts must report its ``rule``, ``miss`` texts not.
-
-    Shared by the phone, url and pii data files; ``settings`` in the entry configure the run.
-    """
-    rule = str(entry.get("rule") or "")
-    specs = entry.get("specs") or {}
-    hits, misses = specs.get("hit") or [], specs.get("miss") or []
-    if not rule or not (hits or misses):
-        raise RuleDataError(f"{path}: {name}: every entry needs a rule and specs (hit/miss)")
-    try:
-        settings = CheckSettings(**(entry.get("settings") or {}))
-    except ValueError as exc:
-        raise RuleDataError(f"{path}: {name}: bad spec settings: {exc}") from exc
-    for want, texts in (("hit", hits), ("miss", misses)):
-        for spec_text in texts:
-            found = [
-                h.rule
-                for h in scanner(NormalizedText.of(str(spec_text)), settings)
-                if h.rule == rule or h.rule.startswith(rule + ".")
-            ]
-            if (want == "hit") != bool(found):
-                raise RuleDataError(
-                    f"{path}: {name}: spec {spec_text!r} should "
-                    f"{'report' if want == 'hit' else 'not report'} {rule}"
-                    + (f" (got {found})" if found else "")
-                )
 
 
 RULE = Rule("phone", check)

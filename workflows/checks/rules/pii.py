@@ -15,9 +15,10 @@ from typing import Any
 
 from workflows.checks.context import CheckContext, Rule
 from workflows.checks.data import RuleDataError, load_yaml
+from workflows.checks.hits import Hit, findings, run_specs
 from workflows.checks.model import Finding, Severity
 from workflows.checks.rules import phone
-from workflows.checks.rules.phone import HYPHENS, Hit, official_digits, run_specs
+from workflows.checks.rules.phone import HYPHENS, official_digits
 from workflows.checks.rules.url import host_in
 from workflows.checks.settings import CheckSettings
 from workflows.checks.text import NormalizedText
@@ -290,16 +291,7 @@ def _is_name(name: str, p: AddressPatterns) -> bool:
 
 def check(ctx: CheckContext) -> Iterable[Finding]:
     """Findings of the pii family for one draft."""
-    for hit in scan(ctx.norm, ctx.settings, data()):
-        yield ctx.finding(
-            hit.rule,
-            hit.severity,
-            hit.key,
-            hit.start,
-            hit.end,
-            suggestion=hit.suggestion,
-            **hit.params,
-        )
+    return findings(ctx, scan(ctx.norm, ctx.settings, data()))
 
 
 @cache

@@ -16,8 +16,8 @@ from functools import cache
 from workflows.checks.context import CheckContext, Rule
 from workflows.checks.data import RuleDataError, load_yaml
 from workflows.checks.model import Finding, Severity
-from workflows.checks.rules.terminology import overlaps, protected_spans
 from workflows.checks.rules.typo import stray_letter_spans
+from workflows.checks.text import overlaps, protected_spans
 
 DATA_FILE = "style.yaml"
 # Enough of a sentence's end for any ending pattern (ませんでした, ではなかった): the patterns are

@@ -19,7 +19,7 @@ import re
 import unicodedata
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from functools import cache, lru_cache
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +27,7 @@ from workflows.catalogue import Lang
 from workflows.checks.context import CheckContext, Rule
 from workflows.checks.data import RULES_DIR, RuleDataError, load_yaml
 from workflows.checks.model import Finding, Severity
+from workflows.checks.text import overlaps, protected_spans
 
 STARTER = RULES_DIR / "terminology.yaml"
 KINDS = frozenset({"official", "kobun", "house", "service", "general"})
@@ -43,43 +44,6 @@ _BOUNDARY_AFTER = r"(?![A-Za-z0-9_])"
 
 def _nfkc(text: str) -> str:
     return unicodedata.normalize("NFKC", text)
-
-
-# Links, e-mail addresses, hashtags and mentions are identifiers, not prose: the terminology,
-# typo and style families do not look inside them. Each kind is looked for only when a character
-# it needs is in the text.
-_URL = re.compile(r"(?:https?://|www\.)[^\s<>\"'「」『』()（）【】、。]+")
-_EMAIL_OR_MENTION = re.compile(
-    r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+|@[A-Za-z0-9_]+"
-)
-_HASHTAG = re.compile(r"[#＃][^\s#＃、。,.!?！？「」『』()（）【】]+")
-_MAYBE_DOMAIN = re.compile(r"[A-Za-z0-9]\.[A-Za-z]")
-_DOMAIN = re.compile(
-    r"[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.(?:jp|com|net|org|info|io)(?![A-Za-z0-9])"
-    r"(?:/[^\s、。「」()（）]*)?"
-)
-
-
-@lru_cache(maxsize=16)
-def protected_spans(text: str) -> tuple[tuple[int, int], ...]:
-    """Spans of ``text`` that are links, e-mail addresses, hashtags or mentions."""
-    spans: list[tuple[int, int]] = []
-    if "://" in text or "www." in text:
-        spans.extend(m.span() for m in _URL.finditer(text))
-    if "@" in text or "＠" in text:
-        spans.extend(m.span() for m in _EMAIL_OR_MENTION.finditer(text))
-    if "#" in text or "＃" in text:
-        spans.extend(m.span() for m in _HASHTAG.finditer(text))
-    if "." in text and any(
-        not overlaps(spans, *m.span()) for m in _MAYBE_DOMAIN.finditer(text)
-    ):  # a dot outside the links already found
-        spans.extend(m.span() for m in _DOMAIN.finditer(text))
-    return tuple(spans)
-
-
-def overlaps(spans: Iterable[tuple[int, int]], start: int, end: int) -> bool:
-    """Whether [start, end) overlaps any of ``spans``."""
-    return any(s < end and start < e for s, e in spans)
 
 
 def _closing(source: str, i: int) -> int:

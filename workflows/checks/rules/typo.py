@@ -16,8 +16,8 @@ from typing import Any
 from workflows.checks.context import CheckContext, Rule
 from workflows.checks.data import RuleDataError, load_yaml
 from workflows.checks.model import Finding, Severity
-from workflows.checks.rules.terminology import Probe, overlaps, protected_spans
-from workflows.checks.text import NormalizedText
+from workflows.checks.rules.terminology import Probe
+from workflows.checks.text import NormalizedText, overlaps, protected_spans
 
 DATA_FILE = "typo.yaml"
 

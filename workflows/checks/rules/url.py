@@ -14,8 +14,8 @@ from typing import Any
 
 from workflows.checks.context import CheckContext, Rule
 from workflows.checks.data import RuleDataError, load_yaml
+from workflows.checks.hits import Hit, findings, run_specs
 from workflows.checks.model import Finding, Severity
-from workflows.checks.rules.phone import Hit, run_specs
 from workflows.checks.settings import CheckSettings
 from workflows.checks.text import NormalizedText
 
@@ -318,16 +318,7 @@ def _malformed(link: Link, norm: NormalizedText) -> Hit | None:
 
 def check(ctx: CheckContext) -> Iterable[Finding]:
     """Findings of the url family for one draft."""
-    for hit in scan(ctx.norm, ctx.settings, data()):
-        yield ctx.finding(
-            hit.rule,
-            hit.severity,
-            hit.key,
-            hit.start,
-            hit.end,
-            suggestion=hit.suggestion,
-            **hit.params,
-        )
+    return findings(ctx, scan(ctx.norm, ctx.settings, data()))
 
 
 @cache
