@@ -17,6 +17,8 @@ from workflows.checks import (
     Platform,
 )
 
+pytest_plugins = ("tests.fakes",)
+
 JST = ZoneInfo("Asia/Tokyo")
 # Friday 20 November 2026, 10:00 in Tokyo: inside business hours; Monday the 23rd is a holiday.
 DEFAULT_AT = datetime(2026, 11, 20, 10, 0, tzinfo=JST)
