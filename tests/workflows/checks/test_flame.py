@@ -126,8 +126,92 @@ HITS = [
     ("テスト投稿です", "flame.misfire", "テスト投稿", "操作ミス"),
 ]
 
+# The kinds of drafts a held-out review found missed: each theme as a reviewer reads it, not only
+# the words the first lexicon happened to list.
+GENERALISED_HITS = [
+    # 災害: making light of it, joking about alerts, "thanks to" a disaster
+    (
+        "停電なんて大したことありません。ろうそくの夜を楽しみましょう。",
+        "flame.disaster",
+        "停電なんて大したこと",
+        "災害",
+    ),
+    (
+        "【緊急】市内で大地震が発生！…というのはウソです。エイプリルフールでした。",
+        "flame.disaster",
+        "地震が発生！…というのはウソ",
+        "災害",
+    ),
+    ("地震のおかげで、防災グッズがよく売れています。", "flame.disaster", "地震のおかげ", "災害"),
+    # 差別: ageism, looking down on rural residents, backhanded praise
+    ("年寄りには難しい手続きですが、頑張ってください。", "flame.discrimination", "年寄り", "差別"),
+    (
+        "田舎の人でも分かるように、やさしく説明します。",
+        "flame.discrimination",
+        "田舎の人でも",
+        "差別",
+    ),
+    ("外国人なのに日本語がとても上手です。", "flame.discrimination", "外国人なのに", "差別"),
+    # 思想: slogans, health conspiracies
+    ("憲法9条を守れ！", "flame.ideology", "憲法9条を守れ", "思想"),
+    ("ワクチンは毒なので打たないほうがいいです。", "flame.ideology", "ワクチンは毒", "思想"),
+    # 宗教: blessings and warding off misfortune presented as fact
+    (
+        "今年も氏神様のご加護で、市民の皆さまが健康に過ごせますように。",
+        "flame.religion",
+        "ご加護",
+        "宗教",
+    ),
+    (
+        "〇〇神社でお祓いを受ければ厄除け効果はばっちりです。",
+        "flame.religion",
+        "お祓いを受ければ",
+        "宗教",
+    ),
+    # スパム: begging for likes and reposts
+    ("この投稿にいいねお願いします！", "flame.spam", "いいねお願い", "スパム"),
+    ("フォロー＆いいねで応援してください！", "flame.spam", "フォロー＆いいね", "スパム"),
+    # スポーツ: calling the other side unfair, blaming the referee
+    (
+        "昨日の試合、相手チームは卑怯なプレーばかりでした。",
+        "flame.sports",
+        "相手チームは卑怯",
+        "スポーツ",
+    ),
+    ("負けたのは審判のせいです。", "flame.sports", "審判のせい", "スポーツ"),
+    # スキャンダル: politicians' money
+    ("〇〇議員の裏金問題、どうなるんでしょうね。", "flame.scandal", "裏金", "スキャンダル"),
+    (
+        "政務活動費の私的流用で話題の市議が来賓として出席します。",
+        "flame.scandal",
+        "政務活動費の私的",
+        "スキャンダル",
+    ),
+    # 政治: judging the government, lecturing voters
+    ("今の政府には、地方の声が届いていません。", "flame.politics", "今の政府には", "政治"),
+    (
+        "選挙に行かない人は、市政に文句を言う資格はありません。",
+        "flame.politics",
+        "選挙に行かない人は、市政に文句",
+        "政治",
+    ),
+    # セクシャル: looks, addressing women as housewives
+    (
+        "今日の講師の先生は、とてもイケメンでした！",
+        "flame.sexual",
+        "先生は、とてもイケメン",
+        "セクシャル",
+    ),
+    ("主婦の皆さんも気軽にご参加ください。", "flame.sexual", "主婦の皆", "セクシャル"),
+    ("奥様方に大人気の料理教室です。", "flame.sexual", "奥様方", "セクシャル"),
+    # 操作ミス: a private chat, moods, a post for the wrong account
+    ("お昼なに食べよう？", "flame.misfire", "昼なに食べ", "操作ミス"),
+    ("眠い…早く帰りたい", "flame.misfire", "眠い", "操作ミス"),
+    ("すみません、誤爆しました", "flame.misfire", "誤爆", "操作ミス"),
+]
 
-@pytest.mark.parametrize(("text", "rule", "words", "theme"), HITS)
+
+@pytest.mark.parametrize(("text", "rule", "words", "theme"), HITS + GENERALISED_HITS)
 def test_flame_theme_is_a_warning_on_the_offending_words(
     check: CheckFn, text: str, rule: str, words: str, theme: str
 ) -> None:
@@ -139,8 +223,9 @@ def test_flame_theme_is_a_warning_on_the_offending_words(
     assert f"「{words}」" in f.message
 
 
-def test_every_flame_theme_is_covered_by_the_hits() -> None:
-    themes = {rule for _, rule, _, _ in HITS}
+@pytest.mark.parametrize("hits", [HITS, GENERALISED_HITS], ids=["first", "generalised"])
+def test_every_flame_theme_is_covered_by_the_hits(hits: list[tuple[str, str, str, str]]) -> None:
+    themes = {rule for _, rule, _, _ in hits}
     assert themes == {
         "flame.disaster",
         "flame.discrimination",
@@ -231,6 +316,33 @@ CLEAN_ON_THEME = [
     "Jアラートの全国一斉情報伝達試験を行います。「これはテストです」と放送されます。",
     "ご意見はwww.city.midori.lg.jpのフォームからお寄せください。",
     "子どもの体力テストの結果がまとまりました。",
+    # near misses of the generalised entries
+    "高齢者の方も安心してご参加いただけます。お年寄りにも分かりやすい大きな文字の案内です。",
+    "老人クラブ連合会の輪投げ大会と、特別養護老人ホームの入所相談のお知らせです。",
+    "田舎暮らし体験ツアーで、道の駅の田舎そばも味わえます。",
+    "障害のある子もない子も一緒に遊べる公園が完成しました。",
+    "博物館で、人々が神仏のご加護を願って奉納した絵馬を展示しています。",
+    "厄除け大師の縁日に伴い、臨時駐車場を開設します。",
+    "このなで牛に触れると願いが叶うと言われ、多くの参拝者が訪れます。",
+    "台風並みの強風が予想されます。不要不急の外出は控えてください。",
+    "台風一過の青空のもと、楽しい運動会が開かれました。",
+    "「地震くらい大丈夫」と思っていませんか。家具の固定で被害を減らせます。",
+    "フェアプレーの精神を学ぶ少年サッカー教室です。反則をしないためのルール講習もあります。",
+    "相手チームは昨年の優勝校です。強豪相手に最後まで粘り強く戦いました。",
+    "政治資金収支報告書の閲覧は、選挙管理委員会事務局で行えます。",
+    "道路拡幅のための用地買収について、地権者説明会を開きます。",
+    "処理水の海洋放出について、国の説明会が市民会館で開かれます。",
+    "市長が国土交通大臣に道路整備の要望書を提出しました。",
+    "ママさんバレーボール大会の結果をお知らせします。",
+    "美人の湯として親しまれている市営温泉が、リニューアルオープンしました。",
+    "専業主婦の方も、国民年金の第3号被保険者として届出が必要です。",
+    "「男は仕事、女は家庭」という固定観念にとらわれない働き方を考えるセミナーです。",
+    "だるい、眠いといった症状が続くときは、熱中症のおそれがあります。早めに医師に相談を。",
+    "今日のお昼は何を食べよう？市役所食堂の日替わり定食はいかがですか。",
+    "疲れた体を温泉で癒やしませんか。日帰り入浴は大人500円です。",
+    "秋のフォトコンテスト、いいねの数ではなく審査員が選びます。",
+    "公式アカウントのフォロワーが1万人を超えました。いつもありがとうございます。",
+    "断水情報を、ご近所の方にもシェアしてください。給水所は中央公園です。",
 ]
 
 
@@ -331,6 +443,27 @@ CLEAN_DRAFTS = [
     "SNSで「市内で断水する」という情報が広がっていますが、事実ではありません。市の公式発表を"
     "ご確認ください。",
     "会議は非公開です。会議録は後日、市ホームページで公開します。",
+    # more sections, written after the held-out review, with the new entries' words nearby
+    "【スマホ教室】シニアの方向けに、LINEの使い方を一から学べる教室です。お年寄りの方も安心して"
+    "ご参加ください。講師が一人ひとりに丁寧にお教えします。",
+    "梅の名所・天満宮の梅が見ごろです。学問の神様として知られ、受験シーズンには多くの参拝者が"
+    "訪れます。周辺道路の混雑にご注意ください。",
+    "みどり神社の秋祭りにあわせ、駅前通りを歩行者天国にします。神輿や山車が練り歩きます。",
+    "熱中症警戒アラートが発表されています。エアコンを適切に使い、こまめに水分をとりましょう。"
+    "「だるい」「頭が痛い」などの症状があるときは、すぐに涼しい場所で休んでください。",
+    "【避難情報】大雨のため、〇〇地区に高齢者等避難を発令しました。避難所は中央公民館です。"
+    "お年寄りや体の不自由な方は、早めの避難をお願いします。",
+    "県大会で優勝した〇〇高校サッカー部の皆さん、おめでとうございます！決勝の相手チームも最後まで"
+    "粘り強く、すばらしい試合でした。",
+    "スポーツ少年団の指導者講習会では、暴言や体罰のない指導について学びました。",
+    "「選挙に行こう」キャンペーンとして、市内の高校で模擬投票を行いました。期日前投票所の場所も"
+    "紹介しています。",
+    "市の公式Instagramのフォロワーが5,000人を超えました！これからも市の魅力を発信していきます。",
+    "子育て中のパパ・ママの交流会を開きます。お子さん連れで気軽にご参加ください。",
+    "夏休みの宿題、何にするか迷ったら図書館へ！自由研究のヒントになる本を集めました。",
+    "みどり市環境基本計画（案）への意見を募集します。期間は12月1日から12月31日までです。",
+    "この寺は江戸時代に建てられたそうです。本堂の彫刻は市の文化財に指定されています。",
+    "日程が決まり次第、市ホームページでお知らせします。講師は現在調整中です。",
 ]
 
 
