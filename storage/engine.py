@@ -5,12 +5,15 @@ read-write transaction starts with ``BEGIN IMMEDIATE``: the write lock is taken 
 writers queue behind each other instead of one failing when it upgrades a read lock ("database is
 locked"). pysqlite's own transaction handling is switched off (``isolation_level = None``) so
 SQLAlchemy's ``begin`` event can emit that statement — the recipe in SQLAlchemy's SQLite dialect
-documentation.
+documentation. Within one process, read-write sessions on SQLite also queue on a lock first:
+SQLite's busy handler polls with growing sleeps (up to 100 ms), so threads of the same process
+contending for the write lock would otherwise wait far longer than the writes take.
 """
 
 from __future__ import annotations
 
 import sqlite3
+import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any, Final
@@ -59,6 +62,7 @@ class Database:
                 f"unsupported database {parsed.render_as_string(hide_password=True)!r}: "
                 "use sqlite:///FILE or postgresql+psycopg://..."
             )
+        self._write_lock: threading.Lock | None = threading.Lock() if self.is_sqlite else None
         self._read_only_engine = self.engine.execution_options(**{READ_ONLY_OPTION: True})
         if self.is_postgres:
             self._read_only_engine = self._read_only_engine.execution_options(
@@ -87,7 +91,11 @@ class Database:
         Objects stay usable after the block (no expiry on commit).
         """
         bind = self._read_only_engine if read_only else self.engine
-        with Session(bind, expire_on_commit=False) as session, session.begin():
+        if read_only or self._write_lock is None:
+            with Session(bind, expire_on_commit=False) as session, session.begin():
+                yield session
+            return
+        with self._write_lock, Session(bind, expire_on_commit=False) as session, session.begin():
             yield session
 
     def dispose(self) -> None:

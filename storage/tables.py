@@ -23,6 +23,7 @@ from sqlalchemy import (
     Index,
     MetaData,
     UniqueConstraint,
+    false,
     text,
 )
 from sqlalchemy.orm import registry
@@ -234,6 +235,14 @@ class Publication(PostgateTable, table=True):
     """One post to one account: the outbox row the scheduler claims, leases and completes.
 
     States: pending, sending, published, failed, needs_review, held, cancelled.
+
+    ``due_at`` is the approved (or rescheduled) time and never moves on a retry: the missed-post
+    and business-hours rules compare against it. A retry waits for ``next_attempt_at`` instead.
+    ``claimed_at`` is when the latest claim began (a reconciliation looks for posts made since).
+    ``material`` is what the client checkpointed before its irreversible call (e.g. Instagram's
+    container id); ``hold_reason`` says why a row is ``held`` (missed, paused, hours);
+    ``confirmed_by`` is the person who released a held row and so accepted it going out late or
+    out of hours.
     """
 
     __tablename__ = "publication"
@@ -259,6 +268,49 @@ class Publication(PostgateTable, table=True):
     created_at: datetime = Field(default_factory=utc_now, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utc_now, sa_type=UTCDateTime)
     version: int = Field(default=0, sa_column_kwargs={"server_default": text("0")})
+    emergency: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
+    material: dict[str, str] = Field(
+        default_factory=dict, sa_type=JSON, sa_column_kwargs={"server_default": text("'{}'")}
+    )
+    hold_reason: str | None = None
+    next_attempt_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    claimed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    confirmed_by: str | None = None
+
+
+class Pause(PostgateTable, table=True):
+    """An emergency pause of publishing: one account, or every account (``account_id`` None).
+
+    Active while ``released_at`` is None. Emergency posts are never paused.
+    """
+
+    __tablename__ = "pause"
+
+    id: int | None = Field(default=None, primary_key=True)
+    account_id: str | None = None
+    reason: str
+    created_by: str
+    created_at: datetime = Field(default_factory=utc_now, sa_type=UTCDateTime)
+    released_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    released_by: str | None = None
+
+
+class DryRunPost(PostgateTable, table=True):
+    """A post "published" by the dry-run client (an account without credentials).
+
+    The unique idempotency key makes reconciliation exact: the row exists or it does not.
+    """
+
+    __tablename__ = "dry_run_post"
+
+    id: int | None = Field(default=None, primary_key=True)
+    account_id: str = Field(index=True)
+    text: str
+    media: list[str] = Field(default_factory=list, sa_type=JSON)
+    idempotency_key: str = Field(unique=True)
+    post_id: str = Field(unique=True)
+    permalink: str
+    created_at: datetime = Field(default_factory=utc_now, sa_type=UTCDateTime)
 
 
 # ---------------------------------------------------------------- incidents and chat references
@@ -283,6 +335,30 @@ class Incident(PostgateTable, table=True):
     created_at: datetime = Field(default_factory=utc_now, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utc_now, sa_type=UTCDateTime)
     version: int = Field(default=0, sa_column_kwargs={"server_default": text("0")})
+    # The last reminder sent while the incident was unacknowledged (storage.incidents).
+    reminded_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class MonitorState(PostgateTable, table=True):
+    """What the monitors remember between polls (handlers/monitors.py), one row per watch.
+
+    ``key`` is ``account:{account id}`` for an account's hijack and flaming watch, or
+    ``lookup:{platform}`` for the impersonation look-up. ``profile`` is the profile baseline;
+    ``replies`` the account's replies per time bucket (``{"start", "bucket_seconds", "counts"}``).
+    """
+
+    __tablename__ = "monitor_state"
+
+    key: str = Field(primary_key=True)
+    account_id: str | None = None
+    watching_since: datetime = Field(sa_type=UTCDateTime)
+    last_polled_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    profile: dict[str, Any] | None = Field(
+        default=None, sa_column=Column(JSON(none_as_null=True), nullable=True)
+    )
+    auth_refused_since: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    replies: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+    last_error: str | None = None
 
 
 class ChatMessage(PostgateTable, table=True):

@@ -32,7 +32,8 @@ Shared switches (``tests.fakes.server.FakeServer``): ``fail_next(status, ...)``,
 ``hang_next(...)`` (accept, record, never answer: the AMBIGUOUS case), ``delay_next(seconds)``,
 ``serve(name, body, content_type)``, ``requests`` / ``requests_to(method, path)``, ``clock``.
 Platform switches and counters are listed in each module's docstring: X (``posted``,
-``add_tweet``, ``user``, ``rate_limit_next``, ``reject_duplicates``, ``revoked``), Graph
+``add_tweet``, ``user``, ``add_user``, ``add_reply``, ``rate_limit_next``, ``reject_duplicates``,
+``revoked``), Graph
 (``posted_to_page``, ``published_media``, ``add_page_post``, ``add_ig_media``, ``page``,
 ``ig_user``, ``script_containers``, ``set_container_status``, ``rate_limit_next``,
 ``publish_limit_next``, ``revoked``), LINE (``broadcasts``, ``accepted``, ``bot_info``,

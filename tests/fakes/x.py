@@ -2,7 +2,10 @@
 
 Endpoints: ``POST /2/tweets``, ``DELETE /2/tweets/:id``, ``GET /2/users/me``,
 ``GET /2/users/:id/tweets`` (``start_time``, ``max_results`` 5–100, ``pagination_token``,
-``tweet.fields=created_at``), ``POST /2/media/upload`` (multipart ``media``, ``media_category``).
+``tweet.fields=created_at``), ``POST /2/media/upload`` (multipart ``media``, ``media_category``),
+``GET /2/users/by`` (``usernames``, at most 100; ``user.fields``) and ``GET /2/users/:id/mentions``
+(``start_time``, ``max_results`` 5–100, ``pagination_token``,
+``tweet.fields=created_at,conversation_id,in_reply_to_user_id``).
 
 Every request must carry a valid OAuth 1.0a signature (HMAC-SHA1) for the fake's credentials,
 else 401. tweepy signs for its hard-coded host, so requests to ``/2/tweets`` and ``/2/users`` are
@@ -18,6 +21,10 @@ State and switches (besides those of ``FakeServer``: ``fail_next``, ``hang_next`
   ``tweets``: the whole timeline, including ``add_tweet(text)`` — a post postgate never made;
   ``uploads``: media received (``data`` holds the bytes);
 - ``user``: the profile ``/2/users/me`` answers (change it to simulate a hijacked profile);
+- ``add_user(username, name, description=, verified=)``: another account on X, found by
+  ``/2/users/by`` (a look-alike to detect, or an allow-listed one); ``others`` holds them;
+- ``add_reply(text, to=tweet_id, created_at=)``: a reply to one of the account's tweets (its
+  ``conversation_id`` is that tweet), or with ``to=None`` a plain mention; ``mentions`` holds them;
 - ``reject_duplicates`` (default True): the same text twice → 403 duplicate content;
 - ``revoked``: every call → 401 (a revoked token);
 - ``rate_limit_next(reset_at=None, count=1, path=None, delay=0.0)``: 429 with ``x-rate-limit-*``.
@@ -62,6 +69,16 @@ class FakeTweet:
 
 
 @dataclass
+class FakeMention:
+    id: str
+    text: str
+    created_at: datetime
+    conversation_id: str
+    author_id: str
+    in_reply_to_user_id: str | None = None
+
+
+@dataclass
 class FakeUpload:
     media_id: str
     data: bytes
@@ -93,6 +110,8 @@ class FakeX(FakeServer):
         }
         self.tweets: list[FakeTweet] = []
         self.uploads: list[FakeUpload] = []
+        self.others: list[dict[str, Any]] = []
+        self.mentions: list[FakeMention] = []
         self.reject_duplicates = True
         self.revoked = False
         self._ids = itertools.count(1_860_000_000_000_000_001)
@@ -121,6 +140,44 @@ class FakeX(FakeServer):
         )
         self.tweets.append(tweet)
         return tweet.id
+
+    def add_user(
+        self, username: str, name: str, *, description: str = "", verified: bool = False
+    ) -> str:
+        """Another account on X (not this one), found by ``GET /2/users/by``; its id."""
+        user_id = str(next(self._ids))
+        self.others.append(
+            {
+                "id": user_id,
+                "username": username,
+                "name": name,
+                "description": description,
+                "verified": verified,
+                "url": "",
+            }
+        )
+        return user_id
+
+    def add_reply(
+        self, text: str, *, to: str | None = None, created_at: datetime | None = None
+    ) -> str:
+        """A reply to the account's tweet ``to`` (or, without ``to``, a plain mention); its id."""
+        mention_id = str(next(self._ids))
+        conversation = to or mention_id
+        for earlier in self.mentions:
+            if earlier.id == to:
+                conversation = earlier.conversation_id
+        self.mentions.append(
+            FakeMention(
+                id=mention_id,
+                text=text if text.startswith("@") else f"@{self.user['username']} {text}",
+                created_at=created_at or self.clock(),
+                conversation_id=conversation,
+                author_id=str(next(self._ids)),
+                in_reply_to_user_id=self.user["id"] if to else None,
+            )
+        )
+        return mention_id
 
     def rate_limit_next(
         self,
@@ -155,7 +212,9 @@ class FakeX(FakeServer):
         router.add_post("/2/tweets", self._create_tweet)
         router.add_delete("/2/tweets/{id}", self._delete_tweet)
         router.add_get("/2/users/me", self._me)
+        router.add_get("/2/users/by", self._users_by)
         router.add_get("/2/users/{id}/tweets", self._user_tweets)
+        router.add_get("/2/users/{id}/mentions", self._user_mentions)
         router.add_post("/2/media/upload", self._upload)
 
     async def _create_tweet(self, request: web.Request) -> web.Response:
@@ -242,6 +301,93 @@ class FakeX(FakeServer):
             }
             if "created_at" in fields:
                 item["created_at"] = x_time(tweet.created_at)
+            data.append(item)
+        meta: dict[str, Any] = {
+            "result_count": len(page),
+            "newest_id": page[0].id,
+            "oldest_id": page[-1].id,
+        }
+        if offset + max_results < len(visible):
+            meta["next_token"] = str(offset + max_results)
+        return web.json_response({"data": data, "meta": meta})
+
+    async def _users_by(self, request: web.Request) -> web.Response:
+        rec = recorded(request)
+        if (refused := self._refuse(rec)) is not None:
+            return refused
+        names = [n for n in (rec.query.get("usernames") or "").split(",") if n]
+        if not 1 <= len(names) <= 100:
+            return _invalid("The `usernames` query parameter needs 1 to 100 usernames")
+        fields = set((rec.query.get("user.fields") or "").split(","))
+        everyone = {u["username"].casefold(): u for u in [self.user, *self.others]}
+        data: list[dict[str, Any]] = []
+        errors: list[dict[str, Any]] = []
+        for name in names:
+            user = everyone.get(name.casefold())
+            if user is None:
+                errors.append(
+                    {
+                        "value": name,
+                        "detail": f"Could not find user with usernames: [{name}].",
+                        "title": "Not Found Error",
+                        "resource_type": "user",
+                        "parameter": "usernames",
+                        "resource_id": name,
+                        "type": "https://api.twitter.com/2/problems/resource-not-found",
+                    }
+                )
+            else:
+                data.append(
+                    {k: v for k, v in user.items() if k in {"id", "name", "username"} | fields}
+                )
+        body: dict[str, Any] = {}
+        if data:
+            body["data"] = data
+        if errors:
+            body["errors"] = errors
+        return web.json_response(body)
+
+    async def _user_mentions(self, request: web.Request) -> web.Response:
+        rec = recorded(request)
+        if (refused := self._refuse(rec)) is not None:
+            return refused
+        if request.match_info["id"] != self.user["id"]:
+            return web.json_response(
+                {"errors": [{"message": "Could not find user", "resource_type": "user"}]}
+            )
+        max_results = int(rec.query.get("max_results", "10"))
+        if not 5 <= max_results <= 100:
+            return _invalid("The `max_results` query parameter value is not between 5 and 100")
+        start = rec.query.get("start_time")
+        start_time = datetime.fromisoformat(start) if start else None
+        if start_time is not None and start_time > self.clock() - timedelta(seconds=10):
+            return _invalid(
+                f"Invalid 'start_time':'{start}'. 'start_time' must be a minimum of 10 seconds "
+                "prior to the request time."
+            )
+        fields = set((rec.query.get("tweet.fields") or "").split(","))
+        visible = sorted(
+            (m for m in self.mentions if start_time is None or m.created_at >= start_time),
+            key=lambda m: m.created_at,
+            reverse=True,
+        )
+        offset = int(rec.query.get("pagination_token") or 0)
+        page = visible[offset : offset + max_results]
+        if not page:
+            return web.json_response({"meta": {"result_count": 0}})
+        data: list[dict[str, Any]] = []
+        for mention in page:
+            item: dict[str, Any] = {
+                "id": mention.id,
+                "text": html.escape(mention.text, quote=False),
+                "edit_history_tweet_ids": [mention.id],
+            }
+            if "created_at" in fields:
+                item["created_at"] = x_time(mention.created_at)
+            if "conversation_id" in fields:
+                item["conversation_id"] = mention.conversation_id
+            if "in_reply_to_user_id" in fields and mention.in_reply_to_user_id:
+                item["in_reply_to_user_id"] = mention.in_reply_to_user_id
             data.append(item)
         meta: dict[str, Any] = {
             "result_count": len(page),

@@ -1,0 +1,313 @@
+"""The outbox with the real X, Facebook, Instagram and LINE clients against the loopback fakes:
+counting what the platform really received. SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+import pytest
+
+from bot.config import AppConfig
+from handlers.drafts import DraftUseCases
+from handlers.publishing import Outbox, OutboxSettings
+from sns.base import PostRequest, SnsClient
+from sns.dryrun import clients_for, is_dry_run
+from storage import outbox
+from storage.engine import Database
+from tests.fakes import (  # noqa: F401
+    FakeGraph,
+    FakeLine,
+    FakeX,
+    fake_graph_fixture,
+    fake_line_fixture,
+    fake_x_fixture,
+    sns_settings,
+)
+from tests.handlers.conftest import FixedClock
+from tests.handlers.publishing_support import (
+    CLEAN,
+    FAST_RETRY,
+    RecordingNotifier,
+    approve,
+    make_outbox,
+    publications,
+)
+
+IMAGE = "https://www.city.midori.lg.jp/images/ohanashi.jpg"  # Instagram fetches it itself
+INSTAGRAM_TEXT = CLEAN + " #みどり市 #おはなし会"
+
+
+@dataclass
+class World:
+    """postgate (on SQLite or PostgreSQL) with the official accounts on their real clients
+    (credentials from the environment, as in production) and the fakes behind them."""
+
+    usecases: DraftUseCases
+    config: AppConfig
+    db: Database
+    clock: FixedClock
+    x: FakeX
+    graph: FakeGraph
+    line: FakeLine
+    clients: dict[str, SnsClient]
+
+    def outbox(self, notifier: RecordingNotifier | None = None) -> Outbox:
+        return make_outbox(
+            self.db,
+            self.config,
+            self.clock,
+            notifier or RecordingNotifier(),
+            clients=self.clients,
+            settings=SHORT,
+        )
+
+    def approve(self, **kwargs: Any) -> int:
+        return approve(self.usecases, self.config, **kwargs)
+
+
+@pytest.fixture
+async def world(
+    usecases: DraftUseCases,
+    config: AppConfig,
+    db: Database,
+    clock: FixedClock,
+    fakes: tuple[FakeX, FakeGraph, FakeLine],
+) -> AsyncIterator[World]:
+    fake_x, fake_graph, fake_line = fakes
+    for fake in fakes:
+        fake.clock = clock  # the fakes keep postgate's (injected) time: timelines, reset times
+    given = {
+        "midori-x": fake_x.credentials(),
+        "midori-facebook": fake_graph.facebook_credentials(),
+        "midori-instagram": fake_graph.instagram_credentials(),
+        "midori-line": fake_line.credentials(),
+    }
+    environ = {
+        variable: given[account.id][key]
+        for account in config.accounts
+        if account.id in given
+        for key, variable in account.credentials.items()
+    }
+    settings = sns_settings(fake_x=fake_x, fake_graph=fake_graph, fake_line=fake_line, timeout=1.0)
+    clients = clients_for(config, environ, settings, db=db, clock=clock)
+    assert sorted(a for a, c in clients.items() if not is_dry_run(c)) == sorted(given)
+    yield World(usecases, config, db, clock, fake_x, fake_graph, fake_line, clients)
+    for client in clients.values():
+        await client.close()
+
+
+@pytest.fixture
+def fakes(
+    fake_x: FakeX, fake_graph: FakeGraph, fake_line: FakeLine
+) -> tuple[FakeX, FakeGraph, FakeLine]:
+    return fake_x, fake_graph, fake_line
+
+
+SHORT = OutboxSettings(
+    lease=timedelta(seconds=30), publish_timeout=timedelta(seconds=3), retry=FAST_RETRY
+)
+
+
+async def _die_after_the_platform_accepted(
+    world: World, account_id: str, text: str, media: tuple[str, ...] = ()
+) -> outbox.Claim:
+    """A worker claims the row (committed), the platform accepts its post — checkpoints
+    committed as the outbox would — and the process dies before recording the outcome."""
+    db, clock = world.db, world.clock
+    with db.session() as session:
+        [claim] = outbox.claim_due(
+            session, now=clock(), worker_id="dead", lease=timedelta(minutes=5), limit=1
+        )
+    holder = [claim]
+
+    async def checkpoint(material: Mapping[str, str]) -> None:
+        with db.session() as session:
+            holder[0] = outbox.checkpoint(
+                session, holder[0], material, now=clock(), lease=timedelta(minutes=5)
+            )
+
+    await world.clients[account_id].publish(
+        PostRequest(text=text, media=media, idempotency_key=claim.idempotency_key),
+        material={},
+        checkpoint=checkpoint,
+    )
+    return holder[0]
+
+
+# ---------------------------------------------------------------- one post per target
+
+
+async def test_one_post_per_target_on_every_platform(world: World) -> None:
+    world.approve(targets=("midori-x", "midori-facebook", "midori-line"))
+    world.approve(targets=("midori-instagram",), text=INSTAGRAM_TEXT, media=(IMAGE,))
+    box = world.outbox()
+    await box.run_once()
+    await box.run_once()
+    rows = {r.account_id: r for r in publications(world.db)}
+    assert {r.state for r in rows.values()} == {"published"}
+    assert len(world.x.posted) == 1
+    assert len(world.graph.posted_to_page) == 1
+    assert len(world.line.broadcasts) == 1
+    assert len(world.graph.published_media) == 1
+    tweet = world.x.posted[0]
+    assert rows["midori-x"].platform_post_id == tweet.id
+    assert rows["midori-x"].permalink == f"https://x.com/midori_city/status/{tweet.id}"
+    assert rows["midori-facebook"].platform_post_id == world.graph.posted_to_page[0].id
+    assert rows["midori-instagram"].material.get("container_id")
+    [line_request] = world.line.requests_to("POST", "/v2/bot/message/broadcast")
+    assert line_request.headers["X-Line-Retry-Key"] == rows["midori-line"].idempotency_key
+
+
+# ------------------------------------------------------------- a crash after the platform said yes
+
+
+async def test_x_crash_after_accept_is_found_on_the_timeline(world: World) -> None:
+    world.approve()
+    await _die_after_the_platform_accepted(world, "midori-x", CLEAN)
+    assert len(world.x.posted) == 1
+    world.clock.now += timedelta(minutes=5)
+    report = await world.outbox().run_once()
+    assert report.reconciling == 1
+    [row] = publications(world.db)
+    assert row.state == "published"
+    assert row.platform_post_id == world.x.posted[0].id
+    assert len(world.x.posted) == 1
+    assert len(world.x.requests_to("POST", "/2/tweets")) == 1
+
+
+async def test_line_crash_after_accept_is_settled_by_the_retry_key(world: World) -> None:
+    world.approve(targets=("midori-line",))
+    claim = await _die_after_the_platform_accepted(world, "midori-line", CLEAN)
+    world.clock.now += timedelta(minutes=5)
+    await world.outbox().run_once()
+    [row] = publications(world.db)
+    assert row.state == "published"
+    assert len(world.line.broadcasts) == 1  # the repeat was answered 409: delivered once
+    sent = world.line.requests_to("POST", "/v2/bot/message/broadcast")
+    assert [r.headers["X-Line-Retry-Key"] for r in sent] == [claim.idempotency_key] * 2
+
+
+async def test_instagram_crash_after_accept_is_settled_by_the_container(world: World) -> None:
+    world.approve(targets=("midori-instagram",), text=INSTAGRAM_TEXT, media=(IMAGE,))
+    dead = await _die_after_the_platform_accepted(
+        world, "midori-instagram", INSTAGRAM_TEXT, (IMAGE,)
+    )
+    [row] = publications(world.db)
+    assert row.material == {"container_id": dead.material["container_id"]}  # committed first
+    world.clock.now += timedelta(minutes=5)
+    await world.outbox().run_once()
+    [row] = publications(world.db)
+    assert row.state == "published"
+    assert len(world.graph.published_media) == 1
+    publish_path = f"/v21.0/{world.graph.ig_user_id}/media_publish"
+    assert len(world.graph.requests_to("POST", publish_path)) == 1
+
+
+async def test_an_undecidable_facebook_outcome_goes_to_people(world: World) -> None:
+    world.approve(targets=("midori-facebook",))
+    with world.db.session() as session:  # a worker died before sending: Facebook cannot prove it
+        outbox.claim_due(
+            session, now=world.clock(), worker_id="dead", lease=timedelta(minutes=5), limit=1
+        )
+    world.clock.now += timedelta(minutes=5)
+    notifier = RecordingNotifier()
+    await world.outbox(notifier).run_once()
+    [row] = publications(world.db)
+    assert row.state == "needs_review"
+    assert row.last_error is not None
+    assert "check the page" in row.last_error
+    assert world.graph.posted_to_page == []  # nothing was sent blindly
+    assert notifier.kinds() == ["needs_review"]
+    assert notifier.notices[0].member_ids == ("takahashi.yui", "sato.keiko")
+
+
+async def test_a_post_accepted_but_never_answered_is_not_sent_twice(world: World) -> None:
+    world.approve()
+    world.x.hang_next(method="POST", path="/2/tweets")
+    box = world.outbox()
+    await box.run_once()
+    [row] = publications(world.db)
+    assert row.state == "sending"  # ambiguous: reconciled later, never resent blindly
+    assert len(world.x.posted) == 1
+    world.clock.now += timedelta(minutes=1)
+    await box.run_once()
+    [row] = publications(world.db)
+    assert row.state == "published"
+    assert row.platform_post_id == world.x.posted[0].id
+    assert len(world.x.requests_to("POST", "/2/tweets")) == 1
+
+
+# ---------------------------------------------------------------- rate limits and errors
+
+
+async def test_x_429_waits_for_the_reset_without_blocking_the_loop(world: World) -> None:
+    world.approve()
+    reset = world.x.rate_limit_next(method="POST", path="/2/tweets")
+    box = world.outbox()
+    beats = 0
+
+    async def heartbeat() -> None:
+        nonlocal beats
+        while True:
+            beats += 1
+            await asyncio.sleep(0.01)
+
+    beating = asyncio.create_task(heartbeat())
+    started = time.monotonic()
+    await box.run_once()
+    elapsed = time.monotonic() - started
+    beating.cancel()
+    [row] = publications(world.db)
+    assert (row.state, row.next_attempt_at) == ("pending", reset)
+    assert elapsed < 5  # rescheduled, not waited for
+    assert beats >= 1
+    world.clock.now = reset - timedelta(seconds=1)
+    assert (await box.run_once()).claimed == 0
+    world.clock.now = reset
+    await box.run_once()
+    assert publications(world.db)[0].state == "published"
+    assert len(world.x.posted) == 1
+
+
+async def test_x_5xx_is_retried_with_backoff(world: World) -> None:
+    world.approve()
+    world.x.fail_next(503, count=2, method="POST", path="/2/tweets")
+    box = world.outbox()
+    for _ in range(3):
+        await box.run_once()
+        world.clock.now += FAST_RETRY.cap
+    [row] = publications(world.db)
+    assert (row.state, row.attempts) == ("published", 3)
+    assert len(world.x.posted) == 1
+
+
+async def test_duplicate_content_fails_at_once_without_a_retry_loop(world: World) -> None:
+    world.x.add_tweet(CLEAN)  # already on the timeline (posted by hand)
+    draft_id = world.approve()
+    notifier = RecordingNotifier()
+    box = world.outbox(notifier)
+    for _ in range(3):
+        await box.run_once()
+        world.clock.now += timedelta(hours=1)
+    [row] = publications(world.db)
+    assert row.state == "failed"
+    assert row.last_error is not None
+    assert "duplicate content" in row.last_error
+    assert len(world.x.requests_to("POST", "/2/tweets")) == 1
+    assert notifier.kinds() == ["failed"]
+    assert f"投稿案 #{draft_id}" in notifier.notices[0].text()
+
+
+async def test_a_revoked_token_fails_and_signals(world: World) -> None:
+    world.approve(targets=("midori-line",))
+    world.line.revoked = True
+    notifier = RecordingNotifier()
+    await world.outbox(notifier).run_once()
+    assert publications(world.db)[0].state == "failed"
+    assert notifier.kinds() == ["failed", "auth_failed"]
+    assert world.line.broadcasts == []
