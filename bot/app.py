@@ -1,21 +1,46 @@
-"""Composition root: builds storage, the checker and the use cases, and the HTTP application."""
+"""Composition root: builds storage, the checker, the use cases, the SNS clients and the outbox
+timer, and the HTTP application.
+
+The timer is APScheduler's AsyncIOScheduler ticking the outbox every second (and once at
+start-up) and the account monitors every 30 seconds (each account is polled once per monitor
+interval, whichever replica's tick finds it due). It is only a timer: the database is the truth,
+so a tick missed or skipped loses nothing — the next one claims whatever is due (PLATFORMS.md,
+"APScheduler 3.11")."""
 
 from __future__ import annotations
 
 import logging
+import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Final
 
 from aiohttp import web
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.config import AppConfig
-from handlers.drafts import DraftUseCases
+from bot.slack.app import SLACK_KEY
+from bot.slack.app import install as install_slack
+from handlers.drafts import Clock, DraftUseCases, utc_now
+from handlers.incidents import AlertChannel, Alerts, IncidentUseCases, LoggingAlerts
+from handlers.monitors import Monitor, monitor_clients
+from handlers.publishing import LoggingNotifier, Notifier, Outbox, PublicationUseCases
+from sns.dryrun import clients_for, is_dry_run
+from sns.factory import SnsSettings
 from storage.engine import Database
 from storage.sync import sync_config
 from workflows.checks import Checker
 
 log = logging.getLogger("postgate")
+
+TICK_SECONDS: Final = 1.0
+# The monitors' timer: each tick polls only the accounts whose interval has passed (the database
+# says when each was last polled, by whichever replica).
+MONITOR_TICK_SECONDS: Final = 30.0
+# On shutdown, publications in flight get this long to finish; the rest stay "sending" and are
+# reconciled by the next start (never sent blindly again).
+SHUTDOWN_GRACE_SECONDS: Final = 10.0
 
 
 @dataclass(frozen=True)
@@ -26,24 +51,144 @@ class Services:
     db: Database
     checker: Checker
     drafts: DraftUseCases
+    publications: PublicationUseCases
+    incidents: IncidentUseCases
 
 
 SERVICES_KEY: web.AppKey[Services] = web.AppKey("services", Services)
+OUTBOX_KEY: web.AppKey[Outbox] = web.AppKey("outbox", Outbox)
+MONITOR_KEY: web.AppKey[Monitor] = web.AppKey("monitor", Monitor)
+TIMER_KEY: web.AppKey[AsyncIOScheduler] = web.AppKey("timer", AsyncIOScheduler)
 
 
-def build_services(config: AppConfig, db: Database) -> Services:
+def build_services(config: AppConfig, db: Database, *, clock: Clock = utc_now) -> Services:
     directory = config.directory
+    drafts = DraftUseCases(
+        db=db,
+        directory=directory,
+        check_settings=config.checks,
+        calendar_for=config.calendar,
+        clock=clock,
+    )
+    publications = PublicationUseCases(
+        db=db, directory=directory, calendar_for=config.calendar, clock=clock
+    )
+    alerts = config.channels.alerts
     return Services(
         config=config,
         db=db,
         checker=Checker(config.checks, config.calendar()),
-        drafts=DraftUseCases(
+        drafts=drafts,
+        publications=publications,
+        incidents=IncidentUseCases(
             db=db,
             directory=directory,
-            check_settings=config.checks,
-            calendar_for=config.calendar,
+            organisation=config.organisation,
+            drafts=drafts,
+            allowlist=config.allowlist,
+            alert_channel=AlertChannel(alerts.slack, alerts.teams) if alerts else None,
+            clock=clock,
+            publications=publications,
         ),
     )
+
+
+def build_outbox(
+    config: AppConfig,
+    db: Database,
+    environ: Mapping[str, str],
+    *,
+    notifier: Notifier | None = None,
+    clock: Clock = utc_now,
+) -> Outbox:
+    """The publishing worker, with the real client for every account whose credentials are all
+    set in ``environ`` and the dry-run client for the others."""
+    clients = clients_for(config, environ, SnsSettings.from_env(environ), db=db)
+    dry = sorted(a for a, c in clients.items() if is_dry_run(c))
+    if dry:
+        log.info("dry run (no credentials) for: %s", ", ".join(dry))
+    return Outbox(
+        db=db,
+        directory=config.directory,
+        clients=clients,
+        calendar_for=config.calendar,
+        notifier=notifier or LoggingNotifier(),
+        clock=clock,
+    )
+
+
+def build_monitor(
+    config: AppConfig,
+    db: Database,
+    environ: Mapping[str, str],
+    *,
+    incidents: IncidentUseCases,
+    alerts: Alerts | None = None,
+    clock: Clock = utc_now,
+) -> Monitor:
+    """The account monitors, with their own client for every account whose credentials are all
+    set in ``environ``; the others are not watched (one INFO line each)."""
+    clients = monitor_clients(config.accounts, environ, SnsSettings.from_env(environ), clock=clock)
+    return Monitor(
+        db=db,
+        incidents=incidents,
+        clients=clients,
+        alerts=alerts or LoggingAlerts(),
+        clock=clock,
+    )
+
+
+async def start_timer(app: web.Application) -> None:
+    """One tick at start-up (what came due while postgate was down), then one every second."""
+    outbox = app[OUTBOX_KEY]
+    await outbox.tick()
+    scheduler = AsyncIOScheduler(timezone=UTC)
+    scheduler.add_job(
+        outbox.tick,
+        "interval",
+        seconds=TICK_SECONDS,
+        id="outbox",
+        max_instances=1,
+        coalesce=True,
+        misfire_grace_time=5,
+    )
+    monitor = app.get(MONITOR_KEY)
+    if monitor is not None:
+        scheduler.add_job(
+            monitor.tick,
+            "interval",
+            seconds=MONITOR_TICK_SECONDS,
+            id="monitors",
+            max_instances=1,
+            coalesce=True,
+        )
+    slack = app.get(SLACK_KEY)
+    if slack is not None:  # results back to threads, approval reminders
+        scheduler.add_job(
+            slack.tick,
+            "interval",
+            seconds=slack.settings.tick.total_seconds(),
+            id="slack",
+            max_instances=1,
+            coalesce=True,
+        )
+    scheduler.start()
+    app[TIMER_KEY] = scheduler
+
+
+async def stop_timer(app: web.Application) -> None:
+    scheduler = app.get(TIMER_KEY)
+    if scheduler is not None and scheduler.running:
+        scheduler.shutdown(wait=False)
+    monitor = app.get(MONITOR_KEY)
+    if monitor is not None:
+        await monitor.close()
+    cancelled = await app[OUTBOX_KEY].close(SHUTDOWN_GRACE_SECONDS)
+    if cancelled:
+        log.warning(
+            "%d publication(s) still in flight at shutdown: reconciled at the next start",
+            cancelled,
+        )
 
 
 def synchronise(config: AppConfig, db: Database) -> int:
@@ -62,15 +207,39 @@ async def healthz(request: web.Request) -> web.Response:
     return web.json_response(body)
 
 
-def build_app(config: AppConfig, db: Database) -> web.Application:
+def build_app(
+    config: AppConfig,
+    db: Database,
+    *,
+    environ: Mapping[str, str] | None = None,
+    clock: Clock = utc_now,
+) -> web.Application:
     app = web.Application()
-    app[SERVICES_KEY] = build_services(config, db)
+    env = os.environ if environ is None else environ
+    services = build_services(config, db, clock=clock)
+    app[SERVICES_KEY] = services
+    slack = install_slack(
+        app,
+        config=config,
+        drafts=services.drafts,
+        publications=services.publications,
+        environ=env,
+        clock=clock,
+    )
+    notifier = slack.notifier if slack is not None else None
+    app[OUTBOX_KEY] = build_outbox(config, db, env, notifier=notifier, clock=clock)
+    # The Slack adapter's incident Alerts go here once it has them (LoggingAlerts until then).
+    app[MONITOR_KEY] = build_monitor(config, db, env, incidents=services.incidents, clock=clock)
+    app.on_startup.append(start_timer)
+    app.on_cleanup.append(stop_timer)
     app.router.add_get("/healthz", healthz)
     return app
 
 
 def run(config: AppConfig, db: Database, *, host: str, port: int) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    # Every tick would be logged at INFO ("Running job ..."); job errors still show as ERROR.
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
     changes = synchronise(config, db)
     log.info(
         "postgate serving %s: %d sections, %d accounts, database %s (%d configuration changes "

@@ -1,4 +1,4 @@
-"""The `postgate` command: serve, check, config check.
+"""The `postgate` command: serve, check, config check, db, audit, posts, pause and resume.
 
 Heavy modules (aiohttp, the chat SDKs) are imported inside the commands that need them so that
 `postgate check` starts quickly.
@@ -12,10 +12,13 @@ import sys
 from collections.abc import Sequence
 from datetime import date, datetime
 from pathlib import Path
-from typing import IO, TextIO
+from typing import IO, TYPE_CHECKING, TextIO
 
 from workflows.catalogue import Lang, message
 from workflows.checks import Platform
+
+if TYPE_CHECKING:
+    from handlers.views import OutboxRow
 
 EXIT_USAGE = 2
 
@@ -69,6 +72,45 @@ def _parser() -> argparse.ArgumentParser:
     export.add_argument("--format", choices=["csv", "jsonl"], default="csv", dest="fmt")
     export.add_argument("--output", "-o", metavar="FILE", help="default: stdout")
 
+    posts = commands.add_parser("posts", help="the outbox: publications, their state and links")
+    posts_commands = posts.add_subparsers(dest="posts_command", required=True, metavar="COMMAND")
+    posts_list = posts_commands.add_parser("list", help="publications (newest 200, by due time)")
+    posts_list.add_argument("--json", action="store_true", help="print JSON")
+    posts_list.add_argument("--state", action="append", default=[], help="only this state")
+    posts_list.add_argument("--account", help="only this account")
+    posts_list.add_argument("--limit", type=int, default=200)
+    cancel = posts_commands.add_parser("cancel", help="cancel a pending or held publication")
+    cancel.add_argument("--reason", required=True)
+    reschedule = posts_commands.add_parser("reschedule", help="a new time for a publication")
+    reschedule.add_argument("--at", required=True, help="ISO-8601; no offset means Asia/Tokyo")
+    confirm = posts_commands.add_parser("confirm", help="send a held publication after all")
+    for command in (cancel, reschedule, confirm):
+        command.add_argument("id", type=int, help="the publication's number (posts list)")
+    pause = commands.add_parser("pause", help="emergency pause: hold the pending posts")
+    pause.add_argument("--reason", required=True)
+    resume = commands.add_parser("resume", help="end an emergency pause")
+    for command in (pause, resume):
+        command.add_argument("--account", help="one account (default: all accounts)")
+    for command in (cancel, reschedule, confirm, pause, resume):
+        command.add_argument(
+            "--as", required=True, dest="member", metavar="MEMBER", help="member id"
+        )
+    for command in (posts_list, cancel, reschedule, confirm, pause, resume):
+        command.add_argument("--lang", choices=[lang.value for lang in Lang], default=Lang.JA.value)
+
+    slack = commands.add_parser("slack", help="Slack app tools")
+    slack_commands = slack.add_subparsers(dest="slack_command", required=True, metavar="COMMAND")
+    manifest = slack_commands.add_parser(
+        "manifest", help="print the Slack app manifest (scopes, events, /postgate, interactivity)"
+    )
+    manifest.add_argument(
+        "--mode",
+        choices=["socket", "http"],
+        help="socket (no public URL) or http (default: socket if $SLACK_APP_TOKEN is set)",
+    )
+    manifest.add_argument("--url", help="the server's public base URL (http mode)")
+    manifest.add_argument("--format", choices=["yaml", "json"], default="yaml", dest="fmt")
+
     config = commands.add_parser("config", help="app.yaml tools")
     config_commands = config.add_subparsers(dest="config_command", required=True, metavar="COMMAND")
     config_check = config_commands.add_parser("check", help="validate app.yaml, list every problem")
@@ -88,6 +130,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _db(args.db_command, sys.stdout, sys.stderr)
     if args.command == "audit":
         return _audit(args, sys.stdout, sys.stderr)
+    if args.command == "slack":
+        return _slack_manifest(args, sys.stdout, sys.stderr)
+    if args.command in ("posts", "pause", "resume"):
+        return _publishing(args, sys.stdout, sys.stderr)
     raise AssertionError(args.command)  # argparse only admits the commands above
 
 
@@ -208,6 +254,27 @@ def _db(command: str, out: IO[str], err: IO[str]) -> int:
     return 0
 
 
+def _slack_manifest(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
+    from bot.config import ConfigError, config_path, load_config
+    from bot.slack.manifest import dump, manifest
+
+    mode = args.mode or ("socket" if os.environ.get("SLACK_APP_TOKEN") else "http")
+    organisation = None
+    path = config_path(args.config)
+    if path.is_file():
+        try:
+            organisation = load_config(path).organisation.name
+        except ConfigError:
+            organisation = None
+    try:
+        data = manifest(mode=mode, url=args.url, organisation=organisation)
+    except ValueError as exc:
+        err.write(f"postgate slack manifest: {exc}\n")
+        return EXIT_USAGE
+    out.write(dump(data, args.fmt))
+    return 0
+
+
 def _audit(args: argparse.Namespace, out: TextIO, err: IO[str]) -> int:
     from storage import audit
     from storage.engine import Database, database_url
@@ -247,6 +314,184 @@ def _audit(args: argparse.Namespace, out: TextIO, err: IO[str]) -> int:
         return EXIT_USAGE
     finally:
         db.dispose()
+
+
+def _publishing(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
+    from bot.check_command import BadInput, parse_at
+    from bot.config import ConfigError, load_config
+    from handlers.drafts import Actor
+    from handlers.publishing import PublicationUseCases
+    from storage.engine import Database, database_url
+    from storage.migrate import DatabaseNotMigrated, ensure_migrated
+    from workflows.errors import Refusal
+    from workflows.publishing import PublicationState
+
+    lang = Lang(args.lang)
+    name = f"postgate {args.command}" + (
+        f" {args.posts_command}" if args.command == "posts" else ""
+    )
+    try:
+        config = load_config(args.config)
+    except ConfigError as exc:
+        err.write(f"{name}: {exc}\n")
+        return EXIT_USAGE
+    db = Database(database_url(os.environ))
+    try:
+        ensure_migrated(db)
+        uc = PublicationUseCases(db=db, directory=config.directory, calendar_for=config.calendar)
+        if args.command == "posts" and args.posts_command == "list":
+            known = [s.value for s in PublicationState]
+            unknown = [s for s in args.state if s not in known]
+            if unknown:
+                names = ", ".join(known)
+                err.write(
+                    f"{name}: {message('posts.bad_state', lang, value=unknown[0], names=names)}\n"
+                )
+                return EXIT_USAGE
+            rows = uc.list_publications(
+                states=[PublicationState(s) for s in args.state],
+                account_id=args.account,
+                limit=args.limit,
+                lang=lang,
+            )
+            _print_publications(rows, out, lang, as_json=args.json)
+            return 0
+        actor = Actor("cli", args.member)
+        if args.command == "pause":
+            paused = uc.pause(actor, account_id=args.account, reason=args.reason)
+            line = message(
+                "pause.started",
+                lang,
+                scope=_scope(args.account, lang),
+                reason=paused.reason,
+                count=len(paused.publication_ids),
+            )
+        elif args.command == "resume":
+            resumed = uc.resume(actor, account_id=args.account)
+            line = message(
+                "pause.released",
+                lang,
+                scope=_scope(args.account, lang),
+                count=len(resumed.publication_ids),
+            )
+        elif args.posts_command == "cancel":
+            done = uc.cancel(actor, args.id, reason=args.reason).publication
+            line = message("posts.cancelled", lang, publication=done.id, account=done.account_id)
+        elif args.posts_command == "reschedule":
+            result = uc.reschedule(actor, args.id, at=parse_at(args.at, lang), lang=lang)
+            done = result.publication
+            line = message(
+                "posts.rescheduled",
+                lang,
+                publication=done.id,
+                account=done.account_id,
+                at=_tokyo(done.due_at),
+            )
+            line = "\n".join((line, *result.notes))
+        else:
+            done = uc.confirm(actor, args.id).publication
+            line = message("posts.confirmed", lang, publication=done.id, account=done.account_id)
+        out.write(line + "\n")
+        return 0
+    except BadInput as exc:
+        err.write(f"{name}: {exc}\n")
+        return EXIT_USAGE
+    except Refusal as refusal:
+        err.write(f"{name}: {refusal.message(lang)}\n")
+        return 1
+    except DatabaseNotMigrated as exc:
+        err.write(f"{name}: {exc}\n")
+        return EXIT_USAGE
+    finally:
+        db.dispose()
+
+
+def _scope(account: str | None, lang: Lang) -> str:
+    if account is None:
+        return message("pause.scope_all", lang)
+    return message("pause.scope_account", lang, account=account)
+
+
+def _tokyo(at: datetime) -> str:
+    from zoneinfo import ZoneInfo
+
+    return at.astimezone(ZoneInfo("Asia/Tokyo")).strftime("%Y-%m-%d %H:%M")
+
+
+_POST_COLUMNS = (
+    "id",
+    "draft",
+    "account",
+    "state",
+    "due",
+    "attempts",
+    "post_id",
+    "permalink",
+    "error",
+)
+
+
+def _print_publications(
+    rows: Sequence[OutboxRow], out: IO[str], lang: Lang, *, as_json: bool
+) -> None:
+    """The list as JSON, or as a table (due times in Asia/Tokyo)."""
+    import json
+    import unicodedata
+    from zoneinfo import ZoneInfo
+
+    tokyo = ZoneInfo("Asia/Tokyo")
+    if as_json:
+        records = [
+            {
+                "id": r.id,
+                "draft": r.draft_id,
+                "revision": r.revision,
+                "account": r.account_id,
+                "state": r.state,
+                "state_label": r.state_label,
+                "due_at": r.due_at.astimezone(tokyo).isoformat(),
+                "attempts": r.attempts,
+                "platform_post_id": r.platform_post_id,
+                "permalink": r.permalink,
+                "last_error": r.last_error,
+                "hold_reason": r.hold_reason,
+                "emergency": r.emergency,
+            }
+            for r in rows
+        ]
+        out.write(json.dumps(records, ensure_ascii=False, indent=2) + "\n")
+        return
+    if not rows:
+        out.write(message("posts.empty", lang) + "\n")
+        return
+
+    def width(text: str) -> int:
+        return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+    table = [[message(f"posts.column.{c}", lang) for c in _POST_COLUMNS]]
+    for r in rows:
+        state = r.state_label + ("（緊急）" if r.emergency and lang is Lang.JA else "")
+        state += " (emergency)" if r.emergency and lang is Lang.EN else ""
+        note = r.last_error or ""
+        if r.hold_reason:
+            note = message(f"hold_reason.{r.hold_reason}", lang)
+        table.append(
+            [
+                str(r.id),
+                f"#{r.draft_id}",
+                r.account_id,
+                state,
+                _tokyo(r.due_at),
+                str(r.attempts),
+                r.platform_post_id or "-",
+                r.permalink or "-",
+                note or "-",
+            ]
+        )
+    widths = [max(width(line[i]) for line in table) for i in range(len(_POST_COLUMNS))]
+    for line in table:
+        cells = [cell + " " * (widths[i] - width(cell)) for i, cell in enumerate(line)]
+        out.write("  ".join(cells).rstrip() + "\n")
 
 
 def _parse_since(value: str) -> date | datetime | None:

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import asyncio
 import os
 import socket
 import subprocess
@@ -14,9 +15,11 @@ from sqlmodel import select
 
 from bot.app import build_app, synchronise
 from bot.config import load_config
+from handlers.drafts import DraftUseCases
 from storage.engine import Database
 from storage.migrate import upgrade
-from storage.tables import AuditEvent
+from storage.tables import AuditEvent, DryRunPost, Publication
+from tests.handlers.publishing_support import approve
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -118,3 +121,40 @@ def test_serve_refuses_an_unmigrated_database_then_runs_after_upgrade(tmp_path: 
         server.wait(timeout=30)
         log.close()
     assert "configuration changes recorded" in (tmp_path / "serve.log").read_text()
+
+
+async def test_the_timer_publishes_at_start_up_and_every_second(tmp_path: Path) -> None:
+    db = Database(f"sqlite:///{tmp_path / 'p.db'}")
+    upgrade(db)
+    config = load_config(REPO / "app.yaml")
+    synchronise(config, db)
+    drafts = DraftUseCases(
+        db=db,
+        directory=config.directory,
+        check_settings=config.checks,
+        calendar_for=config.calendar,
+    )
+    before_start = approve(drafts, config)  # due now, while postgate is not running
+    server = TestServer(build_app(config, db, environ={}), host="127.0.0.1", port=0)
+    await server.start_server()
+    try:
+        assert await _published_within(db, before_start, seconds=5)
+        while_running = approve(drafts, config, targets=("kankyo-x",))
+        assert await _published_within(db, while_running, seconds=5)
+    finally:
+        await server.close()
+        db.dispose()
+    with db.session(read_only=True) as session:
+        posts = session.exec(select(DryRunPost)).all()
+    assert sorted(p.account_id for p in posts) == ["kankyo-x", "midori-x"]
+
+
+async def _published_within(db: Database, draft_id: int, *, seconds: float) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        with db.session(read_only=True) as session:
+            rows = session.exec(select(Publication).where(Publication.draft_id == draft_id)).all()
+        if rows and all(r.state == "published" for r in rows):
+            return True
+        await asyncio.sleep(0.1)
+    return False

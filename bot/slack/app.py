@@ -1,0 +1,371 @@
+"""The Slack app: settings from the environment, the bolt AsyncApp, its transport, its one error
+boundary, the tasks it runs after acknowledging, and its timer.
+
+Two ways to connect (both with ``SLACK_BOT_TOKEN``):
+
+- HTTP mode (``SLACK_SIGNING_SECRET``): events, the slash command and interactivity all arrive
+  at ``POST /slack/events`` on the server of ``postgate serve``; bolt verifies every signature
+  (401 for a bad one or a timestamp more than 300 s off) before any listener runs.
+- Socket Mode (``SLACK_APP_TOKEN``, an ``xapp-`` token): postgate dials out to Slack over a
+  WebSocket, so no public URL is needed — what a city hall behind a firewall needs.
+
+``SLACK_API_URL`` sets the Web API base (default ``https://slack.com/api/``; GovSlack:
+``https://slack-gov.com/api/``). Rate-limited calls are retried after ``Retry-After``.
+
+Nothing here logs a token, the signing secret, a request body or a ``response_url``: bolt's and
+the SDK's loggers are held at WARNING (at INFO bolt logs whole bodies, ``response_url`` included).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+from collections.abc import Coroutine, Mapping
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any, Final
+
+import aiohttp
+from aiohttp import web
+from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
+from slack_bolt.async_app import AsyncApp
+from slack_bolt.context.respond.async_respond import AsyncRespond
+from slack_bolt.response import BoltResponse
+from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry.builtin_async_handlers import (
+    AsyncConnectionErrorRetryHandler,
+    AsyncRateLimitErrorRetryHandler,
+)
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.config import AppConfig
+from bot.slack import listeners, parse, render
+from bot.slack.delivery import Delivery, slack_error
+from bot.slack.flows import Flows
+from bot.slack.notifier import SlackJobs, SlackNotifier
+from handlers.chat import ChatUseCases
+from handlers.drafts import Clock, DraftUseCases
+from handlers.publishing import PublicationUseCases
+from workflows.approval import EscalationPolicy
+from workflows.catalogue import Lang, message
+from workflows.errors import Refusal
+
+log = logging.getLogger(__name__)
+
+DEFAULT_API_URL: Final = "https://slack.com/api/"
+EVENTS_PATH: Final = "/slack/events"
+QUIET_LOGGERS: Final = ("slack_bolt", "slack_sdk")
+SHUTDOWN_GRACE_SECONDS: Final = 10.0
+
+
+@dataclass(frozen=True)
+class SlackSettings:
+    """The Slack part of the environment. Secrets never appear in ``repr``."""
+
+    bot_token: str = field(repr=False)
+    signing_secret: str = field(default="", repr=False)
+    app_token: str = field(default="", repr=False)
+    api_url: str = DEFAULT_API_URL
+    tick: timedelta = timedelta(seconds=30)
+    escalation: EscalationPolicy = field(default_factory=EscalationPolicy)
+
+    @property
+    def mode(self) -> str:
+        return "socket" if self.app_token else "http"
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str]) -> SlackSettings | None:
+        """None (Slack off, and the log says which variables turn it on) unless
+        ``SLACK_BOT_TOKEN`` and either ``SLACK_APP_TOKEN`` or ``SLACK_SIGNING_SECRET`` are set."""
+        token = environ.get("SLACK_BOT_TOKEN", "")
+        app_token = environ.get("SLACK_APP_TOKEN", "")
+        secret = environ.get("SLACK_SIGNING_SECRET", "")
+        if not token or not (app_token or secret):
+            return None
+        api_url = environ.get("SLACK_API_URL") or DEFAULT_API_URL
+        remind = _minutes(environ, "POSTGATE_REMIND_AFTER_MINUTES", 120)
+        deputies = _minutes(environ, "POSTGATE_DEPUTIES_AFTER_MINUTES", 240)
+        return cls(
+            bot_token=token,
+            signing_secret=secret,
+            app_token=app_token,
+            api_url=api_url if api_url.endswith("/") else api_url + "/",
+            tick=timedelta(seconds=float(environ.get("POSTGATE_SLACK_TICK_SECONDS", "30"))),
+            escalation=EscalationPolicy(remind_after=remind, deputies_after=deputies),
+        )
+
+
+def _minutes(environ: Mapping[str, str], name: str, default: int) -> timedelta:
+    return timedelta(minutes=float(environ.get(name, default)))
+
+
+def quiet_slack_loggers() -> logging.Logger:
+    """Hold bolt's and the SDK's loggers at WARNING; return the base logger for bolt."""
+    for name in QUIET_LOGGERS:
+        logging.getLogger(name).setLevel(logging.WARNING)
+    return logging.getLogger("slack_bolt")
+
+
+def web_client(settings: SlackSettings) -> AsyncWebClient:
+    return AsyncWebClient(
+        token=settings.bot_token,
+        base_url=settings.api_url,
+        logger=logging.getLogger("slack_sdk.web.async_client"),
+        retry_handlers=[
+            AsyncConnectionErrorRetryHandler(max_retry_count=2),
+            AsyncRateLimitErrorRetryHandler(max_retry_count=5),
+        ],
+    )
+
+
+class SlackBot:
+    """The bolt app with its listeners, flows, delivery, notifier and timer."""
+
+    def __init__(
+        self,
+        *,
+        settings: SlackSettings,
+        config: AppConfig,
+        drafts: DraftUseCases,
+        chat: ChatUseCases,
+        publications: PublicationUseCases,
+        clock: Clock,
+    ) -> None:
+        self.settings = settings
+        self.clock = clock
+        self.client = web_client(settings)
+        self.app = AsyncApp(
+            name="postgate",
+            logger=quiet_slack_loggers(),
+            client=self.client,
+            signing_secret=settings.signing_secret,
+            process_before_response=False,
+        )
+        directory = drafts.directory
+        approvals = config.channels.approvals
+        alerts = config.channels.alerts
+        self.delivery = Delivery(
+            client=self.client,
+            chat=chat,
+            directory=directory,
+            approvals_channel=approvals.slack if approvals else None,
+            clock=clock,
+        )
+        self.flows = Flows(
+            config=config,
+            drafts=drafts,
+            chat=chat,
+            publications=publications,
+            delivery=self.delivery,
+            client=self.client,
+            clock=clock,
+        )
+        self.notifier = SlackNotifier(
+            delivery=self.delivery, drafts=drafts, alerts_channel=alerts.slack if alerts else None
+        )
+        self.jobs = SlackJobs(delivery=self.delivery, drafts=drafts, chat=chat, clock=clock)
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._socket: AsyncSocketModeHandler | None = None
+        listeners.register(self.app, self)
+        self.app.error(self.on_bolt_error)
+
+    # ------------------------------------------------------------ work after the ack
+
+    def spawn(self, work: Coroutine[Any, Any, None], body: parse.Body) -> None:
+        """Run ``work`` after the acknowledgement, reporting what it raises."""
+        task = asyncio.create_task(self._guarded(work, body))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _guarded(self, work: Coroutine[Any, Any, None], body: parse.Body) -> None:
+        try:
+            await work
+        except Exception as error:  # the error boundary of the work after the ack
+            await self.report(error, body)
+
+    async def settle(self) -> None:
+        """Wait until every task started so far (and any they started) has finished."""
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
+    # ------------------------------------------------------------ the one error boundary
+
+    async def on_bolt_error(self, error: Exception, body: parse.Body) -> BoltResponse:
+        """bolt's @app.error: errors raised before the acknowledgement (a malformed payload)."""
+        await self.report(error, body)
+        return BoltResponse(status=200, body="")
+
+    async def report(self, error: BaseException, body: parse.Body) -> None:
+        """A refusal is told to the person in Japanese (nothing changed, and the use case has
+        audited it); anything else gets an apology with an incident id that is in the log."""
+        if isinstance(error, Refusal):
+            text = render.refusal(str(error))
+        else:
+            incident = secrets.token_hex(4)
+            log.error(
+                "slack incident %s: %s while handling %s",
+                incident,
+                type(error).__name__,
+                describe(body),
+                exc_info=error,
+            )
+            text = message("slack.error.apology", incident=incident)
+        await self.tell(body, text)
+
+    async def tell(self, body: parse.Body, text: str) -> None:
+        """An ephemeral message to whoever made the request, where they made it (else a DM)."""
+        try:
+            user = parse.actor(body).user_id
+        except parse.BadPayload:
+            return
+        channel, thread_ts = _where(body)
+        try:
+            if channel:
+                try:
+                    await self.delivery.ephemeral(channel, user, text, thread_ts=thread_ts)
+                    return
+                except SlackApiError as error:  # e.g. a command in a channel postgate is not in
+                    log.info("ephemeral in %s refused: %s", channel, slack_error(error))
+            url = body.get("response_url")
+            if isinstance(url, str) and url:
+                await AsyncRespond(response_url=url)(
+                    text=text, response_type="ephemeral", replace_original=False
+                )
+                return
+            await self.delivery.dm(user, render.note(text))
+        except (SlackApiError, aiohttp.ClientError, TimeoutError) as error:
+            detail = (
+                slack_error(error) if isinstance(error, SlackApiError) else type(error).__name__
+            )
+            log.error("could not tell a Slack user about a %s: %s", describe(body), detail)
+
+    # ------------------------------------------------------------ transports and the timer
+
+    async def handle_http(self, request: web.Request) -> web.Response:
+        """POST /slack/events: bolt verifies the signature, dispatches and answers.
+
+        A timestamp that is not a number is refused here: bolt's verifier would raise on it,
+        and an unverified request must never reach a listener or the error boundary."""
+        if not request.headers.get("X-Slack-Request-Timestamp", "").isdigit():
+            return web.json_response({"error": "invalid request"}, status=401)
+        response = await self.app.async_dispatch(await to_bolt_request(request))
+        return await to_aiohttp_response(response)
+
+    async def start(self) -> None:
+        if self.settings.mode == "socket":
+            self._socket = AsyncSocketModeHandler(self.app, self.settings.app_token)
+            await self._socket.connect_async()  # type: ignore[no-untyped-call]
+
+    async def stop(self, grace: float = SHUTDOWN_GRACE_SECONDS) -> None:
+        """Stop receiving; give the work already acknowledged ``grace`` seconds to finish (its
+        decisions are committed already: only Slack messages about them can be lost)."""
+        if self._socket is not None:
+            await self._socket.close_async()  # type: ignore[no-untyped-call]
+        try:
+            async with asyncio.timeout(grace):
+                await self.settle()
+        except TimeoutError:
+            for task in list(self._tasks):
+                task.cancel()
+            log.warning(
+                "%d Slack task(s) still running at shutdown were cancelled", len(self._tasks)
+            )
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
+    async def tick(self) -> None:
+        """The timer's job (every ``POSTGATE_SLACK_TICK_SECONDS``): results, reminders."""
+        try:
+            await self.jobs.tick()
+        except Exception as error:  # the timer's error boundary: the next tick still runs
+            incident = secrets.token_hex(4)
+            log.error(
+                "slack incident %s in the timer: %s",
+                incident,
+                type(error).__name__,
+                exc_info=error,
+            )
+
+
+def describe(body: parse.Body) -> str:
+    """What a request was, without any of its values (they may hold a ``response_url``)."""
+    kind = str(body.get("type") or ("command" if "command" in body else "request"))
+    if kind == "block_actions":
+        actions = body.get("actions") or [{}]
+        return f"block_actions {actions[0].get('action_id', '?')}"
+    if kind == "view_submission":
+        return f"view_submission {(body.get('view') or {}).get('callback_id', '?')}"
+    if kind == "event_callback":
+        event = body.get("event") or {}
+        return f"event {event.get('type', '?')}/{event.get('subtype', '-')}"
+    if kind == "command":
+        return f"command {body.get('command', '?')}"
+    return kind
+
+
+def _where(body: parse.Body) -> tuple[str | None, str | None]:
+    """(channel, thread ts) where the person made the request."""
+    if body.get("type") == "view_submission":
+        meta = parse.modal_meta(body)
+        return meta.channel, meta.thread_ts
+    event = body.get("event")
+    if isinstance(event, Mapping):
+        edited = event.get("message")
+        ts = edited.get("ts") if isinstance(edited, Mapping) else event.get("ts")
+        return event.get("channel"), ts
+    if body.get("type") == "block_actions":
+        return parse.where_clicked(body)
+    channel = body.get("channel_id")
+    return (channel if isinstance(channel, str) else None), None
+
+
+# ---------------------------------------------------------------- wiring into postgate serve
+
+SLACK_KEY: Final = web.AppKey("slack", SlackBot)
+
+
+def install(
+    app: web.Application,
+    *,
+    config: AppConfig,
+    drafts: DraftUseCases,
+    publications: PublicationUseCases,
+    environ: Mapping[str, str],
+    clock: Clock,
+) -> SlackBot | None:
+    """Add Slack to the server of ``postgate serve``, or log which variables would."""
+    settings = SlackSettings.from_env(environ)
+    if settings is None:
+        log.warning(message("slack.log.disabled", Lang.JA))
+        log.warning(message("slack.log.disabled", Lang.EN))
+        return None
+    chat = ChatUseCases(
+        db=drafts.db, drafts=drafts, clock=clock, escalation_policy=settings.escalation
+    )
+    bot = SlackBot(
+        settings=settings,
+        config=config,
+        drafts=drafts,
+        chat=chat,
+        publications=publications,
+        clock=clock,
+    )
+    app[SLACK_KEY] = bot
+    if settings.mode == "http":
+        app.router.add_post(EVENTS_PATH, bot.handle_http)
+
+    async def on_startup(_app: web.Application) -> None:
+        await bot.start()
+
+    async def on_cleanup(_app: web.Application) -> None:
+        await bot.stop()
+
+    app.on_startup.append(on_startup)
+    app.on_cleanup.append(on_cleanup)
+    log.info(
+        message(
+            "slack.log.enabled", Lang.EN, mode=settings.mode, path=EVENTS_PATH, api=settings.api_url
+        )
+    )
+    return bot

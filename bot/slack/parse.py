@@ -1,0 +1,383 @@
+"""Slack payloads -> small typed values: who acts, on which draft and revision, what a form says.
+
+Only parsing and form completeness (every box of a checklist ticked, a date with its time): what
+is allowed is decided by the use cases in ``handlers/``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from typing import Any
+
+from bot.slack import ids
+from bot.slack.text import TOKYO
+from handlers.drafts import Actor
+from workflows.approval import ChecklistItem
+from workflows.catalogue import message
+from workflows.checks.model import Platform
+
+Body = Mapping[str, Any]
+
+
+class BadPayload(ValueError):
+    """A payload postgate did not produce (a tampered button value, a missing field)."""
+
+
+# ---------------------------------------------------------------- who, and which request
+
+
+def actor(body: Body) -> Actor:
+    """The acting Slack user, from the signed payload: ``user.id`` (actions, views, home),
+    ``user_id`` (commands) or the event's ``user`` (messages). Never from a button value."""
+    user = body.get("user")
+    if isinstance(user, Mapping) and isinstance(user.get("id"), str):
+        return Actor("slack", user["id"])
+    if isinstance(body.get("user_id"), str):
+        return Actor("slack", body["user_id"])
+    event = body.get("event")
+    if isinstance(event, Mapping):
+        who = event.get("user")
+        if isinstance(who, str):
+            return Actor("slack", who)
+        edited = event.get("message")
+        if isinstance(edited, Mapping) and isinstance(edited.get("user"), str):
+            return Actor("slack", edited["user"])
+    raise BadPayload("no user in the payload")
+
+
+def request_key(body: Body) -> str:
+    """What makes a request unique: a replay of the same signed request gives the same key.
+
+    Events: ``event_id``; clicks: where (message ts or view id), ``action_ts`` and the user;
+    modal submissions: the view id and hash; commands: their ``trigger_id``.
+    """
+    kind = body.get("type")
+    if isinstance(body.get("event_id"), str):
+        return f"slack:event:{body['event_id']}"
+    if kind == "block_actions":
+        container = body.get("container") or {}
+        where = container.get("message_ts") or container.get("view_id") or "-"
+        actions = body.get("actions") or [{}]
+        return f"slack:action:{where}:{actions[0].get('action_ts', '-')}:{actor(body).user_id}"
+    if kind == "view_submission":
+        view = body.get("view") or {}
+        return f"slack:view:{view.get('id', '-')}:{view.get('hash', '-')}"
+    if isinstance(body.get("trigger_id"), str):
+        return f"slack:command:{body['trigger_id']}"
+    raise BadPayload("cannot tell this request apart from others")
+
+
+# ---------------------------------------------------------------- buttons and modal metadata
+
+
+@dataclass(frozen=True, slots=True)
+class DraftRef:
+    """The draft and revision a button or modal is about (the revision the person saw)."""
+
+    draft_id: int
+    revision: int
+
+    def value(self) -> str:
+        return f"{self.draft_id}:{self.revision}"
+
+    @classmethod
+    def parse(cls, value: object) -> DraftRef:
+        if not isinstance(value, str):
+            raise BadPayload("button value missing")
+        draft, _, revision = value.partition(":")
+        if not (draft.isdigit() and revision.isdigit()):
+            raise BadPayload("button value is not <draft>:<revision>")
+        return cls(int(draft), int(revision))
+
+
+def clicked(body: Body) -> DraftRef:
+    actions = body.get("actions")
+    if not isinstance(actions, Sequence) or not actions:
+        raise BadPayload("no action")
+    return DraftRef.parse(actions[0].get("value"))
+
+
+@dataclass(frozen=True, slots=True)
+class ModalMeta:
+    """What a modal remembers between opening and submission (``private_metadata``)."""
+
+    draft_id: int | None = None
+    revision: int | None = None
+    channel: str | None = None  # where to answer the person (the card's channel)
+    thread_ts: str | None = None
+
+    @property
+    def ref(self) -> DraftRef:
+        if self.draft_id is None or self.revision is None:
+            raise BadPayload("the modal is not about a draft")
+        return DraftRef(self.draft_id, self.revision)
+
+    def dump(self) -> str:
+        data = {"d": self.draft_id, "r": self.revision, "c": self.channel, "t": self.thread_ts}
+        return json.dumps({k: v for k, v in data.items() if v is not None}, separators=(",", ":"))
+
+    @classmethod
+    def load(cls, raw: object) -> ModalMeta:
+        if not isinstance(raw, str) or not raw:
+            return cls()
+        try:
+            data = json.loads(raw)
+        except ValueError:
+            raise BadPayload("private_metadata is not JSON") from None
+        if not isinstance(data, dict):
+            raise BadPayload("private_metadata is not an object")
+        draft, revision = data.get("d"), data.get("r")
+        if (draft is not None and not isinstance(draft, int)) or (
+            revision is not None and not isinstance(revision, int)
+        ):
+            raise BadPayload("private_metadata has a bad draft reference")
+        channel, thread = data.get("c"), data.get("t")
+        return cls(
+            draft,
+            revision,
+            channel if isinstance(channel, str) else None,
+            thread if isinstance(thread, str) else None,
+        )
+
+
+def modal_meta(body: Body) -> ModalMeta:
+    return ModalMeta.load((body.get("view") or {}).get("private_metadata"))
+
+
+def where_clicked(body: Body) -> tuple[str | None, str | None]:
+    """(channel, thread ts) of the message whose button was clicked."""
+    channel = (body.get("channel") or {}).get("id")
+    container = body.get("container") or {}
+    return channel, container.get("thread_ts") or container.get("message_ts")
+
+
+# ---------------------------------------------------------------- forms
+
+
+Errors = dict[str, str]
+
+
+def _values(body: Body) -> Mapping[str, Mapping[str, Any]]:
+    state = (body.get("view") or {}).get("state") or {}
+    values = state.get("values") or {}
+    return {block: (fields.get(ids.INPUT) or {}) for block, fields in values.items()}
+
+
+def _text(values: Mapping[str, Mapping[str, Any]], block: str) -> str | None:
+    value = values.get(block, {}).get("value")
+    return value if isinstance(value, str) and value.strip() else None
+
+
+def _selected(values: Mapping[str, Mapping[str, Any]], block: str) -> list[str]:
+    options = values.get(block, {}).get("selected_options") or []
+    return [o["value"] for o in options if isinstance(o, Mapping) and "value" in o]
+
+
+def _rendered_options(body: Body, prefix: str) -> list[str]:
+    """The option values of the checkbox blocks whose block_id starts with ``prefix``, as the
+    modal showed them (unticked boxes are not in the state, so they are read from the blocks)."""
+    out: list[str] = []
+    for block in (body.get("view") or {}).get("blocks") or []:
+        if str(block.get("block_id", "")).startswith(prefix):
+            element = block.get("element") or {}
+            out += [o["value"] for o in element.get("options") or [] if "value" in o]
+    return out
+
+
+def _publish_at(values: Mapping[str, Mapping[str, Any]], errors: Errors) -> datetime | None:
+    day = values.get(ids.BLOCK_DATE, {}).get("selected_date")
+    hour = values.get(ids.BLOCK_TIME, {}).get("selected_time")
+    if not day and not hour:
+        return None
+    if not day:
+        errors[ids.BLOCK_DATE] = message("slack.form.date_needed")
+        return None
+    if not hour:
+        errors[ids.BLOCK_TIME] = message("slack.form.time_needed")
+        return None
+    try:
+        return datetime.combine(date.fromisoformat(day), time.fromisoformat(hour), tzinfo=TOKYO)
+    except ValueError:
+        errors[ids.BLOCK_DATE] = message("slack.form.bad_date")
+        return None
+
+
+def _future(at: datetime | None, now: datetime, errors: Errors) -> datetime | None:
+    if at is not None and at < now:
+        errors[ids.BLOCK_TIME] = message("slack.form.in_past")
+    return at
+
+
+def _checklist(
+    body: Body, values: Mapping[str, Mapping[str, Any]], errors: Errors
+) -> tuple[ChecklistItem, ...]:
+    ticked = _selected(values, ids.BLOCK_CHECKLIST)
+    items = tuple(ChecklistItem(v) for v in ticked if v in ChecklistItem.__members__.values())
+    if set(_rendered_options(body, ids.BLOCK_CHECKLIST)) - set(ticked):
+        errors[ids.BLOCK_CHECKLIST] = message("slack.form.checklist_all")
+    return items
+
+
+@dataclass(frozen=True, slots=True)
+class ApproveForm:
+    checklist: tuple[ChecklistItem, ...]
+    acknowledged: tuple[str, ...]
+    publish_at: datetime | None
+    comment: str | None
+
+
+def approve_form(body: Body, now: datetime) -> tuple[ApproveForm, Errors]:
+    values, errors = _values(body), Errors()
+    checklist = _checklist(body, values, errors)
+    acknowledged: list[str] = []
+    for block in values:
+        if block.startswith(ids.BLOCK_WARNINGS_PREFIX):
+            acknowledged += _selected(values, block)
+    shown = _rendered_options(body, ids.BLOCK_WARNINGS_PREFIX)
+    missing = [w for w in shown if w not in acknowledged]
+    if missing:
+        first_block = next(
+            (b for b in _warning_blocks(body) if set(b[1]) & set(missing)), ("", [])
+        )[0]
+        errors[first_block] = message("slack.form.warnings_all", count=len(missing))
+    at = _future(_publish_at(values, errors), now, errors)
+    return ApproveForm(checklist, tuple(acknowledged), at, _text(values, ids.BLOCK_COMMENT)), errors
+
+
+def _warning_blocks(body: Body) -> list[tuple[str, list[str]]]:
+    out = []
+    for block in (body.get("view") or {}).get("blocks") or []:
+        block_id = str(block.get("block_id", ""))
+        if block_id.startswith(ids.BLOCK_WARNINGS_PREFIX):
+            options = (block.get("element") or {}).get("options") or []
+            out.append((block_id, [o["value"] for o in options if "value" in o]))
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class PeerForm:
+    checklist: tuple[ChecklistItem, ...]
+    comment: str | None
+
+
+def peer_form(body: Body) -> tuple[PeerForm, Errors]:
+    values, errors = _values(body), Errors()
+    checklist = _checklist(body, values, errors)
+    return PeerForm(checklist, _text(values, ids.BLOCK_COMMENT)), errors
+
+
+def reason_form(body: Body) -> tuple[str, Errors]:
+    reason = _text(_values(body), ids.BLOCK_REASON)
+    if reason is None:
+        return "", {ids.BLOCK_REASON: message("slack.form.reason_needed")}
+    return reason.strip(), {}
+
+
+@dataclass(frozen=True, slots=True)
+class DraftForm:
+    """The fields of the new-draft, edit and settings modals (None: the modal had no such
+    field, keep what the draft has)."""
+
+    text: str | None = None
+    media: tuple[str, ...] | None = None
+    targets: tuple[str, ...] | None = None
+    variants: dict[Platform, str] | None = None
+    publish_at: datetime | None = None
+    emergency: bool | None = None
+    fields: frozenset[str] = field(default_factory=frozenset)
+
+
+def draft_form(body: Body, now: datetime) -> tuple[DraftForm, Errors]:
+    values, errors = _values(body), Errors()
+    present = frozenset(values)
+    text = _text(values, ids.BLOCK_TEXT)
+    if ids.BLOCK_TEXT in present and text is None:
+        errors[ids.BLOCK_TEXT] = message("slack.form.text_needed")
+    media: tuple[str, ...] | None = None
+    if ids.BLOCK_MEDIA in present:
+        raw = _text(values, ids.BLOCK_MEDIA) or ""
+        media = tuple(line.strip() for line in raw.splitlines() if line.strip())
+    targets: tuple[str, ...] | None = None
+    if ids.BLOCK_ACCOUNTS in present:
+        targets = tuple(_selected(values, ids.BLOCK_ACCOUNTS))
+        if not targets:
+            errors[ids.BLOCK_ACCOUNTS] = message("slack.form.accounts_needed")
+    variants: dict[Platform, str] | None = None
+    variant_blocks = [b for b in present if b.startswith(ids.BLOCK_VARIANT_PREFIX)]
+    if variant_blocks:
+        variants = {}
+        for block in variant_blocks:
+            variant = _text(values, block)
+            platform = block.removeprefix(ids.BLOCK_VARIANT_PREFIX)
+            if variant is not None and platform in Platform.__members__.values():
+                variants[Platform(platform)] = variant
+    at = None
+    if ids.BLOCK_DATE in present or ids.BLOCK_TIME in present:
+        at = _future(_publish_at(values, errors), now, errors)
+    emergency = None
+    if ids.BLOCK_EMERGENCY in present:
+        emergency = ids.EMERGENCY_OPTION in _selected(values, ids.BLOCK_EMERGENCY)
+    form = DraftForm(text, media, targets, variants, at, emergency, present)
+    return form, errors
+
+
+# ---------------------------------------------------------------- the slash command
+
+
+@dataclass(frozen=True, slots=True)
+class Command:
+    name: str  # help, draft, status, mine, pending, pause, resume
+    args: tuple[str, ...] = ()
+
+    @property
+    def rest(self) -> str:
+        return " ".join(self.args)
+
+
+KNOWN_COMMANDS = frozenset({"help", "draft", "status", "mine", "pending", "pause", "resume"})
+ALIASES = {
+    "ヘルプ": "help",
+    "作成": "draft",
+    "状態": "status",
+    "自分": "mine",
+    "承認待ち": "pending",
+    "停止": "pause",
+    "再開": "resume",
+}
+
+
+def command(text: object) -> Command:
+    """``/postgate <subcommand> [args]``; anything unknown is ``help``."""
+    words = str(text or "").split()
+    if not words:
+        return Command("help")
+    name = ALIASES.get(words[0], words[0].lower())
+    if name not in KNOWN_COMMANDS:
+        return Command("help", tuple(words))
+    return Command(name, tuple(words[1:]))
+
+
+# ---------------------------------------------------------------- message events
+
+
+def message_kind(event: Body, drafts_channels: frozenset[str]) -> str | None:
+    """ "new" for a person's top-level message in a drafts channel, "edited" for an edit of one;
+    None for everything else (bots, thread replies, joins, other channels)."""
+    if event.get("channel") not in drafts_channels:
+        return None
+    subtype = event.get("subtype")
+    if subtype is None or subtype == "file_share":
+        if event.get("bot_id") or not event.get("user"):
+            return None
+        thread = event.get("thread_ts")
+        return "new" if thread is None or thread == event.get("ts") else None
+    if subtype == "message_changed":
+        edited = event.get("message")
+        if not isinstance(edited, Mapping) or edited.get("bot_id") or not edited.get("user"):
+            return None
+        thread = edited.get("thread_ts")
+        return "edited" if thread is None or thread == edited.get("ts") else None
+    return None
