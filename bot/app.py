@@ -13,7 +13,7 @@ import logging
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 
 from aiohttp import web
@@ -24,13 +24,20 @@ from bot.slack.app import SLACK_KEY
 from bot.slack.app import install as install_slack
 from handlers.drafts import Clock, DraftUseCases, utc_now
 from handlers.incidents import AlertChannel, Alerts, IncidentUseCases, LoggingAlerts
-from handlers.monitors import Monitor, monitor_clients
-from handlers.publishing import LoggingNotifier, Notifier, Outbox, PublicationUseCases
+from handlers.monitors import Monitor, MonitorSettings, monitor_clients
+from handlers.publishing import (
+    LoggingNotifier,
+    Notifier,
+    Outbox,
+    OutboxSettings,
+    PublicationUseCases,
+)
 from sns.dryrun import clients_for, is_dry_run
 from sns.factory import SnsSettings
 from storage.engine import Database
 from storage.sync import sync_config
 from workflows.checks import Checker
+from workflows.publishing import SendRules
 
 log = logging.getLogger("postgate")
 
@@ -107,12 +114,14 @@ def build_outbox(
     dry = sorted(a for a, c in clients.items() if is_dry_run(c))
     if dry:
         log.info("dry run (no credentials) for: %s", ", ".join(dry))
+    rules = SendRules(max_lateness=timedelta(hours=config.publishing.missed_post_limit_hours))
     return Outbox(
         db=db,
         directory=config.directory,
         clients=clients,
         calendar_for=config.calendar,
         notifier=notifier or LoggingNotifier(),
+        settings=OutboxSettings(rules=rules),
         clock=clock,
     )
 
@@ -129,11 +138,16 @@ def build_monitor(
     """The account monitors, with their own client for every account whose credentials are all
     set in ``environ``; the others are not watched (one INFO line each)."""
     clients = monitor_clients(config.accounts, environ, SnsSettings.from_env(environ), clock=clock)
+    timing = config.monitoring
     return Monitor(
         db=db,
         incidents=incidents,
         clients=clients,
         alerts=alerts or LoggingAlerts(),
+        settings=MonitorSettings(
+            interval=timedelta(minutes=timing.interval_minutes),
+            lookup_interval=timedelta(hours=timing.impersonation_lookup_hours),
+        ),
         clock=clock,
     )
 

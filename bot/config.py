@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from workflows.calendar import BusinessCalendar, BusinessHours
 from workflows.checks.data import RuleDataError
@@ -73,6 +73,32 @@ class Channels(_Frozen):
     alerts: ChatTarget | None = None
 
 
+class ApprovalTiming(_Frozen):
+    """When a pending approval is re-sent to the chief, then offered to the deputies."""
+
+    remind_after_minutes: int = Field(default=120, ge=5, le=10_080)
+    deputies_after_minutes: int = Field(default=240, ge=5, le=20_160)
+
+    @model_validator(mode="after")
+    def _deputies_later(self) -> ApprovalTiming:
+        if self.deputies_after_minutes < self.remind_after_minutes:
+            raise ValueError("deputies_after_minutes must not be before remind_after_minutes")
+        return self
+
+
+class PublishingTiming(_Frozen):
+    """A post due while postgate was down goes out on restart unless it is this late."""
+
+    missed_post_limit_hours: float = Field(default=6, gt=0, le=168)
+
+
+class MonitoringTiming(_Frozen):
+    """How often the accounts are watched (hijack, impersonation, flaming)."""
+
+    interval_minutes: int = Field(default=5, ge=1, le=1_440)
+    impersonation_lookup_hours: int = Field(default=6, ge=1, le=168)
+
+
 class AppConfig(_Frozen):
     """Everything app.yaml says about the organisation."""
 
@@ -86,6 +112,9 @@ class AppConfig(_Frozen):
     allowlist: tuple[str, ...] = Field(
         default=(), description="Known accounts that are not ours but are not impostors either."
     )
+    approval: ApprovalTiming = ApprovalTiming()
+    publishing: PublishingTiming = PublishingTiming()
+    monitoring: MonitoringTiming = MonitoringTiming()
 
     @property
     def directory(self) -> Directory:

@@ -22,7 +22,7 @@ import asyncio
 import logging
 import secrets
 from collections.abc import Coroutine, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from typing import Any, Final
 
@@ -85,20 +85,13 @@ class SlackSettings:
         if not token or not (app_token or secret):
             return None
         api_url = environ.get("SLACK_API_URL") or DEFAULT_API_URL
-        remind = _minutes(environ, "POSTGATE_REMIND_AFTER_MINUTES", 120)
-        deputies = _minutes(environ, "POSTGATE_DEPUTIES_AFTER_MINUTES", 240)
         return cls(
             bot_token=token,
             signing_secret=secret,
             app_token=app_token,
             api_url=api_url if api_url.endswith("/") else api_url + "/",
             tick=timedelta(seconds=float(environ.get("POSTGATE_SLACK_TICK_SECONDS", "30"))),
-            escalation=EscalationPolicy(remind_after=remind, deputies_after=deputies),
         )
-
-
-def _minutes(environ: Mapping[str, str], name: str, default: int) -> timedelta:
-    return timedelta(minutes=float(environ.get(name, default)))
 
 
 def quiet_slack_loggers() -> logging.Logger:
@@ -340,6 +333,14 @@ def install(
         log.warning(message("slack.log.disabled", Lang.JA))
         log.warning(message("slack.log.disabled", Lang.EN))
         return None
+    timing = config.approval  # app.yaml `approval:`: when reminders and deputies come in
+    settings = replace(
+        settings,
+        escalation=EscalationPolicy(
+            remind_after=timedelta(minutes=timing.remind_after_minutes),
+            deputies_after=timedelta(minutes=timing.deputies_after_minutes),
+        ),
+    )
     chat = ChatUseCases(
         db=drafts.db, drafts=drafts, clock=clock, escalation_policy=settings.escalation
     )

@@ -141,3 +141,17 @@ def test_a_broken_city_dictionary_is_a_config_error(tmp_path: Path) -> None:
     [problem] = caught.value.problems
     assert problem.startswith("checks.terminology:")
     assert "local.yaml" in problem
+
+
+def test_timing_sections_are_validated() -> None:
+    config = parse_config(EXAMPLE)
+    assert config.approval.remind_after_minutes == 120
+    assert config.publishing.missed_post_limit_hours == 6
+    assert config.monitoring.interval_minutes == 5
+    text = EXAMPLE.replace("deputies_after_minutes: 240", "deputies_after_minutes: 60")
+    assert problems_of(text) == (
+        "approval: deputies_after_minutes must not be before remind_after_minutes",
+    )
+    text = EXAMPLE.replace("interval_minutes: 5", "interval_minutes: 0")
+    [problem] = problems_of(text)
+    assert problem.startswith("monitoring.interval_minutes:")
