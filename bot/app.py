@@ -2,10 +2,14 @@
 timer, and the HTTP application.
 
 The timer is APScheduler's AsyncIOScheduler ticking the outbox every second (and once at
-start-up) and the account monitors every 30 seconds (each account is polled once per monitor
-interval, whichever replica's tick finds it due). It is only a timer: the database is the truth,
+start-up), the account monitors every 30 seconds (each account is polled once per monitor
+interval, whichever replica's tick finds it due) and, with Slack on, the incident reminders every
+minute (each reminder claimed in the database). It is only a timer: the database is the truth,
 so a tick missed or skipped loses nothing — the next one claims whatever is due (PLATFORMS.md,
-"APScheduler 3.11")."""
+"APScheduler 3.11").
+
+The monitors' incidents reach people through the Slack adapter's ``SlackAlerts`` when Slack is
+configured, else they are only logged (``LoggingAlerts``)."""
 
 from __future__ import annotations
 
@@ -45,6 +49,9 @@ TICK_SECONDS: Final = 1.0
 # The monitors' timer: each tick polls only the accounts whose interval has passed (the database
 # says when each was last polled, by whichever replica).
 MONITOR_TICK_SECONDS: Final = 30.0
+# The incident reminders' timer: each run claims the incidents due for a reminder (app.yaml
+# monitoring.incident_remind_after_minutes), so a run more or less changes nothing.
+INCIDENT_REMINDER_TICK_SECONDS: Final = 60.0
 # On shutdown, publications in flight get this long to finish; the rest stay "sending" and are
 # reconciled by the next start (never sent blindly again).
 SHUTDOWN_GRACE_SECONDS: Final = 10.0
@@ -186,6 +193,14 @@ async def start_timer(app: web.Application) -> None:
             max_instances=1,
             coalesce=True,
         )
+        scheduler.add_job(  # unacknowledged incidents: the card's thread and the recipients
+            slack.remind_incidents,
+            "interval",
+            seconds=INCIDENT_REMINDER_TICK_SECONDS,
+            id="incident_reminders",
+            max_instances=1,
+            coalesce=True,
+        )
     scheduler.start()
     app[TIMER_KEY] = scheduler
 
@@ -237,13 +252,16 @@ def build_app(
         config=config,
         drafts=services.drafts,
         publications=services.publications,
+        incidents=services.incidents,
         environ=env,
         clock=clock,
     )
     notifier = slack.notifier if slack is not None else None
     app[OUTBOX_KEY] = build_outbox(config, db, env, notifier=notifier, clock=clock)
-    # The Slack adapter's incident Alerts go here once it has them (LoggingAlerts until then).
-    app[MONITOR_KEY] = build_monitor(config, db, env, incidents=services.incidents, clock=clock)
+    alerts = slack.alerts if slack is not None else None  # else LoggingAlerts
+    app[MONITOR_KEY] = build_monitor(
+        config, db, env, incidents=services.incidents, alerts=alerts, clock=clock
+    )
     app.on_startup.append(start_timer)
     app.on_cleanup.append(stop_timer)
     app.router.add_get("/healthz", healthz)

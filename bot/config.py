@@ -93,10 +93,14 @@ class PublishingTiming(_Frozen):
 
 
 class MonitoringTiming(_Frozen):
-    """How often the accounts are watched (hijack, impersonation, flaming)."""
+    """How often the accounts are watched (hijack, impersonation, flaming), and when people are
+    reminded of an incident nobody has taken."""
 
     interval_minutes: int = Field(default=5, ge=1, le=1_440)
     impersonation_lookup_hours: int = Field(default=6, ge=1, le=168)
+    # An incident nobody has acknowledged is reminded of this long after it opened, and as often
+    # again until someone does.
+    incident_remind_after_minutes: int = Field(default=30, ge=1, le=1_440)
 
 
 class AppConfig(_Frozen):

@@ -4,9 +4,11 @@ Platform-neutral, shared by the Slack and Teams adapters. A chat adapter remembe
 it posts about a draft (``ChatMessage``: Slack channel + ts + thread_ts, or a Teams conversation
 reference) under a ``Purpose``, so that later it can answer in the draft's thread, update every
 copy of an approval card after a decision, and recognise the drafter's own message when it is
-edited. The same table tells which reminders are due and which publications have not yet been
-reported back; ``first_time`` (the ``processed_request`` table) makes each of those happen once,
-however many replicas run.
+edited. Every copy of an incident's alert card is remembered the same way (subject ``incident``:
+``remember_alert``, ``alert_refs``), so each change of the incident updates all of them. The
+same table tells which reminders are due and which publications have not yet been reported
+back; ``first_time`` (the ``processed_request`` table) makes each of those happen once, however
+many replicas run.
 """
 
 from __future__ import annotations
@@ -27,21 +29,26 @@ from storage.engine import Database
 from storage.tables import ChatMessage, DraftRevision, Incident, ProcessedRequest, Publication
 from workflows.approval import EscalationPolicy, EscalationStep, escalation
 from workflows.errors import UnknownMember
+from workflows.incidents.model import IncidentKind
+from workflows.incidents.playbook import IncidentState
 from workflows.lifecycle import DraftState
 from workflows.publishing import PublicationState
 
 SUBJECT_DRAFT = "draft"
+SUBJECT_INCIDENT = "incident"
 HOME_DAYS = 14
 
 
 class Purpose(StrEnum):
-    """Why a chat message about a draft exists."""
+    """Why a chat message about a draft or an incident exists."""
 
     SOURCE = "source"  # the drafter's own message the draft was made from (edits revise it)
     DRAFT = "draft"  # postgate's card of the draft; its thread is the draft's thread
     PEER_REQUEST = "peer_request"  # the request to colleagues for a peer check
     APPROVAL = "approval"  # one copy of an approval card (DM, approvals channel, reminder)
     RESULT = "result"  # a publication's outcome, posted back into the thread
+    ALERT = "alert"  # an incident's alert card in the alerts channel (everyone sees it)
+    ALERT_DM = "alert_dm"  # a copy of that card sent to one of the incident's recipients
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +63,21 @@ class ChatRef:
     ts: str | None
     thread_ts: str | None
     revision: int | None
+    created_at: datetime
+    reference: Mapping[str, Any] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AlertRef:
+    """One copy of an incident's alert card on one platform."""
+
+    id: int
+    incident_id: int
+    purpose: Purpose  # ALERT (the alerts channel) or ALERT_DM
+    platform: str
+    channel: str | None
+    ts: str | None
+    permalink: str | None  # a link to this copy, when the platform gave one
     created_at: datetime
     reference: Mapping[str, Any] | None = None
 
@@ -104,12 +126,17 @@ class ScheduledItem:
 
 @dataclass(frozen=True, slots=True)
 class IncidentItem:
+    """An open incident as the home overview lists it."""
+
     id: int
     kind: str
+    kind_label: str
     title: str
     account_id: str | None
     state: str
+    state_label: str
     created_at: datetime
+    link: str | None = None  # its alert card in the alerts channel, on the member's platform
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,6 +198,40 @@ class ChatUseCases:
                     created_at=self.clock(),
                 )
             )
+
+    def remember_alert(
+        self,
+        *,
+        incident_id: int,
+        purpose: Purpose,
+        platform: str,
+        channel: str | None = None,
+        ts: str | None = None,
+        permalink: str | None = None,
+        reference: Mapping[str, Any] | None = None,
+    ) -> None:
+        """Remember one copy of an incident's alert card (``permalink``: a link to it)."""
+        stored = dict(reference or {})
+        if permalink:
+            stored["permalink"] = permalink
+        with self.db.session() as session:
+            session.add(
+                ChatMessage(
+                    subject_kind=SUBJECT_INCIDENT,
+                    subject_id=incident_id,
+                    purpose=purpose.value,
+                    platform=platform,
+                    channel=channel,
+                    ts=ts,
+                    conversation_reference=stored or None,
+                    created_at=self.clock(),
+                )
+            )
+
+    def alert_refs(self, incident_id: int, platform: str) -> list[AlertRef]:
+        """Every copy of the incident's alert card on ``platform``, the oldest first."""
+        with self.db.session(read_only=True) as session:
+            return _alert_refs(session, (incident_id,), platform)
 
     def draft_of_message(self, platform: str, channel: str, ts: str) -> int | None:
         """The draft made from the drafter's message ``ts`` in ``channel``, if any."""
@@ -317,21 +378,27 @@ class ChatUseCases:
         awaiting = tuple(self.drafts.awaiting(actor)[:20])
         with self.db.session(read_only=True) as session:
             scheduled = _scheduled(session, now, now + timedelta(days=days))
+            rows = session.exec(
+                select(Incident)
+                .where(col(Incident.state) != IncidentState.RESOLVED.value)
+                .order_by(col(Incident.created_at).desc())
+                .limit(20)
+            ).all()
+            cards = _alert_refs(session, [i.id for i in rows if i.id is not None], actor.platform)
+            links = {r.incident_id: r.permalink for r in cards if r.purpose is Purpose.ALERT}
             incidents = tuple(
                 IncidentItem(
                     id=i.id,
                     kind=i.kind,
+                    kind_label=IncidentKind(i.kind).label(),
                     title=i.title,
                     account_id=i.account_id,
                     state=i.state,
+                    state_label=IncidentState(i.state).label(),
                     created_at=i.created_at,
+                    link=links.get(i.id),
                 )
-                for i in session.exec(
-                    select(Incident)
-                    .where(col(Incident.state) != "resolved")
-                    .order_by(col(Incident.created_at).desc())
-                    .limit(20)
-                ).all()
+                for i in rows
                 if i.id is not None
             )
         return HomeView(
@@ -374,6 +441,42 @@ def _refs(
         for r in rows
         if r.id is not None
     ]
+
+
+def _alert_refs(session: Session, incident_ids: Iterable[int], platform: str) -> list[AlertRef]:
+    ids = list(incident_ids)
+    if not ids:
+        return []
+    rows = session.exec(
+        select(ChatMessage)
+        .where(
+            ChatMessage.subject_kind == SUBJECT_INCIDENT,
+            col(ChatMessage.subject_id).in_(ids),
+            ChatMessage.platform == platform,
+            col(ChatMessage.purpose).in_([Purpose.ALERT.value, Purpose.ALERT_DM.value]),
+        )
+        .order_by(col(ChatMessage.id))
+    ).all()
+    refs = []
+    for r in rows:
+        if r.id is None:
+            continue
+        reference = r.conversation_reference
+        link = reference.get("permalink") if reference else None
+        refs.append(
+            AlertRef(
+                id=r.id,
+                incident_id=r.subject_id,
+                purpose=Purpose(r.purpose),
+                platform=r.platform,
+                channel=r.channel,
+                ts=r.ts,
+                permalink=link if isinstance(link, str) else None,
+                created_at=r.created_at,
+                reference=reference,
+            )
+        )
+    return refs
 
 
 def _scheduled(session: Session, start: datetime, end: datetime) -> tuple[ScheduledItem, ...]:

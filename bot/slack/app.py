@@ -44,9 +44,11 @@ from bot.config import AppConfig
 from bot.slack import listeners, parse, render
 from bot.slack.delivery import Delivery, slack_error
 from bot.slack.flows import Flows
+from bot.slack.incidents import DEFAULT_REMIND_AFTER, IncidentFlows, SlackAlerts
 from bot.slack.notifier import SlackJobs, SlackNotifier
 from handlers.chat import ChatUseCases
 from handlers.drafts import Clock, DraftUseCases
+from handlers.incidents import IncidentUseCases
 from handlers.publishing import PublicationUseCases
 from workflows.approval import EscalationPolicy
 from workflows.catalogue import Lang, message
@@ -70,6 +72,8 @@ class SlackSettings:
     api_url: str = DEFAULT_API_URL
     tick: timedelta = timedelta(seconds=30)
     escalation: EscalationPolicy = field(default_factory=EscalationPolicy)
+    # An unacknowledged incident is reminded of this long after it opened, and as often again.
+    incident_remind_after: timedelta = DEFAULT_REMIND_AFTER
 
     @property
     def mode(self) -> str:
@@ -124,6 +128,7 @@ class SlackBot:
         drafts: DraftUseCases,
         chat: ChatUseCases,
         publications: PublicationUseCases,
+        incidents: IncidentUseCases,
         clock: Clock,
     ) -> None:
         self.settings = settings
@@ -159,6 +164,19 @@ class SlackBot:
             delivery=self.delivery, drafts=drafts, alerts_channel=alerts.slack if alerts else None
         )
         self.jobs = SlackJobs(delivery=self.delivery, drafts=drafts, chat=chat, clock=clock)
+        self.alerts = SlackAlerts(
+            delivery=self.delivery,
+            chat=chat,
+            incidents=incidents,
+            remind_after=settings.incident_remind_after,
+        )
+        self.incident_flows = IncidentFlows(
+            incidents=incidents,
+            alerts=self.alerts,
+            flows=self.flows,
+            client=self.client,
+            tell=self.tell,
+        )
         self._tasks: set[asyncio.Task[None]] = set()
         self._socket: AsyncSocketModeHandler | None = None
         listeners.register(self.app, self)
@@ -207,27 +225,31 @@ class SlackBot:
             text = message("slack.error.apology", incident=incident)
         await self.tell(body, text)
 
-    async def tell(self, body: parse.Body, text: str) -> None:
-        """An ephemeral message to whoever made the request, where they made it (else a DM)."""
+    async def tell(
+        self, body: parse.Body, text: str, msg: render.SlackMessage | None = None
+    ) -> None:
+        """An ephemeral message to whoever made the request, where they made it (else a DM):
+        ``text`` in a section, or ``msg`` (with ``text`` as its fallback) when given."""
         try:
             user = parse.actor(body).user_id
         except parse.BadPayload:
             return
         channel, thread_ts = _where(body)
+        shown = msg or render.note(text)
         try:
             if channel:
                 try:
-                    await self.delivery.ephemeral(channel, user, text, thread_ts=thread_ts)
+                    await self.delivery.ephemeral(channel, user, text, thread_ts=thread_ts, msg=msg)
                     return
                 except SlackApiError as error:  # e.g. a command in a channel postgate is not in
                     log.info("ephemeral in %s refused: %s", channel, slack_error(error))
             url = body.get("response_url")
             if isinstance(url, str) and url:
                 await AsyncRespond(response_url=url)(
-                    text=text, response_type="ephemeral", replace_original=False
+                    response_type="ephemeral", replace_original=False, **shown.kwargs()
                 )
                 return
-            await self.delivery.dm(user, render.note(text))
+            await self.delivery.dm(user, shown)
         except (SlackApiError, aiohttp.ClientError, TimeoutError) as error:
             detail = (
                 slack_error(error) if isinstance(error, SlackApiError) else type(error).__name__
@@ -272,13 +294,19 @@ class SlackBot:
         try:
             await self.jobs.tick()
         except Exception as error:  # the timer's error boundary: the next tick still runs
-            incident = secrets.token_hex(4)
-            log.error(
-                "slack incident %s in the timer: %s",
-                incident,
-                type(error).__name__,
-                exc_info=error,
-            )
+            _timer_failed("the timer", error)
+
+    async def remind_incidents(self) -> None:
+        """The incident reminders' job: unacknowledged incidents, reminded in Slack."""
+        try:
+            await self.alerts.send_reminders()
+        except Exception as error:  # the job's error boundary: the next run still goes
+            _timer_failed("the incident reminders", error)
+
+
+def _timer_failed(what: str, error: Exception) -> None:
+    incident = secrets.token_hex(4)
+    log.error("slack incident %s in %s: %s", incident, what, type(error).__name__, exc_info=error)
 
 
 def describe(body: parse.Body) -> str:
@@ -324,6 +352,7 @@ def install(
     config: AppConfig,
     drafts: DraftUseCases,
     publications: PublicationUseCases,
+    incidents: IncidentUseCases,
     environ: Mapping[str, str],
     clock: Clock,
 ) -> SlackBot | None:
@@ -340,6 +369,7 @@ def install(
             remind_after=timedelta(minutes=timing.remind_after_minutes),
             deputies_after=timedelta(minutes=timing.deputies_after_minutes),
         ),
+        incident_remind_after=timedelta(minutes=config.monitoring.incident_remind_after_minutes),
     )
     chat = ChatUseCases(
         db=drafts.db, drafts=drafts, clock=clock, escalation_policy=settings.escalation
@@ -350,6 +380,7 @@ def install(
         drafts=drafts,
         chat=chat,
         publications=publications,
+        incidents=incidents,
         clock=clock,
     )
     app[SLACK_KEY] = bot

@@ -84,15 +84,29 @@ class Delivery:
             log.warning("message %s (%s) not updated: %s", ref.id, ref.purpose, slack_error(error))
 
     async def ephemeral(
-        self, channel: str, user: str, text: str, *, thread_ts: str | None = None
+        self,
+        channel: str,
+        user: str,
+        text: str,
+        *,
+        thread_ts: str | None = None,
+        msg: SlackMessage | None = None,
     ) -> None:
+        """Only ``user`` sees it: ``text`` in a section, or ``msg`` when given."""
+        shown = msg or SlackMessage(text, [render.section(text)])
         await self.client.chat_postEphemeral(
-            channel=channel,
-            user=user,
-            text=text,
-            thread_ts=thread_ts,
-            blocks=[render.section(text)],
+            channel=channel, user=user, thread_ts=thread_ts, **shown.kwargs()
         )
+
+    async def permalink(self, channel: str, ts: str) -> str | None:
+        """A link to a message, or None when Slack gives none (logged)."""
+        try:
+            response = await self.client.chat_getPermalink(channel=channel, message_ts=ts)
+        except SlackApiError as error:
+            log.warning("no permalink for %s/%s: %s", channel, ts, slack_error(error))
+            return None
+        link = response.get("permalink")
+        return str(link) if link else None
 
     async def dm_channel(self, slack_user: str) -> str:
         response = await self.client.conversations_open(users=slack_user)

@@ -225,13 +225,21 @@ class Flows:
             source=PLATFORM,
         )
         result = await self._run(self.drafts.create, actor, new)
-        view = result.draft
-        channel = self._channel_for(meta.channel, view)
+        await self.announce_draft(result.draft, actor, origin=meta.channel)
+
+    async def announce_draft(
+        self, view: DraftView, author: Actor, *, origin: str | None, note: str | None = None
+    ) -> str:
+        """A draft made outside a drafts channel (``/postgate draft``, an incident's notice):
+        announced in a drafts channel (``origin`` if it is one, else one whose accounts it
+        targets, else the author's DM), with its card in that thread. The channel."""
+        channel = self._channel_for(origin, view)
         if channel is None:
-            channel = await self.delivery.dm_channel(actor.user_id)
-        announcement = render.new_draft_announcement(view, actor.user_id)
+            channel = await self.delivery.dm_channel(author.user_id)
+        announcement = render.new_draft_announcement(view, author.user_id)
         ts = await self.delivery.post(channel, announcement)
-        await self.delivery.show_draft(view, channel, thread_ts=ts)
+        await self.delivery.show_draft(view, channel, thread_ts=ts, note=note)
+        return channel
 
     def _channel_for(self, origin: str | None, view: DraftView) -> str | None:
         if origin in self.draft_channels:

@@ -24,8 +24,25 @@ APPROVE: Final = "postgate.approval.approve"
 REQUEST_CHANGES: Final = "postgate.approval.request_changes"
 REJECT: Final = "postgate.approval.reject"
 
+# An incident's alert card (alerts channel and DMs; value: "<incident id>", and for a checklist
+# step "<incident id>:<step id>").
+INCIDENT_ACKNOWLEDGE: Final = "postgate.incident.acknowledge"
+INCIDENT_RESOLVE: Final = "postgate.incident.resolve"  # opens the resolution modal
+INCIDENT_REOPEN: Final = "postgate.incident.reopen"  # opens the reopen modal
+INCIDENT_TICK: Final = "postgate.incident.tick"
+INCIDENT_UNTICK: Final = "postgate.incident.untick"
+INCIDENT_ACTION: Final = "postgate.incident.action"  # a step's action: notice draft, pause
+
 DRAFT_ACTIONS: Final = (SUBMIT, EDIT, SETTINGS, WITHDRAW)
 REVIEW_ACTIONS: Final = (PEER_CHECK, PEER_SEND_BACK, APPROVE, REQUEST_CHANGES, REJECT)
+INCIDENT_ACTIONS: Final = (
+    INCIDENT_ACKNOWLEDGE,
+    INCIDENT_RESOLVE,
+    INCIDENT_REOPEN,
+    INCIDENT_TICK,
+    INCIDENT_UNTICK,
+    INCIDENT_ACTION,
+)
 
 # ---------------------------------------------------------------- modals (callback_id)
 VIEW_NEW_DRAFT: Final = "postgate.view.new_draft"
@@ -36,6 +53,9 @@ VIEW_APPROVE: Final = "postgate.view.approve"
 VIEW_REQUEST_CHANGES: Final = "postgate.view.request_changes"
 VIEW_REJECT: Final = "postgate.view.reject"
 VIEW_HOME: Final = "postgate.view.home"
+VIEW_INCIDENT_REPORT: Final = "postgate.view.incident_report"  # /postgate incident
+VIEW_INCIDENT_RESOLVE: Final = "postgate.view.incident_resolve"
+VIEW_INCIDENT_REOPEN: Final = "postgate.view.incident_reopen"
 
 # ---------------------------------------------------------------- modal inputs (block_id)
 # Each input's element has the action_id INPUT; the block_id says which field it is.
@@ -50,6 +70,11 @@ BLOCK_EMERGENCY: Final = "emergency"
 BLOCK_CHECKLIST: Final = "checklist"
 BLOCK_WARNINGS_PREFIX: Final = "warnings."  # + chunk number (10 warnings per checkbox group)
 BLOCK_COMMENT: Final = "comment"
-BLOCK_REASON: Final = "reason"
+BLOCK_REASON: Final = "reason"  # also the reason to reopen an incident
+BLOCK_INCIDENT_KIND: Final = "incident_kind"
+BLOCK_INCIDENT_ACCOUNT: Final = "incident_account"
+BLOCK_INCIDENT_URL: Final = "incident_url"
+BLOCK_INCIDENT_NOTES: Final = "incident_notes"
+BLOCK_RESOLUTION: Final = "resolution"  # the note saying how an incident was resolved
 
 EMERGENCY_OPTION: Final = "emergency"

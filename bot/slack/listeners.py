@@ -106,6 +106,44 @@ def register(app: AsyncApp, bot: SlackBot) -> None:
         else:
             bot.spawn(flows.revise(body, form), body)
 
+    # ---------------------------------------------------------------- incidents
+
+    incidents = bot.incident_flows
+
+    @app.action(_any_of(ids.INCIDENT_ACTIONS))
+    async def on_incident_button(ack: AsyncAck, body: Body) -> None:
+        await ack()
+        bot.spawn(incidents.click(body), body)
+
+    @app.view(ids.VIEW_INCIDENT_REPORT)
+    async def on_incident_report(ack: AsyncAck, body: Body) -> None:
+        form, errors = parse.report_form(body)
+        if errors:
+            await ack(response_action="errors", errors=errors)
+            return
+        await ack()
+        bot.spawn(incidents.report(body, form), body)
+
+    @app.view(ids.VIEW_INCIDENT_RESOLVE)
+    async def on_incident_resolve(ack: AsyncAck, body: Body) -> None:
+        note, errors = parse.resolution_form(body)
+        if errors:
+            await ack(response_action="errors", errors=errors)
+            return
+        await ack()
+        bot.spawn(incidents.resolve(body, note), body)
+
+    @app.view(ids.VIEW_INCIDENT_REOPEN)
+    async def on_incident_reopen(ack: AsyncAck, body: Body) -> None:
+        reason, errors = parse.reason_form(body)
+        if errors:
+            await ack(response_action="errors", errors=errors)
+            return
+        await ack()
+        bot.spawn(incidents.reopen(body, reason), body)
+
+    # ---------------------------------------------------------------- the slash command
+
     @app.command(ids.COMMAND)
     async def on_command(ack: AsyncAck, body: Body, respond: AsyncRespond) -> None:
         command = parse.command(body.get("text"))
@@ -113,6 +151,9 @@ def register(app: AsyncApp, bot: SlackBot) -> None:
             await ack(response_type="ephemeral", **render.help_message().kwargs())
             return
         await ack()
+        if command.name == "incident":
+            bot.spawn(incidents.open_report(body), body)
+            return
         bot.spawn(flows.command(body, command, respond), body)
 
 

@@ -15,7 +15,7 @@ from bot.slack.app import EVENTS_PATH
 # What postgate calls, and why (the README lists the same).
 BOT_SCOPES = (
     "chat:write",  # the draft's card and thread, approval cards, results, ephemeral refusals
-    "im:write",  # approval cards and reminders by DM (conversations.open)
+    "im:write",  # approval cards, incident alerts and reminders by DM (conversations.open)
     "commands",  # /postgate
     "channels:history",  # drafters' messages (and their edits) in public drafts channels
     "groups:history",  # ... and in private ones
@@ -35,8 +35,8 @@ def manifest(*, mode: str, url: str | None, organisation: str | None = None) -> 
     )
     command: dict[str, Any] = {
         "command": ids.COMMAND,
-        "description": "投稿案の作成・状況・承認待ち・緊急停止",
-        "usage_hint": "draft | status [番号] | mine | pending | pause | resume | help",
+        "description": "投稿案の作成・状況・承認待ち・緊急停止・インシデントの報告",
+        "usage_hint": "draft | status [番号] | mine | pending | pause | resume | incident | help",
         "should_escape": False,
     }
     events: dict[str, Any] = {"bot_events": list(BOT_EVENTS)}

@@ -7,6 +7,7 @@ is allowed is decided by the use cases in ``handlers/``.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
@@ -101,6 +102,43 @@ def clicked(body: Body) -> DraftRef:
 
 
 @dataclass(frozen=True, slots=True)
+class IncidentClick:
+    """The incident (and checklist step) a button of an alert card is about."""
+
+    incident_id: int
+    item_id: str | None = None
+
+    def value(self) -> str:
+        return f"{self.incident_id}:{self.item_id}" if self.item_id else str(self.incident_id)
+
+    @classmethod
+    def parse(cls, value: object) -> IncidentClick:
+        if not isinstance(value, str):
+            raise BadPayload("button value missing")
+        incident, _, item = value.partition(":")
+        if not incident.isdigit() or (item and not _STEP_ID.match(item)):
+            raise BadPayload("button value is not <incident>[:<step>]")
+        return cls(int(incident), item or None)
+
+
+_STEP_ID = re.compile(r"^[a-z0-9_]{1,64}$")
+
+
+def clicked_incident(body: Body) -> IncidentClick:
+    actions = body.get("actions")
+    if not isinstance(actions, Sequence) or not actions:
+        raise BadPayload("no action")
+    return IncidentClick.parse(actions[0].get("value"))
+
+
+def action_id(body: Body) -> str:
+    actions = body.get("actions")
+    if not isinstance(actions, Sequence) or not actions:
+        raise BadPayload("no action")
+    return str(actions[0].get("action_id", ""))
+
+
+@dataclass(frozen=True, slots=True)
 class ModalMeta:
     """What a modal remembers between opening and submission (``private_metadata``)."""
 
@@ -108,6 +146,7 @@ class ModalMeta:
     revision: int | None = None
     channel: str | None = None  # where to answer the person (the card's channel)
     thread_ts: str | None = None
+    incident_id: int | None = None
 
     @property
     def ref(self) -> DraftRef:
@@ -115,8 +154,20 @@ class ModalMeta:
             raise BadPayload("the modal is not about a draft")
         return DraftRef(self.draft_id, self.revision)
 
+    @property
+    def incident(self) -> int:
+        if self.incident_id is None:
+            raise BadPayload("the modal is not about an incident")
+        return self.incident_id
+
     def dump(self) -> str:
-        data = {"d": self.draft_id, "r": self.revision, "c": self.channel, "t": self.thread_ts}
+        data = {
+            "d": self.draft_id,
+            "r": self.revision,
+            "c": self.channel,
+            "t": self.thread_ts,
+            "i": self.incident_id,
+        }
         return json.dumps({k: v for k, v in data.items() if v is not None}, separators=(",", ":"))
 
     @classmethod
@@ -129,17 +180,16 @@ class ModalMeta:
             raise BadPayload("private_metadata is not JSON") from None
         if not isinstance(data, dict):
             raise BadPayload("private_metadata is not an object")
-        draft, revision = data.get("d"), data.get("r")
-        if (draft is not None and not isinstance(draft, int)) or (
-            revision is not None and not isinstance(revision, int)
-        ):
-            raise BadPayload("private_metadata has a bad draft reference")
+        draft, revision, incident = data.get("d"), data.get("r"), data.get("i")
+        if any(v is not None and not isinstance(v, int) for v in (draft, revision, incident)):
+            raise BadPayload("private_metadata has a bad draft or incident reference")
         channel, thread = data.get("c"), data.get("t")
         return cls(
             draft,
             revision,
             channel if isinstance(channel, str) else None,
             thread if isinstance(thread, str) else None,
+            incident,
         )
 
 
@@ -276,6 +326,49 @@ def reason_form(body: Body) -> tuple[str, Errors]:
     return reason.strip(), {}
 
 
+def resolution_form(body: Body) -> tuple[str, Errors]:
+    """The note of the incident's resolve modal (how it ended, or that it was a false alarm)."""
+    note = _text(_values(body), ids.BLOCK_RESOLUTION)
+    if note is None:
+        return "", {ids.BLOCK_RESOLUTION: message("slack.incident.form.resolution_needed")}
+    return note.strip(), {}
+
+
+@dataclass(frozen=True, slots=True)
+class ReportForm:
+    """``/postgate incident``: what a member reports."""
+
+    kind: str
+    account_id: str | None
+    url: str | None
+    notes: str
+
+
+def _chosen(values: Mapping[str, Mapping[str, Any]], block: str) -> str | None:
+    option = values.get(block, {}).get("selected_option")
+    if isinstance(option, Mapping) and isinstance(option.get("value"), str):
+        return str(option["value"])
+    return None
+
+
+def report_form(body: Body) -> tuple[ReportForm, Errors]:
+    values, errors = _values(body), Errors()
+    kind = _chosen(values, ids.BLOCK_INCIDENT_KIND)
+    if kind is None:
+        errors[ids.BLOCK_INCIDENT_KIND] = message("slack.incident.form.kind_needed")
+    url = _text(values, ids.BLOCK_INCIDENT_URL)
+    notes = _text(values, ids.BLOCK_INCIDENT_NOTES) or ""
+    if url is None and not notes:
+        errors[ids.BLOCK_INCIDENT_URL] = message("slack.incident.form.details_needed")
+    form = ReportForm(
+        kind or "",
+        _chosen(values, ids.BLOCK_INCIDENT_ACCOUNT),
+        url.strip() if url else None,
+        notes.strip(),
+    )
+    return form, errors
+
+
 @dataclass(frozen=True, slots=True)
 class DraftForm:
     """The fields of the new-draft, edit and settings modals (None: the modal had no such
@@ -329,7 +422,7 @@ def draft_form(body: Body, now: datetime) -> tuple[DraftForm, Errors]:
 
 @dataclass(frozen=True, slots=True)
 class Command:
-    name: str  # help, draft, status, mine, pending, pause, resume
+    name: str  # help, draft, status, mine, pending, pause, resume, incident
     args: tuple[str, ...] = ()
 
     @property
@@ -337,7 +430,9 @@ class Command:
         return " ".join(self.args)
 
 
-KNOWN_COMMANDS = frozenset({"help", "draft", "status", "mine", "pending", "pause", "resume"})
+KNOWN_COMMANDS = frozenset(
+    {"help", "draft", "status", "mine", "pending", "pause", "resume", "incident"}
+)
 ALIASES = {
     "ヘルプ": "help",
     "作成": "draft",
@@ -346,6 +441,9 @@ ALIASES = {
     "承認待ち": "pending",
     "停止": "pause",
     "再開": "resume",
+    "インシデント": "incident",
+    "通報": "incident",
+    "報告": "incident",
 }
 
 

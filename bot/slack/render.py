@@ -83,7 +83,7 @@ class SlackMessage:
 
 
 def header(text: str) -> Block:
-    return {"type": "header", "text": _plain(truncate(text, HEADER_TEXT))}
+    return {"type": "header", "text": plain_text(truncate(text, HEADER_TEXT))}
 
 
 def section(text: str) -> Block:
@@ -92,7 +92,7 @@ def section(text: str) -> Block:
 
 
 def plain_section(text: str) -> Block:
-    return {"type": "section", "text": _plain(truncate(text, SECTION_TEXT))}
+    return {"type": "section", "text": plain_text(truncate(text, SECTION_TEXT))}
 
 
 def context(text: str) -> Block:
@@ -113,7 +113,7 @@ def button(
 ) -> Block:
     element: Block = {
         "type": "button",
-        "text": _plain(truncate(text, 75)),
+        "text": plain_text(truncate(text, 75)),
         "action_id": action_id,
         "value": value,
     }
@@ -124,11 +124,11 @@ def button(
     return element
 
 
-def _plain(text: str) -> Block:
+def plain_text(text: str) -> Block:
     return {"type": "plain_text", "text": text, "emoji": True}
 
 
-def _sections(
+def pack_sections(
     lines: Iterable[str], limit_blocks: int, limit_chars: int = BLOCKS_TEXT
 ) -> tuple[list[Block], int]:
     """mrkdwn lines packed into as few sections as fit in ``limit_blocks`` blocks and
@@ -234,7 +234,7 @@ def account_label(account: Account) -> str:
     return message(
         "slack.target",
         name=account.display_name,
-        handle=account.handle,
+        handle=account.handle.removeprefix("@"),  # LINE ids are written with their "@"
         platform=platform_name(account.platform),
     )
 
@@ -330,7 +330,7 @@ def findings_blocks(
             )
             for f in group
         ]
-        packed, left = _sections(lines, room - 1, max(chars - text_size(blocks), 0))
+        packed, left = pack_sections(lines, room - 1, max(chars - text_size(blocks), 0))
         blocks += packed
         if left:
             later = sum(1 for f in shown if f.severity.rank > severity.rank)
@@ -493,10 +493,10 @@ def mrkdwn_fallback(text: str) -> str:
 
 def _confirm(kind: str) -> Block:
     return {
-        "title": _plain(message(f"slack.confirm.{kind}.title")),
-        "text": _plain(message(f"slack.confirm.{kind}.text")),
-        "confirm": _plain(message(f"slack.confirm.{kind}.yes")),
-        "deny": _plain(message("slack.confirm.no")),
+        "title": plain_text(message(f"slack.confirm.{kind}.title")),
+        "text": plain_text(message(f"slack.confirm.{kind}.text")),
+        "confirm": plain_text(message(f"slack.confirm.{kind}.yes")),
+        "deny": plain_text(message("slack.confirm.no")),
         "style": "danger",
     }
 
@@ -651,7 +651,7 @@ def refusal(text: str) -> str:
 # ---------------------------------------------------------------- modals
 
 
-def _modal(
+def modal_view(
     callback_id: str,
     title: str,
     blocks: list[Block],
@@ -662,32 +662,32 @@ def _modal(
     view: Block = {
         "type": "modal",
         "callback_id": callback_id,
-        "title": _plain(truncate(title, VIEW_TITLE)),
-        "close": _plain(message("slack.modal.cancel")),
+        "title": plain_text(truncate(title, VIEW_TITLE)),
+        "close": plain_text(message("slack.modal.cancel")),
         "private_metadata": meta.dump(),
         "blocks": fit_view(blocks),
     }
     if submit:
-        view["submit"] = _plain(truncate(submit, VIEW_TITLE))
+        view["submit"] = plain_text(truncate(submit, VIEW_TITLE))
     return view
 
 
-def _input(
+def input_block(
     block_id: str, label: str, element: Block, *, optional: bool = False, hint: str = ""
 ) -> Block:
     block: Block = {
         "type": "input",
         "block_id": block_id,
-        "label": _plain(truncate(label, 2000)),
+        "label": plain_text(truncate(label, 2000)),
         "element": {**element, "action_id": ids.INPUT},
         "optional": optional,
     }
     if hint:
-        block["hint"] = _plain(truncate(hint, 2000))
+        block["hint"] = plain_text(truncate(hint, 2000))
     return block
 
 
-def _text_input(
+def text_input(
     initial: str | None = None, *, multiline: bool = True, max_length: int = PLAIN_INPUT
 ) -> Block:
     element: Block = {"type": "plain_text_input", "multiline": multiline, "max_length": max_length}
@@ -696,18 +696,18 @@ def _text_input(
     return element
 
 
-def _option(text: str, value: str, *, description: str | None = None) -> Block:
-    option: Block = {"text": _plain(truncate(plain(text), OPTION_TEXT)), "value": value}
+def option_object(text: str, value: str, *, description: str | None = None) -> Block:
+    option: Block = {"text": plain_text(truncate(plain(text), OPTION_TEXT)), "value": value}
     if description:
-        option["description"] = _plain(truncate(plain(description), OPTION_TEXT))
+        option["description"] = plain_text(truncate(plain(description), OPTION_TEXT))
     return option
 
 
 def _checklist_input(items: Sequence[ChecklistItem]) -> Block:
-    return _input(
+    return input_block(
         ids.BLOCK_CHECKLIST,
         message("slack.modal.checklist"),
-        {"type": "checkboxes", "options": [_option(i.label(), i.value) for i in items]},
+        {"type": "checkboxes", "options": [option_object(i.label(), i.value) for i in items]},
         hint=message("slack.modal.checklist_hint"),
     )
 
@@ -742,8 +742,10 @@ def _when_inputs(view_at: datetime | None, *, hint: str) -> list[Block]:
         date_element["initial_date"] = local.date().isoformat()
         time_element["initial_time"] = local.strftime("%H:%M")
     return [
-        _input(ids.BLOCK_DATE, message("slack.modal.date"), date_element, optional=True, hint=hint),
-        _input(ids.BLOCK_TIME, message("slack.modal.time"), time_element, optional=True),
+        input_block(
+            ids.BLOCK_DATE, message("slack.modal.date"), date_element, optional=True, hint=hint
+        ),
+        input_block(ids.BLOCK_TIME, message("slack.modal.time"), time_element, optional=True),
     ]
 
 
@@ -754,7 +756,7 @@ def approve_modal(view: DraftView, ref: DraftRef, meta: ModalMeta) -> Block:
     if len(warnings) > MODAL_WARNINGS:
         # Each warning needs its own tick; this many do not fit in a modal (nor in a review).
         head.append(section(message("slack.modal.too_many_warnings", count=len(warnings))))
-        return _modal(
+        return modal_view(
             ids.VIEW_APPROVE, message("slack.modal.approve.title"), head, meta, submit=None
         )
     if warnings:
@@ -763,16 +765,16 @@ def approve_modal(view: DraftView, ref: DraftRef, meta: ModalMeta) -> Block:
         for start in range(0, len(warnings), OPTIONS_PER_CHECKBOXES):
             chunk = warnings[start : start + OPTIONS_PER_CHECKBOXES]
             lines = [_finding_line(f, variant_label=None) for f in chunk]
-            rest += _sections(lines, 3)[0]
+            rest += pack_sections(lines, 3)[0]
             options = [
-                _option(
+                option_object(
                     message("slack.modal.warning_ack", quote=truncate(f.quote, 30), rule=f.rule),
                     f.warning_id or "",
                 )
                 for f in chunk
             ]
             rest.append(
-                _input(
+                input_block(
                     f"{ids.BLOCK_WARNINGS_PREFIX}{start // OPTIONS_PER_CHECKBOXES}",
                     message("slack.modal.warnings_ack"),
                     {"type": "checkboxes", "options": options},
@@ -782,16 +784,16 @@ def approve_modal(view: DraftView, ref: DraftRef, meta: ModalMeta) -> Block:
     rest.append(_checklist_input(view.checklist))
     rest += _when_inputs(view.publish_at, hint=message("slack.modal.when_hint_approve"))
     rest.append(
-        _input(
+        input_block(
             ids.BLOCK_COMMENT,
             message("slack.modal.comment"),
-            _text_input(max_length=1000),
+            text_input(max_length=1000),
             optional=True,
         )
     )
     budget = min(30, BLOCKS_PER_VIEW - len(head) - len(rest))
     chars = min(MODAL_PREVIEW, BLOCKS_TEXT - text_size([*head, *rest]))
-    return _modal(
+    return modal_view(
         ids.VIEW_APPROVE,
         message("slack.modal.approve.title"),
         [*head, *preview_blocks(view, budget, chars), *rest],
@@ -805,14 +807,14 @@ def reason_modal(kind: str, view: DraftView, ref: DraftRef, meta: ModalMeta) -> 
     callback = ids.VIEW_REQUEST_CHANGES if kind == "request_changes" else ids.VIEW_REJECT
     blocks = _summary(view, ref.revision)
     blocks.append(
-        _input(
+        input_block(
             ids.BLOCK_REASON,
             message(f"slack.modal.{kind}.reason"),
-            _text_input(max_length=1000),
+            text_input(max_length=1000),
             hint=message(f"slack.modal.{kind}.hint"),
         )
     )
-    return _modal(
+    return modal_view(
         callback,
         message(f"slack.modal.{kind}.title"),
         blocks,
@@ -825,16 +827,16 @@ def peer_modal(view: DraftView, ref: DraftRef, meta: ModalMeta) -> Block:
     head = _summary(view, ref.revision)
     rest = [
         _checklist_input(view.checklist),
-        _input(
+        input_block(
             ids.BLOCK_COMMENT,
             message("slack.modal.comment"),
-            _text_input(max_length=1000),
+            text_input(max_length=1000),
             optional=True,
         ),
     ]
     budget = min(40, BLOCKS_PER_VIEW - len(head) - len(rest))
     chars = min(MODAL_PREVIEW, BLOCKS_TEXT - text_size([*head, *rest]))
-    return _modal(
+    return modal_view(
         ids.VIEW_PEER_CHECK,
         message("slack.modal.peer.title"),
         [*head, *preview_blocks(view, budget, chars), *rest],
@@ -846,19 +848,21 @@ def peer_modal(view: DraftView, ref: DraftRef, meta: ModalMeta) -> Block:
 def edit_modal(view: DraftView, meta: ModalMeta) -> Block:
     blocks: list[Block] = [section(message("slack.modal.edit.intro", draft=view.id))]
     if slack_length(view.text) <= PLAIN_INPUT:
-        blocks.append(_input(ids.BLOCK_TEXT, message("slack.modal.text"), _text_input(view.text)))
+        blocks.append(
+            input_block(ids.BLOCK_TEXT, message("slack.modal.text"), text_input(view.text))
+        )
     else:
         blocks.append(section(message("slack.modal.edit.too_long", limit=PLAIN_INPUT)))
     blocks.append(
-        _input(
+        input_block(
             ids.BLOCK_MEDIA,
             message("slack.modal.media"),
-            _text_input("\n".join(view.media)),
+            text_input("\n".join(view.media)),
             optional=True,
             hint=message("slack.modal.media_hint"),
         )
     )
-    return _modal(
+    return modal_view(
         ids.VIEW_EDIT,
         message("slack.modal.edit.title"),
         blocks,
@@ -875,23 +879,23 @@ def _draft_fields(
     publish_at: datetime | None,
     emergency: bool,
 ) -> list[Block]:
-    options = [_option(account_label(a), a.id) for a in accounts][:100]
+    options = [option_object(account_label(a), a.id) for a in accounts][:100]
     accounts_element: Block = {"type": "multi_static_select", "options": options}
     chosen = [o for o in options if o["value"] in targets]
     if chosen:
         accounts_element["initial_options"] = chosen
-    blocks = [_input(ids.BLOCK_ACCOUNTS, message("slack.modal.accounts"), accounts_element)]
+    blocks = [input_block(ids.BLOCK_ACCOUNTS, message("slack.modal.accounts"), accounts_element)]
     blocks += _when_inputs(publish_at, hint=message("slack.modal.when_hint"))
     for platform in PLATFORM_NAMES:
         blocks.append(
-            _input(
+            input_block(
                 f"{ids.BLOCK_VARIANT_PREFIX}{platform.value}",
                 message("slack.modal.variant", platform=platform_name(platform)),
-                _text_input(variants.get(platform)),
+                text_input(variants.get(platform)),
                 optional=True,
             )
         )
-    emergency_option = _option(
+    emergency_option = option_object(
         message("slack.modal.emergency"),
         ids.EMERGENCY_OPTION,
         description=message("slack.modal.emergency_hint"),
@@ -900,7 +904,7 @@ def _draft_fields(
     if emergency:
         emergency_element["initial_options"] = [emergency_option]
     blocks.append(
-        _input(
+        input_block(
             ids.BLOCK_EMERGENCY,
             message("slack.modal.emergency_label"),
             emergency_element,
@@ -919,7 +923,7 @@ def settings_modal(view: DraftView, accounts: Sequence[Account], meta: ModalMeta
         publish_at=view.publish_at,
         emergency=view.emergency,
     )
-    return _modal(
+    return modal_view(
         ids.VIEW_SETTINGS,
         message("slack.modal.settings.title"),
         blocks,
@@ -931,21 +935,21 @@ def settings_modal(view: DraftView, accounts: Sequence[Account], meta: ModalMeta
 def new_draft_modal(accounts: Sequence[Account], defaults: Sequence[str], meta: ModalMeta) -> Block:
     blocks: list[Block] = [
         section(message("slack.modal.new.intro")),
-        _input(ids.BLOCK_TEXT, message("slack.modal.text"), _text_input()),
+        input_block(ids.BLOCK_TEXT, message("slack.modal.text"), text_input()),
     ]
     blocks += _draft_fields(
         accounts, targets=defaults, variants={}, publish_at=None, emergency=False
     )
     blocks.append(
-        _input(
+        input_block(
             ids.BLOCK_MEDIA,
             message("slack.modal.media"),
-            _text_input(),
+            text_input(),
             optional=True,
             hint=message("slack.modal.media_hint"),
         )
     )
-    return _modal(
+    return modal_view(
         ids.VIEW_NEW_DRAFT,
         message("slack.modal.new.title"),
         blocks,
@@ -972,7 +976,7 @@ def summary_line(item: DraftSummary) -> str:
 def summaries(title: str, items: Sequence[DraftSummary], *, empty: str) -> SlackMessage:
     lines = [title]
     lines += [summary_line(i) for i in items] if items else [empty]
-    blocks, _ = _sections(lines, BLOCKS_PER_MESSAGE - 1)
+    blocks, _ = pack_sections(lines, BLOCKS_PER_MESSAGE - 1)
     return SlackMessage(truncate(title, MESSAGE_TEXT), blocks)
 
 
@@ -994,7 +998,7 @@ def home(view: HomeView) -> Block:
 
     def part(title: str, lines: list[str], empty: str, budget: int = 20) -> None:
         blocks.append(divider())
-        packed, _ = _sections([title, *(lines or [empty])], budget)
+        packed, _ = pack_sections([title, *(lines or [empty])], budget)
         blocks.extend(packed)
 
     part(
@@ -1030,11 +1034,12 @@ def home(view: HomeView) -> Block:
                 message(
                     "slack.home.incident_line",
                     id=i.id,
-                    kind=i.kind,
-                    title=mrkdwn(i.title),
-                    account=i.account_id or "-",
+                    kind=i.kind_label,
+                    title=mrkdwn(_excerpt(i.title, 120)),
+                    account=mrkdwn(i.account_id or "-"),
                     at=short_when(i.created_at),
-                    state=i.state,
+                    state=i.state_label,
+                    link=message("slack.home.incident_link", url=i.link) if i.link else "",
                 )
                 for i in view.incidents
             ],

@@ -155,3 +155,18 @@ def test_timing_sections_are_validated() -> None:
     text = EXAMPLE.replace("interval_minutes: 5", "interval_minutes: 0")
     [problem] = problems_of(text)
     assert problem.startswith("monitoring.interval_minutes:")
+
+
+def test_incident_reminders_are_read_from_monitoring_with_a_default() -> None:
+    assert parse_config(EXAMPLE).monitoring.incident_remind_after_minutes == 30
+    text = EXAMPLE.replace("incident_remind_after_minutes: 30", "incident_remind_after_minutes: 10")
+    assert parse_config(text).monitoring.incident_remind_after_minutes == 10
+    without = EXAMPLE.replace("  incident_remind_after_minutes: 30\n", "")
+    assert without != EXAMPLE
+    assert parse_config(without).monitoring.incident_remind_after_minutes == 30
+    for bad in ("0", "1441", "soon"):
+        text = EXAMPLE.replace(
+            "incident_remind_after_minutes: 30", f"incident_remind_after_minutes: {bad}"
+        )
+        [problem] = problems_of(text)
+        assert problem.startswith("monitoring.incident_remind_after_minutes:")
