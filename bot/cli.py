@@ -1,4 +1,5 @@
-"""The `postgate` command: serve, check, config check, db, audit, posts, pause and resume.
+"""The `postgate` command: serve, check, config check, db, audit, posts (the outbox, reviews and
+deletions), pause and resume.
 
 Heavy modules (aiohttp, the chat SDKs) are imported inside the commands that need them so that
 `postgate check` starts quickly.
@@ -18,7 +19,10 @@ from workflows.catalogue import Lang, message
 from workflows.checks import Platform
 
 if TYPE_CHECKING:
+    from bot.config import AppConfig
+    from handlers.drafts import Actor
     from handlers.views import OutboxRow
+    from storage.engine import Database
 
 EXIT_USAGE = 2
 
@@ -84,18 +88,57 @@ def _parser() -> argparse.ArgumentParser:
     reschedule = posts_commands.add_parser("reschedule", help="a new time for a publication")
     reschedule.add_argument("--at", required=True, help="ISO-8601; no offset means Asia/Tokyo")
     confirm = posts_commands.add_parser("confirm", help="send a held publication after all")
-    for command in (cancel, reschedule, confirm):
+    review = posts_commands.add_parser(
+        "review", help="settle a publication that needs review: is the post on the platform?"
+    )
+    answer = review.add_mutually_exclusive_group(required=True)
+    answer.add_argument(
+        "--published", metavar="URL|ID", help="it is there: the post's URL or id (-> published)"
+    )
+    answer.add_argument(
+        "--not-published",
+        action="store_true",
+        help="it is not there (-> pending: sent after the send-time checks)",
+    )
+    delete_request = posts_commands.add_parser(
+        "delete-request",
+        help="ask to delete a published post (every published post of its draft), with a reason",
+    )
+    delete_request.add_argument("--reason", required=True)
+    for command in (cancel, reschedule, confirm, review, delete_request):
         command.add_argument("id", type=int, help="the publication's number (posts list)")
+    delete_approve = posts_commands.add_parser(
+        "delete-approve", help="approve a deletion request (the posts are then deleted)"
+    )
+    delete_reject = posts_commands.add_parser("delete-reject", help="reject a deletion request")
+    delete_reject.add_argument("--reason", required=True)
+    correction = posts_commands.add_parser(
+        "correction", help="open a correction draft for a deletion request (manual 8 (3))"
+    )
+    for command in (delete_approve, delete_reject, correction):
+        command.add_argument("request", type=int, help="the deletion request's number")
     pause = commands.add_parser("pause", help="emergency pause: hold the pending posts")
     pause.add_argument("--reason", required=True)
     resume = commands.add_parser("resume", help="end an emergency pause")
     for command in (pause, resume):
         command.add_argument("--account", help="one account (default: all accounts)")
-    for command in (cancel, reschedule, confirm, pause, resume):
+    acting = (
+        cancel,
+        reschedule,
+        confirm,
+        review,
+        delete_request,
+        delete_approve,
+        delete_reject,
+        correction,
+        pause,
+        resume,
+    )
+    for command in acting:
         command.add_argument(
             "--as", required=True, dest="member", metavar="MEMBER", help="member id"
         )
-    for command in (posts_list, cancel, reschedule, confirm, pause, resume):
+    for command in (posts_list, *acting):
         command.add_argument("--lang", choices=[lang.value for lang in Lang], default=Lang.JA.value)
 
     slack = commands.add_parser("slack", help="Slack app tools")
@@ -377,6 +420,28 @@ def _publishing(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
         elif args.posts_command == "cancel":
             done = uc.cancel(actor, args.id, reason=args.reason).publication
             line = message("posts.cancelled", lang, publication=done.id, account=done.account_id)
+        elif args.posts_command in _DELETION_COMMANDS:
+            line = _deletions(args, config, db, actor, lang)
+        elif args.posts_command == "review":
+            done = uc.review(
+                actor, args.id, published=args.published, not_published=args.not_published
+            ).publication
+            if done.state == PublicationState.PUBLISHED.value:
+                link = done.permalink or done.platform_post_id or "-"
+                line = message(
+                    "posts.reviewed_published",
+                    lang,
+                    publication=done.id,
+                    account=done.account_id,
+                    link=link,
+                )
+            else:
+                line = message(
+                    "posts.reviewed_not_published",
+                    lang,
+                    publication=done.id,
+                    account=done.account_id,
+                )
         elif args.posts_command == "reschedule":
             result = uc.reschedule(actor, args.id, at=parse_at(args.at, lang), lang=lang)
             done = result.publication
@@ -404,6 +469,61 @@ def _publishing(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
         return EXIT_USAGE
     finally:
         db.dispose()
+
+
+_DELETION_COMMANDS = ("delete-request", "delete-approve", "delete-reject", "correction")
+
+
+def _deletions(
+    args: argparse.Namespace, config: AppConfig, db: Database, actor: Actor, lang: Lang
+) -> str:
+    """`posts delete-request|delete-approve|delete-reject|correction`: the reply's lines."""
+    from handlers.deletions import DeletionUseCases
+    from handlers.drafts import DraftUseCases
+    from workflows.deletion import RequestState
+
+    drafts = DraftUseCases(
+        db=db,
+        directory=config.directory,
+        check_settings=config.checks,
+        calendar_for=config.calendar,
+    )
+    uc = DeletionUseCases(db=db, directory=config.directory, drafts=drafts)
+    if args.posts_command == "correction":
+        opened = uc.open_correction(actor, args.request).draft
+        view = uc.get(args.request, lang=lang)
+        return message("posts.correction_opened", lang, draft=opened.id, original=view.draft_id)
+    if args.posts_command == "delete-request":
+        request = uc.request(actor, args.id, reason=args.reason, lang=lang).request
+        approvers = "、".join(dict.fromkeys(n for s in request.approvers.values() for n in s))
+        accounts = ", ".join(t.account_id for t in request.targets)
+        return "\n".join(
+            (
+                message(
+                    "posts.delete_requested",
+                    lang,
+                    request=request.id,
+                    draft=request.draft_id,
+                    accounts=accounts,
+                    approvers=approvers or "-",
+                ),
+                request.advice,
+                message(
+                    "posts.delete_correction_hint", lang, request=request.id, member=args.member
+                ),
+            )
+        )
+    if args.posts_command == "delete-reject":
+        request = uc.reject(actor, args.request, reason=args.reason, lang=lang).request
+        return message("posts.delete_rejected", lang, request=request.id, reason=args.reason)
+    request = uc.approve(actor, args.request, lang=lang).request
+    if request.state == RequestState.REQUESTED.value:
+        sections = "、".join(request.pending_sections)
+        return message(
+            "posts.delete_approval_recorded", lang, request=request.id, sections=sections
+        )
+    accounts = ", ".join(t.account_id for t in request.targets)
+    return message("posts.delete_approved", lang, request=request.id, accounts=accounts)
 
 
 def _scope(account: str | None, lang: Lang) -> str:

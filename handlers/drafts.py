@@ -85,6 +85,7 @@ class NewDraft:
     publish_at: datetime | None = None
     emergency: bool = False
     source: str = "cli"
+    correction_of: int | None = None  # the draft this one corrects (manual §8 (3))
 
 
 @dataclass
@@ -166,6 +167,7 @@ class DraftUseCases:
                 emergency=new.emergency,
                 source=new.source,
                 at=now,
+                correction_of=new.correction_of,
             )
             audit.append(
                 session,
@@ -179,6 +181,7 @@ class DraftUseCases:
                     "errors": sum(1 for f in findings if f.finding.severity is Severity.ERROR),
                     "warnings": sum(1 for f in findings if f.finding.severity is Severity.WARNING),
                     "source": new.source,
+                    **({"correction_of": new.correction_of} if new.correction_of else {}),
                 },
                 at=now,
             )

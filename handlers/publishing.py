@@ -13,11 +13,21 @@ for it. What a platform answers decides what follows (``sns.base.ErrorKind``):
 - ambiguous (or no answer in time): the row stays ``sending`` and its lease is shortened, so it is
   reconciled — asked of the platform — before anything is sent again. Rows left in ``sending``
   by a worker that died are reconciled the same way: published → done; not published → sent;
-  undecided → ``needs_review`` and people are told. Never a blind resend.
+  undecided → ``needs_review`` and people are told. Never a blind resend; a reconciliation that
+  cannot read the platform (a retryable error) is simply asked again later.
 
-Every change is audited (``publication.*``, ``pause.*``); the draft follows (approved/scheduled →
-publishing → published, or failed) through the workflow's operations. People hear of failures,
-undecidable outcomes and holds through a ``Notifier``.
+The database work is batched so that a backlog (1,000 posts due in the same second) goes out in
+about a second: a claim is two ``UPDATE ... RETURNING`` statements and three reads for a whole
+batch, holds and the drafts' ``publishing`` step in the same transaction; outcomes are committed
+many per transaction (``storage.batching.GroupCommit``): the publications in one statement, the
+drafts settled once each, every audit event in one append.
+
+The same worker carries out approved deletions (``workflows.deletion``): each post's deletion is
+claimed, retried and recorded like a publication, through the same clients.
+
+Every change is audited (``publication.*``, ``deletion.*``, ``pause.*``); the draft follows
+(approved/scheduled → publishing → published, or failed) through the workflow's operations.
+People hear of failures, undecidable outcomes, holds and deletions through a ``Notifier``.
 """
 
 from __future__ import annotations
@@ -29,27 +39,32 @@ import random
 import socket
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any, Final, Protocol
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from handlers.drafts import Actor, Clock, member_of, utc_now
 from handlers.views import OutboxResult, OutboxRow, PauseResult
 from sns.base import ErrorKind, Outcome, PostRequest, PublishedPost, SnsClient, SnsError
 from storage import audit, outbox
+from storage import deletions as dl
 from storage import drafts as repo
-from storage.drafts import LoadedDraft
+from storage.batching import GroupCommit
+from storage.deletions import DeletionClaim, DeletionLost
+from storage.drafts import Conflict, DraftSnapshot
 from storage.engine import Database
 from storage.outbox import Claim, LeaseLost
-from storage.tables import Draft, DraftRevision, Publication, Review
+from storage.tables import DeletionRequest, Draft, DraftRevision, Publication, Review
 from workflows import approval as ap
 from workflows.calendar import BusinessCalendar
 from workflows.catalogue import Lang, message
 from workflows.checks.model import Platform
+from workflows.deletion import RequestEvent
 from workflows.errors import ReasonRequired, Refusal, UnknownAccount, UnknownMember
 from workflows.lifecycle import DraftState
 from workflows.org import Account, Directory, Member
@@ -61,6 +76,7 @@ from workflows.publishing import (
     NotAuthorOrApprover,
     NotPaused,
     PublicationNotHeld,
+    PublicationNotInReview,
     PublicationNotOpen,
     PublicationState,
     Random,
@@ -75,6 +91,7 @@ from workflows.publishing import (
     after_retryable_error,
     backoff,
     decide_send,
+    post_reference,
 )
 
 log = logging.getLogger(__name__)
@@ -85,6 +102,10 @@ _SENDABLE_DRAFT_STATES = frozenset(
     {DraftState.APPROVED, DraftState.SCHEDULED, DraftState.PUBLISHING, DraftState.FAILED}
 )
 _WAITING_DRAFT_STATES = frozenset({DraftState.APPROVED, DraftState.SCHEDULED})
+# A draft is published once each of its publications is (one deleted since still counts).
+_DONE_PUBLICATION_STATES = frozenset(
+    {PublicationState.PUBLISHED.value, PublicationState.DELETED.value}
+)
 
 
 # ---------------------------------------------------------------- telling people
@@ -95,6 +116,8 @@ class NoticeKind(StrEnum):
     NEEDS_REVIEW = "needs_review"
     HELD = "held"
     AUTH_FAILED = "auth_failed"  # also a hijack signal, for the incidents work
+    DELETION_FAILED = "deletion_failed"  # a post could not be deleted (the reason is the detail)
+    DELETED = "deleted"  # a deletion request is done: every post is deleted
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,8 +175,8 @@ class OutboxSettings:
     # Shorter than the lease: an attempt is over (answered, or taken as ambiguous) before another
     # worker may take the row over.
     publish_timeout: timedelta = timedelta(minutes=4)
-    batch: int = 100  # rows per claim transaction
-    max_in_flight: int = 200  # publications being sent at once by this process
+    batch: int = 100  # rows per claim transaction, and outcomes per recording transaction
+    max_in_flight: int = 200  # publications (and deletions) being sent at once by this process
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     rules: SendRules = field(default_factory=SendRules)
     worker_id: str = field(default_factory=default_worker_id)
@@ -174,14 +197,65 @@ class _Job:
     platform: Platform | None
 
 
+@dataclass(slots=True)
+class _DeletionJob:
+    """A claimed deletion on its way."""
+
+    claim: DeletionClaim
+
+
+class _Step(StrEnum):
+    PUBLISHED = "published"
+    RETRY = "retry"  # certainly not sent: pending again, not before ``at``
+    UNSETTLED = "unsettled"  # maybe sent: reconcile at ``at``
+    FAILED = "failed"
+    NEEDS_REVIEW = "needs_review"
+
+
+@dataclass(frozen=True, slots=True)
+class _Outcome:
+    """What became of one attempt, to be recorded (with others: ``GroupCommit``)."""
+
+    step: _Step
+    claim: Claim
+    post: PublishedPost | None = None
+    reconciled: bool = False
+    at: datetime | None = None
+    error: str = ""
+    kind: ErrorKind | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class _DeletionOutcome:
+    deleted: bool
+    claim: DeletionClaim
+    retry_at: datetime | None = None  # not deleted, and tried again then
+    error: str = ""
+    kind: ErrorKind | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class _Recorded:
+    """An outcome as committed: the claim after it, and who must hear of it."""
+
+    claim: Claim | DeletionClaim
+    people: tuple[str, ...] = ()
+    notices: tuple[PublicationNotice, ...] = ()
+
+
 @dataclass(frozen=True, slots=True)
 class TickReport:
     claimed: int
     reconciling: int
+    deleting: int = 0
 
 
 class Outbox:
-    """The publishing worker: one per process; the database decides who sends what."""
+    """The publishing worker: one per process; the database decides who sends what.
+
+    It also carries out approved deletions (``workflows.deletion``): each post's deletion is
+    claimed, retried and recorded like a publication, through the same clients.
+    """
 
     def __init__(
         self,
@@ -208,6 +282,10 @@ class Outbox:
         self._refill: asyncio.Task[TickReport] | None = None
         self._claiming = asyncio.Lock()
         self._more_due = False
+        # Outcomes of the publications in flight are committed many per transaction.
+        self._recorder: GroupCommit[_Outcome | _DeletionOutcome, _Recorded] = GroupCommit(
+            self._record_batch, self.settings.batch
+        )
 
     @property
     def worker_id(self) -> str:
@@ -223,7 +301,7 @@ class Outbox:
         Each publication runs as its own task, so a slow platform delays nobody else. When a
         claim comes back full, more is probably due: claiming goes on as capacity frees up.
         """
-        claimed = reconciling = 0
+        claimed = reconciling = deleting = 0
         if self._claiming.locked():
             return TickReport(0, 0)  # a claim is under way (a refill): it takes what is due
         async with self._claiming:
@@ -237,12 +315,13 @@ class Outbox:
                 for job in jobs:
                     self._start(job)
                 claimed += count
-                reconciling += sum(1 for j in jobs if j.claim.reconcile)
+                reconciling += sum(1 for j in jobs if isinstance(j, _Job) and j.claim.reconcile)
+                deleting += sum(1 for j in jobs if isinstance(j, _DeletionJob))
                 await self._tell(notices)
                 self._more_due = count >= want
                 if not self._more_due:
                     break
-        return TickReport(claimed, reconciling)
+        return TickReport(claimed, reconciling, deleting)
 
     async def drain(self) -> None:
         """Wait for every publication in flight; raise what any of them raised (as a group)."""
@@ -279,8 +358,12 @@ class Outbox:
         await self.drain()
         return report
 
-    def _start(self, job: _Job) -> None:
-        task = asyncio.create_task(self._run(job), name=f"publication-{job.claim.publication_id}")
+    def _start(self, job: _Job | _DeletionJob) -> None:
+        if isinstance(job, _DeletionJob):
+            run, name = self._run_deletion(job), f"deletion-{job.claim.deletion_id}"
+        else:
+            run, name = self._run(job), f"publication-{job.claim.publication_id}"
+        task = asyncio.create_task(run, name=name)
         self._tasks.add(task)
         task.add_done_callback(self._finished)
 
@@ -303,13 +386,17 @@ class Outbox:
 
     # ------------------------------------------------------------ claiming (in a thread)
 
-    def _claim_batch(self, limit: int) -> tuple[int, list[_Job], list[PublicationNotice]]:
-        """Claim, re-check and commit; then the drafts whose first post goes out are publishing.
-        Returns (rows claimed, rows to send or reconcile, notices of holds)."""
+    def _claim_batch(
+        self, limit: int
+    ) -> tuple[int, list[_Job | _DeletionJob], list[PublicationNotice]]:
+        """Claim, re-check and commit in one transaction: the rows (two statements), the drafts
+        they belong to (three reads), holds and cancellations, the drafts whose first post goes
+        out (approved/scheduled -> publishing) and every audit event (one append). Then the
+        deletions due, with what room is left. Returns (rows claimed, jobs, notices of holds)."""
         now = self.clock()
-        jobs: list[_Job] = []
+        jobs: list[_Job | _DeletionJob] = []
         notices: list[PublicationNotice] = []
-        starting: set[tuple[int, int]] = set()
+        entries: list[audit.Entry] = []
         with self.db.session() as session:
             claims = outbox.claim_due(
                 session,
@@ -318,68 +405,77 @@ class Outbox:
                 lease=self.settings.lease,
                 limit=limit,
             )
-            if not claims:
-                return 0, [], []
-            pauses = outbox.active_pauses(session)
-            events: list[tuple[str, Claim, dict[str, Any]]] = []
+            drafts = repo.snapshots(session, {(c.draft_id, c.revision) for c in claims})
+            pauses = outbox.active_pauses(session) if claims else []
+            starting: dict[int, DraftSnapshot] = {}
             for claim in claims:
-                job = self._job(session, claim)
+                draft = drafts.get(claim.draft_id)
                 if claim.reconcile:
-                    jobs.append(job)
-                    events.append(("publication.sending", claim, {"reconcile": True}))
+                    jobs.append(self._job(claim, draft))
+                    details = {"reconcile": True}
+                    entries.append(self._entry("publication.sending", claim, details, now))
                     continue
-                decision = self._decide(session, claim, pauses, now)
+                decision = self._decide(draft, claim, pauses, now)
                 if decision.kind is SendKind.SEND:
-                    jobs.append(job)
-                    starting.add((claim.draft_id, claim.revision))
-                    events.append(("publication.sending", claim, {}))
+                    assert draft is not None  # else the decision is to cancel
+                    jobs.append(self._job(claim, draft))
+                    if draft.revision == claim.revision:
+                        starting[draft.id] = draft
+                    entries.append(self._entry("publication.sending", claim, {}, now))
                     continue
-                held = self._apply_refusal(session, claim, decision, now)
-                events.append(held)
-                notice = self._hold_notice(session, claim, decision)
+                action, changed, details = self._apply_refusal(session, claim, decision, now)
+                entries.append(self._entry(action, changed, details, now))
+                notice = self._hold_notice(session, changed, decision)
                 if notice is not None:
                     notices.append(notice)
-            for action, claim, details in events:
-                self._audit(session, action, claim, details, now)
-        if starting:
-            self._drafts_publishing(starting)
-        return len(claims), jobs, notices
-
-    def _job(self, session: Session, claim: Claim) -> _Job:
-        """The post exactly as approved: the claimed revision's text for the account's platform."""
-        revision = session.exec(
-            select(DraftRevision).where(
-                DraftRevision.draft_id == claim.draft_id, DraftRevision.revision == claim.revision
+            entries += _start_publishing(session, starting, self.directory, now)
+            deletions = dl.claim_due(
+                session,
+                now=now,
+                worker_id=self.worker_id,
+                lease=self.settings.lease,
+                limit=limit - len(claims),
             )
-        ).one()
+            for deletion in deletions:
+                jobs.append(_DeletionJob(deletion))
+                entries.append(_deletion_entry("deletion.sending", deletion, {}, now))
+            audit.append_many(session, entries)
+        return len(claims) + len(deletions), jobs, notices
+
+    def _job(self, claim: Claim, draft: DraftSnapshot | None) -> _Job:
+        """The post exactly as approved: the claimed revision's text for the account's platform."""
         account = self.directory.accounts.get(claim.account_id)
         platform = account.platform if account else None
+        revision = draft.revisions.get(claim.revision) if draft is not None else None
+        if revision is None:
+            raise LookupError(f"draft {claim.draft_id} has no revision {claim.revision}")
         text = revision.text
         if platform is not None:
             text = revision.variants.get(platform.value, revision.text)
-        post = PostRequest(
-            text=text,
-            media=tuple(str(m) for m in revision.media),
-            idempotency_key=claim.idempotency_key,
-        )
+        post = PostRequest(text=text, media=revision.media, idempotency_key=claim.idempotency_key)
         return _Job(claim, post, platform)
 
     def _decide(
-        self, session: Session, claim: Claim, pauses: Sequence[Any], now: datetime
+        self,
+        draft: DraftSnapshot | None,
+        claim: Claim,
+        pauses: Sequence[Any],
+        now: datetime,
     ) -> SendDecision:
-        loaded = repo.load(session, claim.draft_id)
+        if draft is None:
+            return SendDecision(SendKind.CANCEL, cancel=CancelReason.NOT_APPROVED)
         try:
-            author = repo.author_of(session, loaded.draft.author_id, self.directory)
-            process = loaded.process(author, self.directory)
+            author = _member_or_former(self.directory, draft.author_id)
+            process = draft.process(author, self.directory)
         except UnknownAccount:
             return SendDecision(SendKind.CANCEL, cancel=CancelReason.NOT_APPROVED)
         facts = SendFacts(
             approved_hash=claim.content_hash,
-            current_hash=loaded.revision.content_hash,
+            current_hash=draft.content_hash,
             approved=(
                 process.is_fully_approved()
                 and process.state in _SENDABLE_DRAFT_STATES
-                and loaded.draft.revision == claim.revision
+                and draft.revision == claim.revision
             ),
             due_at=claim.due_at,
             emergency=claim.emergency,
@@ -423,18 +519,6 @@ class Outbox:
             decision.hold.label(),
         )
 
-    def _drafts_publishing(self, drafts: Iterable[tuple[int, int]]) -> None:
-        """approved/scheduled -> publishing for the drafts whose first post is on its way."""
-        now = self.clock()
-        with self.db.session() as session:
-            wanted = dict(drafts)
-            _lock_drafts(session, wanted)
-            for draft_id, revision in sorted(wanted.items()):
-                loaded = repo.load(session, draft_id)
-                if loaded.draft.revision != revision:
-                    continue
-                _advance(session, loaded, self.directory, now, publishing=True)
-
     # ------------------------------------------------------------ one publication (async)
 
     async def _run(self, job: _Job) -> None:
@@ -475,10 +559,15 @@ class Outbox:
         except TimeoutError:
             await self._after_error(job, _no_answer(client, timeout))
             return
-        await asyncio.to_thread(self._published, job, published, reconciled=False)
+        await self._record(job, _Outcome(_Step.PUBLISHED, job.claim, post=published))
 
     async def _reconcile(self, job: _Job, client: SnsClient) -> bool:
-        """Ask the platform about an earlier attempt; True when it certainly was not posted."""
+        """Ask the platform about an earlier attempt; True when it certainly was not posted.
+
+        A client that cannot read the platform (a 5xx, a timeout, no connection, a rate limit)
+        raises a retryable error: the row stays ``sending`` and is reconciled again later —
+        never resent blindly, and never handed to a person for one transient failure.
+        """
         claim = job.claim
         # The clients allow for clock skew themselves (sns.common.CLOCK_SKEW).
         since = claim.previous_claimed_at or claim.claimed_at
@@ -492,14 +581,14 @@ class Outbox:
             else:
                 await self._needs_review(job, str(error))
                 if error.kind is ErrorKind.AUTH:
-                    await self._auth_failed(job, str(error))
+                    await self._auth_failed(job.claim, str(error))
             return False
         except TimeoutError:
             await self._unsettled(job, str(_no_answer(client, timeout)), None)
             return False
         if found.outcome is Outcome.PUBLISHED:
             post = found.post or PublishedPost(post_id="")
-            await asyncio.to_thread(self._published, job, post, reconciled=True)
+            await self._record(job, _Outcome(_Step.PUBLISHED, claim, post=post, reconciled=True))
             return False
         if found.outcome is Outcome.UNDECIDED:
             await self._needs_review(job, found.reason or "undecided")
@@ -520,11 +609,12 @@ class Outbox:
             )
             if decision.kind is RetryKind.RETRY:
                 assert decision.at is not None
-                await asyncio.to_thread(self._retry, job, decision.at, str(error))
+                outcome = _Outcome(_Step.RETRY, job.claim, at=decision.at, error=str(error))
+                await self._record(job, outcome)
                 return
         await self._fail(job, str(error), kind=error.kind)
         if error.kind is ErrorKind.AUTH:
-            await self._auth_failed(job, str(error))
+            await self._auth_failed(job.claim, str(error))
 
     async def _unsettled(self, job: _Job, error: str, retry_at: datetime | None) -> None:
         """Maybe sent: reconcile later (after a backoff), or hand to a person past the cap."""
@@ -536,7 +626,7 @@ class Outbox:
         at = now + backoff(attempts, self.settings.retry, self.rng)
         if retry_at is not None and retry_at > at:
             at = retry_at
-        await asyncio.to_thread(self._write_unsettled, job, at, error)
+        await self._record(job, _Outcome(_Step.UNSETTLED, job.claim, at=at, error=error))
 
     async def _no_client(self, job: _Job) -> None:
         reason = f"no client for account {job.claim.account_id} (not in app.yaml?)"
@@ -546,27 +636,30 @@ class Outbox:
             await self._fail(job, reason, kind=None)
 
     async def _fail(self, job: _Job, error: str, *, kind: ErrorKind | None) -> None:
-        people = await asyncio.to_thread(self._write_failed, job, error, kind)
-        await self.notifier.notify(self._notice(NoticeKind.FAILED, job, people, error))
+        people = await self._record(job, _Outcome(_Step.FAILED, job.claim, error=error, kind=kind))
+        await self.notifier.notify(self._notice(NoticeKind.FAILED, job.claim, people, error))
 
     async def _needs_review(self, job: _Job, reason: str) -> None:
-        people = await asyncio.to_thread(self._write_needs_review, job, reason)
-        await self.notifier.notify(self._notice(NoticeKind.NEEDS_REVIEW, job, people, reason))
+        people = await self._record(job, _Outcome(_Step.NEEDS_REVIEW, job.claim, error=reason))
+        await self.notifier.notify(self._notice(NoticeKind.NEEDS_REVIEW, job.claim, people, reason))
 
-    async def _auth_failed(self, job: _Job, error: str) -> None:
-        account = self.directory.accounts.get(job.claim.account_id)
+    async def _auth_failed(self, claim: Claim | DeletionClaim, error: str) -> None:
+        account = self.directory.accounts.get(claim.account_id)
         people: tuple[str, ...] = ()
         if account is not None:
             people = self.directory.approvers(account.owner_section)
             if self.directory.digital_promotion is not None:
                 people += self.directory.approvers(self.directory.digital_promotion.name)
-        notice = self._notice(NoticeKind.AUTH_FAILED, job, tuple(dict.fromkeys(people)), error)
+        notice = self._notice(NoticeKind.AUTH_FAILED, claim, tuple(dict.fromkeys(people)), error)
         await self.notifier.notify(notice)
 
     def _notice(
-        self, kind: NoticeKind, job: _Job, people: tuple[str, ...], detail: str
+        self,
+        kind: NoticeKind,
+        claim: Claim | DeletionClaim,
+        people: tuple[str, ...],
+        detail: str,
     ) -> PublicationNotice:
-        claim = job.claim
         return PublicationNotice(
             kind, claim.publication_id, claim.draft_id, claim.account_id, people, detail
         )
@@ -574,6 +667,65 @@ class Outbox:
     async def _tell(self, notices: Iterable[PublicationNotice]) -> None:
         for notice in notices:
             await self.notifier.notify(notice)
+
+    async def _record(self, job: _Job, outcome: _Outcome) -> tuple[str, ...]:
+        """Commit the outcome (with whatever else is ready: one transaction for many); who must
+        hear of it. Raises LeaseLost if the row is no longer this claim's."""
+        recorded = await self._recorder.submit(outcome)
+        assert isinstance(recorded.claim, Claim)
+        job.claim = recorded.claim
+        return recorded.people
+
+    # ------------------------------------------------------------ one deletion (async)
+
+    async def _run_deletion(self, job: _DeletionJob) -> None:
+        """Delete one post through its account's client: retried like a publication on a
+        retryable error (deleting twice does no harm), failed with the platform's reason on a
+        permanent one (a LINE broadcast cannot be withdrawn)."""
+        claim = job.claim
+        client = self.clients.get(claim.account_id)
+        outcome: _DeletionOutcome
+        if client is None:
+            reason = message("deletion.no_client", account=claim.account_id)
+            outcome = _DeletionOutcome(False, claim, error=reason)
+        elif not claim.post_id:
+            outcome = _DeletionOutcome(False, claim, error=message("deletion.no_post_id"))
+        else:
+            timeout = self.settings.publish_timeout.total_seconds()
+            try:
+                async with asyncio.timeout(timeout):
+                    await client.delete(claim.post_id)
+            except SnsError as error:
+                outcome = self._after_deletion_error(claim, error)
+            except TimeoutError:
+                outcome = self._after_deletion_error(claim, _no_answer(client, timeout))
+            else:
+                outcome = _DeletionOutcome(True, claim)
+        try:
+            recorded = await self._recorder.submit(outcome)
+        except DeletionLost:
+            log.error("deletion %s: lease lost to another worker", claim.deletion_id)
+            return
+        await self._tell(recorded.notices)
+        if outcome.kind is ErrorKind.AUTH:
+            await self._auth_failed(claim, outcome.error)
+
+    def _after_deletion_error(self, claim: DeletionClaim, error: SnsError) -> _DeletionOutcome:
+        if error.kind in (ErrorKind.RETRYABLE, ErrorKind.AMBIGUOUS):
+            decision = after_retryable_error(
+                attempts=claim.attempts,
+                now=self.clock(),
+                retry_at=error.retry_at,
+                policy=self.settings.retry,
+                rng=self.rng,
+            )
+            if decision.kind is RetryKind.RETRY:
+                return _DeletionOutcome(False, claim, retry_at=decision.at, error=str(error))
+        detail = str(error)
+        if claim.previous_error is not None and error.kind is ErrorKind.PERMANENT:
+            # An earlier attempt got no clear answer: it may have deleted the post already.
+            detail += " " + message("deletion.maybe_deleted_before")
+        return _DeletionOutcome(False, claim, error=detail, kind=error.kind)
 
     # ------------------------------------------------------------ writes (in threads)
 
@@ -583,105 +735,189 @@ class Outbox:
             changed = outbox.checkpoint(
                 session, claim, material, now=now, lease=self.settings.lease
             )
-            self._audit(session, "publication.checkpoint", changed, {"keys": sorted(material)}, now)
+            audit.append_many(
+                session,
+                [self._entry("publication.checkpoint", changed, {"keys": sorted(material)}, now)],
+            )
             return changed
 
     def _recheck(self, job: _Job) -> tuple[bool, PublicationNotice | None]:
         """After a reconciliation found nothing: the send-time rules again, on fresh facts.
         Returns whether to send, and a notice for the people if it is held instead."""
         now = self.clock()
+        claim = job.claim
         with self.db.session() as session:
-            decision = self._decide(session, job.claim, outbox.active_pauses(session), now)
+            draft = repo.snapshots(session, [(claim.draft_id, claim.revision)]).get(claim.draft_id)
+            decision = self._decide(draft, claim, outbox.active_pauses(session), now)
             if decision.kind is SendKind.SEND:
                 return True, None
-            action, job.claim, details = self._apply_refusal(session, job.claim, decision, now)
-            self._audit(session, action, job.claim, {**details, "after_reconcile": True}, now)
+            action, job.claim, details = self._apply_refusal(session, claim, decision, now)
+            audit.append_many(
+                session, [self._entry(action, job.claim, {**details, "after_reconcile": True}, now)]
+            )
             return False, self._hold_notice(session, job.claim, decision)
 
-    def _published(self, job: _Job, post: PublishedPost, *, reconciled: bool) -> None:
+    def _record_batch(
+        self, outcomes: Sequence[_Outcome | _DeletionOutcome]
+    ) -> list[_Recorded | Exception]:
+        """Record many outcomes in one transaction: each row's change (guarded by its claim's
+        version: a lost lease fails that outcome alone), then the drafts settled once each, the
+        deletion requests closed, and every audit event in one append."""
         now = self.clock()
+        results: list[_Recorded | Exception] = []
+        entries: list[audit.Entry] = []
+        settle: dict[int, int] = {}
+        requests: set[int] = set()
         with self.db.session() as session:
-            claim = outbox.mark_published(
-                session, job.claim, post_id=post.post_id or None, permalink=post.permalink, now=now
-            )
-            _settle_draft(session, claim.draft_id, claim.revision, self.directory, now)
-            self._audit(
+            published = outbox.mark_published_many(
                 session,
-                "publication.published",
-                claim,
-                {
-                    "post_id": post.post_id or None,
-                    "permalink": post.permalink,
-                    "reconciled": reconciled,
-                },
-                now,
+                [
+                    (o.claim, o.post.post_id or None, o.post.permalink)
+                    for o in outcomes
+                    if isinstance(o, _Outcome) and o.step is _Step.PUBLISHED and o.post
+                ],
+                now=now,
             )
-        job.claim = claim
+            for outcome in outcomes:
+                try:
+                    if isinstance(outcome, _DeletionOutcome):
+                        recorded, entry = self._apply_deletion(session, outcome, now)
+                        requests.add(outcome.claim.request_id)
+                    else:
+                        recorded, entry = self._apply(session, outcome, published, now)
+                        if outcome.step in (_Step.PUBLISHED, _Step.FAILED):
+                            settle[outcome.claim.draft_id] = outcome.claim.revision
+                except (LeaseLost, DeletionLost) as lost:
+                    results.append(lost)
+                    continue
+                results.append(recorded)
+                entries.append(entry)
+            entries += _settle_drafts(session, settle, self.directory, now)
+            closed = dl.settle_requests(session, requests, now=now)
+            entries += [_request_entry(request, event, now) for request, event in closed]
+            told = {
+                (o.claim.draft_id, o.claim.revision)
+                for r, o in zip(results, outcomes, strict=True)
+                if isinstance(r, _Recorded)
+                and isinstance(o, _Outcome)
+                and o.step in (_Step.FAILED, _Step.NEEDS_REVIEW)
+            }
+            people = _people_many(session, told)
+            notices = self._deletion_notices(session, outcomes, results, closed)
+            audit.append_many(session, entries)
+        final: list[_Recorded | Exception] = []
+        for result, outcome in zip(results, outcomes, strict=True):
+            if isinstance(result, _Recorded) and isinstance(outcome, _Outcome):
+                key = (outcome.claim.draft_id, outcome.claim.revision)
+                final.append(replace(result, people=people.get(key, ())))
+            elif isinstance(result, _Recorded):
+                final.append(replace(result, notices=notices.get(id(outcome), ())))
+            else:
+                final.append(result)
+        return final
 
-    def _retry(self, job: _Job, at: datetime, error: str) -> None:
-        now = self.clock()
-        with self.db.session() as session:
-            claim = outbox.mark_retry(session, job.claim, at=at, error=error, now=now)
-            self._audit(
-                session,
-                "publication.retry",
-                claim,
-                {"error": error, "next_attempt_at": at.isoformat()},
-                now,
-            )
-        job.claim = claim
-
-    def _write_unsettled(self, job: _Job, at: datetime, error: str) -> None:
-        now = self.clock()
-        with self.db.session() as session:
-            claim = outbox.mark_unsettled(session, job.claim, reconcile_at=at, error=error, now=now)
-            self._audit(
-                session,
-                "publication.retry",
-                claim,
-                {"error": error, "ambiguous": True, "reconcile_at": at.isoformat()},
-                now,
-            )
-        job.claim = claim
-
-    def _write_failed(self, job: _Job, error: str, kind: ErrorKind | None) -> tuple[str, ...]:
-        now = self.clock()
-        with self.db.session() as session:
-            claim = outbox.mark_failed(session, job.claim, error=error, now=now)
-            _settle_draft(session, claim.draft_id, claim.revision, self.directory, now)
-            self._audit(
-                session,
-                "publication.failed",
-                claim,
-                {"error": error, "kind": kind.value if kind else None},
-                now,
-            )
-            people = _people(session, claim.draft_id, claim.revision)
-        job.claim = claim
-        return people
-
-    def _write_needs_review(self, job: _Job, reason: str) -> tuple[str, ...]:
-        now = self.clock()
-        with self.db.session() as session:
-            claim = outbox.mark_needs_review(session, job.claim, reason=reason, now=now)
-            self._audit(session, "publication.needs_review", claim, {"reason": reason}, now)
-            people = _people(session, claim.draft_id, claim.revision)
-        job.claim = claim
-        return people
-
-    def _audit(
+    def _apply(
         self,
         session: Session,
-        action: str,
-        claim: Claim,
-        details: Mapping[str, Any],
-        at: datetime,
-    ) -> None:
-        audit.append(
-            session,
+        outcome: _Outcome,
+        published: Mapping[int, Claim],
+        now: datetime,
+    ) -> tuple[_Recorded, audit.Entry]:
+        """One outcome's change (a publication is already marked, in ``published``)."""
+        claim, step = outcome.claim, outcome.step
+        if step is _Step.PUBLISHED:
+            post = outcome.post or PublishedPost(post_id="")
+            if claim.publication_id not in published:
+                raise LeaseLost(claim.publication_id)
+            claim = published[claim.publication_id]
+            action = "publication.published"
+            details: dict[str, Any] = {
+                "post_id": post.post_id or None,
+                "permalink": post.permalink,
+                "reconciled": outcome.reconciled,
+            }
+        elif step is _Step.RETRY:
+            assert outcome.at is not None
+            claim = outbox.mark_retry(session, claim, at=outcome.at, error=outcome.error, now=now)
+            action = "publication.retry"
+            details = {"error": outcome.error, "next_attempt_at": outcome.at.isoformat()}
+        elif step is _Step.UNSETTLED:
+            assert outcome.at is not None
+            claim = outbox.mark_unsettled(
+                session, claim, reconcile_at=outcome.at, error=outcome.error, now=now
+            )
+            action = "publication.retry"
+            details = {
+                "error": outcome.error,
+                "ambiguous": True,
+                "reconcile_at": outcome.at.isoformat(),
+            }
+        elif step is _Step.FAILED:
+            claim = outbox.mark_failed(session, claim, error=outcome.error, now=now)
+            action = "publication.failed"
+            details = {"error": outcome.error, "kind": outcome.kind.value if outcome.kind else None}
+        else:
+            claim = outbox.mark_needs_review(session, claim, reason=outcome.error, now=now)
+            action = "publication.needs_review"
+            details = {"reason": outcome.error}
+        return _Recorded(claim), self._entry(action, claim, details, now)
+
+    def _apply_deletion(
+        self, session: Session, outcome: _DeletionOutcome, now: datetime
+    ) -> tuple[_Recorded, audit.Entry]:
+        claim = outcome.claim
+        if outcome.deleted:
+            claim = dl.mark_deleted(session, claim, now=now)
+            entry = _deletion_entry("deletion.executed", claim, {"post_id": claim.post_id}, now)
+        elif outcome.retry_at is not None:
+            claim = dl.mark_retry(session, claim, at=outcome.retry_at, error=outcome.error, now=now)
+            details: dict[str, Any] = {
+                "error": outcome.error,
+                "next_attempt_at": outcome.retry_at.isoformat(),
+            }
+            entry = _deletion_entry("deletion.retry", claim, details, now)
+        else:
+            claim = dl.mark_failed(session, claim, error=outcome.error, now=now)
+            details = {"error": outcome.error, "kind": outcome.kind.value if outcome.kind else None}
+            entry = _deletion_entry("deletion.failed", claim, details, now)
+        return _Recorded(claim), entry
+
+    def _deletion_notices(
+        self,
+        session: Session,
+        outcomes: Sequence[_Outcome | _DeletionOutcome],
+        results: Sequence[_Recorded | Exception],
+        closed: Sequence[tuple[DeletionRequest, RequestEvent]],
+    ) -> dict[int, tuple[PublicationNotice, ...]]:
+        """Per deletion outcome (by ``id``): a failed post is told at once; a request that is
+        done is told with the outcome that closed it."""
+        done = {request.id: (request, event) for request, event in closed}
+        notices: dict[int, tuple[PublicationNotice, ...]] = {}
+        for outcome, result in zip(outcomes, results, strict=True):
+            if not isinstance(outcome, _DeletionOutcome) or not isinstance(result, _Recorded):
+                continue
+            claim = outcome.claim
+            people = _deletion_people(session, claim.request_id, claim.draft_id)
+            told: list[PublicationNotice] = []
+            if not outcome.deleted and outcome.retry_at is None:
+                detail = message("deletion.notice_detail", request=claim.request_id) + outcome.error
+                told.append(self._notice(NoticeKind.DELETION_FAILED, claim, people, detail))
+            if claim.request_id in done:
+                _request, event = done.pop(claim.request_id)
+                if event is RequestEvent.EXECUTED:
+                    detail = message("deletion.notice_done", request=claim.request_id)
+                    told.append(self._notice(NoticeKind.DELETED, claim, people, detail))
+            notices[id(outcome)] = tuple(told)
+        return notices
+
+    def _entry(
+        self, action: str, claim: Claim, details: Mapping[str, Any], at: datetime
+    ) -> audit.Entry:
+        return audit.Entry(
             actor=OUTBOX_ACTOR,
             action=action,
             subject=f"publication:{claim.publication_id}",
+            at=at,
             details={
                 "draft": claim.draft_id,
                 "revision": claim.revision,
@@ -690,7 +926,6 @@ class Outbox:
                 "worker": claim.worker_id,
                 **details,
             },
-            at=at,
         )
 
 
@@ -702,93 +937,214 @@ def _no_answer(client: SnsClient, seconds: float) -> SnsError:
     )
 
 
+def _deletion_entry(
+    action: str, claim: DeletionClaim, details: Mapping[str, Any], at: datetime
+) -> audit.Entry:
+    return audit.Entry(
+        actor=OUTBOX_ACTOR,
+        action=action,
+        subject=f"publication:{claim.publication_id}",
+        at=at,
+        details={
+            "deletion_request": claim.request_id,
+            "draft": claim.draft_id,
+            "account": claim.account_id,
+            "attempt": claim.attempts,
+            "worker": claim.worker_id,
+            **details,
+        },
+    )
+
+
+def _request_entry(request: DeletionRequest, event: RequestEvent, at: datetime) -> audit.Entry:
+    return audit.Entry(
+        actor=OUTBOX_ACTOR,
+        action=f"deletion.{event.value}",
+        subject=f"deletion:{request.id}",
+        at=at,
+        details={"draft": request.draft_id, "state": request.state},
+    )
+
+
 # ---------------------------------------------------------------- the draft follows
 
 
-def _lock_drafts(session: Session, draft_ids: Iterable[int]) -> None:
+def _lock_drafts(
+    session: Session, draft_ids: Iterable[int], *, skip_locked: bool = False
+) -> set[int]:
     """Lock the drafts in id order before any audit append (which takes the audit lock): every
     row lock first, the audit lock last, so two transactions never wait on each other in a
-    circle."""
+    circle. With ``skip_locked``, drafts someone else holds are left out (and not returned)."""
     ids = sorted(set(draft_ids))
-    if ids and session.get_bind().dialect.name == "postgresql":
-        session.exec(
-            select(Draft.id).where(col(Draft.id).in_(ids)).order_by(col(Draft.id)).with_for_update()
-        ).all()
+    if not ids or session.get_bind().dialect.name != "postgresql":
+        return set(ids)
+    statement = select(Draft.id).where(col(Draft.id).in_(ids)).order_by(col(Draft.id))
+    return {i for i in session.exec(statement.with_for_update(skip_locked=skip_locked)).all() if i}
 
 
-def _advance(
-    session: Session,
-    loaded: LoadedDraft,
+def _start_publishing(
+    session: Session, drafts: Mapping[int, DraftSnapshot], directory: Directory, now: datetime
+) -> list[audit.Entry]:
+    """approved/scheduled -> publishing for the drafts whose first post is on its way. In the
+    claim's transaction, so a draft someone else is changing right now (a revision) is skipped
+    rather than waited for: it is settled when its posts are."""
+    waiting = {i: d for i, d in drafts.items() if d.state in _WAITING_DRAFT_STATES}
+    locked = _lock_drafts(session, waiting, skip_locked=True)
+    planned = [(waiting[i], _steps(waiting[i], directory, publishing=True)) for i in sorted(locked)]
+    return _save_steps(session, planned, now)
+
+
+def _steps(
+    draft: DraftSnapshot,
     directory: Directory,
-    now: datetime,
     *,
     publishing: bool = False,
     succeeded: bool | None = None,
-) -> LoadedDraft:
-    """Move the draft to publishing, and then to published or failed, as far as it can go."""
-    state = DraftState(loaded.draft.state)
-    author = repo.author_of(session, loaded.draft.author_id, directory)
-    if state in _WAITING_DRAFT_STATES and (publishing or succeeded is not None):
-        process = loaded.process(author, directory)
+) -> list[ap.Outcome]:
+    """The draft's way to publishing, and then to published or failed, as far as it can go."""
+    try:
+        process = draft.process(_member_or_former(directory, draft.author_id), directory)
+    except UnknownAccount:
+        return []  # a target left app.yaml: the send-time rules cancel its publications
+    steps: list[ap.Outcome] = []
+    if draft.state in _WAITING_DRAFT_STATES and (publishing or succeeded is not None):
         if not process.is_fully_approved():
-            return loaded
-        loaded = repo.save(
-            session, loaded, ap.start_publishing(process), actor_id=OUTBOX_ACTOR, at=now
-        )
-        state = DraftState(loaded.draft.state)
-    if succeeded is not None and state is DraftState.PUBLISHING:
-        outcome = ap.finish_publishing(loaded.process(author, directory), succeeded=succeeded)
-        loaded = repo.save(session, loaded, outcome, actor_id=OUTBOX_ACTOR, at=now)
-    return loaded
+            return steps
+        steps.append(ap.start_publishing(process))
+        process = steps[-1].process
+    if succeeded is not None and process.state is DraftState.PUBLISHING:
+        steps.append(ap.finish_publishing(process, succeeded=succeeded))
+    return steps
+
+
+def _save_steps(
+    session: Session, planned: Sequence[tuple[DraftSnapshot, list[ap.Outcome]]], now: datetime
+) -> list[audit.Entry]:
+    """Write the planned steps: the one-step drafts (nearly all) with one UPDATE per resulting
+    state, the others step by step."""
+    singles = [(draft, steps[0]) for draft, steps in planned if len(steps) == 1]
+    entries = repo.save_states(session, singles, actor_id=OUTBOX_ACTOR, at=now)
+    for draft, steps in planned:
+        if len(steps) < 2:
+            continue
+        current = draft
+        for step in steps:
+            try:
+                current, entry = repo.save_state(
+                    session, current, step, actor_id=OUTBOX_ACTOR, at=now
+                )
+            except Conflict:
+                break  # it changed since it was read: the next settlement decides
+            entries.append(entry)
+    return entries
+
+
+def _member_or_former(directory: Directory, member_id: str) -> Member:
+    # Someone who left app.yaml still wrote the draft: the rules only need their section.
+    return directory.member(member_id) or Member(id=member_id, name=member_id, section="-")
+
+
+def _settle_drafts(
+    session: Session, wanted: Mapping[int, int], directory: Directory, now: datetime
+) -> list[audit.Entry]:
+    """After publications settled (draft id -> revision): each draft is published when all its
+    (not cancelled) publications are, failed as soon as one failed, withdrawn when every one was
+    cancelled. Returns the audit entries, for the caller to append with its own."""
+    if not wanted:
+        return []
+    ids = sorted(_lock_drafts(session, wanted))
+    drafts = repo.snapshots(session, [(i, wanted[i]) for i in ids])
+    states: dict[int, set[str]] = {}
+    for draft_id, revision, state in session.execute(
+        sa_select(
+            col(Publication.draft_id), col(Publication.revision), col(Publication.state)
+        ).where(col(Publication.draft_id).in_(ids))
+    ).all():
+        if revision == wanted[draft_id] and state != PublicationState.CANCELLED.value:
+            states.setdefault(draft_id, set()).add(state)
+    entries: list[audit.Entry] = []
+    planned: list[tuple[DraftSnapshot, list[ap.Outcome]]] = []
+    for draft_id in ids:
+        draft = drafts.get(draft_id)
+        if draft is None or draft.revision != wanted[draft_id]:
+            continue  # the draft has moved on to a new revision: its own publications decide
+        found = states.get(draft_id, set())
+        if not found:
+            if draft.state in _WAITING_DRAFT_STATES:
+                author = _member_or_former(directory, draft.author_id)
+                outcome = ap.all_publications_cancelled(draft.process(author, directory))
+                _, entry = repo.save_state(
+                    session,
+                    draft,
+                    outcome,
+                    actor_id=OUTBOX_ACTOR,
+                    at=now,
+                    details={"reason": "all publications cancelled"},
+                )
+                entries.append(entry)
+            continue
+        if PublicationState.FAILED.value in found:
+            planned.append((draft, _steps(draft, directory, succeeded=False)))
+        elif found <= _DONE_PUBLICATION_STATES:
+            planned.append((draft, _steps(draft, directory, succeeded=True)))
+    return entries + _save_steps(session, planned, now)
 
 
 def _settle_draft(
     session: Session, draft_id: int, revision: int, directory: Directory, now: datetime
 ) -> None:
-    """After a publication settled: the draft is published when all its (not cancelled)
-    publications are, failed as soon as one failed, withdrawn when every one was cancelled."""
-    loaded = repo.load(session, draft_id, for_update=True)
-    if loaded.draft.revision != revision:
-        return  # the draft has moved on to a new revision: its own publications will decide
-    rows = [
-        p
-        for p in repo.publications_of(session, draft_id)
-        if p.revision == revision and p.state != PublicationState.CANCELLED.value
-    ]
-    states = {p.state for p in rows}
-    state = DraftState(loaded.draft.state)
-    if not rows:
-        if state in _WAITING_DRAFT_STATES:
-            author = repo.author_of(session, loaded.draft.author_id, directory)
-            outcome = ap.all_publications_cancelled(loaded.process(author, directory))
-            repo.save(
-                session,
-                loaded,
-                outcome,
-                actor_id=OUTBOX_ACTOR,
-                at=now,
-                details={"reason": "all publications cancelled"},
-            )
-        return
-    if PublicationState.FAILED.value in states:
-        _advance(session, loaded, directory, now, succeeded=False)
-    elif states == {PublicationState.PUBLISHED.value}:
-        _advance(session, loaded, directory, now, succeeded=True)
+    """``_settle_drafts`` for one draft, its audit events appended at once (people's use cases)."""
+    audit.append_many(session, _settle_drafts(session, {draft_id: revision}, directory, now))
 
 
 def _people(session: Session, draft_id: int, revision: int) -> tuple[str, ...]:
     """The draft's author and whoever approved this revision."""
-    draft = session.get(Draft, draft_id)
-    approvers = session.exec(
-        select(Review.reviewer_id).where(
-            Review.draft_id == draft_id,
-            Review.revision == revision,
-            Review.kind == "approval",
-            Review.decision == "approved",
+    return _people_many(session, {(draft_id, revision)}).get((draft_id, revision), ())
+
+
+def _people_many(
+    session: Session, wanted: Iterable[tuple[int, int]]
+) -> dict[tuple[int, int], tuple[str, ...]]:
+    """For each (draft, revision): the draft's author and whoever approved that revision."""
+    pairs = set(wanted)
+    ids = sorted({d for d, _ in pairs})
+    if not ids:
+        return {}
+    authors = dict(
+        session.execute(
+            sa_select(col(Draft.id), col(Draft.author_id)).where(col(Draft.id).in_(ids))
+        ).all()
+    )
+    approvers: dict[tuple[int, int], list[str]] = {}
+    for draft_id, revision, reviewer in session.execute(
+        sa_select(col(Review.draft_id), col(Review.revision), col(Review.reviewer_id))
+        .where(
+            col(Review.draft_id).in_(ids),
+            col(Review.kind) == "approval",
+            col(Review.decision) == "approved",
         )
-    ).all()
-    author = (draft.author_id,) if draft is not None else ()
-    return tuple(dict.fromkeys((*author, *approvers)))
+        .order_by(col(Review.id))
+    ).all():
+        approvers.setdefault((draft_id, revision), []).append(reviewer)
+    found: dict[tuple[int, int], tuple[str, ...]] = {}
+    for draft_id, revision in pairs:
+        author = (authors[draft_id],) if draft_id in authors else ()
+        found[(draft_id, revision)] = tuple(
+            dict.fromkeys((*author, *approvers.get((draft_id, revision), ())))
+        )
+    return found
+
+
+def _deletion_people(session: Session, request_id: int, draft_id: int) -> tuple[str, ...]:
+    """Who hears what became of a deletion: the requester, the approvers, the draft's author."""
+    request = session.get(DeletionRequest, request_id)
+    draft = session.get(Draft, draft_id)
+    people: list[str] = []
+    if request is not None:
+        people += [request.requested_by, *request.approvals.values()]
+    if draft is not None:
+        people.append(draft.author_id)
+    return tuple(dict.fromkeys(people))
 
 
 # ---------------------------------------------------------------- use cases for people
@@ -816,7 +1172,8 @@ def outbox_row(row: Publication, lang: Lang = Lang.JA) -> OutboxRow:
 
 @dataclass
 class PublicationUseCases:
-    """Cancel, reschedule and confirm publications; pause and resume accounts; the list."""
+    """Cancel, reschedule, confirm and review publications; pause and resume accounts; the
+    list."""
 
     db: Database
     directory: Directory
@@ -926,6 +1283,43 @@ class PublicationUseCases:
             )
 
         return self._on_publication(actor, publication_id, "confirm", body)
+
+    def review(
+        self,
+        actor: Actor,
+        publication_id: int,
+        *,
+        published: str | None = None,
+        not_published: bool = False,
+    ) -> OutboxResult:
+        """A person who checked the platform settles a ``needs_review`` publication (author or
+        approver): ``published`` — the post is there (its URL or id) -> published; or
+        ``not_published`` — it is not -> pending, sent after the send-time rules again."""
+        if (published is None) == (not not_published):
+            raise ValueError("give either published (the post's URL or id) or not_published")
+
+        def body(session: Session, row: Publication, member: Member, now: datetime) -> None:
+            if row.state != PublicationState.NEEDS_REVIEW.value:
+                raise PublicationNotInReview(
+                    publication=row.id, state=PublicationState(row.state).label()
+                )
+            details: dict[str, Any] = {"found": published is not None, "via": actor.platform}
+            if published is not None:
+                account = self.directory.accounts.get(row.account_id)
+                post_id, permalink = post_reference(
+                    account.platform if account else None, published
+                )
+                outbox.resolve_published(
+                    session, row, post_id=post_id, permalink=permalink, now=now
+                )
+                _settle_draft(session, row.draft_id, row.revision, self.directory, now)
+                details |= {"post_id": post_id, "permalink": permalink}
+            else:
+                details["earlier_outcome"] = row.last_error
+                outbox.resolve_not_published(session, row, now=now)
+            self._audit(session, member, "publication.reviewed", row, details, now=now)
+
+        return self._on_publication(actor, publication_id, "review", body)
 
     def pause(self, actor: Actor, *, account_id: str | None, reason: str) -> PauseResult:
         """Hold every pending non-emergency publication of an account (or of all), with a reason;
@@ -1044,7 +1438,7 @@ class PublicationUseCases:
                 if row is None:
                     raise UnknownPublication(publication=publication_id)
                 self._require_author_or_approver(session, row, member)
-                if op_name != "confirm" and row.state not in (
+                if op_name not in ("confirm", "review") and row.state not in (
                     PublicationState.PENDING.value,
                     PublicationState.HELD.value,
                 ):

@@ -155,3 +155,47 @@ class PauseResult:
     account_id: str | None  # None: every account
     reason: str
     publication_ids: tuple[int, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class DeletionTargetView:
+    """One published post of a deletion request, and what became of its deletion."""
+
+    publication_id: int
+    account_id: str
+    platform_post_id: str | None
+    permalink: str | None
+    state: str  # the deletion's (pending, sending, deleted, failed), or "" before approval
+    state_label: str
+    last_error: str | None  # the platform's reason when it could not be deleted
+
+
+@dataclass(frozen=True, slots=True)
+class DeletionView:
+    """A deletion request as people see it (a chat card, the CLI): the reason, the manual's
+    advice, the posts, who approved and who still may."""
+
+    id: int
+    draft_id: int
+    publication_id: int | None  # the publication it was asked about, if any
+    state: str
+    state_label: str
+    requester_id: str
+    requester_name: str
+    reason: str
+    excerpt: str  # the start of the post's text
+    targets: tuple[DeletionTargetView, ...]
+    approvals: dict[str, str]  # approving section -> the approver's name
+    pending_sections: tuple[str, ...]
+    approvers: dict[str, tuple[str, ...]]  # approving section -> names of chief and deputies
+    decided_by: str | None
+    decision_reason: str | None
+    correction_draft_id: int | None
+    advice: str  # 「削除だけでは解決になりません…」 (manual §8 (3))
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class DeletionResult:
+    request: DeletionView
+    notices: tuple[Notice, ...] = ()

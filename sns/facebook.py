@@ -9,6 +9,8 @@
 - The Graph API has no idempotency key. ``reconcile`` reads ``/{page-id}/posts`` since the send
   time and matches the message; a post not found there is UNDECIDED, never NOT_PUBLISHED: the feed
   may lag, so a person decides (PLATFORMS.md: an undecidable Facebook outcome → needs_review).
+  A read that fails (5xx, timeout, no connection, rate limit, refused token) is no answer at all:
+  it raises that ``SnsError`` and the outbox reconciles again later.
 """
 
 from __future__ import annotations
@@ -60,6 +62,9 @@ TRANSIENT_CODES = frozenset({1, 2})
 IG_PUBLISH_LIMIT_SUBCODE = 2207042  # "maximum number of posts" (50 per 24 h)
 IG_NOT_READY = (9007, 2207027)  # the container is not finished yet
 POST_FIELDS = "id,message,created_time,permalink_url"
+# A reconciliation whose read fails this way raises (Facebook and Instagram): the outbox asks
+# again later and the row stays ``sending``; one transient 503 must not send a post to a person.
+READ_AGAIN_LATER = frozenset({ErrorKind.RETRYABLE, ErrorKind.AUTH})
 _MAX_PAGES = 3
 
 
@@ -248,6 +253,8 @@ class FacebookClient:
         try:
             posts = await self._posts(since=sent_after - CLOCK_SKEW, limit=None)
         except SnsError as exc:
+            if exc.kind in READ_AGAIN_LATER:
+                raise  # a 5xx, a timeout, no connection, a rate limit, a refused token: ask later
             return Reconciliation(
                 Outcome.UNDECIDED, reason=f"could not read the page's posts: {exc}"
             )

@@ -7,9 +7,11 @@
   ``{"container_id": id}`` before ``POST /{ig-user-id}/media_publish`` (``creation_id``). A later
   attempt with that material reuses the container instead of creating another.
 - ``reconcile`` reads ``GET /{container-id}?fields=status_code``: PUBLISHED (the media is then found
-  in ``/{ig-user-id}/media`` by caption), FINISHED (not published: safe to publish the same
-  container), IN_PROGRESS (undecided: try later), ERROR or EXPIRED (not published: a new container
-  is needed, which ``publish`` creates).
+  in ``/{ig-user-id}/media`` by caption), FINISHED or IN_PROGRESS (not published: ``publish``
+  resumes the same container from the material, waiting for it to finish), ERROR or EXPIRED (not
+  published: a new container is needed, which ``publish`` creates). A status read that fails
+  (5xx, timeout, no connection, rate limit, refused token) raises that ``SnsError``: the outbox
+  reconciles again later.
 - 50 published posts per 24 h: that error is RETRYABLE (with a time when the platform gives one).
 """
 
@@ -42,7 +44,7 @@ from sns.common import (
     require_credentials,
     utcnow,
 )
-from sns.facebook import DEFAULT_GRAPH_API_URL, GraphApi
+from sns.facebook import DEFAULT_GRAPH_API_URL, READ_AGAIN_LATER, GraphApi
 from workflows.checks.model import Platform
 
 log = logging.getLogger(__name__)
@@ -158,6 +160,8 @@ class InstagramClient:
         try:
             status, detail = await self._status(container_id)
         except SnsError as exc:
+            if exc.kind in READ_AGAIN_LATER:
+                raise  # a 5xx, a timeout, no connection, a rate limit, a refused token: ask later
             return Reconciliation(
                 Outcome.UNDECIDED, reason=f"could not read container {container_id}: {exc}"
             )
@@ -177,9 +181,12 @@ class InstagramClient:
                 reason=f"container {container_id} is ready but unpublished: publishing it is safe",
             )
         if status == ContainerStatus.IN_PROGRESS:
+            # media_publish was refused or never reached (it needs FINISHED): publishing again
+            # resumes this very container from the material, so no second one is made.
             return Reconciliation(
-                Outcome.UNDECIDED,
-                reason=f"container {container_id} is still being processed: retry later",
+                Outcome.NOT_PUBLISHED,
+                reason=f"container {container_id} is still being processed, so it is not "
+                "published: publishing resumes the same container",
             )
         if status in {ContainerStatus.ERROR, ContainerStatus.EXPIRED}:
             return Reconciliation(

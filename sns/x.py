@@ -11,7 +11,8 @@
   Videos (chunked upload) are not supported yet.
 - X has no idempotency key: after an AMBIGUOUS error, ``reconcile`` reads the account's tweets since
   the send time and matches the text (X shortens URLs to t.co and escapes ``&<>``, so URLs are
-  left out of the comparison).
+  left out of the comparison). A read that fails (5xx, timeout, no connection, 429, refused
+  credentials) raises that ``SnsError``: the outbox reconciles again later.
 """
 
 from __future__ import annotations
@@ -75,6 +76,9 @@ IMAGE_CATEGORIES = {
 }
 USER_FIELDS = ["name", "username", "description", "url", "profile_image_url"]
 _MAX_PAGES = 5  # of 100 tweets each, when reconciling or listing
+# A reconciliation whose read fails this way raises: the outbox asks again later (the row stays
+# ``sending``); one transient 503 must not send a post to a person.
+_READ_AGAIN_LATER = frozenset({ErrorKind.RETRYABLE, ErrorKind.AUTH})
 
 # At DEBUG, requests-oauthlib and oauthlib log the signed Authorization header (with the access
 # token) and tweepy logs whole request and response bodies (whatever X echoes back): those
@@ -206,6 +210,8 @@ class XClient:
             user_id, _ = await self._whoami()
             tweets = await self._timeline(user_id, since=sent_after - CLOCK_SKEW, limit=None)
         except SnsError as exc:
+            if exc.kind in _READ_AGAIN_LATER:
+                raise  # a 5xx, a timeout, no connection, a 429, refused credentials: ask later
             return Reconciliation(Outcome.UNDECIDED, reason=f"could not read the timeline: {exc}")
         matches = [t for t in tweets if _comparable(t.text or "") == wanted]
         if not matches:

@@ -17,15 +17,15 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
-from collections.abc import Generator, Iterator, Mapping
+from collections.abc import Generator, Iterator, Mapping, Sequence
 from contextlib import closing
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from enum import StrEnum
 from typing import Any, Final, Literal, NamedTuple, TextIO
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func
+from sqlalchemy import func, insert
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
@@ -79,6 +79,17 @@ def chain_hash(prev_hash: str, event: bytes) -> str:
     return hashlib.sha256(prev_hash.encode("ascii") + event).hexdigest()
 
 
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """An event to append (``append_many``): what happened, before it has a place in the chain."""
+
+    actor: str
+    action: str
+    subject: str
+    at: datetime
+    details: Mapping[str, Any] = field(default_factory=dict)
+
+
 def append(
     session: Session,
     *,
@@ -93,42 +104,64 @@ def append(
     ``details`` must be JSON-serialisable; it is stored in its JSON form (so what is read back
     hashes the same: tuples become lists, keys become strings).
     """
+    [event] = append_many(session, [Entry(actor, action, subject, at, details or {})])
+    return event
+
+
+def append_many(session: Session, entries: Sequence[Entry]) -> list[AuditEvent]:
+    """Add events at the end of the chain in this order, in the session's transaction: the lock
+    is taken and the chain's end read once, and the rows go in one multi-row insert (the outbox
+    records a batch of publications with one call)."""
+    if not entries:
+        return []
     if is_read_only(session):
         # On SQLite a read-only session holds no write lock, so the append would not be serialised.
         raise RuntimeError("audit.append needs a read-write session (Database.session())")
-    at_utc = datetime.fromisoformat(utc_iso(at))  # refuses a naive datetime
-    stored_details: dict[str, Any] = json.loads(canonical_json(dict(details or {})))
+    prepared = [
+        (
+            e,
+            datetime.fromisoformat(utc_iso(e.at)),  # refuses a naive datetime
+            json.loads(canonical_json(dict(e.details))),
+        )
+        for e in entries
+    ]
     bind = session.get_bind()
     if bind.dialect.name == "postgresql":
         session.exec(select(func.pg_advisory_xact_lock(AUDIT_LOCK_KEY))).one()
+    session.flush()  # events added to this session before are part of the chain's end
     last = session.exec(
         select(AuditEvent.seq, AuditEvent.hash).order_by(col(AuditEvent.seq).desc()).limit(1)
     ).first()
-    seq, prev_hash = (last[0] + 1, last[1]) if last else (1, GENESIS_HASH)
-    digest = chain_hash(
-        prev_hash,
-        canonical_event(
-            seq=seq,
-            at=at_utc,
-            actor=actor,
-            action=action,
-            subject=subject,
-            details=stored_details,
-        ),
-    )
-    event = AuditEvent(
-        seq=seq,
-        at=at_utc,
-        actor=actor,
-        action=action,
-        subject=subject,
-        details=stored_details,
-        prev_hash=prev_hash,
-        hash=digest,
-    )
-    session.add(event)
-    session.flush()
-    return event
+    seq, prev_hash = (last[0], last[1]) if last else (0, GENESIS_HASH)
+    rows: list[dict[str, Any]] = []
+    for entry, at_utc, stored_details in prepared:
+        seq += 1
+        digest = chain_hash(
+            prev_hash,
+            canonical_event(
+                seq=seq,
+                at=at_utc,
+                actor=entry.actor,
+                action=entry.action,
+                subject=entry.subject,
+                details=stored_details,
+            ),
+        )
+        rows.append(
+            {
+                "seq": seq,
+                "at": at_utc,
+                "actor": entry.actor,
+                "action": entry.action,
+                "subject": entry.subject,
+                "details": stored_details,
+                "prev_hash": prev_hash,
+                "hash": digest,
+            }
+        )
+        prev_hash = digest
+    session.execute(insert(AuditEvent), rows)
+    return [AuditEvent(**row) for row in rows]
 
 
 class Problem(StrEnum):

@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from storage import audit, outbox
 from storage.tables import Draft, DraftRevision, Publication, Review
 from storage.tables import Member as MemberRow
-from storage.versioned import update_versioned
+from storage.versioned import update_versioned, update_versioned_many
 from workflows.approval import (
     ChecklistItem,
     Content,
@@ -93,6 +94,200 @@ class LoadedDraft:
             warnings=warning_ids(findings),
             reviews=tuple(_domain_review(r) for r in self.reviews),
         )
+
+
+@dataclass(frozen=True, slots=True)
+class DraftSnapshot:
+    """A draft as the outbox needs it, read in bulk as plain values (no ORM objects): its state,
+    version, current content and approvals, and the content of the revisions asked for."""
+
+    id: int
+    author_id: str
+    state: DraftState
+    revision: int
+    version: int
+    content: Content  # the current revision's
+    content_hash: str  # the current revision's, as stored
+    reviews: tuple[DomainReview, ...]  # the approval decisions of every revision
+    revisions: Mapping[int, DraftRevisionContent]  # revision number -> its content
+
+    def process(self, author: Member, directory: Directory) -> Process:
+        """The approval rules' view (without findings: enough to tell whether it is approved)."""
+        return Process(
+            author_id=self.author_id,
+            state=self.state,
+            revision=self.revision,
+            content=self.content,
+            route=route(self.content.targets, author, directory),
+            reviews=self.reviews,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class DraftRevisionContent:
+    text: str
+    variants: Mapping[str, str]
+    media: tuple[str, ...]
+    targets: tuple[str, ...]
+    content_hash: str
+
+    def content(self) -> Content:
+        return Content(
+            text=self.text,
+            targets=self.targets,
+            variants={Platform(p): t for p, t in self.variants.items()},
+            media=self.media,
+        )
+
+
+def snapshots(session: Session, wanted: Iterable[tuple[int, int]]) -> dict[int, DraftSnapshot]:
+    """The drafts of ``wanted`` (draft id, revision) with their current revision and each revision
+    asked for: three queries however many drafts."""
+    pairs = set(wanted)
+    ids = sorted({draft_id for draft_id, _ in pairs})
+    if not ids:
+        return {}
+    drafts = session.execute(
+        sa_select(
+            col(Draft.id),
+            col(Draft.author_id),
+            col(Draft.state),
+            col(Draft.revision),
+            col(Draft.version),
+        ).where(col(Draft.id).in_(ids))
+    ).all()
+    needed = pairs | {(draft_id, revision) for draft_id, _, _, revision, _ in drafts}
+    contents: dict[int, dict[int, DraftRevisionContent]] = {}
+    for draft_id, number, text, variants, media, targets, content_hash in session.execute(
+        sa_select(
+            col(DraftRevision.draft_id),
+            col(DraftRevision.revision),
+            col(DraftRevision.text),
+            col(DraftRevision.variants),
+            col(DraftRevision.media),
+            col(DraftRevision.targets),
+            col(DraftRevision.content_hash),
+        ).where(col(DraftRevision.draft_id).in_(ids))
+    ).all():
+        if (draft_id, number) in needed:
+            contents.setdefault(draft_id, {})[number] = DraftRevisionContent(
+                text=text,
+                variants=dict(variants or {}),
+                media=tuple(str(m) for m in media or ()),
+                targets=tuple(targets or ()),
+                content_hash=content_hash,
+            )
+    reviews: dict[int, list[DomainReview]] = {}
+    for draft_id, reviewer, kind, number, decision, at, content_hash, section in session.execute(
+        sa_select(
+            col(Review.draft_id),
+            col(Review.reviewer_id),
+            col(Review.kind),
+            col(Review.revision),
+            col(Review.decision),
+            col(Review.created_at),
+            col(Review.content_hash),
+            col(Review.section),
+        )
+        .where(col(Review.draft_id).in_(ids), col(Review.kind) == ReviewKind.APPROVAL.value)
+        .order_by(col(Review.id))
+    ).all():
+        reviews.setdefault(draft_id, []).append(
+            DomainReview(
+                reviewer_id=reviewer,
+                kind=ReviewKind(kind),
+                revision=number,
+                decision=Decision(decision),
+                at=at,
+                content_hash=content_hash,
+                section=section,
+            )
+        )
+    found: dict[int, DraftSnapshot] = {}
+    for draft_id, author_id, state, revision, version in drafts:
+        revisions = contents.get(draft_id, {})
+        head = revisions[revision]
+        found[draft_id] = DraftSnapshot(
+            id=draft_id,
+            author_id=author_id,
+            state=DraftState(state),
+            revision=revision,
+            version=version,
+            content=head.content(),
+            content_hash=head.content_hash,
+            reviews=tuple(reviews.get(draft_id, ())),
+            revisions=revisions,
+        )
+    return found
+
+
+def save_state(
+    session: Session,
+    snapshot: DraftSnapshot,
+    outcome: Outcome,
+    *,
+    actor_id: str,
+    at: datetime,
+    details: Mapping[str, Any] | None = None,
+) -> tuple[DraftSnapshot, audit.Entry]:
+    """Write a state change of ``snapshot`` (guarded by its version) and return the draft after
+    it with its audit entry, for the caller to append with the others of its transaction.
+    Raises Conflict if the row moved."""
+    process = outcome.process
+    if not update_versioned(
+        session, Draft, snapshot.id, snapshot.version, state=process.state.value, updated_at=at
+    ):
+        raise Conflict(snapshot.id)
+    entry = audit.Entry(
+        actor=actor_id,
+        action=f"draft.{outcome.event.value}",
+        subject=f"draft:{snapshot.id}",
+        at=at,
+        details={
+            "from": snapshot.state.value,
+            "to": process.state.value,
+            "revision": process.revision,
+            "content_hash": process.content_hash,
+            **(details or {}),
+        },
+    )
+    after = replace(snapshot, state=process.state, version=snapshot.version + 1)
+    return after, entry
+
+
+def save_states(
+    session: Session,
+    changes: Sequence[tuple[DraftSnapshot, Outcome]],
+    *,
+    actor_id: str,
+    at: datetime,
+    details: Mapping[str, Any] | None = None,
+) -> list[audit.Entry]:
+    """``save_state`` for many drafts, one UPDATE per resulting state. A draft that moved since
+    its snapshot is left out (no entry): the caller's next look decides again."""
+    by_state: dict[DraftState, dict[int, int]] = {}
+    for draft, outcome in changes:
+        by_state.setdefault(outcome.process.state, {})[draft.id] = draft.version
+    changed: set[int] = set()
+    for state, expected in by_state.items():
+        changed |= update_versioned_many(session, Draft, expected, state=state.value, updated_at=at)
+    return [
+        audit.Entry(
+            actor=actor_id,
+            action=f"draft.{outcome.event.value}",
+            subject=f"draft:{draft.id}",
+            at=at,
+            details={
+                "from": draft.state.value,
+                "to": outcome.process.state.value,
+                "revision": outcome.process.revision,
+                "content_hash": outcome.process.content_hash,
+                **(details or {}),
+            },
+        )
+        for draft, outcome in changes
+        if draft.id in changed
+    ]
 
 
 def _warning_key(stored: StoredFinding) -> str:

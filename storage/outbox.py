@@ -7,12 +7,13 @@ lease has expired belong to a worker that died or gave up mid-call: they are cla
 for reconciliation — the worker asks the platform whether the post is there before anything is
 sent again.
 
-Claiming is safe with any number of workers and processes:
+Claiming is safe with any number of workers and processes, and costs two statements per batch
+(``UPDATE ... WHERE id IN (SELECT ... LIMIT n) RETURNING ...``: reconciliations, then due rows):
 
-- PostgreSQL: ``SELECT ... FOR UPDATE SKIP LOCKED`` — two workers never even see the same row;
+- PostgreSQL: the inner select is ``FOR UPDATE SKIP LOCKED`` — two workers never even see the same
+  row, and the update takes exactly the rows it locked;
 - SQLite: every read-write transaction starts with ``BEGIN IMMEDIATE`` (storage.engine), so one
-  claim runs at a time; each row is still taken by compare-and-set on its version, so a row changed
-  in between is skipped, never taken twice.
+  claim runs at a time and the select and the update inside one statement see the same rows.
 
 A claim is then changed only through the functions taking it (``checkpoint``, ``mark_*``,
 ``hold_claim``, ``cancel_claim``): each is ``UPDATE ... WHERE id = ? AND version = ?`` with the
@@ -31,11 +32,11 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, or_
+from sqlalchemy import and_, bindparam, func, or_, update
 from sqlmodel import Session, col, select
 
-from storage.tables import Pause, Publication
-from storage.versioned import update_versioned
+from storage.tables import Pause, Publication, metadata
+from storage.versioned import update_versioned, update_versioned_many
 from workflows.publishing import HoldReason, PublicationState
 
 S = PublicationState
@@ -84,71 +85,131 @@ class Claim:
 def claim_due(
     session: Session, *, now: datetime, worker_id: str, lease: timedelta, limit: int
 ) -> list[Claim]:
-    """Claim up to ``limit`` rows: due pending ones, and ``sending`` ones whose lease expired.
+    """Claim up to ``limit`` rows: ``sending`` ones whose lease expired (to reconcile) first, then
+    due pending ones, oldest due first. Commit the session before any network call for them.
 
-    Oldest due first. Commit the session before any network call for them.
+    Each kind is one ``UPDATE ... WHERE id IN (SELECT ... LIMIT n) RETURNING ...`` (the select
+    ``FOR UPDATE SKIP LOCKED`` on PostgreSQL), so a batch costs two statements, not one per row.
+    A reconciliation claim keeps ``claimed_at``: it is when the attempt that may have reached the
+    platform began, and a later reconciliation must still look back that far.
     """
     if limit <= 0:
         return []
-    due = or_(
-        and_(
+    claims = _claim(session, reconcile=True, now=now, worker_id=worker_id, lease=lease, limit=limit)
+    if len(claims) < limit:
+        claims += _claim(
+            session,
+            reconcile=False,
+            now=now,
+            worker_id=worker_id,
+            lease=lease,
+            limit=limit - len(claims),
+        )
+    return _with_keys(session, claims)
+
+
+_CLAIM_RETURNS = (
+    col(Publication.id),
+    col(Publication.version),
+    col(Publication.draft_id),
+    col(Publication.revision),
+    col(Publication.account_id),
+    col(Publication.content_hash),
+    col(Publication.due_at),
+    col(Publication.attempts),
+    col(Publication.idempotency_key),
+    col(Publication.material),
+    col(Publication.emergency),
+    col(Publication.confirmed_by),
+    col(Publication.claimed_at),
+)
+
+
+def _claim(
+    session: Session,
+    *,
+    reconcile: bool,
+    now: datetime,
+    worker_id: str,
+    lease: timedelta,
+    limit: int,
+) -> list[Claim]:
+    if reconcile:
+        due = and_(col(Publication.state) == S.SENDING.value, col(Publication.lease_until) <= now)
+        claimed_at: Any = func.coalesce(col(Publication.claimed_at), col(Publication.updated_at))
+    else:
+        due = and_(
             col(Publication.state) == S.PENDING.value,
             col(Publication.due_at) <= now,
             or_(
                 col(Publication.next_attempt_at).is_(None), col(Publication.next_attempt_at) <= now
             ),
-        ),
-        and_(col(Publication.state) == S.SENDING.value, col(Publication.lease_until) <= now),
-    )
-    statement = (
-        select(Publication)
+        )
+        claimed_at = now
+    chosen = (
+        select(col(Publication.id))
         .where(due)
         .order_by(col(Publication.due_at), col(Publication.id))
         .limit(limit)
-        .execution_options(populate_existing=True)
     )
     if _is_postgres(session):
-        statement = statement.with_for_update(skip_locked=True)
-    claims: list[Claim] = []
-    for row in session.exec(statement).all():
-        assert row.id is not None
-        reconcile = row.state == S.SENDING.value
-        # Built before the update: update_versioned brings ``row`` itself up to date.
-        claim = Claim(
+        chosen = chosen.with_for_update(skip_locked=True)
+    statement = (
+        update(Publication)
+        .where(col(Publication.id).in_(chosen.scalar_subquery()))
+        .values(
+            state=S.SENDING.value,
+            lease_until=now + lease,
+            leased_by=worker_id,
+            attempts=col(Publication.attempts) + 1,
+            claimed_at=claimed_at,
+            updated_at=now,
+            version=col(Publication.version) + 1,
+        )
+        .returning(*_CLAIM_RETURNS)
+        .execution_options(synchronize_session=False)
+    )
+    claims = [
+        Claim(
             publication_id=row.id,
-            version=row.version + 1,
+            version=row.version,
             worker_id=worker_id,
             draft_id=row.draft_id,
             revision=row.revision,
             account_id=row.account_id,
             content_hash=row.content_hash,
             due_at=row.due_at,
-            attempts=row.attempts + 1,
-            idempotency_key=row.idempotency_key or str(uuid.uuid4()),
+            attempts=row.attempts,
+            idempotency_key=row.idempotency_key or "",
             material=dict(row.material or {}),
             emergency=row.emergency,
             confirmed=row.confirmed_by is not None,
             claimed_at=now,
             lease_until=now + lease,
             reconcile=reconcile,
-            previous_claimed_at=(row.claimed_at or row.updated_at) if reconcile else None,
+            previous_claimed_at=row.claimed_at if reconcile else None,
         )
-        taken = update_versioned(
-            session,
-            Publication,
-            row.id,
-            row.version,
-            state=S.SENDING.value,
-            lease_until=claim.lease_until,
-            leased_by=worker_id,
-            attempts=claim.attempts,
-            idempotency_key=claim.idempotency_key,
-            claimed_at=now,
-            updated_at=now,
-        )
-        if taken:  # else it changed since it was read: someone else has it
-            claims.append(claim)
-    return claims
+        for row in session.execute(statement).all()
+    ]
+    return sorted(claims, key=lambda c: (c.due_at, c.publication_id))
+
+
+def _with_keys(session: Session, claims: list[Claim]) -> list[Claim]:
+    """Give each row claimed for the first time its idempotency key (a UUID, never changed)."""
+    fresh = {c.publication_id: str(uuid.uuid4()) for c in claims if not c.idempotency_key}
+    if not fresh:
+        return claims
+    table = metadata.tables["publication"]
+    session.execute(
+        update(table)
+        .where(table.c.id == bindparam("pid"), table.c.idempotency_key.is_(None))
+        .values(idempotency_key=bindparam("key")),
+        [{"pid": pid, "key": key} for pid, key in fresh.items()],
+    )
+    return [
+        replace(c, idempotency_key=fresh[c.publication_id]) if c.publication_id in fresh else c
+        for c in claims
+    ]
 
 
 def _is_postgres(session: Session) -> bool:
@@ -195,6 +256,38 @@ def mark_published(
         last_error=None,
         updated_at=now,
     )
+
+
+def mark_published_many(
+    session: Session,
+    published: Sequence[tuple[Claim, str | None, str | None]],
+    *,
+    now: datetime,
+) -> dict[int, Claim]:
+    """``mark_published`` for many claims (claim, post id, permalink) in one statement. Returns
+    the claims after the change, by publication id; a claim missing from it lost its lease."""
+    if not published:
+        return {}
+    expected = {c.publication_id: c.version for c, _, _ in published}
+    changed = update_versioned_many(
+        session,
+        Publication,
+        expected,
+        each={
+            "platform_post_id": {c.publication_id: post_id for c, post_id, _ in published},
+            "permalink": {c.publication_id: link for c, _, link in published},
+        },
+        state=S.PUBLISHED.value,
+        lease_until=None,
+        next_attempt_at=None,
+        last_error=None,
+        updated_at=now,
+    )
+    return {
+        c.publication_id: replace(c, version=c.version + 1)
+        for c, _, _ in published
+        if c.publication_id in changed
+    }
 
 
 def mark_retry(session: Session, claim: Claim, *, at: datetime, error: str, now: datetime) -> Claim:
@@ -335,6 +428,48 @@ def reschedule(session: Session, row: Publication, *, due_at: datetime, now: dat
     if row.state == S.HELD.value and row.hold_reason != HoldReason.PAUSED.value:
         values.update(state=S.PENDING.value, hold_reason=None)
     _change_row(session, row, **values)
+
+
+def resolve_published(
+    session: Session,
+    row: Publication,
+    *,
+    post_id: str | None,
+    permalink: str | None,
+    now: datetime,
+) -> None:
+    """needs_review -> published: a person found the post on the platform."""
+    _require(row, {S.NEEDS_REVIEW})
+    _change_row(
+        session,
+        row,
+        state=S.PUBLISHED.value,
+        platform_post_id=post_id,
+        permalink=permalink,
+        lease_until=None,
+        leased_by=None,
+        next_attempt_at=None,
+        last_error=None,
+        updated_at=now,
+    )
+
+
+def resolve_not_published(session: Session, row: Publication, *, now: datetime) -> None:
+    """needs_review -> pending: a person checked that the post is not there. It is sent with the
+    same idempotency key and material, after the send-time rules again, with a fresh budget of
+    attempts; the earlier outcome stays in ``last_error`` until then."""
+    _require(row, {S.NEEDS_REVIEW})
+    _change_row(
+        session,
+        row,
+        state=S.PENDING.value,
+        attempts=0,
+        lease_until=None,
+        leased_by=None,
+        next_attempt_at=None,
+        confirmed_by=None,
+        updated_at=now,
+    )
 
 
 def _require(row: Publication, states: set[PublicationState]) -> None:

@@ -234,11 +234,13 @@ class Review(PostgateTable, table=True):
 class Publication(PostgateTable, table=True):
     """One post to one account: the outbox row the scheduler claims, leases and completes.
 
-    States: pending, sending, published, failed, needs_review, held, cancelled.
+    States: pending, sending, published, failed, needs_review, held, cancelled, deleted (a
+    published post deleted on request: see ``DeletionRequest``).
 
     ``due_at`` is the approved (or rescheduled) time and never moves on a retry: the missed-post
     and business-hours rules compare against it. A retry waits for ``next_attempt_at`` instead.
-    ``claimed_at`` is when the latest claim began (a reconciliation looks for posts made since).
+    ``claimed_at`` is when the latest attempt to send began: a reconciliation looks for posts
+    made since, and a reconciliation's own claim keeps it.
     ``material`` is what the client checkpointed before its irreversible call (e.g. Instagram's
     container id); ``hold_reason`` says why a row is ``held`` (missed, paused, hours);
     ``confirmed_by`` is the person who released a held row and so accepted it going out late or
@@ -276,6 +278,75 @@ class Publication(PostgateTable, table=True):
     next_attempt_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     claimed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     confirmed_by: str | None = None
+
+
+class DeletionRequest(PostgateTable, table=True):
+    """A request to delete a draft's published posts (manual §8 (3)), with its reason.
+
+    States: requested, approved, rejected, executed, failed (``workflows.deletion``). At most one
+    request per draft is open (requested or approved): a partial unique index makes the database
+    refuse a second one. ``publication_id`` is the publication it was asked about (None when asked
+    about the draft); ``approvals`` maps each approving section to its approver's member id;
+    ``correction_draft_id`` is the correction draft opened from it, if any.
+    """
+
+    __tablename__ = "deletion_request"
+    __table_args__ = (
+        Index(
+            "uq_deletion_request_open_per_draft",
+            "draft_id",
+            unique=True,
+            sqlite_where=text("state IN ('requested', 'approved')"),
+            postgresql_where=text("state IN ('requested', 'approved')"),
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    draft_id: int = Field(foreign_key="draft.id", index=True)
+    publication_id: int | None = Field(default=None, foreign_key="publication.id")
+    requested_by: str
+    reason: str
+    state: str = "requested"
+    approvals: dict[str, str] = Field(default_factory=dict, sa_type=JSON)
+    decided_by: str | None = None  # the last approver, or who rejected it
+    decision_reason: str | None = None  # why it was rejected
+    decided_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    correction_draft_id: int | None = Field(default=None, foreign_key="draft.id")
+    version: int = Field(default=0, sa_column_kwargs={"server_default": text("0")})
+    created_at: datetime = Field(default_factory=utc_now, sa_type=UTCDateTime)
+    updated_at: datetime = Field(default_factory=utc_now, sa_type=UTCDateTime)
+
+
+class Deletion(PostgateTable, table=True):
+    """One post to delete on its platform: the outbox claims it like a publication.
+
+    States: pending, sending, deleted, failed. ``next_attempt_at`` holds a retry back;
+    ``lease_until``/``leased_by`` say which worker has it; ``post_id`` is the platform's id of the
+    published post, copied when the request was approved.
+    """
+
+    __tablename__ = "deletion"
+    __table_args__ = (
+        UniqueConstraint("request_id", "publication_id"),
+        Index("ix_deletion_state_next_attempt_at", "state", "next_attempt_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    request_id: int = Field(foreign_key="deletion_request.id")
+    publication_id: int = Field(foreign_key="publication.id")
+    draft_id: int = Field(foreign_key="draft.id")
+    account_id: str
+    post_id: str | None = None
+    state: str = "pending"
+    attempts: int = 0
+    next_attempt_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    lease_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    leased_by: str | None = None
+    claimed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    last_error: str | None = None
+    version: int = Field(default=0, sa_column_kwargs={"server_default": text("0")})
+    created_at: datetime = Field(default_factory=utc_now, sa_type=UTCDateTime)
+    updated_at: datetime = Field(default_factory=utc_now, sa_type=UTCDateTime)
 
 
 class Pause(PostgateTable, table=True):

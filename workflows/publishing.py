@@ -18,12 +18,15 @@ in Tokyo is due at 00:00 UTC, never an hour early or late.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
+from urllib.parse import parse_qs, urlsplit
 
 from workflows.catalogue import Lang, message
+from workflows.checks.model import Platform
 from workflows.errors import Refusal
 
 
@@ -37,6 +40,7 @@ class PublicationState(StrEnum):
     NEEDS_REVIEW = "needs_review"  # the outcome could not be decided: a person must look
     HELD = "held"  # waiting for a person (see HoldReason) or for a pause to end
     CANCELLED = "cancelled"
+    DELETED = "deleted"  # was published, then deleted on request (workflows.deletion)
 
     def label(self, lang: Lang = Lang.JA) -> str:
         return message(f"publication_state.{self.value}", lang)
@@ -44,7 +48,12 @@ class PublicationState(StrEnum):
 
 OPEN_STATES = frozenset({PublicationState.PENDING, PublicationState.HELD})
 SETTLED_STATES = frozenset(
-    {PublicationState.PUBLISHED, PublicationState.FAILED, PublicationState.CANCELLED}
+    {
+        PublicationState.PUBLISHED,
+        PublicationState.FAILED,
+        PublicationState.CANCELLED,
+        PublicationState.DELETED,
+    }
 )
 
 
@@ -246,3 +255,42 @@ class NotPaused(Refusal):
 
 class RescheduleInPast(Refusal):
     key = "refusal.reschedule_in_past"
+
+
+class PublicationNotInReview(Refusal):
+    """Only a ``needs_review`` row is resolved by a person's look at the platform."""
+
+    key = "refusal.publication_not_in_review"
+
+
+class PostReferenceRequired(Refusal):
+    key = "refusal.post_reference_required"
+
+
+# ---------------------------------------------------------------- a person's answer
+
+
+_X_STATUS = re.compile(r"(?:x|twitter)\.com/[^/?#]+/status(?:es)?/(\d+)", re.IGNORECASE)
+_FACEBOOK_POST = re.compile(r"facebook\.com/(\d+_\d+)(?:[/?#]|$)", re.IGNORECASE)
+
+
+def post_reference(platform: Platform | None, given: str) -> tuple[str | None, str | None]:
+    """(platform post id, permalink) from what a person found on the platform: the post's URL
+    or its id. The id is read from the URL where the platform's URL carries it (X's
+    ``/status/{id}``, a Facebook ``{page}_{post}`` link or ``story_fbid``); otherwise only the
+    URL is kept (an Instagram link has a short code, not the media id)."""
+    text = given.strip()
+    if not text:
+        raise PostReferenceRequired()
+    if not text.lower().startswith(("http://", "https://")):
+        return text, None
+    post_id: str | None = None
+    if platform is Platform.X and (m := _X_STATUS.search(text)):
+        post_id = m.group(1)
+    elif platform is Platform.FACEBOOK:
+        query = parse_qs(urlsplit(text).query)
+        if m := _FACEBOOK_POST.search(text):
+            post_id = m.group(1)
+        elif query.get("story_fbid") and query.get("id"):
+            post_id = f"{query['id'][0]}_{query['story_fbid'][0]}"
+    return post_id, text

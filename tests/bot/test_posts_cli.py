@@ -1,5 +1,5 @@
-"""`postgate posts list|cancel|reschedule|confirm`, `pause` and `resume` as an operator runs them,
-on SQLite and PostgreSQL."""
+"""`postgate posts list|cancel|reschedule|confirm|review|delete-*|correction`, `pause` and
+`resume` as an operator runs them, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -12,14 +12,20 @@ import pytest
 from bot.cli import main
 from bot.config import AppConfig
 from handlers.drafts import DraftUseCases
+from sns.base import SnsClient
+from sns.dryrun import DryRunClient
+from storage import outbox
 from storage.engine import Database
 from tests.handlers.conftest import NOW, REPO, FixedClock, clock, config, usecases  # noqa: F401 - fixtures
 from tests.handlers.publishing_support import (
+    UNDECIDED,
     RecordingNotifier,
+    ScriptedClient,
     actions,
     approve,
     make_outbox,
     publications,
+    scripted,
 )
 from tests.storage.conftest import db  # noqa: F401 - fixture
 
@@ -164,3 +170,149 @@ def test_pause_and_resume(
     assert code == 0
     assert "保留を解除した投稿: 1件" in out
     assert publications(db)[0].state == "pending"
+
+
+@pytest.mark.usefixtures("cli_env")
+async def test_review_a_post_that_needs_it(
+    usecases: DraftUseCases,  # noqa: F811
+    config: AppConfig,  # noqa: F811
+    db: Database,  # noqa: F811
+    clock: FixedClock,  # noqa: F811
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    approve(usecases, config, targets=("midori-x", "midori-facebook"))
+    with db.session() as session:  # a worker died after claiming both
+        outbox.claim_due(session, now=NOW, worker_id="dead", lease=timedelta(minutes=5), limit=5)
+    client, clients = scripted(db, config, clock, "midori-x")
+    client.reconcile_answers.append(UNDECIDED)
+    facebook, clients = _also_scripted(clients, "midori-facebook")
+    facebook.reconcile_answers.append(UNDECIDED)
+    clock.now = NOW + timedelta(minutes=5)
+    await make_outbox(db, config, clock, RecordingNotifier(), clients=clients).run_once()
+    x_row, fb_row = publications(db)
+    assert (x_row.state, fb_row.state) == ("needs_review", "needs_review")
+    code, out, _ = run(capsys, "posts", "list", "--state", "needs_review")
+    assert out.count("要確認") == 2
+    link = "https://x.com/midori_city/status/1860000000000000777"
+    code, out, _ = run(
+        capsys, "posts", "review", str(x_row.id), "--published", link, "--as", "takahashi.yui"
+    )
+    assert code == 0, out
+    assert out.strip() == f"投稿 #{x_row.id}（midori-x）を投稿済みとして登録しました（{link}）。"
+    code, out, _ = run(
+        capsys, "posts", "review", str(fb_row.id), "--not-published", "--as", "sato.keiko"
+    )
+    assert code == 0
+    assert "投稿待ちに戻しました" in out
+    code, _, err = run(
+        capsys, "posts", "review", str(fb_row.id), "--not-published", "--as", "sato.keiko"
+    )
+    assert code == 1
+    assert "要確認ではありません" in err
+    with pytest.raises(SystemExit) as usage:  # one of --published / --not-published
+        run(capsys, "posts", "review", str(fb_row.id), "--as", "sato.keiko")
+    assert usage.value.code == 2
+    assert "--published --not-published" in capsys.readouterr().err
+    x_row, fb_row = publications(db)
+    assert (x_row.state, x_row.platform_post_id) == ("published", "1860000000000000777")
+    assert (fb_row.state, fb_row.attempts) == ("pending", 0)
+    assert actions(db, f"publication:{fb_row.id}")[-2:] == [
+        "publication.reviewed",
+        "publication.refused",
+    ]
+
+
+@pytest.mark.usefixtures("cli_env")
+async def test_delete_request_approve_reject_and_correction(
+    usecases: DraftUseCases,  # noqa: F811
+    config: AppConfig,  # noqa: F811
+    db: Database,  # noqa: F811
+    clock: FixedClock,  # noqa: F811
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    approve(usecases, config, targets=("midori-x", "midori-facebook"))
+    approve(usecases, config, targets=("kankyo-x",))
+    box = make_outbox(db, config, clock, RecordingNotifier())
+    await box.run_once()
+    x_row, _, kankyo = publications(db)
+    code, out, _ = run(
+        capsys,
+        "posts",
+        "delete-request",
+        str(x_row.id),
+        "--reason",
+        "開催日の誤り",
+        "--as",
+        "ito.makoto",
+    )
+    assert code == 0, out
+    requested, advice, hint = out.strip().splitlines()
+    assert requested == (
+        "削除依頼 #1 を受け付けました（投稿案 #1: midori-x, midori-facebook）。"
+        "承認者（佐藤 恵子、鈴木 博）の承認を待っています。"
+    )
+    assert advice.startswith(
+        "削除だけでは解決になりません。誤りの説明と訂正を見える形で行ってください"
+    )
+    assert hint == "訂正の投稿案を作るには: postgate posts correction 1 --as ito.makoto"
+    code, _, err = run(capsys, "posts", "delete-approve", "1", "--as", "ito.makoto")
+    assert code == 1
+    assert "依頼した本人は承認・却下できません" in err
+    code, out, _ = run(capsys, "posts", "correction", "1", "--as", "ito.makoto")
+    assert code == 0
+    assert out.strip().startswith("訂正の投稿案 #3 を作成しました（元の投稿案 #1 の訂正）")
+    code, out, _ = run(capsys, "posts", "delete-approve", "1", "--as", "suzuki.hiroshi")
+    assert code == 0
+    assert (
+        "削除依頼 #1 を承認しました。投稿（midori-x, midori-facebook）をまもなく削除します" in out
+    )
+    await box.run_once()
+    code, out, _ = run(capsys, "posts", "list", "--state", "deleted")
+    assert out.count("削除済み") == 2
+    code, out, _ = run(
+        capsys,
+        "posts",
+        "delete-request",
+        str(kankyo.id),
+        "--reason",
+        "誤り",
+        "--as",
+        "kato.shota",
+        "--lang",
+        "en",
+    )
+    assert code == 0
+    assert "Deleting alone does not put it right" in out
+    code, out, _ = run(
+        capsys, "posts", "delete-reject", "2", "--reason", "訂正の投稿で対応", "--as", "nakamura.ai"
+    )
+    assert code == 0
+    assert out.strip() == "削除依頼 #2 を却下しました（理由: 訂正の投稿で対応）。"
+    code, _, err = run(capsys, "posts", "delete-approve", "2", "--as", "yamamoto.jun")
+    assert code == 1
+    assert "既に「却下」です" in err
+    code, _, err = run(capsys, "posts", "delete-approve", "9", "--as", "yamamoto.jun")
+    assert code == 1
+    assert "削除依頼 #9 が見つかりません" in err
+    assert publications(db)[2].state == "published"
+    assert actions(db, "deletion:1") == [
+        "deletion.requested",
+        "deletion.refused",
+        "deletion.correction_opened",
+        "deletion.approved",
+        "deletion.executed",
+    ]
+    assert actions(db, "deletion:2") == [
+        "deletion.requested",
+        "deletion.rejected",
+        "deletion.refused",
+    ]
+
+
+def _also_scripted(
+    clients: dict[str, SnsClient], account_id: str
+) -> tuple[ScriptedClient, dict[str, SnsClient]]:
+    inner = clients[account_id]
+    assert isinstance(inner, DryRunClient)
+    wrapped = ScriptedClient(inner)
+    return wrapped, {**clients, account_id: wrapped}

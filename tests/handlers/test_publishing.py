@@ -20,7 +20,7 @@ from handlers.publishing import OutboxSettings
 from sns.base import ErrorKind, PostRequest
 from storage import audit, outbox
 from storage.engine import Database
-from storage.tables import Draft, DraftRevision
+from storage.tables import AuditEvent, Draft, DraftRevision
 from tests.conftest import JST
 from tests.handlers.conftest import NOW, REPO, FixedClock, slack
 from tests.handlers.publishing_support import (
@@ -43,6 +43,7 @@ from workflows.publishing import (
     AccountPaused,
     NotAllowedToPause,
     NotAuthorOrApprover,
+    PublicationNotInReview,
     PublicationNotOpen,
     PublicationState,
     RescheduleInPast,
@@ -886,3 +887,94 @@ async def test_a_crashed_row_found_unsent_is_checked_again_before_sending(
     assert (row.state, row.hold_reason) == ("held", "paused")
     assert (client.reconcile_calls, client.publish_calls) == (1, 0)
     assert dry_posts(db) == []
+
+
+# ---------------------------------------------------------------- a person settles needs_review
+
+
+async def _needs_review(
+    usecases: DraftUseCases, config: AppConfig, db: Database, clock: FixedClock
+) -> tuple[int, int]:
+    """A draft whose only publication could not be decided: (draft id, publication id)."""
+    draft_id = approve(usecases, config)
+    _claim_and_die(db, NOW)
+    client, clients = scripted(db, config, clock, "midori-x")
+    client.reconcile_answers.append(UNDECIDED)
+    clock.now = NOW + timedelta(minutes=5)
+    await make_outbox(db, config, clock, RecordingNotifier(), clients=clients).run_once()
+    [row] = publications(db)
+    assert row.state == "needs_review"
+    assert row.id is not None
+    return draft_id, row.id
+
+
+async def test_a_person_who_found_the_post_records_it_as_published(
+    usecases: DraftUseCases, config: AppConfig, db: Database, clock: FixedClock
+) -> None:
+    draft_id, pid = await _needs_review(usecases, config, db, clock)
+    uc = publication_uc(db, config, clock)
+    link = "https://x.com/midori_city/status/1860000000000000123?s=20"
+    with pytest.raises(NotAuthorOrApprover):
+        uc.review(slack("ito.makoto", config), pid, published=link)
+    result = uc.review(slack("takahashi.yui", config), pid, published=link)
+    row = result.publication
+    assert (row.state, row.platform_post_id, row.permalink, row.last_error) == (
+        "published",
+        "1860000000000000123",
+        link,
+        None,
+    )
+    assert draft_state(db, draft_id) is DraftState.PUBLISHED
+    with pytest.raises(PublicationNotInReview):
+        uc.review(slack("sato.keiko", config), pid, not_published=True)
+    assert (await make_outbox(db, config, clock, RecordingNotifier()).run_once()).claimed == 0
+    assert dry_posts(db) == []  # nothing was sent: the person found it
+    assert actions(db, f"publication:{pid}")[-4:] == [
+        "publication.needs_review",
+        "publication.refused",
+        "publication.reviewed",
+        "publication.refused",
+    ]
+    with db.session(read_only=True) as session:
+        [event] = [
+            e
+            for e in session.exec(
+                select(AuditEvent).where(AuditEvent.subject == f"publication:{pid}")
+            )
+            if e.action == "publication.reviewed"
+        ]
+    assert (event.actor, event.details["found"], event.details["post_id"]) == (
+        "takahashi.yui",
+        True,
+        "1860000000000000123",
+    )
+
+
+async def test_a_post_that_is_not_there_is_sent_after_the_checks_once(
+    usecases: DraftUseCases, config: AppConfig, db: Database, clock: FixedClock
+) -> None:
+    draft_id, pid = await _needs_review(usecases, config, db, clock)
+    [before] = publications(db)
+    result = publication_uc(db, config, clock).review(
+        slack("sato.keiko", config), pid, not_published=True
+    )
+    assert (result.publication.state, result.publication.attempts) == ("pending", 0)
+    pauses = publication_uc(db, config, clock)
+    pauses.pause(slack("sato.keiko", config), account_id="midori-x", reason="確認中")
+    box = make_outbox(db, config, clock, RecordingNotifier())
+    await box.run_once()
+    assert publications(db)[0].state == "held"  # re-checked first: the pause holds it
+    pauses.resume(slack("sato.keiko", config), account_id="midori-x")
+    await box.run_once()
+    [row] = publications(db)
+    assert (row.state, row.attempts) == ("published", 1)
+    assert row.idempotency_key == before.idempotency_key
+    assert list(posts_per_key(db)) == [before.idempotency_key]
+    assert draft_state(db, draft_id) is DraftState.PUBLISHED
+    assert actions(db, f"publication:{pid}")[-5:] == [
+        "publication.reviewed",
+        "publication.held",
+        "publication.released",
+        "publication.sending",
+        "publication.published",
+    ]

@@ -11,14 +11,17 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from sqlmodel import col, select
 
 from bot.config import AppConfig
+from handlers.deletions import DeletionUseCases
 from handlers.drafts import DraftUseCases
 from handlers.publishing import Outbox, OutboxSettings
-from sns.base import PostRequest, SnsClient
+from sns.base import PostRequest, SnsClient, SnsError
 from sns.dryrun import clients_for, is_dry_run
 from storage import outbox
 from storage.engine import Database
+from storage.tables import Deletion
 from tests.fakes import (  # noqa: F401
     FakeGraph,
     FakeLine,
@@ -28,11 +31,12 @@ from tests.fakes import (  # noqa: F401
     fake_x_fixture,
     sns_settings,
 )
-from tests.handlers.conftest import FixedClock
+from tests.handlers.conftest import FixedClock, slack
 from tests.handlers.publishing_support import (
     CLEAN,
     FAST_RETRY,
     RecordingNotifier,
+    actions,
     approve,
     make_outbox,
     publications,
@@ -242,6 +246,83 @@ async def test_a_post_accepted_but_never_answered_is_not_sent_twice(world: World
     assert len(world.x.requests_to("POST", "/2/tweets")) == 1
 
 
+async def test_a_failed_read_while_reconciling_is_asked_again_never_resent_or_handed_over(
+    world: World,
+) -> None:
+    world.approve()
+    world.x.hang_next(method="POST", path="/2/tweets")
+    notifier = RecordingNotifier()
+    box = world.outbox(notifier)
+    await box.run_once()
+    assert publications(world.db)[0].state == "sending"  # ambiguous
+    # Later than the reconciliation's clock-skew margin: a second reconciliation must still look
+    # back to the attempt that may have posted, not to the reconciliation that failed.
+    world.clock.now += timedelta(minutes=5)
+    world.x.fail_next(503, path=r"/2/users/\d+/tweets")
+    assert (await box.run_once()).reconciling == 1
+    [row] = publications(world.db)
+    assert (row.state, row.attempts) == ("sending", 2)  # one transient 503: asked again later
+    assert row.last_error is not None
+    assert "503" in row.last_error
+    assert row.lease_until is not None
+    assert row.lease_until > world.clock.now
+    assert notifier.notices == []
+    world.clock.now += timedelta(minutes=5)
+    assert (await box.run_once()).reconciling == 1
+    [row] = publications(world.db)
+    assert row.state == "published"
+    assert row.platform_post_id == world.x.posted[0].id
+    assert len(world.x.requests_to("POST", "/2/tweets")) == 1  # never resent
+    assert len(world.x.requests_to("GET", r"/2/users/\d+/tweets")) == 2
+    assert notifier.notices == []
+    assert actions(world.db, f"publication:{row.id}") == [
+        "publication.sending",
+        "publication.retry",  # no answer: the post may have gone through
+        "publication.sending",
+        "publication.retry",  # the timeline could not be read
+        "publication.sending",
+        "publication.published",
+    ]
+
+
+async def test_an_instagram_container_still_processing_is_resumed_not_duplicated(
+    world: World,
+) -> None:
+    world.approve(targets=("midori-instagram",), text=INSTAGRAM_TEXT, media=(IMAGE,))
+    world.graph.fail_next(503, method="POST", path=r".*/media_publish")
+    with world.db.session() as session:  # a worker claimed it, made the container and died
+        [claim] = outbox.claim_due(
+            session, now=world.clock(), worker_id="dead", lease=timedelta(minutes=5), limit=1
+        )
+    client = world.clients["midori-instagram"]
+    holder = [claim]
+
+    async def checkpoint(material: Mapping[str, str]) -> None:
+        with world.db.session() as session:
+            holder[0] = outbox.checkpoint(
+                session, holder[0], material, now=world.clock(), lease=timedelta(minutes=5)
+            )
+
+    with pytest.raises(SnsError):
+        await client.publish(
+            PostRequest(INSTAGRAM_TEXT, (IMAGE,), claim.idempotency_key),
+            material={},
+            checkpoint=checkpoint,
+        )
+    [container_id] = world.graph.containers
+    # The platform still shows it processing to the reconciliation, then finishes.
+    world.graph.containers[container_id].statuses = ["IN_PROGRESS", "FINISHED"]
+    world.clock.now += timedelta(minutes=5)
+    notifier = RecordingNotifier()
+    assert (await world.outbox(notifier).run_once()).reconciling == 1
+    [row] = publications(world.db)
+    assert row.state == "published"
+    assert list(world.graph.containers) == [container_id]  # no second container
+    [media] = world.graph.published_media
+    assert (media.container_id, row.platform_post_id) == (container_id, media.id)
+    assert notifier.notices == []
+
+
 # ---------------------------------------------------------------- rate limits and errors
 
 
@@ -311,3 +392,78 @@ async def test_a_revoked_token_fails_and_signals(world: World) -> None:
     assert publications(world.db)[0].state == "failed"
     assert notifier.kinds() == ["failed", "auth_failed"]
     assert world.line.broadcasts == []
+
+
+# ---------------------------------------------------------------- deleting what was published
+
+
+async def test_deleting_goes_through_each_platform_and_line_says_why_not(world: World) -> None:
+    draft_id = world.approve(targets=("midori-x", "midori-facebook", "midori-line"))
+    box = world.outbox()
+    await box.run_once()
+    rows = {r.account_id: r for r in publications(world.db, draft_id)}
+    assert {r.state for r in rows.values()} == {"published"}
+    deletions = DeletionUseCases(
+        db=world.db, directory=world.config.directory, drafts=world.usecases, clock=world.clock
+    )
+    x_id = rows["midori-x"].id
+    assert x_id is not None
+    request = deletions.request(slack("takahashi.yui", world.config), x_id, reason="誤った日付")
+    deletions.approve(slack("sato.keiko", world.config), request.request.id)
+    world.x.fail_next(503, method="DELETE", path=r"/2/tweets/\d+")  # once: retried later
+    notifier = RecordingNotifier()
+    box = world.outbox(notifier)
+    assert (await box.run_once()).deleting == 3
+
+    [tweet] = world.x.posted
+    [page_post] = world.graph.posted_to_page
+    assert not tweet.deleted  # the 503: pending again, after the backoff
+    assert page_post.deleted
+    assert len(world.line.broadcasts) == 1  # a broadcast cannot be withdrawn: nothing was sent
+    by_account = {d.account_id: d for d in _deletions(world.db)}
+    assert (by_account["midori-x"].state, by_account["midori-x"].attempts) == ("pending", 1)
+    assert by_account["midori-facebook"].state == "deleted"
+    line = by_account["midori-line"]
+    assert line.state == "failed"
+    assert line.last_error is not None
+    assert "LINE の一斉配信は取り消せません" in line.last_error
+    assert notifier.kinds() == ["deletion_failed"]
+    assert "取り消せません" in notifier.notices[0].text()
+    assert notifier.notices[0].account_id == "midori-line"
+
+    world.clock.now += FAST_RETRY.cap
+    assert (await box.run_once()).deleting == 1
+    assert tweet.deleted
+    assert len(world.x.requests_to("DELETE", r"/2/tweets/\d+")) == 2  # the 503, then the delete
+    assert len(world.graph.requests_to("DELETE", r"/v21.0/.+")) == 1
+    states = {r.account_id: r.state for r in publications(world.db, draft_id)}
+    assert states == {
+        "midori-x": "deleted",
+        "midori-facebook": "deleted",
+        "midori-line": "published",
+    }
+    view = deletions.get(request.request.id)
+    assert (view.state, view.state_label) == ("failed", "一部削除できず")
+    assert [(t.account_id, t.state) for t in view.targets] == [
+        ("midori-x", "deleted"),
+        ("midori-facebook", "deleted"),
+        ("midori-line", "failed"),
+    ]
+    assert actions(world.db, f"deletion:{view.id}") == [
+        "deletion.requested",
+        "deletion.approved",
+        "deletion.failed",
+    ]
+    assert actions(world.db, f"publication:{x_id}")[-4:] == [
+        "deletion.sending",
+        "deletion.retry",
+        "deletion.sending",
+        "deletion.executed",
+    ]
+    assert (await box.run_once()).claimed == 0
+    assert len(world.x.requests_to("DELETE", r"/2/tweets/\d+")) == 2
+
+
+def _deletions(db: Database) -> list[Deletion]:
+    with db.session(read_only=True) as session:
+        return list(session.exec(select(Deletion).order_by(col(Deletion.id))).all())

@@ -232,16 +232,28 @@ async def test_reconcile_that_finds_nothing_is_undecided_never_not_published(
     assert int(read.query["since"]) <= sent_after.timestamp()
 
 
-async def test_reconcile_that_cannot_read_is_undecided(
+@pytest.mark.parametrize("status", [500, 503])
+async def test_reconcile_whose_read_fails_is_retryable_not_undecided(
+    fake_graph: FakeGraph, client: FacebookClient, status: int
+) -> None:
+    fake_graph.fail_next(status, path=r".*/posts")
+
+    with pytest.raises(SnsError) as caught:
+        await client.reconcile(PostRequest(text=TEXT), material={}, sent_after=datetime.now(UTC))
+
+    assert (caught.value.kind, caught.value.status) == (ErrorKind.RETRYABLE, status)
+    assert fake_graph.requests_to("POST", r".*/feed") == []
+
+
+async def test_reconcile_with_a_revoked_token_stays_an_auth_error(
     fake_graph: FakeGraph, client: FacebookClient
 ) -> None:
-    fake_graph.fail_next(500, path=r".*/posts")
+    fake_graph.revoked = True
 
-    reconciliation = await client.reconcile(
-        PostRequest(text=TEXT), material={}, sent_after=datetime.now(UTC)
-    )
+    with pytest.raises(SnsError) as caught:
+        await client.reconcile(PostRequest(text=TEXT), material={}, sent_after=datetime.now(UTC))
 
-    assert reconciliation.outcome is Outcome.UNDECIDED
+    assert caught.value.kind is ErrorKind.AUTH
 
 
 async def test_profile_recent_posts_and_delete(

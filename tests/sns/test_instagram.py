@@ -245,7 +245,7 @@ async def test_accepted_then_no_answer_is_ambiguous_and_reconciled_by_container_
     ("status", "outcome", "words"),
     [
         ("FINISHED", Outcome.NOT_PUBLISHED, "safe"),
-        ("IN_PROGRESS", Outcome.UNDECIDED, "retry later"),
+        ("IN_PROGRESS", Outcome.NOT_PUBLISHED, "resumes the same container"),
         ("ERROR", Outcome.NOT_PUBLISHED, "new container"),
         ("EXPIRED", Outcome.NOT_PUBLISHED, "new container"),
     ],
@@ -276,16 +276,70 @@ async def test_reconcile_without_a_container_is_not_published(client: InstagramC
     assert reconciliation.outcome is Outcome.NOT_PUBLISHED
 
 
-async def test_reconcile_that_cannot_read_is_undecided(
+async def test_a_container_in_progress_is_resumed_after_reconciling_never_duplicated(
+    fake_graph: FakeGraph,
+) -> None:
+    client = make_client(fake_graph, max_wait=0.05)
+    checkpoint = RecordingCheckpoint()
+    fake_graph.script_containers("IN_PROGRESS")
+    try:
+        with pytest.raises(SnsError):  # still processing when the attempt gave up waiting
+            await client.publish(POST, material={}, checkpoint=checkpoint)
+        [container_id] = fake_graph.containers
+        reconciliation = await client.reconcile(
+            POST, material=checkpoint.material, sent_after=datetime.now(UTC)
+        )
+        fake_graph.containers[container_id].statuses = ["IN_PROGRESS", "FINISHED"]
+        post = await client.publish(POST, material=checkpoint.material, checkpoint=checkpoint)
+    finally:
+        await client.close()
+
+    assert reconciliation.outcome is Outcome.NOT_PUBLISHED
+    assert list(fake_graph.containers) == [container_id]  # no second container
+    assert len(fake_graph.requests_to("POST", r".*/\d+/media")) == 1
+    assert len(checkpoint.calls) == 1
+    [media] = fake_graph.published_media
+    assert (media.container_id, media.id) == (container_id, post.post_id)
+    [publish] = fake_graph.requests_to("POST", r".*/media_publish")
+    assert publish.param("creation_id") == container_id
+
+
+@pytest.mark.parametrize("status", [500, 503])
+async def test_reconcile_whose_status_read_fails_is_retryable_not_undecided(
+    fake_graph: FakeGraph, client: InstagramClient, status: int
+) -> None:
+    fake_graph.fail_next(status)
+
+    with pytest.raises(SnsError) as caught:
+        await client.reconcile(
+            POST, material={"container_id": "17900000000000001"}, sent_after=datetime.now(UTC)
+        )
+
+    assert (caught.value.kind, caught.value.status) == (ErrorKind.RETRYABLE, status)
+
+
+async def test_reconcile_with_a_revoked_token_stays_an_auth_error(
     fake_graph: FakeGraph, client: InstagramClient
 ) -> None:
-    fake_graph.fail_next(500)
+    fake_graph.revoked = True
 
+    with pytest.raises(SnsError) as caught:
+        await client.reconcile(
+            POST, material={"container_id": "17900000000000001"}, sent_after=datetime.now(UTC)
+        )
+
+    assert caught.value.kind is ErrorKind.AUTH
+
+
+async def test_reconcile_of_an_unknown_container_is_undecided(
+    fake_graph: FakeGraph, client: InstagramClient
+) -> None:
     reconciliation = await client.reconcile(
-        POST, material={"container_id": "17900000000000001"}, sent_after=datetime.now(UTC)
+        POST, material={"container_id": "17900000000000999"}, sent_after=datetime.now(UTC)
     )
 
     assert reconciliation.outcome is Outcome.UNDECIDED
+    assert fake_graph.published_media == []
 
 
 async def test_profile_and_recent_posts(fake_graph: FakeGraph, client: InstagramClient) -> None:

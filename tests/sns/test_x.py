@@ -251,15 +251,62 @@ async def test_reconcile_without_a_match_is_not_published(fake_x: FakeX, client:
     assert read.query["start_time"] <= sent_after.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-async def test_reconcile_that_cannot_read_is_undecided(fake_x: FakeX, client: XClient) -> None:
+async def test_reconcile_whose_read_fails_is_retryable_not_undecided(
+    fake_x: FakeX, client: XClient
+) -> None:
     fake_x.fail_next(503, path=r"/2/users/\d+/tweets")
+
+    with pytest.raises(SnsError) as caught:
+        await client.reconcile(PostRequest(text=TEXT), material={}, sent_after=datetime.now(UTC))
+    reconciliation = await client.reconcile(
+        PostRequest(text=TEXT), material={}, sent_after=datetime.now(UTC)
+    )
+
+    assert (caught.value.kind, caught.value.status) == (ErrorKind.RETRYABLE, 503)
+    assert reconciliation.outcome is Outcome.NOT_PUBLISHED  # the next read answers
+    assert len(fake_x.requests_to("GET", r"/2/users/\d+/tweets")) == 2
+    assert fake_x.requests_to("POST", "/2/tweets") == []
+
+
+async def test_reconcile_that_cannot_connect_is_retryable(fake_x: FakeX) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        closed_port = probe.getsockname()[1]
+    url = f"http://127.0.0.1:{closed_port}"
+    client = XClient(fake_x.credentials(), api_url=url, upload_url=url, timeout=2.0)
+    try:
+        with pytest.raises(SnsError) as caught:
+            await client.reconcile(
+                PostRequest(text=TEXT), material={}, sent_after=datetime.now(UTC)
+            )
+    finally:
+        await client.close()
+
+    assert caught.value.kind is ErrorKind.RETRYABLE
+
+
+async def test_reconcile_with_refused_credentials_stays_an_auth_error(
+    fake_x: FakeX, client: XClient
+) -> None:
+    fake_x.revoked = True
+
+    with pytest.raises(SnsError) as caught:
+        await client.reconcile(PostRequest(text=TEXT), material={}, sent_after=datetime.now(UTC))
+
+    assert (caught.value.kind, caught.value.status) == (ErrorKind.AUTH, 401)
+
+
+async def test_reconcile_refused_for_another_reason_is_undecided(
+    fake_x: FakeX, client: XClient
+) -> None:
+    fake_x.fail_next(403, path=r"/2/users/\d+/tweets")
 
     reconciliation = await client.reconcile(
         PostRequest(text=TEXT), material={}, sent_after=datetime.now(UTC)
     )
 
     assert reconciliation.outcome is Outcome.UNDECIDED
-    assert "503" in reconciliation.reason
+    assert "403" in reconciliation.reason
 
 
 async def test_nothing_listening_is_retryable(fake_x: FakeX) -> None:

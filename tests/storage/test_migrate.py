@@ -29,6 +29,8 @@ TABLES = {
     "chat_message",
     "draft",
     "draft_revision",
+    "deletion",
+    "deletion_request",
     "dry_run_post",
     "incident",
     "member",
