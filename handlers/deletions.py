@@ -24,7 +24,15 @@ from dataclasses import dataclass
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from handlers.drafts import Actor, Clock, DraftUseCases, NewDraft, member_of, utc_now
+from handlers.drafts import (
+    Actor,
+    Clock,
+    DraftUseCases,
+    NewDraft,
+    audit_refusal,
+    member_of,
+    utc_now,
+)
 from handlers.views import (
     DeletionResult,
     DeletionTargetView,
@@ -448,21 +456,16 @@ class DeletionUseCases:
     def _audit_refusal(
         self, actor: Actor, member: Member | None, op: str, subject: str, refusal: Refusal
     ) -> None:
-        with self.db.session() as session:
-            audit.append(
-                session,
-                actor=member.id if member else f"{actor.platform}:{actor.user_id}",
-                action="deletion.refused",
-                subject=subject,
-                details={
-                    "operation": op,
-                    "refusal": refusal.key,
-                    "message": refusal.message(),
-                    "via": actor.platform,
-                    "platform_user": actor.user_id,
-                },
-                at=self.clock(),
-            )
+        audit_refusal(
+            self.db,
+            action="deletion.refused",
+            subject=subject,
+            actor=actor,
+            member=member,
+            operation=op,
+            refusal=refusal,
+            at=self.clock(),
+        )
 
 
 class NoCorrectionForYou(Refusal):

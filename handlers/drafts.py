@@ -76,6 +76,35 @@ def member_of(directory: Directory, actor: Actor) -> Member:
     return found
 
 
+def audit_refusal(
+    db: Database,
+    *,
+    action: str,
+    subject: str,
+    actor: Actor,
+    member: Member | None,
+    operation: str,
+    refusal: Refusal,
+    at: datetime,
+) -> None:
+    """Record a refused request (nothing else changed): who, through which platform, and why."""
+    with db.session() as session:
+        audit.append(
+            session,
+            actor=member.id if member else f"{actor.platform}:{actor.user_id}",
+            action=action,
+            subject=subject,
+            details={
+                "operation": operation,
+                "refusal": refusal.key,
+                "message": refusal.message(),
+                "via": actor.platform,
+                "platform_user": actor.user_id,
+            },
+            at=at,
+        )
+
+
 @dataclass(frozen=True, slots=True)
 class NewDraft:
     text: str
@@ -439,21 +468,16 @@ class DraftUseCases:
         draft_id: int | None,
         refusal: Refusal,
     ) -> None:
-        with self.db.session() as session:
-            audit.append(
-                session,
-                actor=member.id if member else f"{actor.platform}:{actor.user_id}",
-                action="draft.refused",
-                subject=f"draft:{draft_id}" if draft_id is not None else "draft:-",
-                details={
-                    "operation": op,
-                    "refusal": refusal.key,
-                    "message": refusal.message(),
-                    "via": actor.platform,
-                    "platform_user": actor.user_id,
-                },
-                at=self.clock(),
-            )
+        audit_refusal(
+            self.db,
+            action="draft.refused",
+            subject=f"draft:{draft_id}" if draft_id is not None else "draft:-",
+            actor=actor,
+            member=member,
+            operation=op,
+            refusal=refusal,
+            at=self.clock(),
+        )
 
     def _notices(self, outcome: Outcome) -> tuple[Notice, ...]:
         process = outcome.process

@@ -31,7 +31,15 @@ from urllib.parse import urlsplit, urlunsplit
 
 from sqlmodel import Session
 
-from handlers.drafts import Actor, Clock, DraftUseCases, NewDraft, member_of, utc_now
+from handlers.drafts import (
+    Actor,
+    Clock,
+    DraftUseCases,
+    NewDraft,
+    audit_refusal,
+    member_of,
+    utc_now,
+)
 from handlers.views import PauseResult
 from storage import audit
 from storage import incidents as repo
@@ -916,21 +924,16 @@ class IncidentUseCases:
         incident_id: int | None,
         refusal: Refusal,
     ) -> None:
-        with self.db.session() as session:
-            audit.append(
-                session,
-                actor=member.id if member else f"{actor.platform}:{actor.user_id}",
-                action="incident.refused",
-                subject=f"incident:{incident_id}" if incident_id is not None else "incident:-",
-                details={
-                    "operation": op,
-                    "refusal": refusal.key,
-                    "message": refusal.message(),
-                    "via": actor.platform,
-                    "platform_user": actor.user_id,
-                },
-                at=self.clock(),
-            )
+        audit_refusal(
+            self.db,
+            action="incident.refused",
+            subject=f"incident:{incident_id}" if incident_id is not None else "incident:-",
+            actor=actor,
+            member=member,
+            operation=op,
+            refusal=refusal,
+            at=self.clock(),
+        )
 
     def _name(self, member_id: str) -> str:
         member = self.directory.member(member_id)

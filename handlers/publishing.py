@@ -48,7 +48,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
-from handlers.drafts import Actor, Clock, member_of, utc_now
+from handlers.drafts import Actor, Clock, audit_refusal, member_of, utc_now
 from handlers.views import OutboxResult, OutboxRow, PauseResult
 from sns.base import ErrorKind, Outcome, PostRequest, PublishedPost, SnsClient, SnsError
 from storage import audit, outbox
@@ -1508,23 +1508,16 @@ class PublicationUseCases:
     def _audit_refusal(
         self, actor: Actor, member: Member | None, op: str, subject: str, refusal: Refusal
     ) -> None:
-        with self.db.session() as session:
-            audit.append(
-                session,
-                actor=member.id if member else f"{actor.platform}:{actor.user_id}",
-                action="publication.refused"
-                if subject.startswith("publication:")
-                else "pause.refused",
-                subject=subject,
-                details={
-                    "operation": op,
-                    "refusal": refusal.key,
-                    "message": refusal.message(),
-                    "via": actor.platform,
-                    "platform_user": actor.user_id,
-                },
-                at=self.clock(),
-            )
+        audit_refusal(
+            self.db,
+            action="publication.refused" if subject.startswith("publication:") else "pause.refused",
+            subject=subject,
+            actor=actor,
+            member=member,
+            operation=op,
+            refusal=refusal,
+            at=self.clock(),
+        )
 
 
 def _scope(account_id: str | None) -> str:
