@@ -9,18 +9,21 @@ tick is shown in the modal itself.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Coroutine, Iterable
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.context.respond.async_respond import AsyncRespond
 
 from bot.slack import ids, parse, render
-from bot.slack.parse import Body
+from bot.slack.parse import Body, Errors
 
 if TYPE_CHECKING:
     from bot.slack.app import SlackBot
+
+Form = TypeVar("Form")
 
 
 def register(app: AsyncApp, bot: SlackBot) -> None:
@@ -66,45 +69,42 @@ def register(app: AsyncApp, bot: SlackBot) -> None:
         action_id = body["actions"][0]["action_id"]
         bot.spawn(flows.open_modal(body, modal_for_action[action_id]), body)
 
-    @app.view(ids.VIEW_APPROVE)
-    async def on_approve(ack: AsyncAck, body: Body) -> None:
-        form, errors = parse.approve_form(body, bot.clock())
-        if errors:
-            await ack(response_action="errors", errors=errors)
-            return
-        await ack()
-        bot.spawn(flows.approve(body, form), body)
+    def modal(
+        callback: str | re.Pattern[str],
+        read: Callable[[Body], tuple[Form, Errors]],
+        work: Callable[[Body, Form], Coroutine[Any, Any, None]],
+    ) -> None:
+        """A modal submission: refuse an incomplete form in the modal itself, else ack and work."""
 
-    @app.view(ids.VIEW_PEER_CHECK)
-    async def on_peer_check(ack: AsyncAck, body: Body) -> None:
-        form, errors = parse.peer_form(body)
-        if errors:
-            await ack(response_action="errors", errors=errors)
-            return
-        await ack()
-        bot.spawn(flows.peer_check(body, form), body)
+        async def on_submission(ack: AsyncAck, body: Body) -> None:
+            form, errors = read(body)
+            if errors:
+                await ack(response_action="errors", errors=errors)
+                return
+            await ack()
+            bot.spawn(work(body, form), body)
 
-    @app.view(_any_of((ids.VIEW_REQUEST_CHANGES, ids.VIEW_REJECT)))
-    async def on_decide_against(ack: AsyncAck, body: Body) -> None:
-        reason, errors = parse.reason_form(body)
-        if errors:
-            await ack(response_action="errors", errors=errors)
-            return
-        await ack()
-        kind = "reject" if body["view"]["callback_id"] == ids.VIEW_REJECT else "request_changes"
-        bot.spawn(flows.decide_against(body, kind, reason), body)
+        app.view(callback)(on_submission)
 
-    @app.view(_any_of((ids.VIEW_EDIT, ids.VIEW_SETTINGS, ids.VIEW_NEW_DRAFT)))
-    async def on_draft_form(ack: AsyncAck, body: Body) -> None:
-        form, errors = parse.draft_form(body, bot.clock())
-        if errors:
-            await ack(response_action="errors", errors=errors)
-            return
-        await ack()
-        if body["view"]["callback_id"] == ids.VIEW_NEW_DRAFT:
-            bot.spawn(flows.new_draft(body, form), body)
-        else:
-            bot.spawn(flows.revise(body, form), body)
+    def with_clock(
+        read: Callable[[Body, datetime], tuple[Form, Errors]],
+    ) -> Callable[[Body], tuple[Form, Errors]]:
+        return lambda body: read(body, bot.clock())
+
+    modal(ids.VIEW_APPROVE, with_clock(parse.approve_form), flows.approve)
+    modal(ids.VIEW_PEER_CHECK, parse.peer_form, flows.peer_check)
+    modal(
+        ids.VIEW_REQUEST_CHANGES,
+        parse.reason_form,
+        lambda body, reason: flows.decide_against(body, "request_changes", reason),
+    )
+    modal(
+        ids.VIEW_REJECT,
+        parse.reason_form,
+        lambda body, reason: flows.decide_against(body, "reject", reason),
+    )
+    modal(_any_of((ids.VIEW_EDIT, ids.VIEW_SETTINGS)), with_clock(parse.draft_form), flows.revise)
+    modal(ids.VIEW_NEW_DRAFT, with_clock(parse.draft_form), flows.new_draft)
 
     # ---------------------------------------------------------------- incidents
 
@@ -115,32 +115,9 @@ def register(app: AsyncApp, bot: SlackBot) -> None:
         await ack()
         bot.spawn(incidents.click(body), body)
 
-    @app.view(ids.VIEW_INCIDENT_REPORT)
-    async def on_incident_report(ack: AsyncAck, body: Body) -> None:
-        form, errors = parse.report_form(body)
-        if errors:
-            await ack(response_action="errors", errors=errors)
-            return
-        await ack()
-        bot.spawn(incidents.report(body, form), body)
-
-    @app.view(ids.VIEW_INCIDENT_RESOLVE)
-    async def on_incident_resolve(ack: AsyncAck, body: Body) -> None:
-        note, errors = parse.resolution_form(body)
-        if errors:
-            await ack(response_action="errors", errors=errors)
-            return
-        await ack()
-        bot.spawn(incidents.resolve(body, note), body)
-
-    @app.view(ids.VIEW_INCIDENT_REOPEN)
-    async def on_incident_reopen(ack: AsyncAck, body: Body) -> None:
-        reason, errors = parse.reason_form(body)
-        if errors:
-            await ack(response_action="errors", errors=errors)
-            return
-        await ack()
-        bot.spawn(incidents.reopen(body, reason), body)
+    modal(ids.VIEW_INCIDENT_REPORT, parse.report_form, incidents.report)
+    modal(ids.VIEW_INCIDENT_RESOLVE, parse.resolution_form, incidents.resolve)
+    modal(ids.VIEW_INCIDENT_REOPEN, parse.reason_form, incidents.reopen)
 
     # ---------------------------------------------------------------- the slash command
 
