@@ -13,11 +13,12 @@ configured, else they are only logged (``LoggingAlerts``)."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, timedelta
 from typing import Any, Final
 
 from aiohttp import web
@@ -72,7 +73,6 @@ class Services:
 SERVICES_KEY: web.AppKey[Services] = web.AppKey("services", Services)
 OUTBOX_KEY: web.AppKey[Outbox] = web.AppKey("outbox", Outbox)
 MONITOR_KEY: web.AppKey[Monitor] = web.AppKey("monitor", Monitor)
-TIMER_KEY: web.AppKey[AsyncIOScheduler] = web.AppKey("timer", AsyncIOScheduler)
 
 
 def build_services(config: AppConfig, db: Database, *, clock: Clock = utc_now) -> Services:
@@ -117,7 +117,7 @@ def build_outbox(
 ) -> Outbox:
     """The publishing worker, with the real client for every account whose credentials are all
     set in ``environ`` and the dry-run client for the others."""
-    clients = clients_for(config, environ, SnsSettings.from_env(environ), db=db)
+    clients = clients_for(config, environ, SnsSettings.from_env(environ), db=db, clock=clock)
     dry = sorted(a for a, c in clients.items() if is_dry_run(c))
     if dry:
         log.info("dry run (no credentials) for: %s", ", ".join(dry))
@@ -159,56 +159,72 @@ def build_monitor(
     )
 
 
+class Timer:
+    """APScheduler as a timer only, remembering the ticks it started so that shutdown can wait
+    for them: nothing touches the database after the application has stopped."""
+
+    def __init__(self) -> None:
+        self.scheduler = AsyncIOScheduler(timezone=UTC)
+        self._running: set[asyncio.Task[None]] = set()
+
+    def every(self, seconds: float, job: Callable[[], Awaitable[object]], name: str) -> None:
+        async def tracked() -> None:
+            task = asyncio.current_task()
+            assert task is not None  # APScheduler runs coroutine jobs as tasks
+            self._running.add(task)
+            try:
+                await job()
+            finally:
+                self._running.discard(task)
+
+        self.scheduler.add_job(
+            tracked, "interval", seconds=seconds, id=name, max_instances=1, coalesce=True
+        )
+
+    def start(self) -> None:
+        self.scheduler.start()
+
+    async def stop(self, grace: float) -> None:
+        """Stop ticking; ticks already running get ``grace`` seconds, then are cancelled."""
+        if not self.scheduler.running:
+            return
+        self.scheduler.pause()
+        if self._running:
+            await asyncio.wait(set(self._running), timeout=grace)
+        late = set(self._running)
+        self.scheduler.shutdown(wait=False)
+        await asyncio.sleep(0)  # AsyncIOScheduler shuts down on the loop's next turn
+        for task in late:
+            task.cancel()
+        if late:
+            await asyncio.wait(late)
+
+
+TIMER_KEY: web.AppKey[Timer] = web.AppKey("timer", Timer)
+
+
 async def start_timer(app: web.Application) -> None:
     """One tick at start-up (what came due while postgate was down), then one every second."""
     outbox = app[OUTBOX_KEY]
     await outbox.tick()
-    scheduler = AsyncIOScheduler(timezone=UTC)
-    scheduler.add_job(
-        outbox.tick,
-        "interval",
-        seconds=TICK_SECONDS,
-        id="outbox",
-        max_instances=1,
-        coalesce=True,
-        misfire_grace_time=5,
-    )
+    timer = Timer()
+    timer.every(TICK_SECONDS, outbox.tick, "outbox")
     monitor = app.get(MONITOR_KEY)
     if monitor is not None:
-        scheduler.add_job(
-            monitor.tick,
-            "interval",
-            seconds=MONITOR_TICK_SECONDS,
-            id="monitors",
-            max_instances=1,
-            coalesce=True,
-        )
+        timer.every(MONITOR_TICK_SECONDS, monitor.tick, "monitors")
     slack = app.get(SLACK_KEY)
     if slack is not None:  # results back to threads, approval reminders
-        scheduler.add_job(
-            slack.tick,
-            "interval",
-            seconds=slack.settings.tick.total_seconds(),
-            id="slack",
-            max_instances=1,
-            coalesce=True,
-        )
-        scheduler.add_job(  # unacknowledged incidents: the card's thread and the recipients
-            slack.remind_incidents,
-            "interval",
-            seconds=INCIDENT_REMINDER_TICK_SECONDS,
-            id="incident_reminders",
-            max_instances=1,
-            coalesce=True,
-        )
-    scheduler.start()
-    app[TIMER_KEY] = scheduler
+        timer.every(slack.settings.tick.total_seconds(), slack.tick, "slack")
+        # unacknowledged incidents: the card's thread and the recipients
+        timer.every(INCIDENT_REMINDER_TICK_SECONDS, slack.remind_incidents, "incident_reminders")
+    timer.start()
+    app[TIMER_KEY] = timer
 
 
 async def stop_timer(app: web.Application) -> None:
-    scheduler = app.get(TIMER_KEY)
-    if scheduler is not None and scheduler.running:
-        scheduler.shutdown(wait=False)
+    timer = app.get(TIMER_KEY)
+    if timer is not None:
+        await timer.stop(SHUTDOWN_GRACE_SECONDS)
     monitor = app.get(MONITOR_KEY)
     if monitor is not None:
         await monitor.close()
@@ -220,10 +236,10 @@ async def stop_timer(app: web.Application) -> None:
         )
 
 
-def synchronise(config: AppConfig, db: Database) -> int:
+def synchronise(config: AppConfig, db: Database, *, clock: Clock = utc_now) -> int:
     """Mirror app.yaml's sections, members and accounts into the database (changes audited)."""
     with db.session() as session:
-        return len(sync_config(session, config, at=datetime.now(UTC)))
+        return len(sync_config(session, config, at=clock()))
 
 
 async def healthz(request: web.Request) -> web.Response:
@@ -242,7 +258,10 @@ def build_app(
     *,
     environ: Mapping[str, str] | None = None,
     clock: Clock = utc_now,
+    timers: bool = True,
 ) -> web.Application:
+    """The HTTP application. ``timers=False`` leaves the outbox, monitor and reminder ticks to
+    the caller (tests drive them by advancing ``clock`` and calling each tick)."""
     app = web.Application()
     env = os.environ if environ is None else environ
     services = build_services(config, db, clock=clock)
@@ -262,7 +281,8 @@ def build_app(
     app[MONITOR_KEY] = build_monitor(
         config, db, env, incidents=services.incidents, alerts=alerts, clock=clock
     )
-    app.on_startup.append(start_timer)
+    if timers:
+        app.on_startup.append(start_timer)
     app.on_cleanup.append(stop_timer)
     app.router.add_get("/healthz", healthz)
     return app

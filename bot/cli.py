@@ -10,8 +10,8 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Sequence
-from datetime import date, datetime
+from collections.abc import Callable, Sequence
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, TextIO
 
@@ -161,8 +161,14 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def main(argv: Sequence[str] | None = None, *, clock: Callable[[], datetime] = _utc_now) -> int:
+    """Run one command. ``clock`` is where every command takes "now" from (tests inject one)."""
     args = _parser().parse_args(argv)
+    args.clock = clock
     if args.command == "check":
         return _check(args, sys.stdout, sys.stderr)
     if args.command == "config":
@@ -207,7 +213,7 @@ def _check(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
             calendar = config.calendar(account)
         elif args.account:
             raise BadInput(message("cli.unknown_account", lang, account=args.account, known="-"))
-        at = parse_at(args.at, lang) if args.at else datetime.now(calendar.tz)
+        at = parse_at(args.at, lang) if args.at else args.clock().astimezone(calendar.tz)
         history = read_history(Path(args.history), lang) if args.history else ()
     except (BadInput, ConfigError) as exc:
         err.write(f"postgate check: {exc}\n")
@@ -381,7 +387,9 @@ def _publishing(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
     db = Database(database_url(os.environ))
     try:
         ensure_migrated(db)
-        uc = PublicationUseCases(db=db, directory=config.directory, calendar_for=config.calendar)
+        uc = PublicationUseCases(
+            db=db, directory=config.directory, calendar_for=config.calendar, clock=args.clock
+        )
         if args.command == "posts" and args.posts_command == "list":
             known = [s.value for s in PublicationState]
             unknown = [s for s in args.state if s not in known]
@@ -487,8 +495,9 @@ def _deletions(
         directory=config.directory,
         check_settings=config.checks,
         calendar_for=config.calendar,
+        clock=args.clock,
     )
-    uc = DeletionUseCases(db=db, directory=config.directory, drafts=drafts)
+    uc = DeletionUseCases(db=db, directory=config.directory, drafts=drafts, clock=args.clock)
     if args.posts_command == "correction":
         opened = uc.open_correction(actor, args.request).draft
         view = uc.get(args.request, lang=lang)

@@ -190,7 +190,7 @@ def monitor_clients(
                 clock=clock,
             )
         else:
-            clients[account.id] = build_client(account, credentials, settings)
+            clients[account.id] = build_client(account, credentials, settings, clock=clock)
     return clients
 
 

@@ -13,4 +13,5 @@ else
   fi
   UV=.tools/bin/uv
 fi
-"$UV" sync --locked --quiet
+# Bytecode is compiled at install, so no later start (tests, `postgate check`) pays for it.
+"$UV" sync --locked --quiet --compile-bytecode

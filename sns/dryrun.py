@@ -207,15 +207,20 @@ def clients_for(
         if credentials is None:
             clients[account.id] = DryRunClient(db, account, clock=clock, store=store)
         else:
-            clients[account.id] = _real_client(account, credentials, settings)
+            clients[account.id] = _real_client(account, credentials, settings, clock)
     return clients
 
 
-def _real_client(account: Account, credentials: dict[str, str], settings: SnsSettings) -> SnsClient:
+def _real_client(
+    account: Account,
+    credentials: dict[str, str],
+    settings: SnsSettings,
+    clock: Callable[[], datetime],
+) -> SnsClient:
     # Imported here: tweepy and the platform clients load only when an account needs them.
     from sns.factory import build_client  # noqa: PLC0415
 
-    return build_client(account, credentials, settings)
+    return build_client(account, credentials, settings, clock=clock)
 
 
 def is_dry_run(client: SnsClient) -> bool:

@@ -23,7 +23,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from sns.base import SnsClient
-from sns.common import DEFAULT_TIMEOUT, CredentialsError, SnsConfigError, check_base_url
+from sns.common import (
+    DEFAULT_TIMEOUT,
+    Clock,
+    CredentialsError,
+    SnsConfigError,
+    check_base_url,
+    utcnow,
+)
 from sns.facebook import DEFAULT_GRAPH_API_URL, FACEBOOK_CREDENTIALS, FacebookClient
 from sns.instagram import INSTAGRAM_CREDENTIALS, InstagramClient
 from sns.line import DEFAULT_LINE_API_URL, LINE_CREDENTIALS, LineClient
@@ -93,16 +100,23 @@ class SnsSettings:
 
 
 def build_client(
-    account: Account, credentials: Mapping[str, str], settings: SnsSettings
+    account: Account,
+    credentials: Mapping[str, str],
+    settings: SnsSettings,
+    *,
+    clock: Clock = utcnow,
 ) -> SnsClient:
-    """The real client for ``account``; raises ``CredentialsError`` naming what is missing."""
+    """The real client for ``account``, reading time from ``clock``; raises ``CredentialsError``
+    naming what is missing."""
     try:
-        return _build(account, credentials, settings)
+        return _build(account, credentials, settings, clock)
     except CredentialsError as exc:
         raise CredentialsError(f"account {account.id!r}: {exc}") from None
 
 
-def _build(account: Account, credentials: Mapping[str, str], settings: SnsSettings) -> SnsClient:
+def _build(
+    account: Account, credentials: Mapping[str, str], settings: SnsSettings, clock: Clock
+) -> SnsClient:
     match account.platform:
         case Platform.X:
             return XClient(
@@ -111,6 +125,7 @@ def _build(account: Account, credentials: Mapping[str, str], settings: SnsSettin
                 api_url=settings.x_api_url,
                 upload_url=settings.x_upload_url,
                 timeout=settings.timeout,
+                clock=clock,
             )
         case Platform.FACEBOOK:
             return FacebookClient(
@@ -118,6 +133,7 @@ def _build(account: Account, credentials: Mapping[str, str], settings: SnsSettin
                 handle=account.handle,
                 api_url=settings.graph_api_url,
                 timeout=settings.timeout,
+                clock=clock,
             )
         case Platform.INSTAGRAM:
             return InstagramClient(
@@ -125,6 +141,7 @@ def _build(account: Account, credentials: Mapping[str, str], settings: SnsSettin
                 handle=account.handle,
                 api_url=settings.graph_api_url,
                 timeout=settings.timeout,
+                clock=clock,
             )
         case Platform.LINE:
             return LineClient(
@@ -132,4 +149,5 @@ def _build(account: Account, credentials: Mapping[str, str], settings: SnsSettin
                 handle=account.handle,
                 api_url=settings.line_api_url,
                 timeout=settings.timeout,
+                clock=clock,
             )

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from datetime import timedelta
 from urllib.parse import quote
 
@@ -41,9 +42,22 @@ def cli_env(db: Database, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: F81
     monkeypatch.setenv("POSTGATE_CONFIG", str(REPO / "app.yaml"))
 
 
-def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    code = main(list(args))
-    captured = capsys.readouterr()
+@dataclass
+class Cli:
+    """The terminal an operator types into, and the clock the commands read."""
+
+    capsys: pytest.CaptureFixture[str]
+    clock: FixedClock
+
+
+@pytest.fixture
+def cli(capsys: pytest.CaptureFixture[str], clock: FixedClock) -> Cli:  # noqa: F811
+    return Cli(capsys, clock)
+
+
+def run(cli: Cli, *args: str) -> tuple[int, str, str]:
+    code = main(list(args), clock=cli.clock)
+    captured = cli.capsys.readouterr()
     return code, captured.out, captured.err
 
 
@@ -53,12 +67,12 @@ async def test_list_shows_publications_in_tokyo_time(
     config: AppConfig,  # noqa: F811
     db: Database,  # noqa: F811
     clock: FixedClock,  # noqa: F811
-    capsys: pytest.CaptureFixture[str],
+    cli: Cli,
 ) -> None:
     approve(usecases, config, targets=("midori-x", "midori-facebook"))
     approve(usecases, config, targets=("kankyo-x",), publish_at=NOW + timedelta(days=1))
     await make_outbox(db, config, clock, RecordingNotifier()).run_once()
-    code, out, _ = run(capsys, "posts", "list")
+    code, out, _ = run(cli, "posts", "list")
     assert code == 0
     header, *lines = out.splitlines()
     assert header.split() == [
@@ -79,7 +93,7 @@ async def test_list_shows_publications_in_tokyo_time(
     assert "dryrun://midori-x/" in lines[0]
     assert "投稿待ち" in lines[2]
     assert "2026-11-25 10:00" in lines[2]
-    code, out, _ = run(capsys, "posts", "list", "--json", "--state", "published")
+    code, out, _ = run(cli, "posts", "list", "--json", "--state", "published")
     records = json.loads(out)
     assert [r["account"] for r in records] == ["midori-x", "midori-facebook"]
     first = records[0]
@@ -87,10 +101,10 @@ async def test_list_shows_publications_in_tokyo_time(
     assert first["state"] == "published"
     assert first["attempts"] == 1
     assert first["permalink"] == f"dryrun://midori-x/{first['platform_post_id']}"
-    code, out, err = run(capsys, "posts", "list", "--state", "nonsense")
+    code, out, err = run(cli, "posts", "list", "--state", "nonsense")
     assert code == 2
     assert "nonsense" in err
-    code, out, _ = run(capsys, "posts", "list", "--state", "failed", "--lang", "en")
+    code, out, _ = run(cli, "posts", "list", "--state", "failed", "--lang", "en")
     assert out.strip() == "No publications."
 
 
@@ -99,39 +113,39 @@ def test_cancel_reschedule_and_refusals(
     usecases: DraftUseCases,  # noqa: F811
     config: AppConfig,  # noqa: F811
     db: Database,  # noqa: F811
-    capsys: pytest.CaptureFixture[str],
+    cli: Cli,
 ) -> None:
     draft_id = approve(usecases, config, publish_at=NOW + timedelta(days=2))
     [row] = publications(db, draft_id)
     pid = str(row.id)
     code, out, _ = run(
-        capsys, "posts", "reschedule", pid, "--at", "2026-12-01T09:00", "--as", "takahashi.yui"
+        cli, "posts", "reschedule", pid, "--at", "2026-12-01T09:00", "--as", "takahashi.yui"
     )
     assert code == 0, out
     assert "2026-12-01 09:00" in out
     [row] = publications(db, draft_id)
     assert row.due_at.isoformat() == "2026-12-01T00:00:00+00:00"
     code, out, _ = run(
-        capsys, "posts", "reschedule", pid, "--at", "2026-12-01T20:00+09:00", "--as", "sato.keiko"
+        cli, "posts", "reschedule", pid, "--at", "2026-12-01T20:00+09:00", "--as", "sato.keiko"
     )
     assert "業務時間外" in out
-    code, _, err = run(capsys, "posts", "cancel", pid, "--reason", "中止", "--as", "yamada.hanako")
+    code, _, err = run(cli, "posts", "cancel", pid, "--reason", "中止", "--as", "yamada.hanako")
     assert code == 1
     assert "作成者（高橋 結衣）か承認者" in err
-    code, _, err = run(capsys, "posts", "cancel", pid, "--reason", "x", "--as", "nobody")
+    code, _, err = run(cli, "posts", "cancel", pid, "--reason", "x", "--as", "nobody")
     assert code == 1
     assert "登録されていない" in err
-    code, _, err = run(capsys, "posts", "confirm", pid, "--as", "sato.keiko", "--lang", "en")
+    code, _, err = run(cli, "posts", "confirm", pid, "--as", "sato.keiko", "--lang", "en")
     assert code == 1
     assert "not held" in err
-    code, _, err = run(capsys, "posts", "reschedule", pid, "--at", "tomorrow", "--as", "sato.keiko")
+    code, _, err = run(cli, "posts", "reschedule", pid, "--at", "tomorrow", "--as", "sato.keiko")
     assert code == 2
     code, out, _ = run(
-        capsys, "posts", "cancel", pid, "--reason", "イベント中止", "--as", "sato.keiko"
+        cli, "posts", "cancel", pid, "--reason", "イベント中止", "--as", "sato.keiko"
     )
     assert code == 0
     assert out.strip() == f"投稿 #{pid}（midori-x）を取り消しました。"
-    code, _, err = run(capsys, "posts", "cancel", "999", "--reason", "x", "--as", "sato.keiko")
+    code, _, err = run(cli, "posts", "cancel", "999", "--reason", "x", "--as", "sato.keiko")
     assert code == 1
     assert "#999 が見つかりません" in err
     assert actions(db, f"publication:{pid}") == [
@@ -149,24 +163,24 @@ def test_pause_and_resume(
     usecases: DraftUseCases,  # noqa: F811
     config: AppConfig,  # noqa: F811
     db: Database,  # noqa: F811
-    capsys: pytest.CaptureFixture[str],
+    cli: Cli,
 ) -> None:
     approve(usecases, config, publish_at=NOW + timedelta(days=2))
     code, out, _ = run(
-        capsys, "pause", "--account", "midori-x", "--reason", "乗っ取りの疑い", "--as", "sato.keiko"
+        cli, "pause", "--account", "midori-x", "--reason", "乗っ取りの疑い", "--as", "sato.keiko"
     )
     assert code == 0
     assert "アカウント「midori-x」の投稿を緊急停止しました" in out
     assert "保留にした投稿: 1件" in out
-    code, out, _ = run(capsys, "posts", "list")
+    code, out, _ = run(cli, "posts", "list")
     assert "緊急停止中のため保留しています" in out
-    code, _, err = run(capsys, "resume", "--as", "yamamoto.jun")
+    code, _, err = run(cli, "resume", "--as", "yamamoto.jun")
     assert code == 1
     assert "すべてのアカウント" in err
-    code, _, err = run(capsys, "resume", "--as", "sato.keiko")
+    code, _, err = run(cli, "resume", "--as", "sato.keiko")
     assert code == 1
     assert "すべてのアカウントは緊急停止していません" in err
-    code, out, _ = run(capsys, "resume", "--account", "midori-x", "--as", "sato.keiko")
+    code, out, _ = run(cli, "resume", "--account", "midori-x", "--as", "sato.keiko")
     assert code == 0
     assert "保留を解除した投稿: 1件" in out
     assert publications(db)[0].state == "pending"
@@ -178,7 +192,7 @@ async def test_review_a_post_that_needs_it(
     config: AppConfig,  # noqa: F811
     db: Database,  # noqa: F811
     clock: FixedClock,  # noqa: F811
-    capsys: pytest.CaptureFixture[str],
+    cli: Cli,
 ) -> None:
     approve(usecases, config, targets=("midori-x", "midori-facebook"))
     with db.session() as session:  # a worker died after claiming both
@@ -191,28 +205,28 @@ async def test_review_a_post_that_needs_it(
     await make_outbox(db, config, clock, RecordingNotifier(), clients=clients).run_once()
     x_row, fb_row = publications(db)
     assert (x_row.state, fb_row.state) == ("needs_review", "needs_review")
-    code, out, _ = run(capsys, "posts", "list", "--state", "needs_review")
+    code, out, _ = run(cli, "posts", "list", "--state", "needs_review")
     assert out.count("要確認") == 2
     link = "https://x.com/midori_city/status/1860000000000000777"
     code, out, _ = run(
-        capsys, "posts", "review", str(x_row.id), "--published", link, "--as", "takahashi.yui"
+        cli, "posts", "review", str(x_row.id), "--published", link, "--as", "takahashi.yui"
     )
     assert code == 0, out
     assert out.strip() == f"投稿 #{x_row.id}（midori-x）を投稿済みとして登録しました（{link}）。"
     code, out, _ = run(
-        capsys, "posts", "review", str(fb_row.id), "--not-published", "--as", "sato.keiko"
+        cli, "posts", "review", str(fb_row.id), "--not-published", "--as", "sato.keiko"
     )
     assert code == 0
     assert "投稿待ちに戻しました" in out
     code, _, err = run(
-        capsys, "posts", "review", str(fb_row.id), "--not-published", "--as", "sato.keiko"
+        cli, "posts", "review", str(fb_row.id), "--not-published", "--as", "sato.keiko"
     )
     assert code == 1
     assert "要確認ではありません" in err
     with pytest.raises(SystemExit) as usage:  # one of --published / --not-published
-        run(capsys, "posts", "review", str(fb_row.id), "--as", "sato.keiko")
+        run(cli, "posts", "review", str(fb_row.id), "--as", "sato.keiko")
     assert usage.value.code == 2
-    assert "--published --not-published" in capsys.readouterr().err
+    assert "--published --not-published" in cli.capsys.readouterr().err
     x_row, fb_row = publications(db)
     assert (x_row.state, x_row.platform_post_id) == ("published", "1860000000000000777")
     assert (fb_row.state, fb_row.attempts) == ("pending", 0)
@@ -228,7 +242,7 @@ async def test_delete_request_approve_reject_and_correction(
     config: AppConfig,  # noqa: F811
     db: Database,  # noqa: F811
     clock: FixedClock,  # noqa: F811
-    capsys: pytest.CaptureFixture[str],
+    cli: Cli,
 ) -> None:
     approve(usecases, config, targets=("midori-x", "midori-facebook"))
     approve(usecases, config, targets=("kankyo-x",))
@@ -236,7 +250,7 @@ async def test_delete_request_approve_reject_and_correction(
     await box.run_once()
     x_row, _, kankyo = publications(db)
     code, out, _ = run(
-        capsys,
+        cli,
         "posts",
         "delete-request",
         str(x_row.id),
@@ -255,22 +269,22 @@ async def test_delete_request_approve_reject_and_correction(
         "削除だけでは解決になりません。誤りの説明と訂正を見える形で行ってください"
     )
     assert hint == "訂正の投稿案を作るには: postgate posts correction 1 --as ito.makoto"
-    code, _, err = run(capsys, "posts", "delete-approve", "1", "--as", "ito.makoto")
+    code, _, err = run(cli, "posts", "delete-approve", "1", "--as", "ito.makoto")
     assert code == 1
     assert "依頼した本人は承認・却下できません" in err
-    code, out, _ = run(capsys, "posts", "correction", "1", "--as", "ito.makoto")
+    code, out, _ = run(cli, "posts", "correction", "1", "--as", "ito.makoto")
     assert code == 0
     assert out.strip().startswith("訂正の投稿案 #3 を作成しました（元の投稿案 #1 の訂正）")
-    code, out, _ = run(capsys, "posts", "delete-approve", "1", "--as", "suzuki.hiroshi")
+    code, out, _ = run(cli, "posts", "delete-approve", "1", "--as", "suzuki.hiroshi")
     assert code == 0
     assert (
         "削除依頼 #1 を承認しました。投稿（midori-x, midori-facebook）をまもなく削除します" in out
     )
     await box.run_once()
-    code, out, _ = run(capsys, "posts", "list", "--state", "deleted")
+    code, out, _ = run(cli, "posts", "list", "--state", "deleted")
     assert out.count("削除済み") == 2
     code, out, _ = run(
-        capsys,
+        cli,
         "posts",
         "delete-request",
         str(kankyo.id),
@@ -284,14 +298,14 @@ async def test_delete_request_approve_reject_and_correction(
     assert code == 0
     assert "Deleting alone does not put it right" in out
     code, out, _ = run(
-        capsys, "posts", "delete-reject", "2", "--reason", "訂正の投稿で対応", "--as", "nakamura.ai"
+        cli, "posts", "delete-reject", "2", "--reason", "訂正の投稿で対応", "--as", "nakamura.ai"
     )
     assert code == 0
     assert out.strip() == "削除依頼 #2 を却下しました（理由: 訂正の投稿で対応）。"
-    code, _, err = run(capsys, "posts", "delete-approve", "2", "--as", "yamamoto.jun")
+    code, _, err = run(cli, "posts", "delete-approve", "2", "--as", "yamamoto.jun")
     assert code == 1
     assert "既に「却下」です" in err
-    code, _, err = run(capsys, "posts", "delete-approve", "9", "--as", "yamamoto.jun")
+    code, _, err = run(cli, "posts", "delete-approve", "9", "--as", "yamamoto.jun")
     assert code == 1
     assert "削除依頼 #9 が見つかりません" in err
     assert publications(db)[2].state == "published"

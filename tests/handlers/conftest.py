@@ -1,6 +1,7 @@
 from __future__ import annotations
 
-from datetime import datetime
+import time
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,18 @@ from tests.storage.conftest import db, fresh_database  # noqa: F401 - fixtures
 
 REPO = Path(__file__).resolve().parents[2]
 NOW = datetime(2026, 11, 24, 10, 0, tzinfo=JST)  # a Tuesday, inside business hours
+
+
+class RunningClock:
+    """Starts at ``start`` and runs at the machine's pace: for the few tests of real timers,
+    whatever today's date is."""
+
+    def __init__(self, start: datetime) -> None:
+        self.start = start
+        self._started = time.monotonic()
+
+    def __call__(self) -> datetime:
+        return self.start + timedelta(seconds=time.monotonic() - self._started)
 
 
 class FixedClock:

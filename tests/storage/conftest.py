@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.pool import NullPool
 
 from storage.engine import Database
@@ -41,16 +41,35 @@ def fresh_database(backend: str, tmp_path: Path) -> Iterator[Database]:
         pytest.skip(f"PostgreSQL: set {ENV_TEST_DATABASE_URL}=postgresql+psycopg://...")
     schema = f"postgate_test_{uuid.uuid4().hex[:12]}"  # "pg_" prefixes are reserved
     admin = create_engine(url, poolclass=NullPool)
-    with admin.begin() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    db = Database(url, connect_args={"options": f"-csearch_path={schema}"})
     try:
-        yield db
-    finally:
-        db.dispose()
         with admin.begin() as connection:
-            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+            connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+        # Every connection of this test is named after its schema, so that teardown can find
+        # one that outlived the test (a background task still running) and end it.
+        db = Database(
+            url, connect_args={"options": f"-csearch_path={schema}", "application_name": schema}
+        )
+        try:
+            yield db
+        finally:
+            db.dispose()
+    finally:
+        _drop_schema(admin, schema)
         admin.dispose()
+
+
+def _drop_schema(admin: Engine, schema: str) -> None:
+    """Drop the test's schema; connections still using it are ended first if they hold locks."""
+    with admin.begin() as connection:
+        connection.execute(
+            text(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE application_name = :name AND pid <> pg_backend_pid()"
+            ),
+            {"name": schema},
+        )
+        connection.execute(text("SET LOCAL lock_timeout = '30s'"))
+        connection.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
 
 
 @pytest.fixture(params=BACKENDS)

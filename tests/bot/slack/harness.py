@@ -138,7 +138,7 @@ class SlackHarness:
         self.db = db
         self.config = config
         self.clock = clock
-        self.app: web.Application = build_app(config, db, environ=env, clock=clock)
+        self.app: web.Application = build_app(config, db, environ=env, clock=clock, timers=False)
         self.server = TestServer(self.app, host="127.0.0.1", port=0)
         self.session: aiohttp.ClientSession | None = None
         self._ts = itertools.count(1)

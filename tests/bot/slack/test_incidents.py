@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from sqlmodel import col, select
 
-from bot.app import MONITOR_KEY, TIMER_KEY
+from bot.app import MONITOR_KEY
 from bot.config import AppConfig
 from bot.slack import ids, incident_render
 from handlers.incidents import HistoryLine
@@ -607,7 +607,6 @@ async def test_an_unacknowledged_incident_is_reminded_after_the_configured_time(
         fake_slack, fake_x, database, config.model_copy(update={"monitoring": timing}), clock
     )
     try:
-        assert slack.app[TIMER_KEY].get_job("incident_reminders") is not None
         card, _ = await hijack(slack)
         alerts = slack.bot.alerts
 

@@ -10,7 +10,7 @@ import aiohttp
 import pytest
 from aiohttp.test_utils import TestServer
 
-from bot.app import build_app
+from bot.app import TIMER_KEY, build_app
 from bot.config import AppConfig
 from bot.slack import ids
 from bot.slack.app import SLACK_KEY
@@ -58,6 +58,21 @@ async def test_without_slack_variables_serve_starts_and_says_how_to_enable(
     assert "SLACK_BOT_TOKEN" in logged
     assert "Slack is off" in logged
     assert "SLACK_APP_TOKEN" in logged
+
+
+async def test_serve_ticks_the_outbox_monitors_results_and_incident_reminders(
+    database: Database, config: AppConfig, fake_slack: FakeSlack
+) -> None:
+    app = build_app(config, database, environ=slack_env(fake_slack))
+    server = TestServer(app, host="127.0.0.1", port=0)
+    await server.start_server()
+    try:
+        scheduler = app[TIMER_KEY].scheduler
+        jobs = {job.id: job.trigger.interval.total_seconds() for job in scheduler.get_jobs()}
+    finally:
+        await server.close()
+    assert jobs == {"outbox": 1, "monitors": 30, "slack": 3600, "incident_reminders": 60}
+    assert not app[TIMER_KEY].scheduler.running
 
 
 async def test_the_events_url_answers_slacks_verification_challenge(slack: SlackHarness) -> None:
