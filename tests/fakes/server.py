@@ -11,6 +11,10 @@ expression narrow them; by default any request matches):
   recorded and counted), then never answer, so the client times out after sending — the
   AMBIGUOUS case. Hung requests are released when the server stops;
 - ``delay_next(seconds, count=1, method=None, path=None)``: do the work, answer after a delay;
+- ``hold_next(count=1, method=None, path=None) -> asyncio.Event``: hold the request, before
+  doing anything, until the test sets the event — "slow" without a clock: a test can look at
+  what happened meanwhile (e.g. that the request it sent was acknowledged), then let it go.
+  Held requests are released when the server stops;
 - ``serve(name, body, content_type) -> url``: a static file (an image to attach) on this server.
 
 ``server.clock`` (a callable returning an aware datetime) can be replaced to move time.
@@ -72,6 +76,7 @@ class Fault:
     headers: dict[str, str] = field(default_factory=dict)
     delay: float = 0.0
     hang: bool = False
+    hold: asyncio.Event | None = None
 
     def matches(self, method: str, path: str) -> bool:
         return (self.method is None or self.method == method) and (
@@ -97,6 +102,7 @@ class FakeServer:
         self._faults: list[Fault] = []
         self._static: dict[str, tuple[bytes, str]] = {}
         self._release = asyncio.Event()
+        self._holds: list[asyncio.Event] = []
         self._runner: web.AppRunner | None = None
         self.app = web.Application(middlewares=[self._middleware])
         self.app.router.add_get("/_static/{name}", self._serve_static)
@@ -142,6 +148,15 @@ class FakeServer:
         pattern = re.compile(path) if path else None
         self._faults.append(Fault(remaining=count, method=method, path=pattern, hang=True))
 
+    def hold_next(
+        self, *, count: int = 1, method: str | None = None, path: str | None = None
+    ) -> asyncio.Event:
+        held = asyncio.Event()
+        pattern = re.compile(path) if path else None
+        self._faults.append(Fault(remaining=count, method=method, path=pattern, hold=held))
+        self._holds.append(held)
+        return held
+
     def delay_next(
         self, seconds: float, *, count: int = 1, method: str | None = None, path: str | None = None
     ) -> None:
@@ -178,6 +193,8 @@ class FakeServer:
 
     async def stop(self) -> None:
         self._release.set()
+        for held in self._holds:
+            held.set()
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
@@ -202,6 +219,8 @@ class FakeServer:
         self.requests.append(recorded)
         request[_RECORDED] = recorded
         fault = self._take_fault(request.method, request.path)
+        if fault is not None and fault.hold is not None:
+            await fault.hold.wait()
         if fault is not None and fault.delay:
             await asyncio.sleep(fault.delay)
         if fault is not None and fault.status is not None:

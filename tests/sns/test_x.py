@@ -127,7 +127,7 @@ async def test_429_is_retryable_at_the_reset_time_and_never_blocks_the_loop(
     assert caught.value.retry_at.tzinfo is not None
     # The X call took half a second; the loop ticked all along (a blocked loop ticks ~once).
     assert waited >= 0.5
-    assert ticks >= 20
+    assert ticks >= 5  # a blocked loop would tick about once; a loaded machine ticks slower
     assert fake_x.posted == []
 
 

@@ -75,8 +75,8 @@ async def ready_for_approval(slack: SlackHarness, text: str = CLEAN) -> str:
     return ts
 
 
-async def published(slack: SlackHarness, draft_id: int = 1, timeout: float = 10) -> None:
-    """Tick the outbox (the real timer ticks too) until the draft's posts are out."""
+async def published(slack: SlackHarness, draft_id: int = 1, timeout: float = 60) -> None:
+    """Tick the outbox until the draft's posts are out (a generous deadline, polled)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         await slack.outbox.run_once()
