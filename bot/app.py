@@ -13,6 +13,8 @@ configured, else they are only logged (``LoggingAlerts``)."""
 
 from __future__ import annotations
 
+import functools
+import json
 import logging
 import os
 from collections.abc import Mapping
@@ -233,7 +235,8 @@ async def healthz(request: web.Request) -> web.Response:
         "organisation": services.config.organisation.name,
         "accounts": len(services.config.accounts),
     }
-    return web.json_response(body)
+    # UTF-8 as it is, not \uXXXX escapes: the organisation's name is Japanese.
+    return web.json_response(body, dumps=functools.partial(json.dumps, ensure_ascii=False))
 
 
 def build_app(

@@ -36,11 +36,14 @@ async def test_healthz_reports_the_loaded_organisation(tmp_path: Path) -> None:
             session.get(server.make_url("/healthz")) as response,
         ):
             assert response.status == 200
-            body = await response.json()
+            assert response.charset == "utf-8"
+            raw = await response.read()
+            body = json.loads(raw)
     finally:
         await server.close()
         db.dispose()
     assert body == {"status": "ok", "organisation": "みどり市", "accounts": 9}
+    assert "みどり市".encode() in raw  # UTF-8 as it is, not \uXXXX escapes
 
 
 def test_configuration_is_mirrored_and_audited_once(tmp_path: Path) -> None:
