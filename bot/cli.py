@@ -15,6 +15,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, TextIO
 
+from bot.cli_lang import LocalisedParser, localise, resolve_lang
 from workflows.catalogue import Lang, message
 from workflows.checks import Platform
 
@@ -28,13 +29,14 @@ EXIT_USAGE = 2
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = LocalisedParser(
         prog="postgate",
         description="The gate every post of a city hall's social-media accounts passes through.",
     )
     parser.add_argument(
         "--config", metavar="FILE", help="app.yaml to use (default: $POSTGATE_CONFIG or ./app.yaml)"
     )
+    parser.add_argument("--lang", choices=[lang.value for lang in Lang], default=Lang.JA.value)
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     serve = commands.add_parser("serve", help="run the bot (HTTP server, timer, monitors)")
@@ -162,21 +164,35 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else list(argv)
+    parser = _parser()
+    localise(parser, resolve_lang(argv, os.environ))
+    args = parser.parse_args(argv)
     if args.command == "check":
         return _check(args, sys.stdout, sys.stderr)
+    from bot.db_errors import DatabaseUnreachable
+
+    try:
+        return _dispatch(args, sys.stdout, sys.stderr)
+    except DatabaseUnreachable as exc:
+        sys.stderr.write(f"postgate {args.command}: {exc.message(Lang(args.lang))}\n")
+        return EXIT_USAGE
+
+
+def _dispatch(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    lang = Lang(args.lang)
     if args.command == "config":
-        return _config_check(args.file or args.config, sys.stdout, sys.stderr)
+        return _config_check(args.file or args.config, lang, out, err)
     if args.command == "serve":
-        return _serve(args, sys.stderr)
+        return _serve(args, err)
     if args.command == "db":
-        return _db(args.db_command, sys.stdout, sys.stderr)
+        return _db(args.db_command, lang, out, err)
     if args.command == "audit":
-        return _audit(args, sys.stdout, sys.stderr)
+        return _audit(args, out, err)
     if args.command == "slack":
-        return _slack_manifest(args, sys.stdout, sys.stderr)
+        return _slack_manifest(args, out, err)
     if args.command in ("posts", "pause", "resume"):
-        return _publishing(args, sys.stdout, sys.stderr)
+        return _publishing(args, out, err)
     raise AssertionError(args.command)  # argparse only admits the commands above
 
 
@@ -231,19 +247,19 @@ def _check(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
     )
 
 
-def _config_check(file: str | None, out: IO[str], err: IO[str]) -> int:
+def _config_check(file: str | None, lang: Lang, out: IO[str], err: IO[str]) -> int:
     from bot.config import ConfigError, config_path, load_config
 
     path = config_path(file)
     try:
         config = load_config(path)
     except ConfigError as exc:
-        err.write(f"{exc}\n")
+        err.write(f"{exc.message(lang)}\n")
         return EXIT_USAGE
     out.write(
         message(
             "cli.config_ok",
-            Lang.JA,
+            lang,
             path=path,
             sections=len(config.sections),
             members=len(config.members),
@@ -257,17 +273,19 @@ def _config_check(file: str | None, out: IO[str], err: IO[str]) -> int:
 def _serve(args: argparse.Namespace, err: IO[str]) -> int:
     from bot.app import run
     from bot.config import ConfigError, load_config
+    from bot.db_errors import unreachable_as_error
     from storage.engine import Database, database_url
     from storage.migrate import DatabaseNotMigrated, ensure_migrated
 
     try:
         config = load_config(args.config)
     except ConfigError as exc:
-        err.write(f"postgate serve: {exc}\n")
+        err.write(f"postgate serve: {exc.message(Lang(args.lang))}\n")
         return EXIT_USAGE
     db = Database(database_url(os.environ))
     try:
-        ensure_migrated(db)
+        with unreachable_as_error(db.url):
+            ensure_migrated(db)
     except DatabaseNotMigrated as exc:
         err.write(f"postgate serve: {exc}\n")
         return EXIT_USAGE
@@ -275,22 +293,27 @@ def _serve(args: argparse.Namespace, err: IO[str]) -> int:
     return 0
 
 
-def _db(command: str, out: IO[str], err: IO[str]) -> int:
+def _db(command: str, lang: Lang, out: IO[str], err: IO[str]) -> int:
+    from bot.db_errors import unreachable_as_error
     from storage.engine import Database, database_url
     from storage.migrate import current_revision, head_revision, upgrade
 
     db = Database(database_url(os.environ))
     try:
-        if command == "upgrade":
-            before = current_revision(db)
-            upgrade(db)
-            after = current_revision(db)
-            out.write(f"{db.url}: {before or '-'} -> {after}\n")
-        else:
-            current, head = current_revision(db), head_revision()
-            state = "最新です / up to date" if current == head else "要更新 / needs upgrade"
-            out.write(f"{db.url}: {current or '-'} (head {head}) {state}\n")
-            return 0 if current == head else 1
+        with unreachable_as_error(db.url):
+            if command == "upgrade":
+                before = current_revision(db)
+                upgrade(db)
+                after = current_revision(db)
+                out.write(
+                    message("db.upgraded", lang, url=db.url, before=before or "-", after=after)
+                    + "\n"
+                )
+            else:
+                current, head = current_revision(db), head_revision()
+                key = "db.up_to_date" if current == head else "db.behind"
+                out.write(message(key, lang, url=db.url, current=current or "-", head=head) + "\n")
+                return 0 if current == head else 1
     finally:
         db.dispose()
     del err
@@ -311,37 +334,39 @@ def _slack_manifest(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int
             organisation = None
     try:
         data = manifest(mode=mode, url=args.url, organisation=organisation)
-    except ValueError as exc:
-        err.write(f"postgate slack manifest: {exc}\n")
+    except ValueError:
+        err.write(f"postgate slack manifest: {message('cli.manifest_url', Lang(args.lang))}\n")
         return EXIT_USAGE
     out.write(dump(data, args.fmt))
     return 0
 
 
 def _audit(args: argparse.Namespace, out: TextIO, err: IO[str]) -> int:
+    from bot.db_errors import unreachable_as_error
     from storage import audit
     from storage.engine import Database, database_url
     from storage.migrate import DatabaseNotMigrated, ensure_migrated
 
+    lang = Lang(args.lang)
     db = Database(database_url(os.environ))
     try:
-        ensure_migrated(db)
+        with unreachable_as_error(db.url):
+            ensure_migrated(db)
         if args.audit_command == "verify":
             with db.session(read_only=True) as session:
                 broken, head = audit.walk(session)
             if broken is not None:
-                err.write(
-                    f"監査ログの改ざんまたは欠落を検出しました / audit chain broken: {broken}\n"
-                )
+                err.write(message("audit.broken", lang, broken=broken) + "\n")
                 return 1
             out.write(
-                f"監査ログは正常です / audit chain intact: {head.count} events, "
-                f"last seq {head.seq}, head {head.hash}\n"
+                message("audit.intact", lang, count=head.count, seq=head.seq, hash=head.hash) + "\n"
             )
             return 0
         since = _parse_since(args.since)
         if since is None:
-            err.write(f"postgate audit export: --since {args.since!r}: use YYYY-MM-DD\n")
+            err.write(
+                f"postgate audit export: {message('audit.bad_since', lang, value=args.since)}\n"
+            )
             return EXIT_USAGE
         stream = open(args.output, "w", encoding="utf-8", newline="") if args.output else out  # noqa: SIM115
         try:
@@ -350,7 +375,7 @@ def _audit(args: argparse.Namespace, out: TextIO, err: IO[str]) -> int:
         finally:
             if args.output:
                 stream.close()
-        err.write(f"{count} events exported\n")
+        err.write(message("audit.exported", lang, count=count) + "\n")
         return 0
     except DatabaseNotMigrated as exc:
         err.write(f"postgate audit: {exc}\n")
@@ -362,6 +387,7 @@ def _audit(args: argparse.Namespace, out: TextIO, err: IO[str]) -> int:
 def _publishing(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
     from bot.check_command import BadInput, parse_at
     from bot.config import ConfigError, load_config
+    from bot.db_errors import unreachable_as_error
     from handlers.drafts import Actor
     from handlers.publishing import PublicationUseCases
     from storage.engine import Database, database_url
@@ -376,11 +402,12 @@ def _publishing(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
     try:
         config = load_config(args.config)
     except ConfigError as exc:
-        err.write(f"{name}: {exc}\n")
+        err.write(f"{name}: {exc.message(lang)}\n")
         return EXIT_USAGE
     db = Database(database_url(os.environ))
     try:
-        ensure_migrated(db)
+        with unreachable_as_error(db.url):
+            ensure_migrated(db)
         uc = PublicationUseCases(db=db, directory=config.directory, calendar_for=config.calendar)
         if args.command == "posts" and args.posts_command == "list":
             known = [s.value for s in PublicationState]
