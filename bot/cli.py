@@ -289,7 +289,7 @@ def _serve(args: argparse.Namespace, err: IO[str]) -> int:
     except DatabaseNotMigrated as exc:
         err.write(f"postgate serve: {exc}\n")
         return EXIT_USAGE
-    run(config, db, host=args.host, port=args.port)
+    run(config, db, host=args.host, port=args.port, lang=Lang(args.lang))
     return 0
 
 

@@ -355,12 +355,12 @@ def install(
     incidents: IncidentUseCases,
     environ: Mapping[str, str],
     clock: Clock,
+    lang: Lang = Lang.JA,
 ) -> SlackBot | None:
     """Add Slack to the server of ``postgate serve``, or log which variables would."""
     settings = SlackSettings.from_env(environ)
     if settings is None:
-        log.warning(message("slack.log.disabled", Lang.JA))
-        log.warning(message("slack.log.disabled", Lang.EN))
+        log.warning(message("slack.log.disabled", lang))
         return None
     timing = config.approval  # app.yaml `approval:`: when reminders and deputies come in
     settings = replace(
@@ -397,7 +397,7 @@ def install(
     app.on_cleanup.append(on_cleanup)
     log.info(
         message(
-            "slack.log.enabled", Lang.EN, mode=settings.mode, path=EVENTS_PATH, api=settings.api_url
+            "slack.log.enabled", lang, mode=settings.mode, path=EVENTS_PATH, api=settings.api_url
         )
     )
     return bot

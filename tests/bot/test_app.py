@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import os
 import socket
 import subprocess
@@ -21,6 +22,7 @@ from storage.engine import Database
 from storage.migrate import upgrade
 from storage.tables import AuditEvent, DryRunPost, Publication
 from tests.handlers.publishing_support import approve
+from workflows.catalogue import Lang
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -127,7 +129,28 @@ def test_serve_refuses_an_unmigrated_database_then_runs_after_upgrade(tmp_path: 
         server.terminate()
         server.wait(timeout=30)
         log.close()
-    assert "configuration changes recorded" in (tmp_path / "serve.log").read_text()
+    logged = (tmp_path / "serve.log").read_text(encoding="utf-8")
+    assert "postgate を起動しました: みどり市（所属 6、アカウント 9）" in logged
+    assert "試験モード（実際には投稿しません）のアカウント: " in logged
+    assert "Slack連携は無効です" in logged
+    assert "Microsoft Teams 連携は設定されていません。" in logged
+
+
+async def test_serve_log_lines_are_english_on_request(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    db = Database(f"sqlite:///{tmp_path / 'p.db'}")
+    upgrade(db)
+    config = load_config(REPO / "app.yaml")
+    caplog.set_level(logging.INFO)
+    build_app(config, db, environ={"MIDORI_LINE_CHANNEL_TOKEN": "t" * 20}, lang=Lang.EN)
+    db.dispose()
+    logged = caplog.text
+    assert "publishing for real to: midori-line" in logged
+    assert "dry run (no credentials, nothing is really posted) for: " in logged
+    assert "watching for hijacking, impersonation and flaming: midori-line (every 5 min)" in logged
+    assert "Microsoft Teams is not configured." in logged
+    assert "試験モード" not in logged
 
 
 async def test_the_timer_publishes_at_start_up_and_every_second(tmp_path: Path) -> None:
