@@ -156,6 +156,7 @@ def _parser() -> argparse.ArgumentParser:
     manifest.add_argument("--url", help="the server's public base URL (http mode)")
     manifest.add_argument("--format", choices=["yaml", "json"], default="yaml", dest="fmt")
 
+    commands.add_parser("doctor", help="tell what works and what blocks publishing")
     config = commands.add_parser("config", help="app.yaml tools")
     config_commands = config.add_subparsers(dest="config_command", required=True, metavar="COMMAND")
     config_check = config_commands.add_parser("check", help="validate app.yaml, list every problem")
@@ -193,6 +194,8 @@ def _dispatch(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         return _slack_manifest(args, out, err)
     if args.command in ("posts", "pause", "resume"):
         return _publishing(args, out, err)
+    if args.command == "doctor":
+        return _doctor(args, lang, out)
     raise AssertionError(args.command)  # argparse only admits the commands above
 
 
@@ -268,6 +271,20 @@ def _config_check(file: str | None, lang: Lang, out: IO[str], err: IO[str]) -> i
         + "\n"
     )
     return 0
+
+
+def _doctor(args: argparse.Namespace, lang: Lang, out: IO[str]) -> int:
+    """Exit 1 if anything blocks publishing."""
+    import asyncio
+
+    from bot.doctor import diagnose, print_report
+    from handlers.drafts import utc_now
+
+    report = asyncio.run(
+        diagnose(config_file=args.config, environ=os.environ, clock=utc_now, lang=lang)
+    )
+    print_report(report, out, lang, at=utc_now())
+    return 1 if report.blocking else 0
 
 
 def _serve(args: argparse.Namespace, err: IO[str]) -> int:
