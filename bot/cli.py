@@ -157,6 +157,16 @@ def _parser() -> argparse.ArgumentParser:
     manifest.add_argument("--format", choices=["yaml", "json"], default="yaml", dest="fmt")
 
     commands.add_parser("doctor", help="tell what works and what blocks publishing")
+    init = commands.add_parser("init", help="build a first app.yaml from the lists (CSV)")
+    init.add_argument("--accounts", required=True, metavar="CSV", help="the account table")
+    init.add_argument("--staff", required=True, metavar="CSV", help="the staff list")
+    init.add_argument("--output", "-o", metavar="FILE", default="app.yaml", help="app.yaml")
+    init.add_argument("--organisation", help="the municipality")
+    init.add_argument("--city-promotion", metavar="SECTION", help="approves official accounts")
+    init.add_argument("--digital-promotion", metavar="SECTION", help="told of incidents")
+    for role in ("drafts", "approvals", "alerts"):
+        init.add_argument(f"--{role}-channel", metavar="ID", help=f"Slack channel for {role}")
+    init.add_argument("--force", action="store_true", help="overwrite an existing file")
     config = commands.add_parser("config", help="app.yaml tools")
     config_commands = config.add_subparsers(dest="config_command", required=True, metavar="COMMAND")
     config_check = config_commands.add_parser("check", help="validate app.yaml, list every problem")
@@ -196,6 +206,8 @@ def _dispatch(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         return _publishing(args, out, err)
     if args.command == "doctor":
         return _doctor(args, lang, out)
+    if args.command == "init":
+        return _init(args, lang, out, err)
     raise AssertionError(args.command)  # argparse only admits the commands above
 
 
@@ -285,6 +297,52 @@ def _doctor(args: argparse.Namespace, lang: Lang, out: IO[str]) -> int:
     )
     print_report(report, out, lang, at=utc_now())
     return 1 if report.blocking else 0
+
+
+def _init(args: argparse.Namespace, lang: Lang, out: IO[str], err: IO[str]) -> int:
+    """Questions only when a person is at the terminal; else options and defaults."""
+    from bot.init_command import (
+        ACCOUNT_COLUMNS,
+        STAFF_COLUMNS,
+        STAFF_OPTIONAL,
+        InitError,
+        Options,
+        build,
+        read_csv,
+    )
+
+    target = Path(args.output)
+    if target.exists() and not args.force:
+        err.write(f"postgate init: {message('init.exists', lang, path=target)}\n")
+        return EXIT_USAGE
+    ask = input if sys.stdin.isatty() else None
+    options = Options(
+        organisation=args.organisation,
+        city_promotion=args.city_promotion,
+        digital_promotion=args.digital_promotion,
+        drafts_channel=args.drafts_channel,
+        approvals_channel=args.approvals_channel,
+        alerts_channel=args.alerts_channel,
+    )
+    try:
+        accounts = read_csv(Path(args.accounts), ACCOUNT_COLUMNS)
+        staff = read_csv(Path(args.staff), STAFF_COLUMNS, optional=STAFF_OPTIONAL)
+        result = build(accounts, staff, options, ask=ask, lang=lang)
+    except InitError as exc:
+        err.write(f"postgate init: {exc.message(lang)}\n")
+        return EXIT_USAGE
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
+        unreadable = message("init.unreadable", lang, path=exc.filename, error=reason)
+        err.write(f"postgate init: {unreadable}\n")
+        return EXIT_USAGE
+    target.write_text(result.text, encoding="utf-8")
+    counts = {"sections": result.sections, "members": len(staff), "accounts": len(accounts)}
+    out.write(message("init.written", lang, path=target, **counts) + "\n\n")
+    out.write(message("init.next_title", lang) + "\n")
+    for i, step in enumerate(result.next_steps, start=1):
+        out.write(f"{i}. {step}\n")
+    return 0
 
 
 def _serve(args: argparse.Namespace, err: IO[str]) -> int:
