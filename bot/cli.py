@@ -167,6 +167,12 @@ def _parser() -> argparse.ArgumentParser:
     for role in ("drafts", "approvals", "alerts"):
         init.add_argument(f"--{role}-channel", metavar="ID", help=f"Slack channel for {role}")
     init.add_argument("--force", action="store_true", help="overwrite an existing file")
+    backup = commands.add_parser("backup", help="back up the SQLite database, verify the copy")
+    backup.add_argument("file", help="the backup file to write")
+    backup.add_argument("--force", action="store_true", help="overwrite an existing file")
+    restore = commands.add_parser("restore", help="restore the SQLite database (postgate stopped)")
+    restore.add_argument("file", help="the backup file")
+    restore.add_argument("--force", action="store_true", help="replace the existing database")
     config = commands.add_parser("config", help="app.yaml tools")
     config_commands = config.add_subparsers(dest="config_command", required=True, metavar="COMMAND")
     config_check = config_commands.add_parser("check", help="validate app.yaml, list every problem")
@@ -208,6 +214,8 @@ def _dispatch(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         return _doctor(args, lang, out)
     if args.command == "init":
         return _init(args, lang, out, err)
+    if args.command in ("backup", "restore"):
+        return _backup(args, lang, out, err)
     raise AssertionError(args.command)  # argparse only admits the commands above
 
 
@@ -342,6 +350,36 @@ def _init(args: argparse.Namespace, lang: Lang, out: IO[str], err: IO[str]) -> i
     out.write(message("init.next_title", lang) + "\n")
     for i, step in enumerate(result.next_steps, start=1):
         out.write(f"{i}. {step}\n")
+    return 0
+
+
+def _backup(args: argparse.Namespace, lang: Lang, out: IO[str], err: IO[str]) -> int:
+    from bot.backup import BackupError, backup, restore
+    from storage.engine import database_url
+
+    url = database_url(os.environ)
+    file = Path(args.file)
+    try:
+        if args.command == "backup":
+            done = backup(url, file, force=args.force)
+            size = f"{file.stat().st_size / 1_000_000:.1f} MB"
+            line = message(
+                "backup.done", lang, target=file, size=size, count=done.count, hash=done.head
+            )
+        else:
+            done = restore(url, file, force=args.force)
+            line = message(
+                "backup.restored",
+                lang,
+                source=file,
+                database=url,
+                count=done.count,
+                hash=done.head,
+            )
+    except BackupError as exc:
+        err.write(f"postgate {args.command}: {exc.message(lang)}\n")
+        return EXIT_USAGE
+    out.write(line + "\n")
     return 0
 
 
