@@ -387,6 +387,7 @@ def _serve(args: argparse.Namespace, err: IO[str]) -> int:
     from bot.app import run
     from bot.config import ConfigError, load_config
     from bot.db_errors import unreachable_as_error
+    from sns.common import SnsConfigError
     from storage.engine import Database, database_url
     from storage.migrate import DatabaseNotMigrated, ensure_migrated
 
@@ -400,9 +401,13 @@ def _serve(args: argparse.Namespace, err: IO[str]) -> int:
         with unreachable_as_error(db.url):
             ensure_migrated(db)
     except DatabaseNotMigrated as exc:
-        err.write(f"postgate serve: {exc}\n")
+        err.write(f"postgate serve: {exc.message(Lang(args.lang))}\n")
         return EXIT_USAGE
-    run(config, db, host=args.host, port=args.port, lang=Lang(args.lang))
+    try:
+        run(config, db, host=args.host, port=args.port, lang=Lang(args.lang))
+    except SnsConfigError as exc:  # a malformed POSTGATE_*_API_URL or POSTGATE_SNS_TIMEOUT
+        err.write(f"postgate serve: {message('cli.bad_setting', Lang(args.lang), error=exc)}\n")
+        return EXIT_USAGE
     return 0
 
 
@@ -491,7 +496,7 @@ def _audit(args: argparse.Namespace, out: TextIO, err: IO[str]) -> int:
         err.write(message("audit.exported", lang, count=count) + "\n")
         return 0
     except DatabaseNotMigrated as exc:
-        err.write(f"postgate audit: {exc}\n")
+        err.write(f"postgate audit: {exc.message(lang)}\n")
         return EXIT_USAGE
     finally:
         db.dispose()
@@ -605,7 +610,7 @@ def _publishing(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
         err.write(f"{name}: {refusal.message(lang)}\n")
         return 1
     except DatabaseNotMigrated as exc:
-        err.write(f"{name}: {exc}\n")
+        err.write(f"{name}: {exc.message(lang)}\n")
         return EXIT_USAGE
     finally:
         db.dispose()

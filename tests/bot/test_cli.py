@@ -237,3 +237,52 @@ def test_a_database_that_cannot_be_opened_is_explained(tmp_path: Path) -> None:
     assert done.returncode == 2
     assert "に接続できません" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_a_malformed_setting_stops_serve_with_a_sentence(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("POSTGATE_")}
+    env["POSTGATE_DATABASE_URL"] = f"sqlite:///{tmp_path / 'p.db'}"
+    cli = [sys.executable, "-m", "bot.cli"]
+    subprocess.run([*cli, "db", "upgrade"], env=env, cwd=REPO, check=True, capture_output=True)
+    env["POSTGATE_SNS_TIMEOUT"] = "abc"
+    done = subprocess.run(
+        [*cli, "serve", "--port", "0"],
+        env=env,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 2
+    assert "postgate serve: 環境変数の設定が正しくありません: POSTGATE_SNS_TIMEOUT" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+ADMIN_MESSAGES = ("help.", "argparse.", "config.", "doctor.", "init.", "backup.", "serve.", "db.")
+
+
+def test_every_message_has_the_same_placeholders_in_both_languages() -> None:
+    import string
+
+    from workflows.catalogue import Lang, keys, message
+
+    def fields(text: str) -> set[str]:
+        return {name for _, name, _, _ in string.Formatter().parse(text) if name}
+
+    differing = [
+        key
+        for key in sorted(keys())
+        if key.startswith(
+            ("help.", "argparse.", "config.", "doctor.", "init.", "backup.", "serve.")
+        )
+        and fields(_raw(key, Lang.JA)) != fields(_raw(key, Lang.EN))
+    ]
+    assert differing == []
+    assert message("help.usage", Lang.EN) == "usage: "
+
+
+def _raw(key: str, lang: object) -> str:
+    from workflows import catalogue
+
+    return catalogue._catalogue()[key][str(lang)]
