@@ -6,6 +6,7 @@ import io
 import os
 import subprocess
 import sys
+import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -242,3 +243,37 @@ def test_the_command_exits_1_and_speaks_english_on_request(tmp_path: Path) -> No
     assert english.returncode == 1
     assert f"✗ configuration {broken}" in english.stdout
     assert "block publishing" in english.stdout
+
+
+PG_URL = os.environ.get("POSTGATE_TEST_DATABASE_URL", "")
+
+
+@pytest.mark.skipif(not PG_URL, reason="PostgreSQL: set POSTGATE_TEST_DATABASE_URL")
+async def test_postgresql_reachable_migrated_and_writable() -> None:
+    from sqlalchemy import create_engine, text
+
+    schema = f"postgate_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(PG_URL)
+    with admin.begin() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    url = f"{PG_URL}?options=-csearch_path%3D{schema}"
+    try:
+        environ = {"POSTGATE_DATABASE_URL": url}
+        before = await diagnose(config_file=str(REPO / "app.yaml"), environ=environ, clock=now)
+        assert row(before, "データベース")[0] is Status.BLOCKING
+        assert row(before, "データベース")[2].startswith("postgate を止めて postgate db upgrade")
+        db = Database(url)
+        upgrade(db)
+        db.dispose()
+        after = await diagnose(config_file=str(REPO / "app.yaml"), environ=environ, clock=now)
+        status, result, _ = row(after, "データベース")
+        assert (status, result.split("（")[0]) == (Status.OK, "接続・書き込みとも可能、最新の版")
+        assert row(after, "空き容量")[0] is Status.NOT_APPLICABLE
+    finally:
+        with admin.begin() as connection:
+            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
