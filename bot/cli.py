@@ -15,7 +15,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, TextIO
 
-from bot.cli_lang import LocalisedParser, localise, resolve_lang
+from bot.cli_lang import LocalisedParser, display_width, localise, resolve_lang
 from workflows.catalogue import Lang, message
 from workflows.checks import Platform
 
@@ -701,7 +701,6 @@ def _print_publications(
 ) -> None:
     """The list as JSON, or as a table (due times in Asia/Tokyo)."""
     import json
-    import unicodedata
     from zoneinfo import ZoneInfo
 
     tokyo = ZoneInfo("Asia/Tokyo")
@@ -730,9 +729,6 @@ def _print_publications(
         out.write(message("posts.empty", lang) + "\n")
         return
 
-    def width(text: str) -> int:
-        return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
-
     table = [[message(f"posts.column.{c}", lang) for c in _POST_COLUMNS]]
     for r in rows:
         state = r.state_label + ("（緊急）" if r.emergency and lang is Lang.JA else "")
@@ -753,9 +749,9 @@ def _print_publications(
                 note or "-",
             ]
         )
-    widths = [max(width(line[i]) for line in table) for i in range(len(_POST_COLUMNS))]
+    widths = [max(display_width(line[i]) for line in table) for i in range(len(_POST_COLUMNS))]
     for line in table:
-        cells = [cell + " " * (widths[i] - width(cell)) for i, cell in enumerate(line)]
+        cells = [cell + " " * (widths[i] - display_width(cell)) for i, cell in enumerate(line)]
         out.write("  ".join(cells).rstrip() + "\n")
 
 

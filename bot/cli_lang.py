@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import re
 import sys
+import unicodedata
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import NoReturn
 
@@ -153,3 +154,8 @@ def _formatter(lang: Lang) -> type[argparse.HelpFormatter]:
             super().add_usage(usage, actions, groups, prefix or message("help.usage", lang))
 
     return Formatter
+
+
+def display_width(text: str) -> int:
+    """Columns a text takes in a terminal (CJK and full-width characters take two)."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)

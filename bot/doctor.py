@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import shutil
-import unicodedata
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -27,6 +26,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
+from bot.cli_lang import display_width
 from bot.config import AppConfig, ConfigError, config_path, load_config
 from bot.slack.app import SlackSettings, web_client
 from sns.base import ErrorKind, SnsError
@@ -454,11 +454,6 @@ def _first_line(error: object) -> str:
 
 
 # ---------------------------------------------------------------- the table
-
-
-def display_width(text: str) -> int:
-    """Columns a text takes in a terminal (CJK and full-width characters take two)."""
-    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
 
 
 def print_report(report: Report, out: IO[str], lang: Lang, *, at: datetime) -> None:
