@@ -8,6 +8,7 @@ import socket
 import subprocess
 import sys
 import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import aiohttp
@@ -15,12 +16,14 @@ import pytest
 from aiohttp.test_utils import TestServer
 from sqlmodel import select
 
-from bot.app import build_app, synchronise
+from bot.app import build_app, build_monitor, build_services, log_polls, synchronise
 from bot.config import load_config
 from handlers.drafts import DraftUseCases
 from storage.engine import Database
 from storage.migrate import upgrade
 from storage.tables import AuditEvent, DryRunPost, Publication
+from tests.fakes.x import FakeX
+from tests.handlers.conftest import FixedClock
 from tests.handlers.publishing_support import approve
 from workflows.catalogue import Lang
 
@@ -188,3 +191,35 @@ async def _published_within(db: Database, draft_id: int, *, seconds: float) -> b
             return True
         await asyncio.sleep(0.1)
     return False
+
+
+async def test_polls_and_incidents_are_logged_for_the_administrator(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    db = Database(f"sqlite:///{tmp_path / 'p.db'}")
+    upgrade(db)
+    config = load_config(REPO / "app.yaml")
+    synchronise(config, db)
+    started = datetime.now(UTC)
+    clock = FixedClock(started)
+    async with FakeX() as x:
+        x.clock = clock
+        [account] = [a for a in config.accounts if a.id == "midori-x"]
+        environ = {env: x.credentials()[key] for key, env in account.credentials.items()}
+        environ |= {"POSTGATE_X_API_URL": x.url, "POSTGATE_X_UPLOAD_URL": x.url}
+        services = build_services(config, db, clock=clock)
+        caplog.set_level(logging.INFO)
+        monitor = build_monitor(config, db, environ, incidents=services.incidents, clock=clock)
+        try:
+            log_polls(await monitor.tick(), Lang.JA)  # the baseline
+            clock.now = started + timedelta(minutes=6)
+            x.add_tweet("本日限りの無料プレゼント！ こちらから http://example.invalid")
+            log_polls(await monitor.tick(), Lang.JA)
+        finally:
+            await monitor.close()
+            db.dispose()
+    logged = caplog.text
+    assert "乗っ取り・なりすまし・炎上を監視するアカウント: midori-x（5分ごと）" in logged
+    assert "監視: midori-x を確認しました。" in logged
+    assert "インシデント #1（乗っ取り、midori-x）: " in logged
+    assert "連絡先: " in logged
