@@ -344,7 +344,12 @@ def _init(args: argparse.Namespace, lang: Lang, out: IO[str], err: IO[str]) -> i
         unreadable = message("init.unreadable", lang, path=exc.filename, error=reason)
         err.write(f"postgate init: {unreadable}\n")
         return EXIT_USAGE
-    target.write_text(result.text, encoding="utf-8")
+    try:
+        target.write_text(result.text, encoding="utf-8")
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
+        err.write(f"postgate init: {message('init.unwritable', lang, path=target, error=reason)}\n")
+        return EXIT_USAGE
     counts = {"sections": result.sections, "members": len(staff), "accounts": len(accounts)}
     out.write(message("init.written", lang, path=target, **counts) + "\n\n")
     out.write(message("init.next_title", lang) + "\n")
