@@ -1,5 +1,8 @@
 """The `postgate` command: serve, check, config check, db, audit, posts (the outbox, reviews and
-deletions), pause and resume.
+deletions), pause and resume, and the administrator's doctor, init, backup and restore.
+
+Everything it prints for people is in the reader's language (bot/cli_lang.py: Japanese unless
+``--lang en`` or ``POSTGATE_LANG=en``), from the message catalogue.
 
 Heavy modules (aiohttp, the chat SDKs) are imported inside the commands that need them so that
 `postgate check` starts quickly.

@@ -19,6 +19,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import IO, Final
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
 
 import aiohttp
 from slack_sdk.errors import SlackApiError
@@ -458,7 +459,8 @@ def _first_line(error: object) -> str:
 
 def print_report(report: Report, out: IO[str], lang: Lang, *, at: datetime) -> None:
     say = _Say(lang)
-    out.write(say("title", at=at.strftime("%Y-%m-%d %H:%M %Z")) + "\n")
+    shown = at.astimezone(ZoneInfo("Asia/Tokyo")).strftime("%Y-%m-%d %H:%M")
+    out.write(say("title", at=shown) + "\n")
     out.write(say("legend") + "\n\n")
     width = max((display_width(row.item) for row in report.rows), default=0)
     for row in report.rows:
