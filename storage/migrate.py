@@ -41,7 +41,8 @@ class DatabaseNotMigrated(PostgateError):
         )
 
     def __str__(self) -> str:
-        return self.message(Lang.JA)
+        # Both, for logs and callers without a language; the CLI shows message(lang) alone.
+        return f"{self.message(Lang.JA)}\n{self.message(Lang.EN)}"
 
 
 def alembic_config() -> Config:
