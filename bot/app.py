@@ -9,11 +9,13 @@ so a tick missed or skipped loses nothing — the next one claims whatever is du
 "APScheduler 3.11").
 
 The monitors' incidents reach people through the Slack adapter's ``SlackAlerts`` when Slack is
-configured, else they are only logged (``LoggingAlerts``)."""
+configured, else they are only logged (``LogAlerts``, in the administrator's language)."""
 
 from __future__ import annotations
 
 import asyncio
+import functools
+import json
 import logging
 import os
 from collections.abc import Awaitable, Callable, Mapping
@@ -28,8 +30,8 @@ from bot.config import AppConfig
 from bot.slack.app import SLACK_KEY
 from bot.slack.app import install as install_slack
 from handlers.drafts import Clock, DraftUseCases, utc_now
-from handlers.incidents import AlertChannel, Alerts, IncidentUseCases, LoggingAlerts
-from handlers.monitors import Monitor, MonitorSettings, monitor_clients
+from handlers.incidents import AlertChannel, Alerts, IncidentUseCases, IncidentView
+from handlers.monitors import Monitor, MonitorReport, MonitorSettings, PollOutcome, monitor_clients
 from handlers.publishing import (
     LoggingNotifier,
     Notifier,
@@ -41,6 +43,7 @@ from sns.dryrun import clients_for, is_dry_run
 from sns.factory import SnsSettings
 from storage.engine import Database
 from storage.sync import sync_config
+from workflows.catalogue import Lang, message
 from workflows.checks import Checker
 from workflows.publishing import SendRules
 
@@ -73,6 +76,7 @@ class Services:
 SERVICES_KEY: web.AppKey[Services] = web.AppKey("services", Services)
 OUTBOX_KEY: web.AppKey[Outbox] = web.AppKey("outbox", Outbox)
 MONITOR_KEY: web.AppKey[Monitor] = web.AppKey("monitor", Monitor)
+LANG_KEY: web.AppKey[Lang] = web.AppKey("lang", Lang)
 
 
 def build_services(config: AppConfig, db: Database, *, clock: Clock = utc_now) -> Services:
@@ -114,13 +118,17 @@ def build_outbox(
     *,
     notifier: Notifier | None = None,
     clock: Clock = utc_now,
+    lang: Lang = Lang.JA,
 ) -> Outbox:
     """The publishing worker, with the real client for every account whose credentials are all
     set in ``environ`` and the dry-run client for the others."""
     clients = clients_for(config, environ, SnsSettings.from_env(environ), db=db, clock=clock)
     dry = sorted(a for a, c in clients.items() if is_dry_run(c))
+    real = sorted(a for a in clients if a not in dry)
+    if real:
+        log.info(message("serve.publishing", lang, accounts=", ".join(real)))
     if dry:
-        log.info("dry run (no credentials) for: %s", ", ".join(dry))
+        log.warning(message("serve.dry_run", lang, accounts=", ".join(dry)))
     rules = SendRules(max_lateness=timedelta(hours=config.publishing.missed_post_limit_hours))
     return Outbox(
         db=db,
@@ -141,16 +149,24 @@ def build_monitor(
     incidents: IncidentUseCases,
     alerts: Alerts | None = None,
     clock: Clock = utc_now,
+    lang: Lang = Lang.JA,
 ) -> Monitor:
     """The account monitors, with their own client for every account whose credentials are all
-    set in ``environ``; the others are not watched (one INFO line each)."""
+    set in ``environ``; the others are not watched (said once, in one line)."""
     clients = monitor_clients(config.accounts, environ, SnsSettings.from_env(environ), clock=clock)
     timing = config.monitoring
+    if clients:
+        watched = ", ".join(sorted(clients))
+        minutes = timing.interval_minutes
+        log.info(message("serve.watching", lang, accounts=watched, minutes=minutes))
+    unwatched = sorted(a.id for a in config.accounts if a.id not in clients)
+    if unwatched:
+        log.info(message("serve.not_watched", lang, accounts=", ".join(unwatched)))
     return Monitor(
         db=db,
         incidents=incidents,
         clients=clients,
-        alerts=alerts or LoggingAlerts(),
+        alerts=alerts or LogAlerts(lang),
         settings=MonitorSettings(
             interval=timedelta(minutes=timing.interval_minutes),
             lookup_interval=timedelta(hours=timing.impersonation_lookup_hours),
@@ -211,7 +227,12 @@ async def start_timer(app: web.Application) -> None:
     timer.every(TICK_SECONDS, outbox.tick, "outbox")
     monitor = app.get(MONITOR_KEY)
     if monitor is not None:
-        timer.every(MONITOR_TICK_SECONDS, monitor.tick, "monitors")
+        lang = app.get(LANG_KEY, Lang.JA)
+
+        async def poll() -> None:
+            log_polls(await monitor.tick(), lang)
+
+        timer.every(MONITOR_TICK_SECONDS, poll, "monitors")
     slack = app.get(SLACK_KEY)
     if slack is not None:  # results back to threads, approval reminders
         timer.every(slack.settings.tick.total_seconds(), slack.tick, "slack")
@@ -230,10 +251,48 @@ async def stop_timer(app: web.Application) -> None:
         await monitor.close()
     cancelled = await app[OUTBOX_KEY].close(SHUTDOWN_GRACE_SECONDS)
     if cancelled:
+        lang = app.get(LANG_KEY, Lang.JA)
+        log.warning(message("serve.in_flight_at_shutdown", lang, count=cancelled))
+
+
+def log_polls(report: MonitorReport, lang: Lang) -> None:
+    """The monitors' tick in the administrator's words: what was read, what could not be."""
+    polled = [
+        p.account_id
+        for p in report.polls
+        if p.account_id and p.outcome in (PollOutcome.POLLED, PollOutcome.BASELINE)
+    ]
+    if polled:
+        log.info(message("serve.polled", lang, accounts=", ".join(polled)))
+    for poll in report.polls:
+        if poll.outcome is PollOutcome.FAILED:
+            account = poll.account_id or poll.key
+            log.warning(message("serve.poll_failed", lang, account=account, error=poll.error))
+
+
+class LogAlerts:
+    """Incident alerts written to the log, when no chat adapter delivers them."""
+
+    def __init__(self, lang: Lang = Lang.JA) -> None:
+        self.lang = lang
+
+    async def incident_opened(self, view: IncidentView) -> None:
+        contacts = ", ".join(view.audience.dm_member_ids) or message("serve.none", self.lang)
         log.warning(
-            "%d publication(s) still in flight at shutdown: reconciled at the next start",
-            cancelled,
+            message(
+                "serve.incident_opened",
+                self.lang,
+                id=view.id,
+                kind=message(f"incident.kind.{view.kind.value}", self.lang),
+                account=view.account_id or "-",
+                summary=view.summary,
+                contacts=contacts,
+            )
         )
+
+    async def incident_updated(self, view: IncidentView) -> None:
+        state = message(f"incident.state.{view.state.value}", self.lang)
+        log.info(message("serve.incident_updated", self.lang, id=view.id, state=state))
 
 
 def synchronise(config: AppConfig, db: Database, *, clock: Clock = utc_now) -> int:
@@ -249,7 +308,8 @@ async def healthz(request: web.Request) -> web.Response:
         "organisation": services.config.organisation.name,
         "accounts": len(services.config.accounts),
     }
-    return web.json_response(body)
+    # UTF-8 as it is, not \uXXXX escapes: the organisation's name is Japanese.
+    return web.json_response(body, dumps=functools.partial(json.dumps, ensure_ascii=False))
 
 
 def build_app(
@@ -259,6 +319,7 @@ def build_app(
     environ: Mapping[str, str] | None = None,
     clock: Clock = utc_now,
     timers: bool = True,
+    lang: Lang = Lang.JA,
 ) -> web.Application:
     """The HTTP application. ``timers=False`` leaves the outbox, monitor and reminder ticks to
     the caller (tests drive them by advancing ``clock`` and calling each tick)."""
@@ -266,6 +327,7 @@ def build_app(
     env = os.environ if environ is None else environ
     services = build_services(config, db, clock=clock)
     app[SERVICES_KEY] = services
+    app[LANG_KEY] = lang
     slack = install_slack(
         app,
         config=config,
@@ -274,12 +336,15 @@ def build_app(
         incidents=services.incidents,
         environ=env,
         clock=clock,
+        lang=lang,
     )
+    # The Teams adapter is not built yet: when it is, install it here beside Slack.
+    log.info(message("serve.teams_off", lang))
     notifier = slack.notifier if slack is not None else None
-    app[OUTBOX_KEY] = build_outbox(config, db, env, notifier=notifier, clock=clock)
-    alerts = slack.alerts if slack is not None else None  # else LoggingAlerts
+    app[OUTBOX_KEY] = build_outbox(config, db, env, notifier=notifier, clock=clock, lang=lang)
+    alerts = slack.alerts if slack is not None else None  # else LogAlerts
     app[MONITOR_KEY] = build_monitor(
-        config, db, env, incidents=services.incidents, alerts=alerts, clock=clock
+        config, db, env, incidents=services.incidents, alerts=alerts, clock=clock, lang=lang
     )
     if timers:
         app.on_startup.append(start_timer)
@@ -288,20 +353,22 @@ def build_app(
     return app
 
 
-def run(config: AppConfig, db: Database, *, host: str, port: int) -> None:
+def run(config: AppConfig, db: Database, *, host: str, port: int, lang: Lang = Lang.JA) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     # Every tick would be logged at INFO ("Running job ..."); job errors still show as ERROR.
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
     changes = synchronise(config, db)
     log.info(
-        "postgate serving %s: %d sections, %d accounts, database %s (%d configuration changes "
-        "recorded) on http://%s:%d",
-        config.organisation.name,
-        len(config.sections),
-        len(config.accounts),
-        db.url,
-        changes,
-        host,
-        port,
+        message(
+            "serve.started",
+            lang,
+            organisation=config.organisation.name,
+            sections=len(config.sections),
+            accounts=len(config.accounts),
+            database=db.url,
+            changes=changes,
+            host=host,
+            port=port,
+        )
     )
-    web.run_app(build_app(config, db), host=host, port=port, print=None)
+    web.run_app(build_app(config, db, lang=lang), host=host, port=port, print=None)

@@ -1,5 +1,8 @@
 """The `postgate` command: serve, check, config check, db, audit, posts (the outbox, reviews and
-deletions), pause and resume.
+deletions), pause and resume, and the administrator's doctor, init, backup and restore.
+
+Everything it prints for people is in the reader's language (bot/cli_lang.py: Japanese unless
+``--lang en`` or ``POSTGATE_LANG=en``), from the message catalogue.
 
 Heavy modules (aiohttp, the chat SDKs) are imported inside the commands that need them so that
 `postgate check` starts quickly.
@@ -15,6 +18,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, TextIO
 
+from bot.cli_lang import LocalisedParser, display_width, localise, resolve_lang
 from workflows.catalogue import Lang, message
 from workflows.checks import Platform
 
@@ -28,13 +32,14 @@ EXIT_USAGE = 2
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = LocalisedParser(
         prog="postgate",
         description="The gate every post of a city hall's social-media accounts passes through.",
     )
     parser.add_argument(
         "--config", metavar="FILE", help="app.yaml to use (default: $POSTGATE_CONFIG or ./app.yaml)"
     )
+    parser.add_argument("--lang", choices=[lang.value for lang in Lang], default=Lang.JA.value)
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     serve = commands.add_parser("serve", help="run the bot (HTTP server, timer, monitors)")
@@ -154,6 +159,23 @@ def _parser() -> argparse.ArgumentParser:
     manifest.add_argument("--url", help="the server's public base URL (http mode)")
     manifest.add_argument("--format", choices=["yaml", "json"], default="yaml", dest="fmt")
 
+    commands.add_parser("doctor", help="tell what works and what blocks publishing")
+    init = commands.add_parser("init", help="build a first app.yaml from the lists (CSV)")
+    init.add_argument("--accounts", required=True, metavar="CSV", help="the account table")
+    init.add_argument("--staff", required=True, metavar="CSV", help="the staff list")
+    init.add_argument("--output", "-o", metavar="FILE", default="app.yaml", help="app.yaml")
+    init.add_argument("--organisation", help="the municipality")
+    init.add_argument("--city-promotion", metavar="SECTION", help="approves official accounts")
+    init.add_argument("--digital-promotion", metavar="SECTION", help="told of incidents")
+    for role in ("drafts", "approvals", "alerts"):
+        init.add_argument(f"--{role}-channel", metavar="ID", help=f"Slack channel for {role}")
+    init.add_argument("--force", action="store_true", help="overwrite an existing file")
+    backup = commands.add_parser("backup", help="back up the SQLite database, verify the copy")
+    backup.add_argument("file", metavar="FILE", help="the backup file to write")
+    backup.add_argument("--force", action="store_true", help="overwrite an existing file")
+    restore = commands.add_parser("restore", help="restore the SQLite database (postgate stopped)")
+    restore.add_argument("file", metavar="FILE", help="the backup file")
+    restore.add_argument("--force", action="store_true", help="replace the existing database")
     config = commands.add_parser("config", help="app.yaml tools")
     config_commands = config.add_subparsers(dest="config_command", required=True, metavar="COMMAND")
     config_check = config_commands.add_parser("check", help="validate app.yaml, list every problem")
@@ -167,22 +189,42 @@ def _utc_now() -> datetime:
 
 def main(argv: Sequence[str] | None = None, *, clock: Callable[[], datetime] = _utc_now) -> int:
     """Run one command. ``clock`` is where every command takes "now" from (tests inject one)."""
-    args = _parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else list(argv)
+    parser = _parser()
+    localise(parser, resolve_lang(argv, os.environ))
+    args = parser.parse_args(argv)
     args.clock = clock
     if args.command == "check":
         return _check(args, sys.stdout, sys.stderr)
+    from bot.db_errors import DatabaseUnreachable
+
+    try:
+        return _dispatch(args, sys.stdout, sys.stderr)
+    except DatabaseUnreachable as exc:
+        sys.stderr.write(f"postgate {args.command}: {exc.message(Lang(args.lang))}\n")
+        return EXIT_USAGE
+
+
+def _dispatch(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    lang = Lang(args.lang)
     if args.command == "config":
-        return _config_check(args.file or args.config, sys.stdout, sys.stderr)
+        return _config_check(args.file or args.config, lang, out, err)
     if args.command == "serve":
-        return _serve(args, sys.stderr)
+        return _serve(args, err)
     if args.command == "db":
-        return _db(args.db_command, sys.stdout, sys.stderr)
+        return _db(args.db_command, lang, out, err)
     if args.command == "audit":
-        return _audit(args, sys.stdout, sys.stderr)
+        return _audit(args, out, err)
     if args.command == "slack":
-        return _slack_manifest(args, sys.stdout, sys.stderr)
+        return _slack_manifest(args, out, err)
     if args.command in ("posts", "pause", "resume"):
-        return _publishing(args, sys.stdout, sys.stderr)
+        return _publishing(args, out, err)
+    if args.command == "doctor":
+        return _doctor(args, lang, out)
+    if args.command == "init":
+        return _init(args, lang, out, err)
+    if args.command in ("backup", "restore"):
+        return _backup(args, lang, out, err)
     raise AssertionError(args.command)  # argparse only admits the commands above
 
 
@@ -237,19 +279,19 @@ def _check(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
     )
 
 
-def _config_check(file: str | None, out: IO[str], err: IO[str]) -> int:
+def _config_check(file: str | None, lang: Lang, out: IO[str], err: IO[str]) -> int:
     from bot.config import ConfigError, config_path, load_config
 
     path = config_path(file)
     try:
         config = load_config(path)
     except ConfigError as exc:
-        err.write(f"{exc}\n")
+        err.write(f"{exc.message(lang)}\n")
         return EXIT_USAGE
     out.write(
         message(
             "cli.config_ok",
-            Lang.JA,
+            lang,
             path=path,
             sections=len(config.sections),
             members=len(config.members),
@@ -260,43 +302,150 @@ def _config_check(file: str | None, out: IO[str], err: IO[str]) -> int:
     return 0
 
 
+def _doctor(args: argparse.Namespace, lang: Lang, out: IO[str]) -> int:
+    """Exit 1 if anything blocks publishing."""
+    import asyncio
+
+    from bot.doctor import diagnose, print_report
+    from handlers.drafts import utc_now
+
+    report = asyncio.run(
+        diagnose(config_file=args.config, environ=os.environ, clock=utc_now, lang=lang)
+    )
+    print_report(report, out, lang, at=utc_now())
+    return 1 if report.blocking else 0
+
+
+def _init(args: argparse.Namespace, lang: Lang, out: IO[str], err: IO[str]) -> int:
+    """Questions only when a person is at the terminal; else options and defaults."""
+    from bot.init_command import (
+        ACCOUNT_COLUMNS,
+        STAFF_COLUMNS,
+        STAFF_OPTIONAL,
+        InitError,
+        Options,
+        build,
+        read_csv,
+    )
+
+    target = Path(args.output)
+    if target.exists() and not args.force:
+        err.write(f"postgate init: {message('init.exists', lang, path=target)}\n")
+        return EXIT_USAGE
+    ask = input if sys.stdin.isatty() else None
+    options = Options(
+        organisation=args.organisation,
+        city_promotion=args.city_promotion,
+        digital_promotion=args.digital_promotion,
+        drafts_channel=args.drafts_channel,
+        approvals_channel=args.approvals_channel,
+        alerts_channel=args.alerts_channel,
+    )
+    try:
+        accounts = read_csv(Path(args.accounts), ACCOUNT_COLUMNS)
+        staff = read_csv(Path(args.staff), STAFF_COLUMNS, optional=STAFF_OPTIONAL)
+        result = build(accounts, staff, options, ask=ask, lang=lang)
+    except InitError as exc:
+        err.write(f"postgate init: {exc.message(lang)}\n")
+        return EXIT_USAGE
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
+        unreadable = message("init.unreadable", lang, path=exc.filename, error=reason)
+        err.write(f"postgate init: {unreadable}\n")
+        return EXIT_USAGE
+    try:
+        target.write_text(result.text, encoding="utf-8")
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
+        err.write(f"postgate init: {message('init.unwritable', lang, path=target, error=reason)}\n")
+        return EXIT_USAGE
+    counts = {"sections": result.sections, "members": len(staff), "accounts": len(accounts)}
+    out.write(message("init.written", lang, path=target, **counts) + "\n\n")
+    out.write(message("init.next_title", lang) + "\n")
+    for i, step in enumerate(result.next_steps, start=1):
+        out.write(f"{i}. {step}\n")
+    return 0
+
+
+def _backup(args: argparse.Namespace, lang: Lang, out: IO[str], err: IO[str]) -> int:
+    from bot.backup import BackupError, backup, restore
+    from storage.engine import database_url
+
+    url = database_url(os.environ)
+    file = Path(args.file)
+    try:
+        if args.command == "backup":
+            done = backup(url, file, force=args.force)
+            size = f"{file.stat().st_size / 1_000_000:.1f} MB"
+            line = message(
+                "backup.done", lang, target=file, size=size, count=done.count, hash=done.head
+            )
+        else:
+            done = restore(url, file, force=args.force)
+            line = message(
+                "backup.restored",
+                lang,
+                source=file,
+                database=url,
+                count=done.count,
+                hash=done.head,
+            )
+    except BackupError as exc:
+        err.write(f"postgate {args.command}: {exc.message(lang)}\n")
+        return EXIT_USAGE
+    out.write(line + "\n")
+    return 0
+
+
 def _serve(args: argparse.Namespace, err: IO[str]) -> int:
     from bot.app import run
     from bot.config import ConfigError, load_config
+    from bot.db_errors import unreachable_as_error
+    from sns.common import SnsConfigError
     from storage.engine import Database, database_url
     from storage.migrate import DatabaseNotMigrated, ensure_migrated
 
     try:
         config = load_config(args.config)
     except ConfigError as exc:
-        err.write(f"postgate serve: {exc}\n")
+        err.write(f"postgate serve: {exc.message(Lang(args.lang))}\n")
         return EXIT_USAGE
     db = Database(database_url(os.environ))
     try:
-        ensure_migrated(db)
+        with unreachable_as_error(db.url):
+            ensure_migrated(db)
     except DatabaseNotMigrated as exc:
-        err.write(f"postgate serve: {exc}\n")
+        err.write(f"postgate serve: {exc.message(Lang(args.lang))}\n")
         return EXIT_USAGE
-    run(config, db, host=args.host, port=args.port)
+    try:
+        run(config, db, host=args.host, port=args.port, lang=Lang(args.lang))
+    except SnsConfigError as exc:  # a malformed POSTGATE_*_API_URL or POSTGATE_SNS_TIMEOUT
+        err.write(f"postgate serve: {message('cli.bad_setting', Lang(args.lang), error=exc)}\n")
+        return EXIT_USAGE
     return 0
 
 
-def _db(command: str, out: IO[str], err: IO[str]) -> int:
+def _db(command: str, lang: Lang, out: IO[str], err: IO[str]) -> int:
+    from bot.db_errors import unreachable_as_error
     from storage.engine import Database, database_url
     from storage.migrate import current_revision, head_revision, upgrade
 
     db = Database(database_url(os.environ))
     try:
-        if command == "upgrade":
-            before = current_revision(db)
-            upgrade(db)
-            after = current_revision(db)
-            out.write(f"{db.url}: {before or '-'} -> {after}\n")
-        else:
-            current, head = current_revision(db), head_revision()
-            state = "最新です / up to date" if current == head else "要更新 / needs upgrade"
-            out.write(f"{db.url}: {current or '-'} (head {head}) {state}\n")
-            return 0 if current == head else 1
+        with unreachable_as_error(db.url):
+            if command == "upgrade":
+                before = current_revision(db)
+                upgrade(db)
+                after = current_revision(db)
+                out.write(
+                    message("db.upgraded", lang, url=db.url, before=before or "-", after=after)
+                    + "\n"
+                )
+            else:
+                current, head = current_revision(db), head_revision()
+                key = "db.up_to_date" if current == head else "db.behind"
+                out.write(message(key, lang, url=db.url, current=current or "-", head=head) + "\n")
+                return 0 if current == head else 1
     finally:
         db.dispose()
     del err
@@ -317,37 +466,39 @@ def _slack_manifest(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int
             organisation = None
     try:
         data = manifest(mode=mode, url=args.url, organisation=organisation)
-    except ValueError as exc:
-        err.write(f"postgate slack manifest: {exc}\n")
+    except ValueError:
+        err.write(f"postgate slack manifest: {message('cli.manifest_url', Lang(args.lang))}\n")
         return EXIT_USAGE
     out.write(dump(data, args.fmt))
     return 0
 
 
 def _audit(args: argparse.Namespace, out: TextIO, err: IO[str]) -> int:
+    from bot.db_errors import unreachable_as_error
     from storage import audit
     from storage.engine import Database, database_url
     from storage.migrate import DatabaseNotMigrated, ensure_migrated
 
+    lang = Lang(args.lang)
     db = Database(database_url(os.environ))
     try:
-        ensure_migrated(db)
+        with unreachable_as_error(db.url):
+            ensure_migrated(db)
         if args.audit_command == "verify":
             with db.session(read_only=True) as session:
                 broken, head = audit.walk(session)
             if broken is not None:
-                err.write(
-                    f"監査ログの改ざんまたは欠落を検出しました / audit chain broken: {broken}\n"
-                )
+                err.write(message("audit.broken", lang, broken=broken) + "\n")
                 return 1
             out.write(
-                f"監査ログは正常です / audit chain intact: {head.count} events, "
-                f"last seq {head.seq}, head {head.hash}\n"
+                message("audit.intact", lang, count=head.count, seq=head.seq, hash=head.hash) + "\n"
             )
             return 0
         since = _parse_since(args.since)
         if since is None:
-            err.write(f"postgate audit export: --since {args.since!r}: use YYYY-MM-DD\n")
+            err.write(
+                f"postgate audit export: {message('audit.bad_since', lang, value=args.since)}\n"
+            )
             return EXIT_USAGE
         stream = open(args.output, "w", encoding="utf-8", newline="") if args.output else out  # noqa: SIM115
         try:
@@ -356,10 +507,10 @@ def _audit(args: argparse.Namespace, out: TextIO, err: IO[str]) -> int:
         finally:
             if args.output:
                 stream.close()
-        err.write(f"{count} events exported\n")
+        err.write(message("audit.exported", lang, count=count) + "\n")
         return 0
     except DatabaseNotMigrated as exc:
-        err.write(f"postgate audit: {exc}\n")
+        err.write(f"postgate audit: {exc.message(lang)}\n")
         return EXIT_USAGE
     finally:
         db.dispose()
@@ -368,6 +519,7 @@ def _audit(args: argparse.Namespace, out: TextIO, err: IO[str]) -> int:
 def _publishing(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
     from bot.check_command import BadInput, parse_at
     from bot.config import ConfigError, load_config
+    from bot.db_errors import unreachable_as_error
     from handlers.drafts import Actor
     from handlers.publishing import PublicationUseCases
     from storage.engine import Database, database_url
@@ -382,11 +534,12 @@ def _publishing(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
     try:
         config = load_config(args.config)
     except ConfigError as exc:
-        err.write(f"{name}: {exc}\n")
+        err.write(f"{name}: {exc.message(lang)}\n")
         return EXIT_USAGE
     db = Database(database_url(os.environ))
     try:
-        ensure_migrated(db)
+        with unreachable_as_error(db.url):
+            ensure_migrated(db)
         uc = PublicationUseCases(
             db=db, directory=config.directory, calendar_for=config.calendar, clock=args.clock
         )
@@ -473,7 +626,7 @@ def _publishing(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
         err.write(f"{name}: {refusal.message(lang)}\n")
         return 1
     except DatabaseNotMigrated as exc:
-        err.write(f"{name}: {exc}\n")
+        err.write(f"{name}: {exc.message(lang)}\n")
         return EXIT_USAGE
     finally:
         db.dispose()
@@ -565,7 +718,6 @@ def _print_publications(
 ) -> None:
     """The list as JSON, or as a table (due times in Asia/Tokyo)."""
     import json
-    import unicodedata
     from zoneinfo import ZoneInfo
 
     tokyo = ZoneInfo("Asia/Tokyo")
@@ -594,9 +746,6 @@ def _print_publications(
         out.write(message("posts.empty", lang) + "\n")
         return
 
-    def width(text: str) -> int:
-        return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
-
     table = [[message(f"posts.column.{c}", lang) for c in _POST_COLUMNS]]
     for r in rows:
         state = r.state_label + ("（緊急）" if r.emergency and lang is Lang.JA else "")
@@ -617,9 +766,9 @@ def _print_publications(
                 note or "-",
             ]
         )
-    widths = [max(width(line[i]) for line in table) for i in range(len(_POST_COLUMNS))]
+    widths = [max(display_width(line[i]) for line in table) for i in range(len(_POST_COLUMNS))]
     for line in table:
-        cells = [cell + " " * (widths[i] - width(cell)) for i, cell in enumerate(line)]
+        cells = [cell + " " * (widths[i] - display_width(cell)) for i, cell in enumerate(line)]
         out.write("  ".join(cells).rstrip() + "\n")
 
 

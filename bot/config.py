@@ -10,14 +10,17 @@ from __future__ import annotations
 
 import os
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic_core import PydanticCustomError
 
 from workflows.calendar import BusinessCalendar, BusinessHours
+from workflows.catalogue import Lang, keys, message
 from workflows.checks.data import RuleDataError
 from workflows.checks.model import Platform
 from workflows.checks.rules import terminology
@@ -25,7 +28,7 @@ from workflows.checks.settings import CheckSettings
 from workflows.errors import PostgateError
 from workflows.org import Account, Directory, Member, Organisation, Section
 
-__all__ = ["AppConfig", "ConfigError", "config_path", "load_config", "parse_config"]
+__all__ = ["AppConfig", "ConfigError", "Problem", "config_path", "load_config", "parse_config"]
 
 DEFAULT_CONFIG = Path("app.yaml")
 
@@ -38,20 +41,36 @@ REQUIRED_CREDENTIALS: dict[Platform, tuple[str, ...]] = {
 }
 
 
+@dataclass(frozen=True)
+class Problem:
+    """One problem of app.yaml: its key path and a catalogue message (``config.*``)."""
+
+    path: str
+    key: str
+    params: Mapping[str, Any] = field(default_factory=dict)
+
+    def text(self, lang: Lang = Lang.JA) -> str:
+        body = message(f"config.{self.key}", lang, **self.params)
+        return f"{self.path}: {body}" if self.path else body
+
+
 class ConfigError(PostgateError):
     """app.yaml (or the environment) is wrong; lists every problem with its key path."""
 
-    def __init__(self, source: str, problems: Sequence[str]) -> None:
+    def __init__(self, source: str, problems: Sequence[Problem]) -> None:
         self.source = source
         self.problems = tuple(problems)
         super().__init__(source, self.problems)
 
+    def lines(self, lang: Lang = Lang.JA) -> list[str]:
+        return [p.text(lang) for p in self.problems]
+
+    def message(self, lang: Lang = Lang.JA) -> str:
+        header = message("config.header", lang, source=self.source, count=len(self.problems))
+        return "\n".join([header, *(f"  {line}" for line in self.lines(lang))])
+
     def __str__(self) -> str:
-        lines = [
-            f"{self.source}: {len(self.problems)} problem(s) / 設定の誤り {len(self.problems)}件"
-        ]
-        lines += [f"  {p}" for p in self.problems]
-        return "\n".join(lines)
+        return self.message(Lang.JA)
 
 
 class _Frozen(BaseModel):
@@ -82,7 +101,10 @@ class ApprovalTiming(_Frozen):
     @model_validator(mode="after")
     def _deputies_later(self) -> ApprovalTiming:
         if self.deputies_after_minutes < self.remind_after_minutes:
-            raise ValueError("deputies_after_minutes must not be before remind_after_minutes")
+            raise PydanticCustomError(
+                "deputies_before_reminder",
+                "deputies_after_minutes must not be before remind_after_minutes",
+            )
         return self
 
 
@@ -152,11 +174,12 @@ def load_config(path: str | os.PathLike[str] | None = None) -> AppConfig:
     try:
         text = p.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise ConfigError(
-            str(p), [f"file not found / ファイルがありません: {p.resolve()}"]
-        ) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(str(p), [f"cannot read / 読み込めません: {exc}"]) from None
+        raise ConfigError(str(p), [Problem("", "file_not_found", {"path": p.resolve()})]) from None
+    except UnicodeDecodeError:
+        raise ConfigError(str(p), [Problem("", "not_utf8")]) from None
+    except OSError as exc:
+        error = exc.strerror or type(exc).__name__
+        raise ConfigError(str(p), [Problem("", "unreadable", {"error": error})]) from None
     return parse_config(text, source=str(p), base_dir=p.parent)
 
 
@@ -165,11 +188,14 @@ def parse_config(text: str, *, source: str = "app.yaml", base_dir: Path | None =
         raw = yaml.load(text, Loader=yaml.CSafeLoader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
         problem = getattr(exc, "problem", None) or str(exc)
-        raise ConfigError(source, [f"{where}not valid YAML: {problem}"]) from None
+        if mark is None:
+            nowhere = Problem("", "yaml_error_nowhere", {"problem": problem})
+            raise ConfigError(source, [nowhere]) from None
+        where = {"line": mark.line + 1, "column": mark.column + 1, "problem": problem}
+        raise ConfigError(source, [Problem("", "yaml_error", where)]) from None
     if not isinstance(raw, dict):
-        raise ConfigError(source, ["the file must be a mapping with organisation:, sections:, ..."])
+        raise ConfigError(source, [Problem("", "not_mapping")])
 
     problems = list(_structure_problems(raw)) + list(_reference_problems(raw))
     if problems:
@@ -179,29 +205,67 @@ def parse_config(text: str, *, source: str = "app.yaml", base_dir: Path | None =
         term = config.checks.terminology
         resolved = term if term.is_absolute() else (base_dir / term)
         if not resolved.is_file():
-            raise ConfigError(source, [f"checks.terminology: file not found: {resolved}"])
+            missing = Problem("checks.terminology", "terminology_missing", {"path": resolved})
+            raise ConfigError(source, [missing])
         try:
             terminology.dictionary(resolved)  # its specs run now, not at the first draft
         except RuleDataError as exc:
-            raise ConfigError(source, [f"checks.terminology: {exc}"]) from None
+            broken = Problem("checks.terminology", "terminology_broken", {"error": exc})
+            raise ConfigError(source, [broken]) from None
         config = config.model_copy(
             update={"checks": config.checks.model_copy(update={"terminology": resolved})}
         )
     return config
 
 
-def _structure_problems(raw: dict[str, Any]) -> Iterable[str]:
+def _structure_problems(raw: dict[str, Any]) -> Iterable[Problem]:
     try:
         AppConfig.model_validate(raw)
     except ValidationError as exc:
         for err in exc.errors(include_url=False):
-            path = _key_path(err["loc"])
-            msg = err["msg"].removeprefix("Value error, ")
-            if err["type"] == "extra_forbidden":
-                msg = "unknown key (a typo?)"
-            elif err["type"] == "missing":
-                msg = "required key is missing"
-            yield f"{path}: {msg}" if path else msg
+            yield _validation_problem(err["loc"], err["type"], err.get("ctx") or {}, err["input"])
+
+
+def _validation_problem(
+    loc: tuple[int | str, ...], kind: str, ctx: Mapping[str, Any], value: Any
+) -> Problem:
+    """A pydantic error as a catalogue message: ``config.type.<type>`` with its context values,
+    a message for the field where one exists (patterns), else a general one."""
+    path = _key_path(loc)
+    names = [part for part in loc if isinstance(part, str)]
+    # A value under credentials: may be a pasted secret: never shown.
+    shown = "***" if "credentials" in names else _shown(value)
+    params: dict[str, Any] = {"input": shown, "type": kind}
+    params.update({k: _shown_expected(v) if k == "expected" else v for k, v in ctx.items()})
+    known = keys()
+    if kind == "string_pattern_mismatch" and names:
+        key = f"pattern.{names[0]}.{names[-1]}"
+        if f"config.{key}" in known:
+            return Problem(path, key, params)
+    key = f"type.{kind}"
+    if f"config.{key}" not in known:
+        key = "type.fallback"
+    try:
+        message(f"config.{key}", Lang.JA, **params)
+        message(f"config.{key}", Lang.EN, **params)
+    except (KeyError, IndexError):  # a context value this pydantic version does not give
+        key = "type.fallback"
+    return Problem(path, key, params)
+
+
+def _shown(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, dict):
+        return "{…}"
+    if isinstance(value, list | tuple):
+        return "[…]"
+    text = str(value)
+    return repr(text[:40] + "…" if len(text) > 40 else text)
+
+
+def _shown_expected(value: Any) -> str:
+    return str(value).replace(" or ", ", ")
 
 
 def _key_path(loc: tuple[int | str, ...]) -> str:
@@ -221,7 +285,7 @@ def _items(raw: dict[str, Any], key: str) -> list[tuple[int, dict[str, Any]]]:
     return [(i, item) for i, item in enumerate(value) if isinstance(item, dict)]
 
 
-def _reference_problems(raw: dict[str, Any]) -> Iterable[str]:
+def _reference_problems(raw: dict[str, Any]) -> Iterable[Problem]:
     """Cross-references pydantic cannot see: unknown sections, members, accounts; duplicates."""
     sections = _items(raw, "sections")
     members = _items(raw, "members")
@@ -240,47 +304,44 @@ def _reference_problems(raw: dict[str, Any]) -> Iterable[str]:
     for i, s in sections:
         chief = s.get("chief")
         if isinstance(chief, str) and chief not in member_ids:
-            yield f"sections[{i}].chief: unknown member '{chief}'"
+            yield Problem(f"sections[{i}].chief", "unknown_member", {"value": chief})
         elif isinstance(chief, str) and member_section.get(chief) != s.get("name"):
-            yield (
-                f"sections[{i}].chief: member '{chief}' belongs to "
-                f"'{member_section.get(chief)}', not '{s.get('name')}'"
-            )
+            where = {"member": chief, "actual": member_section.get(chief), "section": s.get("name")}
+            yield Problem(f"sections[{i}].chief", "chief_elsewhere", where)
         for j, deputy in enumerate(s.get("deputies") or []):
             if deputy not in member_ids:
-                yield f"sections[{i}].deputies[{j}]: unknown member '{deputy}'"
+                yield Problem(f"sections[{i}].deputies[{j}]", "unknown_member", {"value": deputy})
             elif deputy == chief:
-                yield f"sections[{i}].deputies[{j}]: '{deputy}' is already the chief"
+                yield Problem(f"sections[{i}].deputies[{j}]", "deputy_is_chief", {"value": deputy})
     for flag in ("city_promotion", "digital_promotion"):
         flagged = [i for i, s in sections if s.get(flag) is True]
         if len(flagged) > 1:
-            yield f"sections[{flagged[1]}].{flag}: only one section may have {flag}: true"
+            yield Problem(f"sections[{flagged[1]}].{flag}", "flag_twice", {"flag": flag})
 
     for i, m in members:
         section = m.get("section")
         if isinstance(section, str) and section not in section_names:
-            yield f"members[{i}].section: unknown section '{section}'"
+            yield Problem(f"members[{i}].section", "unknown_section", {"value": section})
 
     for i, a in accounts:
         for key in ("owner_section", "approving_section"):
             value = a.get(key)
             if isinstance(value, str) and value not in section_names:
-                yield f"accounts[{i}].{key}: unknown section '{value}'"
+                yield Problem(f"accounts[{i}].{key}", "unknown_section", {"value": value})
         yield from _credential_problems(i, a)
 
-    for key in ("drafts",):
-        channels = raw.get("channels")
-        if not isinstance(channels, dict) or not isinstance(channels.get(key), list):
+    channels = raw.get("channels")
+    drafts = channels.get("drafts") if isinstance(channels, dict) else None
+    for i, channel in enumerate(drafts if isinstance(drafts, list) else []):
+        if not isinstance(channel, dict):
             continue
-        for i, channel in enumerate(channels[key]):
-            if not isinstance(channel, dict):
-                continue
-            for j, account in enumerate(channel.get("default_accounts") or []):
-                if account not in account_ids:
-                    yield f"channels.{key}[{i}].default_accounts[{j}]: unknown account '{account}'"
+        for j, account in enumerate(channel.get("default_accounts") or []):
+            if account not in account_ids:
+                path = f"channels.drafts[{i}].default_accounts[{j}]"
+                yield Problem(path, "unknown_account", {"value": account})
 
 
-def _credential_problems(index: int, account: dict[str, Any]) -> Iterable[str]:
+def _credential_problems(index: int, account: dict[str, Any]) -> Iterable[Problem]:
     try:
         platform = Platform(str(account.get("platform")))
     except ValueError:
@@ -291,21 +352,23 @@ def _credential_problems(index: int, account: dict[str, Any]) -> Iterable[str]:
     required = REQUIRED_CREDENTIALS[platform]
     for key in required:
         if key not in creds:
-            yield f"accounts[{index}].credentials.{key}: required for {platform.value}"
+            path = f"accounts[{index}].credentials.{key}"
+            yield Problem(path, "credential_required", {"platform": platform.value})
     for key in creds:
         if key not in required:
-            allowed = ", ".join(required)
-            yield f"accounts[{index}].credentials.{key}: unknown for {platform.value} ({allowed})"
+            path = f"accounts[{index}].credentials.{key}"
+            params = {"platform": platform.value, "allowed": ", ".join(required)}
+            yield Problem(path, "credential_unknown", params)
 
 
 def _duplicates(
     list_key: str, field: str, items: list[tuple[int, dict[str, Any]]]
-) -> Iterable[str]:
+) -> Iterable[Problem]:
     counts = Counter(item.get(field) for _, item in items if item.get(field) is not None)
     seen: set[Any] = set()
     for i, item in items:
         value = item.get(field)
         if value is not None and counts[value] > 1:
             if value in seen:
-                yield f"{list_key}[{i}].{field}: '{value}' is used more than once"
+                yield Problem(f"{list_key}[{i}].{field}", "used_twice", {"value": value})
             seen.add(value)

@@ -166,7 +166,8 @@ class HttpTransport:
 
     def session(self) -> aiohttp.ClientSession:
         if self._session is None or self._session.closed:
-            self._session = aiohttp.ClientSession(timeout=self._timeout)
+            # trust_env: the city's outbound proxy (HTTPS_PROXY, HTTP_PROXY, NO_PROXY).
+            self._session = aiohttp.ClientSession(timeout=self._timeout, trust_env=True)
         return self._session
 
     async def close(self) -> None:

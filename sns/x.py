@@ -32,6 +32,7 @@ import tweepy
 import urllib3.exceptions
 from oauthlib.oauth1 import Client as OAuth1Client  # type: ignore[import-untyped]
 from requests.adapters import HTTPAdapter
+from requests.utils import get_environ_proxies
 
 from sns.base import (
     Checkpoint,
@@ -114,6 +115,9 @@ class BaseUrlAdapter(HTTPAdapter):
         self, request: requests.PreparedRequest, **kwargs: Any
     ) -> requests.Response:
         request.url = self.rewrite(request.url or "")
+        # requests chose the proxy (HTTPS_PROXY, NO_PROXY) for api.twitter.com; choose it again
+        # for where the request really goes.
+        kwargs["proxies"] = get_environ_proxies(request.url)
         if kwargs.get("timeout") is None:
             kwargs["timeout"] = self._timeout
         return super().send(request, **kwargs)

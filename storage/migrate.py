@@ -16,6 +16,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
 from storage.engine import Database
+from workflows.catalogue import Lang, message
 from workflows.errors import PostgateError
 
 MIGRATIONS_DIR: Final = Path(__file__).with_name("migrations")
@@ -32,21 +33,16 @@ class DatabaseNotMigrated(PostgateError):
         self.newer = newer
         super().__init__(url, current, head)
 
-    def __str__(self) -> str:
-        current = self.current or "なし / none"
-        if self.newer:
-            return (
-                f"データベース {self.url} はこの postgate より新しい版（{current}）です。"
-                f"postgate を更新してください（この postgate の版: {self.head}）。\n"
-                f"The database {self.url} is at a newer revision ({current}) than this postgate "
-                f"knows ({self.head}): update postgate."
-            )
-        return (
-            f"データベース {self.url} の構造が最新ではありません（現在: {current}、必要: "
-            f"{self.head}）。`{UPGRADE_COMMAND}` を実行してください。\n"
-            f"The database {self.url} is not migrated (current: {current}, required: "
-            f"{self.head}). Run `{UPGRADE_COMMAND}`."
+    def message(self, lang: Lang = Lang.JA) -> str:
+        key = "db.newer" if self.newer else "db.not_migrated"
+        current = self.current or message("db.none", lang)
+        return message(
+            key, lang, url=self.url, current=current, head=self.head, command=UPGRADE_COMMAND
         )
+
+    def __str__(self) -> str:
+        # Both, for logs and callers without a language; the CLI shows message(lang) alone.
+        return f"{self.message(Lang.JA)}\n{self.message(Lang.EN)}"
 
 
 def alembic_config() -> Config:

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import jpholiday
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 
 
 class Weekday(StrEnum):
@@ -55,7 +56,9 @@ class BusinessHours(BaseModel):
         try:
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown time zone {value!r}") from None
+            raise PydanticCustomError(
+                "unknown_time_zone", "unknown time zone '{value}'", {"value": value}
+            ) from None
         return value
 
     @field_validator("closed_dates")
@@ -65,15 +68,21 @@ class BusinessHours(BaseModel):
             try:
                 datetime.strptime(f"2024-{item}", "%Y-%m-%d")  # noqa: DTZ007 - a leap year, date only
             except ValueError:
-                raise ValueError(f"closed date {item!r} is not MM-DD") from None
+                raise PydanticCustomError(
+                    "closed_date_format", "closed date '{value}' is not MM-DD", {"value": item}
+                ) from None
         return value
 
     @model_validator(mode="after")
     def _start_before_end(self) -> BusinessHours:
         if self.start >= self.end:
-            raise ValueError(f"start {self.start:%H:%M} must be before end {self.end:%H:%M}")
+            raise PydanticCustomError(
+                "start_not_before_end",
+                "start {start} must be before end {end}",
+                {"start": f"{self.start:%H:%M}", "end": f"{self.end:%H:%M}"},
+            )
         if not self.days:
-            raise ValueError("at least one business day is needed")
+            raise PydanticCustomError("no_business_days", "at least one business day is needed")
         return self
 
 

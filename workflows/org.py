@@ -11,6 +11,7 @@ from enum import StrEnum
 from functools import cached_property
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic_core import PydanticCustomError
 
 from workflows.calendar import BusinessHours
 from workflows.checks.model import Platform
@@ -87,9 +88,11 @@ class Account(_Frozen):
         for key, env in value.items():
             if not _ENV_NAME.match(env):
                 # The value is not echoed: someone may have pasted the secret itself.
-                raise ValueError(
-                    f"{key}: must be the NAME of an environment variable (A-Z, 0-9, _), "
-                    "never the secret itself"
+                raise PydanticCustomError(
+                    "credential_not_env_name",
+                    "{key}: must be the NAME of an environment variable (A-Z, 0-9, _), "
+                    "never the secret itself",
+                    {"key": key},
                 )
         return value
 

@@ -41,6 +41,7 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.config import AppConfig
+from bot.proxy import proxy_for
 from bot.slack import listeners, parse, render
 from bot.slack.delivery import Delivery, slack_error
 from bot.slack.flows import Flows
@@ -74,6 +75,7 @@ class SlackSettings:
     escalation: EscalationPolicy = field(default_factory=EscalationPolicy)
     # An unacknowledged incident is reminded of this long after it opened, and as often again.
     incident_remind_after: timedelta = DEFAULT_REMIND_AFTER
+    proxy: str | None = None  # the outbound proxy for the Web API (HTTPS_PROXY, NO_PROXY)
 
     @property
     def mode(self) -> str:
@@ -95,6 +97,7 @@ class SlackSettings:
             app_token=app_token,
             api_url=api_url if api_url.endswith("/") else api_url + "/",
             tick=timedelta(seconds=float(environ.get("POSTGATE_SLACK_TICK_SECONDS", "30"))),
+            proxy=proxy_for(api_url, environ),
         )
 
 
@@ -106,15 +109,18 @@ def quiet_slack_loggers() -> logging.Logger:
 
 
 def web_client(settings: SlackSettings) -> AsyncWebClient:
-    return AsyncWebClient(
+    client = AsyncWebClient(
         token=settings.bot_token,
         base_url=settings.api_url,
+        proxy=settings.proxy,
         logger=logging.getLogger("slack_sdk.web.async_client"),
         retry_handlers=[
             AsyncConnectionErrorRetryHandler(max_retry_count=2),
             AsyncRateLimitErrorRetryHandler(max_retry_count=5),
         ],
     )
+    client.proxy = settings.proxy  # the SDK falls back to HTTPS_PROXY even where NO_PROXY says no
+    return client
 
 
 class SlackBot:
@@ -355,12 +361,12 @@ def install(
     incidents: IncidentUseCases,
     environ: Mapping[str, str],
     clock: Clock,
+    lang: Lang = Lang.JA,
 ) -> SlackBot | None:
     """Add Slack to the server of ``postgate serve``, or log which variables would."""
     settings = SlackSettings.from_env(environ)
     if settings is None:
-        log.warning(message("slack.log.disabled", Lang.JA))
-        log.warning(message("slack.log.disabled", Lang.EN))
+        log.warning(message("slack.log.disabled", lang))
         return None
     timing = config.approval  # app.yaml `approval:`: when reminders and deputies come in
     settings = replace(
@@ -397,7 +403,7 @@ def install(
     app.on_cleanup.append(on_cleanup)
     log.info(
         message(
-            "slack.log.enabled", Lang.EN, mode=settings.mode, path=EVENTS_PATH, api=settings.api_url
+            "slack.log.enabled", lang, mode=settings.mode, path=EVENTS_PATH, api=settings.api_url
         )
     )
     return bot

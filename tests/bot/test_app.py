@@ -2,11 +2,13 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import os
 import socket
 import subprocess
 import sys
 import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import aiohttp
@@ -14,14 +16,16 @@ import pytest
 from aiohttp.test_utils import TestServer
 from sqlmodel import select
 
-from bot.app import build_app, synchronise
+from bot.app import build_app, build_monitor, build_services, log_polls, synchronise
 from bot.config import load_config
 from handlers.drafts import DraftUseCases
 from storage.engine import Database
 from storage.migrate import upgrade
 from storage.tables import AuditEvent, DryRunPost, Publication
-from tests.handlers.conftest import NOW, RunningClock
+from tests.fakes.x import FakeX
+from tests.handlers.conftest import NOW, FixedClock, RunningClock
 from tests.handlers.publishing_support import approve
+from workflows.catalogue import Lang
 
 REPO = Path(__file__).resolve().parents[2]
 STARTUP_LIMIT_SECONDS = 120
@@ -38,11 +42,14 @@ async def test_healthz_reports_the_loaded_organisation(tmp_path: Path) -> None:
             session.get(server.make_url("/healthz")) as response,
         ):
             assert response.status == 200
-            body = await response.json()
+            assert response.charset == "utf-8"
+            raw = await response.read()
+            body = json.loads(raw)
     finally:
         await server.close()
         db.dispose()
     assert body == {"status": "ok", "organisation": "みどり市", "accounts": 9}
+    assert "みどり市".encode() in raw  # UTF-8 as it is, not \uXXXX escapes
 
 
 def test_configuration_is_mirrored_and_audited_once(tmp_path: Path) -> None:
@@ -131,7 +138,28 @@ def test_serve_refuses_an_unmigrated_database_then_runs_after_upgrade(tmp_path: 
         server.terminate()
         server.wait(timeout=30)
         log.close()
-    assert "configuration changes recorded" in (tmp_path / "serve.log").read_text()
+    logged = (tmp_path / "serve.log").read_text(encoding="utf-8")
+    assert "postgate を起動しました: みどり市（所属 6、アカウント 9）" in logged
+    assert "試験モード（実際には投稿しません）のアカウント: " in logged
+    assert "Slack連携は無効です" in logged
+    assert "Microsoft Teams 連携は設定されていません。" in logged
+
+
+async def test_serve_log_lines_are_english_on_request(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    db = Database(f"sqlite:///{tmp_path / 'p.db'}")
+    upgrade(db)
+    config = load_config(REPO / "app.yaml")
+    caplog.set_level(logging.INFO)
+    build_app(config, db, environ={"MIDORI_LINE_CHANNEL_TOKEN": "t" * 20}, lang=Lang.EN)
+    db.dispose()
+    logged = caplog.text
+    assert "publishing for real to: midori-line" in logged
+    assert "dry run (no credentials, nothing is really posted) for: " in logged
+    assert "watching for hijacking, impersonation and flaming: midori-line (every 5 min)" in logged
+    assert "Microsoft Teams is not configured." in logged
+    assert "試験モード" not in logged
 
 
 async def test_the_timer_publishes_at_start_up_and_every_second(tmp_path: Path) -> None:
@@ -171,3 +199,35 @@ async def _published_within(db: Database, draft_id: int, *, seconds: float) -> b
             return True
         await asyncio.sleep(0.1)
     return False
+
+
+async def test_polls_and_incidents_are_logged_for_the_administrator(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    db = Database(f"sqlite:///{tmp_path / 'p.db'}")
+    upgrade(db)
+    config = load_config(REPO / "app.yaml")
+    synchronise(config, db)
+    started = datetime.now(UTC)
+    clock = FixedClock(started)
+    async with FakeX() as x:
+        x.clock = clock
+        [account] = [a for a in config.accounts if a.id == "midori-x"]
+        environ = {env: x.credentials()[key] for key, env in account.credentials.items()}
+        environ |= {"POSTGATE_X_API_URL": x.url, "POSTGATE_X_UPLOAD_URL": x.url}
+        services = build_services(config, db, clock=clock)
+        caplog.set_level(logging.INFO)
+        monitor = build_monitor(config, db, environ, incidents=services.incidents, clock=clock)
+        try:
+            log_polls(await monitor.tick(), Lang.JA)  # the baseline
+            clock.now = started + timedelta(minutes=6)
+            x.add_tweet("本日限りの無料プレゼント！ こちらから http://example.invalid")
+            log_polls(await monitor.tick(), Lang.JA)
+        finally:
+            await monitor.close()
+            db.dispose()
+    logged = caplog.text
+    assert "乗っ取り・なりすまし・炎上を監視するアカウント: midori-x（5分ごと）" in logged
+    assert "監視: midori-x を確認しました。" in logged
+    assert "インシデント #1（乗っ取り、midori-x）: " in logged
+    assert "連絡先: " in logged

@@ -53,7 +53,7 @@ def test_verify_intact_then_tampered(tmp_path: Path) -> None:
     seed(tmp_path)
     ok = run(tmp_path, "audit", "verify")
     assert ok.returncode == 0, ok.stderr
-    assert "5 events" in ok.stdout
+    assert "（5件、" in ok.stdout
     db = Database(f"sqlite:///{tmp_path / 'audit.db'}")
     with db.session() as session:
         session.exec(  # type: ignore[call-overload]
@@ -80,7 +80,7 @@ def test_export_csv_and_jsonl(tmp_path: Path) -> None:
     )
     assert done.returncode == 0
     assert out.read_text(encoding="utf-8") == ""
-    assert "0 events" in done.stderr
+    assert "0件を出力しました" in done.stderr
     bad = run(tmp_path, "audit", "export", "--since", "last week")
     assert bad.returncode == 2
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import subprocess
@@ -15,8 +16,12 @@ HOLIDAY = "2026-11-23T10:00:00+09:00"
 WEEKDAY = "2026-11-24T10:00:00+09:00"
 
 
-def postgate(*args: str, stdin: bytes = b"", cwd: Path = REPO) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if k != "POSTGATE_CONFIG"}
+def postgate(
+    *args: str, stdin: bytes = b"", cwd: Path = REPO, lang: str | None = None
+) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if k not in ("POSTGATE_CONFIG", "POSTGATE_LANG")}
+    if lang is not None:
+        env["POSTGATE_LANG"] = lang
     proc = subprocess.run(
         [sys.executable, "-m", "bot.cli", *args],
         input=stdin,
@@ -104,7 +109,7 @@ def test_batch_exit_code_follows_findings() -> None:
         (("check",), "あ".encode() * 400_000, "大きすぎ"),
         (("check", "/no/such/file"), b"", "/no/such/file"),
         (("check", "--account", "nobody"), b"text", "nobody"),
-        (("check", "--platform", "myspace"), b"text", "invalid choice"),
+        (("check", "--platform", "myspace"), b"text", "「myspace」は指定できません"),
     ],
 )
 def test_bad_input_is_explained_without_a_traceback(
@@ -154,7 +159,12 @@ def test_config_check_lists_problems_and_exits_2(tmp_path: Path) -> None:
     )
     done = postgate("--config", str(broken), "config", "check")
     assert done.returncode == 2
-    assert "accounts[6].approving_section: unknown section '広報課'" in done.stderr
+    assert done.stderr.startswith(f"{broken}: 設定の誤り 1件\n")
+    assert "accounts[6].approving_section: 「広報課」という所属は sections にありません。" in (
+        done.stderr
+    )
+    english = postgate("--config", str(broken), "config", "check", "--lang", "en")
+    assert "accounts[6].approving_section: unknown section '広報課'" in english.stderr
 
 
 def test_check_with_a_broken_explicit_config_is_refused(tmp_path: Path) -> None:
@@ -162,4 +172,117 @@ def test_check_with_a_broken_explicit_config_is_refused(tmp_path: Path) -> None:
     broken.write_text("organisation: [\n", encoding="utf-8")
     done = postgate("--config", str(broken), "check", stdin=b"text")
     assert done.returncode == 2
-    assert "not valid YAML" in done.stderr
+    assert "YAML として読めません" in done.stderr
+
+
+def test_help_is_japanese_by_default_and_english_on_request() -> None:
+    ja = postgate("--help")
+    assert ja.returncode == 0
+    assert ja.stdout.startswith("使い方: postgate")
+    assert "ボットを起動します" in ja.stdout
+    assert "このヘルプを表示して終了します" in ja.stdout
+    sub = postgate("posts", "cancel", "--help")
+    assert "投稿待ち・保留中の投稿を取り消します" in sub.stdout
+    assert "操作する職員の ID" in sub.stdout
+    for english in (postgate("--lang", "en", "--help"), postgate("--help", lang="en")):
+        assert english.stdout.startswith("usage: postgate")
+        assert "run the bot (HTTP server, timer, monitors)" in english.stdout
+
+
+def test_usage_errors_are_japanese_by_default() -> None:
+    missing = postgate("posts", "cancel", "3")
+    assert missing.returncode == 2
+    assert "postgate posts cancel: エラー: 次の指定が必要です: --reason, --as" in missing.stderr
+    unknown = postgate("serve", "--bogus")
+    assert "知らない引数です: --bogus" in unknown.stderr
+    english = postgate("posts", "cancel", "3", "--lang", "en")
+    assert "error: the following arguments are required: --reason, --as" in english.stderr
+
+
+def test_every_option_of_every_command_has_help_in_both_languages() -> None:
+    from bot.cli import _parser
+    from bot.cli_lang import help_key, localise
+    from workflows.catalogue import Lang, keys
+
+    parser = _parser()
+    localise(parser, Lang.JA)
+    missing: list[str] = []
+
+    def walk(command: argparse.ArgumentParser, path: str) -> None:
+        for action in command._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                for name, sub in action.choices.items():
+                    child = name if path == "postgate" else f"{path}.{name}"
+                    if f"help.cmd.{child}" not in keys():
+                        missing.append(f"help.cmd.{child}")
+                    walk(sub, child)
+            elif help_key(path, action.dest) is None:
+                missing.append(f"help.opt.{path}.{action.dest}")
+
+    walk(parser, "postgate")
+    assert missing == []
+
+
+def test_a_database_that_cannot_be_opened_is_explained(tmp_path: Path) -> None:
+    env_url = f"sqlite:///{tmp_path / 'no' / 'such' / 'dir' / 'p.db'}"
+    done = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "db", "status"],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        env={**os.environ, "POSTGATE_DATABASE_URL": env_url, "POSTGATE_LANG": "ja"},
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 2
+    assert "に接続できません" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_a_malformed_setting_stops_serve_with_a_sentence(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("POSTGATE_")}
+    env["POSTGATE_DATABASE_URL"] = f"sqlite:///{tmp_path / 'p.db'}"
+    cli = [sys.executable, "-m", "bot.cli"]
+    subprocess.run([*cli, "db", "upgrade"], env=env, cwd=REPO, check=True, capture_output=True)
+    env["POSTGATE_SNS_TIMEOUT"] = "abc"
+    done = subprocess.run(
+        [*cli, "serve", "--port", "0"],
+        env=env,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 2
+    assert "postgate serve: 環境変数の設定が正しくありません: POSTGATE_SNS_TIMEOUT" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+ADMIN_MESSAGES = ("help.", "argparse.", "config.", "doctor.", "init.", "backup.", "serve.", "db.")
+
+
+def test_every_message_has_the_same_placeholders_in_both_languages() -> None:
+    import string
+
+    from workflows.catalogue import Lang, keys, message
+
+    def fields(text: str) -> set[str]:
+        return {name for _, name, _, _ in string.Formatter().parse(text) if name}
+
+    differing = [
+        key
+        for key in sorted(keys())
+        if key.startswith(
+            ("help.", "argparse.", "config.", "doctor.", "init.", "backup.", "serve.")
+        )
+        and fields(_raw(key, Lang.JA)) != fields(_raw(key, Lang.EN))
+    ]
+    assert differing == []
+    assert message("help.usage", Lang.EN) == "usage: "
+
+
+def _raw(key: str, lang: object) -> str:
+    from workflows import catalogue
+
+    return catalogue._catalogue()[key][str(lang)]

@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 
 from bot.config import ConfigError, load_config, parse_config
+from workflows.catalogue import Lang
 from workflows.checks import Platform
 
 REPO = Path(__file__).resolve().parents[2]
@@ -15,7 +16,7 @@ EXAMPLE = (REPO / "app.yaml").read_text(encoding="utf-8")
 def problems_of(text: str) -> tuple[str, ...]:
     with pytest.raises(ConfigError) as caught:
         parse_config(text, source="app.yaml")
-    return caught.value.problems
+    return tuple(caught.value.lines(Lang.EN))
 
 
 def test_the_shipped_example_is_valid() -> None:
@@ -96,7 +97,7 @@ def test_broken_yaml_names_the_line() -> None:
 
 
 def test_missing_file(tmp_path: Path) -> None:
-    with pytest.raises(ConfigError, match="file not found"):
+    with pytest.raises(ConfigError, match="ファイルがありません"):
         load_config(tmp_path / "nope.yaml")
 
 
@@ -122,7 +123,7 @@ def test_terminology_path_is_resolved_beside_the_file(tmp_path: Path) -> None:
     config = load_config(tmp_path / "app.yaml")
     assert config.checks.terminology == tmp_path / "local.yaml"
     (tmp_path / "local.yaml").unlink()
-    with pytest.raises(ConfigError, match=r"checks\.terminology: file not found"):
+    with pytest.raises(ConfigError, match=r"checks\.terminology: 用語辞書のファイルがありません"):
         load_config(tmp_path / "app.yaml")
 
 
@@ -138,7 +139,7 @@ def test_a_broken_city_dictionary_is_a_config_error(tmp_path: Path) -> None:
     )
     with pytest.raises(ConfigError) as caught:
         load_config(tmp_path / "app.yaml")
-    [problem] = caught.value.problems
+    [problem] = caught.value.lines(Lang.EN)
     assert problem.startswith("checks.terminology:")
     assert "local.yaml" in problem
 
@@ -170,3 +171,72 @@ def test_incident_reminders_are_read_from_monitoring_with_a_default() -> None:
         )
         [problem] = problems_of(text)
         assert problem.startswith("monitoring.incident_remind_after_minutes:")
+
+
+def japanese_problems_of(text: str) -> tuple[str, ...]:
+    with pytest.raises(ConfigError) as caught:
+        parse_config(text, source="app.yaml")
+    assert str(caught.value).startswith(f"app.yaml: 設定の誤り {len(caught.value.problems)}件")
+    return tuple(caught.value.lines(Lang.JA))
+
+
+def test_each_validation_error_is_a_japanese_sentence_with_its_key_path() -> None:
+    text = (
+        EXAMPLE.replace('  start: "08:30"\n', '  start: "8時半"\n', 1)
+        .replace("platform: x", "platform: twitter", 1)
+        .replace("peer_checks: 1", "peer_checks: たくさん", 1)
+        .replace("official: true", "official: [1]", 1)
+    )
+    problems = japanese_problems_of(text)
+    assert (
+        "business_hours.start: 時刻として読めません（'8時半'）。HH:MM の形で書いてください"
+        '（例: "08:30"）。' in problems
+    )
+    assert any(
+        p.startswith("accounts[0].platform: 'twitter' は使えません。'x', 'facebook', 'instagram'")
+        for p in problems
+    ), problems
+    assert any("整数として読めません（'たくさん'）" in p for p in problems), problems
+    assert any(p.startswith("accounts[") and "true か false" in p for p in problems), problems
+    assert not any("Input should" in p or "valid" in p for p in problems), problems
+
+
+def test_missing_unknown_and_pattern_errors_say_what_to_write() -> None:
+    text = EXAMPLE.replace("handle:", "handel:", 1).replace(
+        "slack_user_id: U", "slack_user_id: u", 1
+    )
+    problems = japanese_problems_of(text)
+    assert any(
+        p.endswith(".handel: 知らない項目です（綴りの誤りではありませんか）。") for p in problems
+    )
+    assert any(p.endswith(".handle: 必須の項目がありません。") for p in problems)
+    [slack] = [p for p in problems if ".slack_user_id:" in p]
+    assert slack.startswith("members[")
+    assert "U で始まる英大文字と数字" in slack
+
+
+def test_our_own_validators_and_references_are_japanese_too() -> None:
+    text = EXAMPLE.replace("timezone: Asia/Tokyo", "timezone: Asia/Edo").replace(
+        "deputies_after_minutes: 240", "deputies_after_minutes: 60"
+    )
+    problems = japanese_problems_of(text)
+    assert (
+        "business_hours.timezone: Asia/Edo というタイムゾーンはありません（例: Asia/Tokyo）。"
+        in (problems)
+    )
+    assert any(p.startswith("approval: 代理者への回付") for p in problems)
+    text = EXAMPLE.replace("approving_section: 博物館", "approving_section: 広報課")
+    assert "accounts[6].approving_section: 「広報課」という所属は sections にありません。" in (
+        japanese_problems_of(text)
+    )
+
+
+def test_a_secret_in_a_wrong_place_is_not_echoed_in_any_language() -> None:
+    text = EXAMPLE.replace(
+        "channel_access_token: MIDORI_LINE_CHANNEL_TOKEN", "channel_access_token: 12345678901"
+    )
+    assert text != EXAMPLE
+    with pytest.raises(ConfigError) as caught:
+        parse_config(text, source="app.yaml")
+    for lang in Lang:
+        assert "12345678901" not in caught.value.message(lang)

@@ -10,6 +10,8 @@ sent JSON or a form) before anything else happens, and answered as Slack would:
   ``fake.message(channel, ts)``); an update of an unknown message is ``message_not_found``;
 - ``conversations.open`` — the DM channel of a user (``D`` + the user id without its ``U``);
 - ``users.info`` — a user in Asia/Tokyo;
+- ``conversations.info`` — a channel of ``fake.channels`` (id → whether the bot is a member),
+  else ``channel_not_found``;
 - ``views.open`` / ``views.push`` / ``views.update`` / ``views.publish`` — the view with an id
   and a hash (``fake.views``: what was opened or published, newest last);
 - ``apps.connections.open`` (app token) — a WebSocket URL on this server for Socket Mode;
@@ -82,6 +84,7 @@ class FakeSlack(FakeServer):
         self.app_token = app_token
         self.calls: list[SlackCall] = []
         self.views: list[dict[str, Any]] = []
+        self.channels: dict[str, bool] = {}  # conversations.info: channel id -> bot is a member
         self.responses: list[dict[str, Any]] = []
         self._messages: dict[str, list[FakeMessage]] = {}
         self._ts = itertools.count(1)
@@ -218,6 +221,16 @@ class FakeSlack(FakeServer):
         if not users.startswith(("U", "W")):
             return {"ok": False, "error": "user_not_found"}
         return {"ok": True, "channel": {"id": "D" + users[1:]}}
+
+    def _conversations_info(self, params: dict[str, Any]) -> dict[str, Any]:
+        channel = str(params.get("channel", ""))
+        if channel not in self.channels:
+            return {"ok": False, "error": "channel_not_found"}
+        name = f"channel-{channel.lower()}"
+        return {
+            "ok": True,
+            "channel": {"id": channel, "name": name, "is_member": self.channels[channel]},
+        }
 
     def _users_info(self, params: dict[str, Any]) -> dict[str, Any]:
         user = str(params.get("user", ""))

@@ -35,6 +35,7 @@ from tests.bot.slack.harness import (
 from tests.bot.slack.test_flow import approve, draft, published, ready_for_approval
 from tests.fakes.slack import FakeSlack
 from tests.handlers.conftest import FixedClock
+from workflows.catalogue import Lang
 
 
 async def test_without_slack_variables_serve_starts_and_says_how_to_enable(
@@ -56,8 +57,11 @@ async def test_without_slack_variables_serve_starts_and_says_how_to_enable(
     logged = caplog.text
     assert "Slack連携は無効です" in logged
     assert "SLACK_BOT_TOKEN" in logged
-    assert "Slack is off" in logged
-    assert "SLACK_APP_TOKEN" in logged
+    assert "Slack is off" not in logged  # Japanese by default; English with --lang en
+    caplog.clear()
+    build_app(config, database, environ={}, lang=Lang.EN)
+    assert "Slack is off" in caplog.text
+    assert "SLACK_APP_TOKEN" in caplog.text
 
 
 async def test_serve_ticks_the_outbox_monitors_results_and_incident_reminders(
