@@ -141,7 +141,7 @@ class SlackBot:
         self.clock = clock
         self.client = web_client(settings)
         self.app = AsyncApp(
-            name="postgate",
+            name="postgate.slack",  # bolt sets this logger to its own level: not "postgate"
             logger=quiet_slack_loggers(),
             client=self.client,
             signing_secret=settings.signing_secret,
