@@ -29,7 +29,7 @@ from sqlalchemy import func, insert
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
-from storage.engine import is_read_only
+from storage.engine import advisory_key, is_read_only
 from storage.tables import AuditEvent
 
 GENESIS_HASH: Final = AuditEvent.GENESIS_HASH
@@ -127,7 +127,7 @@ def append_many(session: Session, entries: Sequence[Entry]) -> list[AuditEvent]:
     ]
     bind = session.get_bind()
     if bind.dialect.name == "postgresql":
-        session.exec(select(func.pg_advisory_xact_lock(AUDIT_LOCK_KEY))).one()
+        session.exec(select(func.pg_advisory_xact_lock(advisory_key(AUDIT_LOCK_KEY)))).one()
     session.flush()  # events added to this session before are part of the chain's end
     last = session.exec(
         select(AuditEvent.seq, AuditEvent.hash).order_by(col(AuditEvent.seq).desc()).limit(1)

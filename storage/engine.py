@@ -18,7 +18,8 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any, Final
 
-from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import BigInteger, ColumnElement, Connection, Engine, create_engine, event, func
+from sqlalchemy import literal as sa_literal
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import ConnectionPoolEntry
 from sqlmodel import Session
@@ -104,6 +105,14 @@ class Database:
 
     def __repr__(self) -> str:
         return f"Database({self.url!r})"
+
+
+def advisory_key(key: int) -> ColumnElement[int]:
+    """A PostgreSQL advisory-lock key for this schema: ``key`` mixed with the current schema's
+    name. Advisory locks are database-wide; without this, two deployments (or two test schemas)
+    in one database would hold each other's locks."""
+    schema_hash = func.hashtextextended(func.current_schema(), 0)
+    return sa_literal(key, BigInteger).op("#", return_type=BigInteger)(schema_hash)
 
 
 def is_read_only(session: Session) -> bool:

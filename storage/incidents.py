@@ -29,7 +29,7 @@ from sqlalchemy import update as sa_update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
-from storage.engine import Database
+from storage.engine import Database, advisory_key
 from storage.tables import DraftRevision, Incident, MonitorState, Publication
 from storage.versioned import update_versioned
 from workflows.checks.model import Platform
@@ -225,7 +225,11 @@ class MonitorLock:
             return True
         connection = self.db.engine.connect()
         try:
-            got = bool(connection.execute(select(func.pg_try_advisory_lock(self.key))).scalar())
+            got = bool(
+                connection.execute(
+                    select(func.pg_try_advisory_lock(advisory_key(self.key)))
+                ).scalar()
+            )
             connection.commit()  # the lock is the session's: no transaction stays open meanwhile
         except BaseException:
             connection.invalidate()
@@ -242,7 +246,7 @@ class MonitorLock:
         if connection is None:
             return
         try:
-            connection.execute(select(func.pg_advisory_unlock(self.key)))
+            connection.execute(select(func.pg_advisory_unlock(advisory_key(self.key))))
             connection.commit()
         except BaseException:
             # Never hand a connection that may still hold the lock back to the pool.
