@@ -23,9 +23,10 @@ from typing import Any, Final
 from aiohttp import web
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+from bot.chat.hub import ChatHub
 from bot.config import AppConfig
-from bot.slack.app import SLACK_KEY
 from bot.slack.app import install as install_slack
+from handlers.chat import ChatUseCases
 from handlers.drafts import Clock, DraftUseCases, utc_now
 from handlers.incidents import AlertChannel, Alerts, IncidentUseCases, LoggingAlerts
 from handlers.monitors import Monitor, MonitorSettings, monitor_clients
@@ -40,6 +41,7 @@ from sns.dryrun import clients_for, is_dry_run
 from sns.factory import SnsSettings
 from storage.engine import Database
 from storage.sync import sync_config
+from workflows.approval import EscalationPolicy
 from workflows.checks import Checker
 from workflows.publishing import SendRules
 
@@ -73,6 +75,8 @@ SERVICES_KEY: web.AppKey[Services] = web.AppKey("services", Services)
 OUTBOX_KEY: web.AppKey[Outbox] = web.AppKey("outbox", Outbox)
 MONITOR_KEY: web.AppKey[Monitor] = web.AppKey("monitor", Monitor)
 TIMER_KEY: web.AppKey[AsyncIOScheduler] = web.AppKey("timer", AsyncIOScheduler)
+HUB_KEY: web.AppKey[ChatHub] = web.AppKey("chat", ChatHub)
+CHAT_TICK_KEY: web.AppKey[float] = web.AppKey("chat_tick", float)
 
 
 def build_services(config: AppConfig, db: Database, *, clock: Clock = utc_now) -> Services:
@@ -104,6 +108,26 @@ def build_services(config: AppConfig, db: Database, *, clock: Clock = utc_now) -
             clock=clock,
             publications=publications,
         ),
+    )
+
+
+def build_hub(config: AppConfig, services: Services, *, clock: Clock = utc_now) -> ChatHub:
+    """The chat orchestration every chat adapter adds its platform to."""
+    timing = config.approval  # app.yaml `approval:`: when reminders and deputies come in
+    chat = ChatUseCases(
+        db=services.db,
+        drafts=services.drafts,
+        clock=clock,
+        escalation_policy=EscalationPolicy(
+            remind_after=timedelta(minutes=timing.remind_after_minutes),
+            deputies_after=timedelta(minutes=timing.deputies_after_minutes),
+        ),
+    )
+    return ChatHub(
+        chat=chat,
+        incidents=services.incidents,
+        clock=clock,
+        remind_after=timedelta(minutes=config.monitoring.incident_remind_after_minutes),
     )
 
 
@@ -160,12 +184,20 @@ def build_monitor(
 
 
 async def start_timer(app: web.Application) -> None:
-    """One tick at start-up (what came due while postgate was down), then one every second."""
+    """One tick at start-up (what came due while postgate was down), then one every second;
+    with chat on, each outbox tick is followed at once by the results it published."""
     outbox = app[OUTBOX_KEY]
-    await outbox.tick()
+    hub = app[HUB_KEY]
+
+    async def publish() -> None:
+        await outbox.tick()
+        if hub.platforms:
+            await hub.report_published()
+
+    await publish()
     scheduler = AsyncIOScheduler(timezone=UTC)
     scheduler.add_job(
-        outbox.tick,
+        publish,
         "interval",
         seconds=TICK_SECONDS,
         id="outbox",
@@ -183,18 +215,17 @@ async def start_timer(app: web.Application) -> None:
             max_instances=1,
             coalesce=True,
         )
-    slack = app.get(SLACK_KEY)
-    if slack is not None:  # results back to threads, approval reminders
+    if hub.platforms:  # approval reminders (and results the outbox hook missed)
         scheduler.add_job(
-            slack.tick,
+            hub.tick,
             "interval",
-            seconds=slack.settings.tick.total_seconds(),
-            id="slack",
+            seconds=app[CHAT_TICK_KEY],
+            id="chat",
             max_instances=1,
             coalesce=True,
         )
         scheduler.add_job(  # unacknowledged incidents: the card's thread and the recipients
-            slack.remind_incidents,
+            hub.remind_incidents,
             "interval",
             seconds=INCIDENT_REMINDER_TICK_SECONDS,
             id="incident_reminders",
@@ -247,20 +278,32 @@ def build_app(
     env = os.environ if environ is None else environ
     services = build_services(config, db, clock=clock)
     app[SERVICES_KEY] = services
-    slack = install_slack(
+    hub = build_hub(config, services, clock=clock)
+    app[HUB_KEY] = hub
+    app[CHAT_TICK_KEY] = float(
+        env.get("POSTGATE_CHAT_TICK_SECONDS") or env.get("POSTGATE_SLACK_TICK_SECONDS") or 30
+    )
+    install_slack(
         app,
         config=config,
         drafts=services.drafts,
         publications=services.publications,
         incidents=services.incidents,
+        chat=hub.chat,
+        hub=hub,
         environ=env,
         clock=clock,
     )
-    notifier = slack.notifier if slack is not None else None
+    chat_on = bool(hub.platforms)  # else the log is where notices and alerts go
+    notifier = hub if chat_on else None
     app[OUTBOX_KEY] = build_outbox(config, db, env, notifier=notifier, clock=clock)
-    alerts = slack.alerts if slack is not None else None  # else LoggingAlerts
     app[MONITOR_KEY] = build_monitor(
-        config, db, env, incidents=services.incidents, alerts=alerts, clock=clock
+        config,
+        db,
+        env,
+        incidents=services.incidents,
+        alerts=hub if chat_on else None,
+        clock=clock,
     )
     app.on_startup.append(start_timer)
     app.on_cleanup.append(stop_timer)

@@ -13,8 +13,16 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from bot.chat.forms import DraftRef
+from bot.chat.text import (
+    PLATFORM_NAMES,
+    account_label,
+    permalink,
+    platform_name,
+    target_label,
+)
 from bot.slack import ids
-from bot.slack.parse import DraftRef, ModalMeta
+from bot.slack.parse import ModalMeta
 from bot.slack.text import (
     BLOCKS_PER_MESSAGE,
     BLOCKS_PER_VIEW,
@@ -35,8 +43,8 @@ from bot.slack.text import (
     truncate,
     when,
 )
-from handlers.chat import HomeView, PublishedResult
-from handlers.views import DraftSummary, DraftView, FindingView, ReviewView, TargetView
+from handlers.chat import HomeView
+from handlers.views import DraftSummary, DraftView, FindingView, ReviewView
 from workflows.approval import ChecklistItem
 from workflows.catalogue import message
 from workflows.checks.model import Platform, Severity
@@ -45,12 +53,6 @@ from workflows.org import Account
 
 Block = dict[str, Any]
 
-PLATFORM_NAMES: Mapping[Platform, str] = {
-    Platform.X: "X",
-    Platform.FACEBOOK: "Facebook",
-    Platform.INSTAGRAM: "Instagram",
-    Platform.LINE: "LINE",
-}
 SEVERITY_ORDER = (Severity.ERROR, Severity.WARNING, Severity.INFO)
 MODAL_PREVIEW = 5000  # characters of the texts shown in a review modal (the card has more)
 MODAL_WARNINGS = 30  # warnings one approve modal can list, each with its own tick
@@ -215,28 +217,6 @@ def fit_view(blocks: list[Block]) -> list[Block]:
 
 
 # ---------------------------------------------------------------- pieces of a draft
-
-
-def platform_name(platform: Platform) -> str:
-    return PLATFORM_NAMES[platform]
-
-
-def target_label(target: TargetView) -> str:
-    return message(
-        "slack.target",
-        name=target.display_name,
-        handle=target.handle,
-        platform=platform_name(target.platform),
-    )
-
-
-def account_label(account: Account) -> str:
-    return message(
-        "slack.target",
-        name=account.display_name,
-        handle=account.handle.removeprefix("@"),  # LINE ids are written with their "@"
-        platform=platform_name(account.platform),
-    )
 
 
 def publish_time(view: DraftView) -> str:
@@ -426,12 +406,6 @@ def _publications(view: DraftView) -> list[Block]:
             line += "\n　" + mrkdwn(truncate(p.last_error, 300))
         lines.append(line)
     return [section(message("slack.publication.title") + "\n" + "\n".join(lines))]
-
-
-def permalink(url: str) -> str:
-    if url.startswith(("https://", "http://")):
-        return f"<{url}|{message('slack.permalink.open')}>"
-    return message("slack.permalink.dry_run", url=mrkdwn(url))
 
 
 def _excerpt(text: str, limit: int = 60) -> str:
@@ -632,16 +606,6 @@ def note(text: str, *, mentions: Sequence[str] = ()) -> SlackMessage:
     who = " ".join(f"<@{m}>" for m in mentions)
     body = f"{who} {text}" if who else text
     return SlackMessage(truncate(body, MESSAGE_TEXT), [section(body)])
-
-
-def published(results: Sequence[PublishedResult], labels: Mapping[str, str]) -> str:
-    lines = [message("slack.result.published")]
-    for r in results:
-        link = permalink(r.permalink) if r.permalink else (r.platform_post_id or "-")
-        lines.append(
-            message("slack.result.line", account=labels.get(r.account_id, r.account_id), link=link)
-        )
-    return "\n".join(lines)
 
 
 def refusal(text: str) -> str:

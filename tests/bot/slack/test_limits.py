@@ -6,8 +6,9 @@ import asyncio
 import time
 from typing import Any
 
+from bot.chat.forms import DraftRef
 from bot.slack import ids, render
-from bot.slack.parse import DraftRef, ModalMeta
+from bot.slack.parse import ModalMeta
 from bot.slack.render import text_size
 from bot.slack.text import SECTION_TEXT, slack_length
 from handlers.drafts import Actor, NewDraft

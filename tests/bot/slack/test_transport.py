@@ -126,7 +126,7 @@ async def test_no_token_secret_or_response_url_reaches_the_logs(
     [card] = slack.fake.messages(dm(SATO))
     await approve(slack, card)
     await published(slack)
-    await slack.bot.jobs.tick()
+    await slack.hub.tick()
     await slack.command(TAKAHASHI, "mine")
     await slack.command(TAKAHASHI, "help")
     await slack.open_home(SATO)

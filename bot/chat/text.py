@@ -1,0 +1,93 @@
+"""Text shared by every chat adapter: user text made safe inside the catalogue's markup, and
+times as people in the city hall read them.
+
+The catalogue's chat texts use one small markup (``*bold*``, ``<url|label>``, ``:emoji:``), Slack's
+mrkdwn; Slack shows it as is and the Teams adapter converts it (``bot.teams.render.markdown``).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Final
+from zoneinfo import ZoneInfo
+
+from handlers.chat import PublishedResult
+from handlers.views import TargetView
+from workflows.catalogue import message
+from workflows.checks.model import Platform
+from workflows.org import Account
+
+TOKYO: Final = ZoneInfo("Asia/Tokyo")
+WEEKDAYS: Final = "月火水木金土日"
+
+
+PLATFORM_NAMES: Mapping[Platform, str] = {
+    Platform.X: "X",
+    Platform.FACEBOOK: "Facebook",
+    Platform.INSTAGRAM: "Instagram",
+    Platform.LINE: "LINE",
+}
+_MASS_MENTION = re.compile(r"@(here|channel|everyone)\b", re.IGNORECASE)
+_ZWSP: Final = "\u200b"
+
+
+def neutralise(text: str) -> str:
+    """Break @here / @channel / @everyone with a zero-width space so they never notify."""
+    return _MASS_MENTION.sub(lambda m: f"@{_ZWSP}{m.group(1)}", text)
+
+
+def mrkdwn(text: str) -> str:
+    """User text made safe inside mrkdwn: no links, user or channel mentions, or mass mentions."""
+    escaped = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return neutralise(escaped)
+
+
+def when(moment: datetime) -> str:
+    """A time as people in the city hall read it: 2026年11月24日(火) 10:00 (Asia/Tokyo)."""
+    local = moment.astimezone(TOKYO)
+    return f"{local.year}年{local.month}月{local.day}日({WEEKDAYS[local.weekday()]}) {local:%H:%M}"
+
+
+def short_when(moment: datetime) -> str:
+    local = moment.astimezone(TOKYO)
+    return f"{local.month}月{local.day}日({WEEKDAYS[local.weekday()]}) {local:%H:%M}"
+
+
+def platform_name(platform: Platform) -> str:
+    return PLATFORM_NAMES[platform]
+
+
+def target_label(target: TargetView) -> str:
+    return message(
+        "slack.target",
+        name=target.display_name,
+        handle=target.handle,
+        platform=platform_name(target.platform),
+    )
+
+
+def account_label(account: Account) -> str:
+    return message(
+        "slack.target",
+        name=account.display_name,
+        handle=account.handle.removeprefix("@"),  # LINE ids are written with their "@"
+        platform=platform_name(account.platform),
+    )
+
+
+def permalink(url: str) -> str:
+    if url.startswith(("https://", "http://")):
+        return f"<{url}|{message('slack.permalink.open')}>"
+    return message("slack.permalink.dry_run", url=mrkdwn(url))
+
+
+def published(results: Sequence[PublishedResult], labels: Mapping[str, str]) -> str:
+    lines = [message("slack.result.published")]
+    for r in results:
+        link = permalink(r.permalink) if r.permalink else (r.platform_post_id or "-")
+        lines.append(
+            message("slack.result.line", account=labels.get(r.account_id, r.account_id), link=link)
+        )
+    return "\n".join(lines)
