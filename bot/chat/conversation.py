@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 
 from bot.chat.port import (
     Announcement,
@@ -68,7 +69,7 @@ class Conversation:
         if ref.channel is None or ref.ts is None:
             return
         try:
-            await self.port.update(ref.channel, ref.ts, card)
+            await self.port.update(ref.channel, ref.ts, card, thread=ref.thread_ts)
         except self.port.errors as error:
             # A deleted message, or a channel the bot left: the other copies still matter.
             log.warning(
@@ -88,6 +89,8 @@ class Conversation:
         channel: str,
         ts: str,
         thread_ts: str | None = None,
+        *,
+        reference: Mapping[str, Any] | None = None,
     ) -> None:
         await asyncio.to_thread(
             self.chat.remember,
@@ -98,6 +101,7 @@ class Conversation:
             ts=ts,
             thread_ts=thread_ts,
             revision=view.revision,
+            reference=reference,
         )
 
     # ------------------------------------------------------------ the draft's thread

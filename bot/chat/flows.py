@@ -65,13 +65,20 @@ class DraftFlows:
     # ------------------------------------------------------------ messages in a drafts channel
 
     async def new_message(
-        self, actor: Actor, channel: str, ts: str, text: str, *, note: str | None = None
+        self,
+        actor: Actor,
+        channel: str,
+        ts: str,
+        text: str,
+        *,
+        note: str | None = None,
+        reference: Mapping[str, Any] | None = None,
     ) -> DraftView:
         """A drafter's message becomes a draft; the card answers in its thread."""
         settings = self.draft_channels[channel]
         new = NewDraft(text, targets=settings.default_accounts, source=self.platform)
         view = (await self._run(self.drafts.create, actor, new)).draft
-        await self.talk.remember(view, Purpose.SOURCE, channel, ts)
+        await self.talk.remember(view, Purpose.SOURCE, channel, ts, reference=reference)
         await self.talk.show_draft(view, channel, thread_ts=ts, note=note)
         return view
 

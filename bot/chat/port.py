@@ -127,8 +127,8 @@ class ChatPort(Protocol):
         """Post ``card`` in ``channel`` (in the thread of ``thread`` when given); its ts."""
         ...
 
-    async def update(self, channel: str, ts: str, card: Card) -> None:
-        """Replace the message ``ts`` with ``card``."""
+    async def update(self, channel: str, ts: str, card: Card, *, thread: str | None = None) -> None:
+        """Replace the message ``ts`` (a reply in the thread of ``thread``) with ``card``."""
         ...
 
     async def open_dm(self, user: str) -> str:

@@ -14,7 +14,7 @@ from typing import Final
 from zoneinfo import ZoneInfo
 
 from handlers.chat import PublishedResult
-from handlers.views import TargetView
+from handlers.views import DraftView, FindingView, TargetView
 from workflows.catalogue import message
 from workflows.checks.model import Platform
 from workflows.org import Account
@@ -91,3 +91,68 @@ def published(results: Sequence[PublishedResult], labels: Mapping[str, str]) -> 
             message("slack.result.line", account=labels.get(r.account_id, r.account_id), link=link)
         )
     return "\n".join(lines)
+
+
+X_LIMIT: Final = 280
+
+
+def publish_time(view: DraftView) -> str:
+    return when(view.publish_at) if view.publish_at else message("slack.publish_now")
+
+
+def draft_facts(view: DraftView, *, approvers: bool = False) -> list[str]:
+    """The draft's facts, one line each: state, author, accounts, time, length, checks."""
+    lines = [
+        message("slack.field.state", state=view.state_label),
+        message("slack.field.author", author=mrkdwn(view.author_name)),
+        message("slack.field.targets", targets="、".join(target_label(t) for t in view.targets)),
+        message("slack.field.publish_at", at=publish_time(view)),
+    ]
+    if view.emergency:
+        lines.append(message("slack.field.emergency"))
+    if view.x_weighted_length is not None:
+        key = (
+            "slack.field.x_length_over"
+            if view.x_weighted_length > X_LIMIT
+            else "slack.field.x_length"
+        )
+        lines.append(message(key, length=view.x_weighted_length, limit=X_LIMIT))
+    if view.peer_checks_required:
+        lines.append(
+            message(
+                "slack.field.peer_checks",
+                done=view.peer_checks_done,
+                required=view.peer_checks_required,
+            )
+        )
+    if approvers:
+        for section_name, names in view.approvers.items():
+            lines.append(
+                message(
+                    "slack.field.approvers",
+                    section=mrkdwn(section_name),
+                    names="、".join(mrkdwn(n) for n in names) or "-",
+                )
+            )
+    if view.media:
+        lines.append(message("slack.field.media", count=len(view.media)))
+    return lines
+
+
+def finding_line(finding: FindingView, *, variant_label: str | None) -> str:
+    where = message("slack.finding.in_variant", platform=variant_label) if variant_label else ""
+    quote = shorten(finding.quote.replace("\n", " "), 60)
+    if quote:
+        line = message(
+            "slack.finding.line", where=where, quote=mrkdwn(quote), message=mrkdwn(finding.message)
+        )
+    else:  # a finding about the whole text (length, missing URL): no empty quote
+        line = message("slack.finding.line_unquoted", where=where, message=mrkdwn(finding.message))
+    if finding.suggestion:
+        line += "\n" + message("slack.finding.suggestion", suggestion=mrkdwn(finding.suggestion))
+    return line
+
+
+def shorten(text: str, limit: int) -> str:
+    """At most ``limit`` characters, an ellipsis marking a cut."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -96,7 +96,7 @@ class SlackPort:
         )
         return str(response["ts"])
 
-    async def update(self, channel: str, ts: str, card: Card) -> None:
+    async def update(self, channel: str, ts: str, card: Card, *, thread: str | None = None) -> None:
         await self.client.chat_update(channel=channel, ts=ts, **render_card(card).kwargs())
 
     async def open_dm(self, user: str) -> str:

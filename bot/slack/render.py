@@ -17,8 +17,11 @@ from bot.chat.forms import DraftRef
 from bot.chat.text import (
     PLATFORM_NAMES,
     account_label,
+    draft_facts,
+    finding_line,
     permalink,
     platform_name,
+    publish_time,
     target_label,
 )
 from bot.slack import ids
@@ -56,7 +59,6 @@ Block = dict[str, Any]
 SEVERITY_ORDER = (Severity.ERROR, Severity.WARNING, Severity.INFO)
 MODAL_PREVIEW = 5000  # characters of the texts shown in a review modal (the card has more)
 MODAL_WARNINGS = 30  # warnings one approve modal can list, each with its own tick
-X_LIMIT = 280
 _EDITABLE = frozenset(
     {
         DraftState.DRAFT,
@@ -219,60 +221,8 @@ def fit_view(blocks: list[Block]) -> list[Block]:
 # ---------------------------------------------------------------- pieces of a draft
 
 
-def publish_time(view: DraftView) -> str:
-    return when(view.publish_at) if view.publish_at else message("slack.publish_now")
-
-
 def _facts(view: DraftView, *, approvers: bool = False) -> Block:
-    lines = [
-        message("slack.field.state", state=view.state_label),
-        message("slack.field.author", author=mrkdwn(view.author_name)),
-        message("slack.field.targets", targets="、".join(target_label(t) for t in view.targets)),
-        message("slack.field.publish_at", at=publish_time(view)),
-    ]
-    if view.emergency:
-        lines.append(message("slack.field.emergency"))
-    if view.x_weighted_length is not None:
-        key = (
-            "slack.field.x_length_over"
-            if view.x_weighted_length > X_LIMIT
-            else "slack.field.x_length"
-        )
-        lines.append(message(key, length=view.x_weighted_length, limit=X_LIMIT))
-    if view.peer_checks_required:
-        lines.append(
-            message(
-                "slack.field.peer_checks",
-                done=view.peer_checks_done,
-                required=view.peer_checks_required,
-            )
-        )
-    if approvers:
-        for section_name, names in view.approvers.items():
-            lines.append(
-                message(
-                    "slack.field.approvers",
-                    section=mrkdwn(section_name),
-                    names="、".join(mrkdwn(n) for n in names) or "-",
-                )
-            )
-    if view.media:
-        lines.append(message("slack.field.media", count=len(view.media)))
-    return section("\n".join(lines))
-
-
-def _finding_line(finding: FindingView, *, variant_label: str | None) -> str:
-    where = message("slack.finding.in_variant", platform=variant_label) if variant_label else ""
-    quote = truncate(finding.quote.replace("\n", " "), 60)
-    line = message(
-        "slack.finding.line",
-        where=where,
-        quote=mrkdwn(quote) if quote else "-",
-        message=mrkdwn(finding.message),
-    )
-    if finding.suggestion:
-        line += "\n" + message("slack.finding.suggestion", suggestion=mrkdwn(finding.suggestion))
-    return line
+    return section("\n".join(draft_facts(view, approvers=approvers)))
 
 
 FINDINGS_TEXT = 3500
@@ -302,7 +252,7 @@ def findings_blocks(
             break
         lines = [message(f"slack.findings.{severity.value}", count=len(group))]
         lines += [
-            _finding_line(
+            finding_line(
                 f,
                 variant_label=(
                     platform_name(Platform(f.text_key)) if f.text_key != "text" else None
@@ -728,7 +678,7 @@ def approve_modal(view: DraftView, ref: DraftRef, meta: ModalMeta) -> Block:
         rest.append(section(message("slack.modal.warnings", count=len(warnings))))
         for start in range(0, len(warnings), OPTIONS_PER_CHECKBOXES):
             chunk = warnings[start : start + OPTIONS_PER_CHECKBOXES]
-            lines = [_finding_line(f, variant_label=None) for f in chunk]
+            lines = [finding_line(f, variant_label=None) for f in chunk]
             rest += pack_sections(lines, 3)[0]
             options = [
                 option_object(
