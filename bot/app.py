@@ -26,6 +26,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from bot.chat.hub import ChatHub
 from bot.config import AppConfig
 from bot.slack.app import install as install_slack
+from bot.teams.app import install as install_teams
 from handlers.chat import ChatUseCases
 from handlers.drafts import Clock, DraftUseCases, utc_now
 from handlers.incidents import AlertChannel, Alerts, IncidentUseCases, LoggingAlerts
@@ -283,17 +284,18 @@ def build_app(
     app[CHAT_TICK_KEY] = float(
         env.get("POSTGATE_CHAT_TICK_SECONDS") or env.get("POSTGATE_SLACK_TICK_SECONDS") or 30
     )
-    install_slack(
-        app,
-        config=config,
-        drafts=services.drafts,
-        publications=services.publications,
-        incidents=services.incidents,
-        chat=hub.chat,
-        hub=hub,
-        environ=env,
-        clock=clock,
-    )
+    for install in (install_slack, install_teams):  # each adds its platform to the hub
+        install(
+            app,
+            config=config,
+            drafts=services.drafts,
+            publications=services.publications,
+            incidents=services.incidents,
+            chat=hub.chat,
+            hub=hub,
+            environ=env,
+            clock=clock,
+        )
     chat_on = bool(hub.platforms)  # else the log is where notices and alerts go
     notifier = hub if chat_on else None
     app[OUTBOX_KEY] = build_outbox(config, db, env, notifier=notifier, clock=clock)

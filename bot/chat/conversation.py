@@ -143,11 +143,16 @@ class Conversation:
     # ------------------------------------------------------------ after a use case
 
     async def deliver(
-        self, result: Result, *, note: str | None = None, answered: ChatRef | None = None
+        self,
+        result: Result,
+        *,
+        note: str | None = None,
+        answered: tuple[str, str] | None = None,
     ) -> None:
         """Show the outcome of a use case: every card of the draft updated (but ``answered``,
         the copy the platform already replaced with its answer), then whoever must hear of it
-        told (peer-check request, approval cards, the author in the thread)."""
+        told (peer-check request, approval cards, the author in the thread). ``answered`` is
+        (channel, ts)."""
         view = result.draft
         await self.refresh(view, skip=answered)
         if note:
@@ -201,7 +206,7 @@ class Conversation:
         people = [m for s in view.pending_sections for m in self.directory.approvers(s)]
         return self.users(m for m in dict.fromkeys(people) if m != view.author_id)
 
-    async def refresh(self, view: DraftView, *, skip: ChatRef | None = None) -> None:
+    async def refresh(self, view: DraftView, *, skip: tuple[str, str] | None = None) -> None:
         """Update the draft's card, closed peer requests, and every approval card copy of this
         revision and of the one just superseded (older ones already say so)."""
         refs = await asyncio.to_thread(
@@ -210,7 +215,7 @@ class Conversation:
             self.platform,
             (Purpose.DRAFT, Purpose.PEER_REQUEST, Purpose.APPROVAL),
         )
-        refs = [r for r in refs if skip is None or (r.channel, r.ts) != (skip.channel, skip.ts)]
+        refs = [r for r in refs if (r.channel, r.ts) != skip]
         updates: list[tuple[ChatRef, Card]] = []
         drafts = [r for r in refs if r.purpose is Purpose.DRAFT]
         if drafts:

@@ -14,7 +14,7 @@ from typing import Final
 from zoneinfo import ZoneInfo
 
 from handlers.chat import PublishedResult
-from handlers.views import DraftView, FindingView, TargetView
+from handlers.views import DraftView, FindingView, ReviewView, TargetView
 from workflows.catalogue import message
 from workflows.checks.model import Platform
 from workflows.org import Account
@@ -156,3 +156,34 @@ def finding_line(finding: FindingView, *, variant_label: str | None) -> str:
 def shorten(text: str, limit: int) -> str:
     """At most ``limit`` characters, an ellipsis marking a cut."""
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def review_line(review: ReviewView) -> str:
+    return message(
+        f"slack.review.{review.kind}.{review.decision}",
+        name=mrkdwn(review.reviewer_name),
+        section=mrkdwn(review.section or ""),
+        at=short_when(review.at),
+        comment=mrkdwn(review.comment or "-"),
+    )
+
+
+def publication_lines(view: DraftView) -> list[str]:
+    """Each publication of the draft: account, state, time, link, the last error."""
+    names = {t.account_id: t for t in view.targets}
+    lines = []
+    for p in view.publications:
+        target = names.get(p.account_id)
+        label = target_label(target) if target else p.account_id
+        line = message(
+            "slack.publication.line",
+            account=label,
+            state=message(f"publication_state.{p.state}"),
+            at=short_when(p.due_at),
+        )
+        if p.permalink:
+            line += " " + permalink(p.permalink)
+        if p.last_error and p.state in ("failed", "needs_review", "held", "cancelled"):
+            line += "\n　" + mrkdwn(shorten(p.last_error, 300))
+        lines.append(line)
+    return lines

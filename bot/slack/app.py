@@ -18,7 +18,6 @@ the SDK's loggers are held at WARNING (at INFO bolt logs whole bodies, ``respons
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import secrets
 from collections.abc import Coroutine, Mapping
@@ -46,6 +45,7 @@ from bot.chat.flows import IncidentFlows as CoreIncidentFlows
 from bot.chat.forms import BadPayload
 from bot.chat.hub import ChatHub, Platform
 from bot.chat.jobs import ChatJobs, ChatNotifier
+from bot.chat.tasks import Tasks
 from bot.config import AppConfig
 from bot.slack import listeners, parse, render
 from bot.slack.delivery import SlackPort, slack_error
@@ -183,7 +183,7 @@ class SlackBot:
             client=self.client,
             tell=self.tell,
         )
-        self._tasks: set[asyncio.Task[None]] = set()
+        self.tasks = Tasks(self.report, "Slack")
         self._socket: AsyncSocketModeHandler | None = None
         listeners.register(self.app, self)
         self.app.error(self.on_bolt_error)
@@ -192,20 +192,10 @@ class SlackBot:
 
     def spawn(self, work: Coroutine[Any, Any, None], body: parse.Body) -> None:
         """Run ``work`` after the acknowledgement, reporting what it raises."""
-        task = asyncio.create_task(self._guarded(work, body))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-
-    async def _guarded(self, work: Coroutine[Any, Any, None], body: parse.Body) -> None:
-        try:
-            await work
-        except Exception as error:  # the error boundary of the work after the ack
-            await self.report(error, body)
+        self.tasks.spawn(work, body)
 
     async def settle(self) -> None:
-        """Wait until every task started so far (and any they started) has finished."""
-        while self._tasks:
-            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+        await self.tasks.settle()
 
     # ------------------------------------------------------------ the one error boundary
 
@@ -284,16 +274,7 @@ class SlackBot:
         decisions are committed already: only Slack messages about them can be lost)."""
         if self._socket is not None:
             await self._socket.close_async()  # type: ignore[no-untyped-call]
-        try:
-            async with asyncio.timeout(grace):
-                await self.settle()
-        except TimeoutError:
-            for task in list(self._tasks):
-                task.cancel()
-            log.warning(
-                "%d Slack task(s) still running at shutdown were cancelled", len(self._tasks)
-            )
-            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+        await self.tasks.drain(grace)
 
 
 def describe(body: parse.Body) -> str:

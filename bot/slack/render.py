@@ -19,9 +19,10 @@ from bot.chat.text import (
     account_label,
     draft_facts,
     finding_line,
-    permalink,
     platform_name,
+    publication_lines,
     publish_time,
+    review_line,
     target_label,
 )
 from bot.slack import ids
@@ -47,7 +48,7 @@ from bot.slack.text import (
     when,
 )
 from handlers.chat import HomeView
-from handlers.views import DraftSummary, DraftView, FindingView, ReviewView
+from handlers.views import DraftSummary, DraftView, FindingView
 from workflows.approval import ChecklistItem
 from workflows.catalogue import message
 from workflows.checks.model import Platform, Severity
@@ -320,41 +321,16 @@ def preview_blocks(view: DraftView, budget: int, chars: int) -> list[Block]:
     return blocks
 
 
-def _review_line(review: ReviewView) -> str:
-    return message(
-        f"slack.review.{review.kind}.{review.decision}",
-        name=mrkdwn(review.reviewer_name),
-        section=mrkdwn(review.section or ""),
-        at=short_when(review.at),
-        comment=mrkdwn(review.comment or "-"),
-    )
-
-
 def _reviews(view: DraftView) -> list[Block]:
     if not view.reviews:
         return []
-    return [section("\n".join(_review_line(r) for r in view.reviews))]
+    return [section("\n".join(review_line(r) for r in view.reviews))]
 
 
 def _publications(view: DraftView) -> list[Block]:
-    if not view.publications:
+    lines = publication_lines(view)
+    if not lines:
         return []
-    names = {t.account_id: t for t in view.targets}
-    lines = []
-    for p in view.publications:
-        target = names.get(p.account_id)
-        label = target_label(target) if target else p.account_id
-        line = message(
-            "slack.publication.line",
-            account=label,
-            state=message(f"publication_state.{p.state}"),
-            at=short_when(p.due_at),
-        )
-        if p.permalink:
-            line += " " + permalink(p.permalink)
-        if p.last_error and p.state in ("failed", "needs_review", "held", "cancelled"):
-            line += "\n　" + mrkdwn(truncate(p.last_error, 300))
-        lines.append(line)
     return [section(message("slack.publication.title") + "\n" + "\n".join(lines))]
 
 
@@ -377,7 +353,7 @@ def draft_card(view: DraftView, *, buttons: bool = True, note: str | None = None
     ref = DraftRef(view.id, view.revision).value()
     actions: list[Block] = []
     if buttons and view.state in _EDITABLE | {DraftState.CHECKING, DraftState.FAILED}:
-        if view.state is DraftState.DRAFT:
+        if view.can_submit:  # a draft with errors cannot be submitted: no button
             actions.append(button(message("slack.button.submit"), ids.SUBMIT, ref, style="primary"))
         if view.state in _EDITABLE:
             actions.append(button(message("slack.button.edit"), ids.EDIT, ref))
@@ -454,7 +430,7 @@ def peer_request(view: DraftView, request_revision: int, peers: Sequence[str]) -
     blocks = [section(text)]
     checks = [r for r in view.reviews if r.kind == "peer"]
     if checks and view.revision == request_revision:
-        blocks.append(section("\n".join(_review_line(r) for r in checks)))
+        blocks.append(section("\n".join(review_line(r) for r in checks)))
     if open_:
         ref = DraftRef(view.id, view.revision).value()
         blocks.append(
@@ -495,7 +471,7 @@ def approval_card(
         head.append(context(message("slack.approval.thread", link=thread_link)))
     tail: list[Block] = []
     if view.reviews and card_revision == view.revision:
-        tail.append(section("\n".join(_review_line(r) for r in view.reviews)))
+        tail.append(section("\n".join(review_line(r) for r in view.reviews)))
     open_ = view.state is DraftState.AWAITING_APPROVAL and card_revision == view.revision
     if open_:
         tail.append(section(checklist_text(view.checklist)))
