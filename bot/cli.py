@@ -154,6 +154,16 @@ def _parser() -> argparse.ArgumentParser:
     manifest.add_argument("--url", help="the server's public base URL (http mode)")
     manifest.add_argument("--format", choices=["yaml", "json"], default="yaml", dest="fmt")
 
+    teams = commands.add_parser("teams", help="Teams app tools")
+    teams_commands = teams.add_subparsers(dest="teams_command", required=True, metavar="COMMAND")
+    teams_manifest = teams_commands.add_parser(
+        "manifest", help="write the Teams app package (manifest, ja-jp, icons) for the org catalog"
+    )
+    teams_manifest.add_argument("--app-id", required=True, help="the bot's Microsoft App ID")
+    teams_manifest.add_argument("--url", required=True, help="the server's public https URL")
+    teams_manifest.add_argument("--version", default="1.0.0", help="bump on every upload")
+    teams_manifest.add_argument("-o", "--output", default="postgate-teams.zip")
+
     config = commands.add_parser("config", help="app.yaml tools")
     config_commands = config.add_subparsers(dest="config_command", required=True, metavar="COMMAND")
     config_check = config_commands.add_parser("check", help="validate app.yaml, list every problem")
@@ -175,6 +185,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _audit(args, sys.stdout, sys.stderr)
     if args.command == "slack":
         return _slack_manifest(args, sys.stdout, sys.stderr)
+    if args.command == "teams":
+        return _teams_manifest(args, sys.stdout, sys.stderr)
     if args.command in ("posts", "pause", "resume"):
         return _publishing(args, sys.stdout, sys.stderr)
     raise AssertionError(args.command)  # argparse only admits the commands above
@@ -315,6 +327,23 @@ def _slack_manifest(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int
         err.write(f"postgate slack manifest: {exc}\n")
         return EXIT_USAGE
     out.write(dump(data, args.fmt))
+    return 0
+
+
+def _teams_manifest(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
+    from bot.teams.manifest import package
+
+    try:
+        data = package(app_id=args.app_id, url=args.url, version=args.version)
+    except ValueError as exc:
+        err.write(f"postgate teams manifest: {exc}\n")
+        return EXIT_USAGE
+    Path(args.output).write_bytes(data)
+    out.write(
+        f"{args.output} を書き出しました。Teams 管理センターで組織のアプリとしてアップロードして"
+        f"ください。 / Wrote {args.output}: upload it to the org catalog in the Teams admin "
+        "center.\n"
+    )
     return 0
 
 
