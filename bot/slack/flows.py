@@ -94,8 +94,14 @@ class Flows:
         if not await self.fresh(body):
             return
         ref = parse.clicked(body)
-        await asyncio.to_thread(self.drafts.member, parse.actor(body))
-        view = await asyncio.to_thread(self.drafts.get, ref.draft_id)
+        actor = parse.actor(body)
+        if kind == "approve":  # refused here, with the reason, not after filling in the form
+            view = await asyncio.to_thread(
+                self.drafts.may_approve, actor, ref.draft_id, shown_revision=ref.revision
+            )
+        else:
+            await asyncio.to_thread(self.drafts.member, actor)
+            view = await asyncio.to_thread(self.drafts.get, ref.draft_id)
         channel, thread_ts = parse.where_clicked(body)
         meta = ModalMeta(ref.draft_id, ref.revision, channel, thread_ts)
         if kind == "approve":

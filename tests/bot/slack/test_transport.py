@@ -133,7 +133,7 @@ async def test_no_token_secret_or_response_url_reaches_the_logs(
     await slack.message(STRANGER, CLEAN)  # a refusal
     await slack.click(TAKAHASHI, slack.card(ts), ids.SUBMIT, value="1:1")  # refused: published
     slack.fake.fail_next(500, path="/api/views[.]open")  # an unexpected error: the apology
-    await slack.click(SATO, card, ids.APPROVE, value="1:1")
+    await slack.click(TAKAHASHI, slack.card(ts), ids.EDIT, value="1:1")
     body = json.dumps(slack.click_body(SATO, card, ids.APPROVE, value="1:1")).encode()
     stamp = str(int(time.time()))
     await slack.post(
@@ -153,6 +153,6 @@ async def test_no_token_secret_or_response_url_reaches_the_logs(
     for secret in (BOT_TOKEN, APP_TOKEN, SIGNING_SECRET, RESPONSE_PATH):
         assert secret not in logged
     assert "response_url" not in logged
-    apology = [t for t in slack.ephemerals(SATO) if "問い合わせ番号" in t]
+    apology = [t for t in slack.ephemerals(TAKAHASHI) if "問い合わせ番号" in t]
     assert apology
     assert apology[0].split("問い合わせ番号: ")[1][:8] in logged

@@ -109,6 +109,7 @@ async def test_peer_check_then_approval_by_chat_with_the_chief_and_in_the_channe
     mentioned = {e["mentioned"]["id"] for e in request.activity["entities"]}
     assert ITO in mentioned
     assert TAKAHASHI not in mentioned
+    assert SATO not in mentioned  # an approver is not asked while a colleague can check
 
     # An incomplete checklist is refused at the click, and nothing is decided.
     reply = await teams.click(ITO, request, actions.PEER_CHECK, {render.CHECKLIST: "dates"})
