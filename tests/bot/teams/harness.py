@@ -22,7 +22,7 @@ from sqlmodel import col, select
 
 from bot.app import HUB_KEY, OUTBOX_KEY, build_app
 from bot.chat.hub import ChatHub
-from bot.config import AppConfig, ChatTarget, DraftChannel
+from bot.config import AppConfig, ChatTarget
 from bot.teams.app import TEAMS_KEY, TeamsBot
 from storage.engine import Database
 from storage.tables import ChatMessage, Draft, ProcessedRequest
@@ -45,20 +45,21 @@ STRANGER = "9e9e9e9e-0000-4000-8000-000000000000"  # not in app.yaml
 
 
 def teams_config(config: AppConfig) -> AppConfig:
-    """app.yaml with Teams channels: the City Promotion drafts channel, approvals, alerts."""
-    first = config.channels.drafts[0]
-    drafts = (
-        DraftChannel(teams=DRAFTS, default_accounts=first.default_accounts),
-        *config.channels.drafts[1:],
-    )
-    channels = config.channels.model_copy(
+    """app.yaml with Teams channels beside the Slack ones: the City Promotion drafts channel,
+    approvals, alerts (a city running both)."""
+    channels = config.channels
+    first = channels.drafts[0]
+    drafts = (first.model_copy(update={"teams": DRAFTS}), *channels.drafts[1:])
+    approvals = channels.approvals or ChatTarget()
+    alerts = channels.alerts or ChatTarget()
+    updated = channels.model_copy(
         update={
             "drafts": drafts,
-            "approvals": ChatTarget(teams=APPROVALS),
-            "alerts": ChatTarget(teams=ALERTS),
+            "approvals": approvals.model_copy(update={"teams": APPROVALS}),
+            "alerts": alerts.model_copy(update={"teams": ALERTS}),
         }
     )
-    return config.model_copy(update={"channels": channels})
+    return config.model_copy(update={"channels": updated})
 
 
 def teams_env(fake: FakeTeams, **extra: str) -> dict[str, str]:
