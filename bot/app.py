@@ -184,16 +184,22 @@ def build_monitor(
     )
 
 
+async def publish_and_report(app: web.Application) -> None:
+    """The outbox's tick, then at once the results it published into their threads (so a
+    result is in the thread within seconds, not on the next chat tick)."""
+    await app[OUTBOX_KEY].tick()
+    hub = app[HUB_KEY]
+    if hub.platforms:
+        await hub.report_published()
+
+
 async def start_timer(app: web.Application) -> None:
     """One tick at start-up (what came due while postgate was down), then one every second;
     with chat on, each outbox tick is followed at once by the results it published."""
-    outbox = app[OUTBOX_KEY]
     hub = app[HUB_KEY]
 
     async def publish() -> None:
-        await outbox.tick()
-        if hub.platforms:
-            await hub.report_published()
+        await publish_and_report(app)
 
     await publish()
     scheduler = AsyncIOScheduler(timezone=UTC)
