@@ -284,8 +284,10 @@ class TeamsBot:
                 said = await flows.run_action(actor, target.incident_id, target.item_id or "")
                 if said is not None and not said.said:
                     return answer_text(said.text)
-            else:  # resolve / reopen need a reason: from the CLI or Slack for now
-                return answer_text(message("teams.error.unknown_action"))
+            elif click.verb == actions.INCIDENT_RESOLVE:
+                await flows.resolve(actor, target.incident_id, parse.note(click))
+            else:
+                await flows.reopen(actor, target.incident_id, parse.note(click))
         view = await asyncio.to_thread(flows.incidents.get, target.incident_id)
         return answer_card(render.alert_card(AlertCard(view)))
 

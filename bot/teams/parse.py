@@ -123,6 +123,14 @@ def reason(click: Click) -> str:
     return text
 
 
+def note(click: Click) -> str:
+    """The note of an incident's resolve or reopen (how it ended, or why it is open again)."""
+    text = click.text(render.REASON)
+    if text is None:
+        raise FormIncomplete(message("teams.form.incident_note_needed"))
+    return text
+
+
 def approve_form(click: Click, view: DraftView, now: datetime) -> ApproveForm:
     checklist = _checklist(click, view)
     acknowledged = click.ticked(render.WARNINGS)

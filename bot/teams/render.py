@@ -309,23 +309,31 @@ def alert_card(card: cards.AlertCard) -> Json:
         buttons.append(button(f"{message(title)}: {shorten(line.label, 20)}", verb, step))
         if line.action.value != "none" and not line.done:
             buttons.append(button(f"▶ {shorten(line.label, 24)}", actions.INCIDENT_ACTION, step))
-    state_buttons = _incident_state_buttons(view)
-    return adaptive(body, [*state_buttons, *buttons])
+    inputs, state_buttons = _incident_state_buttons(view)
+    return adaptive([*body, *inputs], [*state_buttons, *buttons])
 
 
-def _incident_state_buttons(view: IncidentView) -> list[Json]:
+def _incident_state_buttons(view: IncidentView) -> tuple[list[Json], list[Json]]:
+    """(inputs, buttons) for the incident's state: acknowledge; resolve and reopen with the
+    note or reason typed in the card."""
     allowed = {e.value for e in view.allowed_events}
-    out = []
+    ref = {"incident": view.id}
+    buttons = []
     if "acknowledge" in allowed:
-        out.append(
+        buttons.append(
             button(
                 message("slack.incident.button.acknowledge"),
                 actions.INCIDENT_ACKNOWLEDGE,
-                {"incident": view.id},
+                ref,
                 style="positive",
             )
         )
-    return out
+    for event, verb in (("resolve", actions.INCIDENT_RESOLVE), ("reopen", actions.INCIDENT_REOPEN)):
+        if event in allowed:
+            buttons.append(button(message(f"slack.incident.button.{event}"), verb, ref))
+    with_note = any(b["verb"] != actions.INCIDENT_ACKNOWLEDGE for b in buttons)
+    inputs = [text_input(REASON, message("teams.input.incident_note"))] if with_note else []
+    return inputs, buttons
 
 
 def mention_entities(users: Sequence[str], names: Mapping[str, str]) -> tuple[str, list[Json]]:

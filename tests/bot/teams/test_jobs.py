@@ -82,3 +82,13 @@ async def test_an_incident_card_in_the_alerts_channel_and_by_chat_with_playbook_
     step = verbs(card.card)[actions.INCIDENT_TICK]
     reply = await teams.invoke(SATO, card, actions.INCIDENT_TICK, step)
     assert "☑" in card_text(reply.card) or actions.INCIDENT_UNTICK in verbs(reply.card)
+
+    # Resolving needs the note, typed in the card.
+    reply = await teams.click(SATO, card, actions.INCIDENT_RESOLVE)
+    assert "メモ欄" in reply.text
+    reply = await teams.click(
+        SATO, card, actions.INCIDENT_RESOLVE, {"reason": "投稿を説明し、批判は収まりました"}
+    )
+    assert actions.INCIDENT_REOPEN in verbs(reply.card)
+    await teams.settle()
+    assert any("投稿を説明し" in a.text for a in teams.fake.thread(ALERTS, card.id))
