@@ -259,3 +259,16 @@ async def test_deleting_the_post_does_not_lose_the_draft(teams: TeamsHarness) ->
     [row] = teams.drafts()
     assert row.state == "draft"
     assert not teams.card(post_id).versions
+
+
+async def test_an_unknown_person_clicking_is_told_and_nothing_changes(teams: TeamsHarness) -> None:
+    post_id = await draft(teams)
+    reply = await teams.click(STRANGER, teams.card(post_id), actions.SUBMIT)
+    assert "職員名簿" in reply.text
+    assert teams.drafts()[0].state == "draft"
+
+
+async def test_the_bot_token_is_fetched_once_and_reused(teams: TeamsHarness) -> None:
+    await ready_for_approval(teams)
+    assert len(teams.fake.activities) > 3
+    assert teams.fake.tokens_issued == 1
