@@ -13,6 +13,7 @@ configured, else they are only logged (``LoggingAlerts``)."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 from collections.abc import Mapping
@@ -78,6 +79,7 @@ MONITOR_KEY: web.AppKey[Monitor] = web.AppKey("monitor", Monitor)
 TIMER_KEY: web.AppKey[AsyncIOScheduler] = web.AppKey("timer", AsyncIOScheduler)
 HUB_KEY: web.AppKey[ChatHub] = web.AppKey("chat", ChatHub)
 CHAT_TICK_KEY: web.AppKey[float] = web.AppKey("chat_tick", float)
+RUNNING_KEY: web.AppKey[set[asyncio.Task[object]]] = web.AppKey("running_ticks", set)
 
 
 def build_services(config: AppConfig, db: Database, *, clock: Clock = utc_now) -> Services:
@@ -197,9 +199,18 @@ async def start_timer(app: web.Application) -> None:
     """One tick at start-up (what came due while postgate was down), then one every second;
     with chat on, each outbox tick is followed at once by the results it published."""
     hub = app[HUB_KEY]
+    running: set[asyncio.Task[object]] = set()
+    app[RUNNING_KEY] = running
 
     async def publish() -> None:
-        await publish_and_report(app)
+        # Tracked: shutdown waits for a tick (and its chat reports) in progress.
+        task = asyncio.current_task()
+        assert task is not None
+        running.add(task)
+        try:
+            await publish_and_report(app)
+        finally:
+            running.discard(task)
 
     await publish()
     scheduler = AsyncIOScheduler(timezone=UTC)
@@ -247,6 +258,9 @@ async def stop_timer(app: web.Application) -> None:
     scheduler = app.get(TIMER_KEY)
     if scheduler is not None and scheduler.running:
         scheduler.shutdown(wait=False)
+    running = app.get(RUNNING_KEY)
+    if running:  # a tick in progress finishes (its database work must not be cut off)
+        await asyncio.wait(list(running), timeout=SHUTDOWN_GRACE_SECONDS)
     monitor = app.get(MONITOR_KEY)
     if monitor is not None:
         await monitor.close()
