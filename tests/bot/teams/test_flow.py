@@ -57,7 +57,6 @@ async def ready_for_approval(teams: TeamsHarness) -> str:
 async def test_a_channel_post_becomes_a_draft_with_its_card_in_the_thread(
     teams: TeamsHarness,
 ) -> None:
-    started = time.perf_counter()
     post_id = await draft(teams, "12月5日(金)に中央図書館でおはなし会を開きます。")
     [row] = teams.drafts()
     assert row.author_id == "takahashi.yui"
@@ -69,7 +68,6 @@ async def test_a_channel_post_becomes_a_draft_with_its_card_in_the_thread(
     assert "12月5日(金)" in shown  # the finding quotes the wrong weekday
     assert actions.SUBMIT not in verbs(card.card)  # an error: no submit button
     assert actions.WITHDRAW in verbs(card.card)
-    assert time.perf_counter() - started < 30  # generous: the card answered in the thread
 
 
 async def test_the_mention_of_the_bot_is_not_part_of_the_draft(teams: TeamsHarness) -> None:
@@ -155,12 +153,9 @@ async def test_approve_answers_with_the_card_and_updates_every_other_copy(
     inputs = {render.CHECKLIST: ALL_CHECKED, render.COMMENT: "よろしくお願いします"}
     data = {**verbs(form.card)[actions.APPROVE], **inputs}
 
-    started = time.perf_counter()
     click = teams.invoke_activity(SATO, dm, actions.APPROVE, data)
-    reply = await teams.send(click)
-    answered_in = time.perf_counter() - started
+    reply = await teams.send(click)  # decided before the answer: the answer is the new card
     assert reply.status == 200
-    assert answered_in < 30  # generous; the speed itself is measured in benchmarks/
     assert not verbs(reply.card)
     assert "この承認依頼は終了しました" in card_text(reply.card)
     assert teams.drafts()[0].state in ("approved", "publishing", "published")

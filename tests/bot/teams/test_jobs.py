@@ -15,9 +15,11 @@ from tests.bot.teams.harness import (
     SUZUKI,
     TeamsHarness,
     card_text,
+    teams_env,
     verbs,
 )
 from tests.bot.teams.test_flow import ready_for_approval
+from tests.fakes.teams import FakeTeams
 
 
 async def test_a_pending_approval_is_sent_again_then_offered_to_deputies(
@@ -92,3 +94,21 @@ async def test_an_incident_card_in_the_alerts_channel_and_by_chat_with_playbook_
     assert actions.INCIDENT_REOPEN in verbs(reply.card)
     await teams.settle()
     assert any("投稿を説明し" in a.text for a in teams.fake.thread(ALERTS, card.id))
+
+
+async def test_after_a_restart_the_bot_connector_is_remembered(
+    teams: TeamsHarness, fake_teams: FakeTeams
+) -> None:
+    """postgate learns the serviceUrl from activities; after a restart it sends to the last one
+    remembered (an approval reminder before anyone writes again)."""
+    await ready_for_approval(teams)
+    await teams.close()
+    again = TeamsHarness(fake_teams, teams.db, teams.config, teams.clock, teams_env(fake_teams))
+    await again.start()
+    try:
+        assert again.bot.connector.service_url == fake_teams.service_url
+        again.clock.now += timedelta(hours=2, minutes=1)
+        await again.hub.tick()
+        assert len(again.approval_cards(SATO)) == 2
+    finally:
+        await again.close()
