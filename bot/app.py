@@ -2,14 +2,16 @@
 timer, and the HTTP application.
 
 The timer is APScheduler's AsyncIOScheduler ticking the outbox every second (and once at
-start-up), the account monitors every 30 seconds (each account is polled once per monitor
-interval, whichever replica's tick finds it due) and, with Slack on, the incident reminders every
-minute (each reminder claimed in the database). It is only a timer: the database is the truth,
-so a tick missed or skipped loses nothing — the next one claims whatever is due (PLATFORMS.md,
-"APScheduler 3.11").
+start-up; each tick is followed at once by the results it published, into their threads), the
+account monitors every 30 seconds (each account is polled once per monitor interval, whichever
+replica's tick finds it due) and, with a chat platform on, the approval reminders every
+``POSTGATE_CHAT_TICK_SECONDS`` and the incident reminders every minute (each claimed in the
+database). It is only a timer: the database is the truth, so a tick missed or skipped loses
+nothing — the next one claims whatever is due.
 
-The monitors' incidents reach people through the Slack adapter's ``SlackAlerts`` when Slack is
-configured, else they are only logged (``LoggingAlerts``)."""
+Chat: each adapter (``bot.slack``, ``bot.teams``) whose variables are set adds its platform to
+one ``bot.chat.hub.ChatHub``, which is the outbox's ``Notifier`` and the monitors' ``Alerts``;
+with no chat platform they only log (``LoggingNotifier``, ``LoggingAlerts``)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,6 @@
 """The Slack app: settings from the environment, the bolt AsyncApp, its transport, its one error
-boundary, the tasks it runs after acknowledging, and its timer.
+boundary and the tasks it runs after acknowledging. The orchestration it shares with Teams
+(``bot.chat``) is added to the ``ChatHub``, which runs the timed jobs.
 
 Two ways to connect (both with ``SLACK_BOT_TOKEN``):
 
