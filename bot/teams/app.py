@@ -45,7 +45,7 @@ from handlers.chat import ChatUseCases
 from handlers.drafts import Actor, Clock, DraftUseCases
 from handlers.incidents import IncidentUseCases
 from handlers.publishing import PublicationUseCases
-from handlers.views import Result
+from handlers.views import DraftView, Result
 from workflows.catalogue import Lang, message
 from workflows.errors import Refusal, UnknownMember
 from workflows.lifecycle import DraftState
@@ -248,7 +248,7 @@ class TeamsBot:
             self.tasks.spawn(self.conversation.deliver(result, note=note, answered=clicked), None)
         return answer_card(render.activity(card, self.port.names)["attachments"][0]["content"])
 
-    async def decide(self, actor: Actor, click: Click, view: Any) -> Result:
+    async def decide(self, actor: Actor, click: Click, view: DraftView) -> Result:
         ref = click.draft()
         flows = self.flows
         if click.verb == actions.SUBMIT:
@@ -263,7 +263,7 @@ class TeamsBot:
         kind = "reject" if click.verb == actions.REJECT else "request_changes"
         return await flows.decide_against(actor, ref, kind, parse.reason(click))
 
-    async def approval_copy(self, actor: Actor, view: Any, revision: int) -> dict[str, Any]:
+    async def approval_copy(self, actor: Actor, view: DraftView, revision: int) -> dict[str, Any]:
         """A card's refresh: the form for whoever may approve now, the status for others."""
         card = ApprovalCard(view, revision, approvers=self.conversation.approvers(view))
         open_ = view.state is DraftState.AWAITING_APPROVAL and revision == view.revision
