@@ -31,6 +31,7 @@ from bot.config import AppConfig
 from bot.slack.app import install as install_slack
 from bot.teams.app import install as install_teams
 from handlers.chat import ChatUseCases
+from handlers.deletions import DeletionUseCases
 from handlers.drafts import Clock, DraftUseCases, utc_now
 from handlers.incidents import AlertChannel, Alerts, IncidentUseCases, LoggingAlerts
 from handlers.monitors import Monitor, MonitorSettings, monitor_clients
@@ -73,6 +74,7 @@ class Services:
     drafts: DraftUseCases
     publications: PublicationUseCases
     incidents: IncidentUseCases
+    deletions: DeletionUseCases
 
 
 SERVICES_KEY: web.AppKey[Services] = web.AppKey("services", Services)
@@ -97,6 +99,7 @@ def build_services(config: AppConfig, db: Database, *, clock: Clock = utc_now) -
         db=db, directory=directory, calendar_for=config.calendar, clock=clock
     )
     alerts = config.channels.alerts
+    deletions = DeletionUseCases(db=db, directory=directory, drafts=drafts, clock=clock)
     return Services(
         config=config,
         db=db,
@@ -113,6 +116,7 @@ def build_services(config: AppConfig, db: Database, *, clock: Clock = utc_now) -
             clock=clock,
             publications=publications,
         ),
+        deletions=deletions,
     )
 
 
@@ -313,6 +317,7 @@ def build_app(
             drafts=services.drafts,
             publications=services.publications,
             incidents=services.incidents,
+            deletions=services.deletions,
             chat=hub.chat,
             hub=hub,
             environ=env,

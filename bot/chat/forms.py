@@ -109,7 +109,20 @@ class Command:
 
 
 KNOWN_COMMANDS = frozenset(
-    {"help", "draft", "status", "mine", "pending", "pause", "resume", "incident"}
+    {
+        "help",
+        "draft",
+        "status",
+        "mine",
+        "pending",
+        "pause",
+        "resume",
+        "incident",
+        "review",
+        "delete",
+        "delete-approve",
+        "delete-reject",
+    }
 )
 ALIASES = {
     "ヘルプ": "help",
@@ -122,6 +135,10 @@ ALIASES = {
     "インシデント": "incident",
     "通報": "incident",
     "報告": "incident",
+    "確認結果": "review",
+    "削除": "delete",
+    "削除承認": "delete-approve",
+    "削除却下": "delete-reject",
 }
 
 

@@ -49,6 +49,8 @@ class ChatNotifier:
                 detail=mrkdwn(notice.text()),
                 draft=notice.draft_id,
             )
+            if notice.kind is NoticeKind.NEEDS_REVIEW:  # settled from chat, or the CLI
+                text += "\n" + message("chat.hint.review", publication=notice.publication_id)
             await talk.tell(notice.draft_id, text, notice.member_ids)
             if notice.kind is NoticeKind.AUTH_FAILED and self.alerts_channel:
                 note = Note(text, talk.users(notice.member_ids))

@@ -40,6 +40,7 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.chat.alerts import ChatAlerts
+from bot.chat.commands import PostCommands
 from bot.chat.conversation import Conversation
 from bot.chat.flows import DraftFlows
 from bot.chat.flows import IncidentFlows as CoreIncidentFlows
@@ -53,6 +54,7 @@ from bot.slack.delivery import SlackPort, slack_error
 from bot.slack.flows import Flows
 from bot.slack.incidents import IncidentFlows
 from handlers.chat import ChatUseCases
+from handlers.deletions import DeletionUseCases
 from handlers.drafts import Clock, DraftUseCases
 from handlers.incidents import IncidentUseCases
 from handlers.publishing import PublicationUseCases
@@ -130,6 +132,7 @@ class SlackBot:
         chat: ChatUseCases,
         publications: PublicationUseCases,
         incidents: IncidentUseCases,
+        deletions: DeletionUseCases,
         hub: ChatHub,
         clock: Clock,
     ) -> None:
@@ -162,7 +165,12 @@ class SlackBot:
             accounts=config.accounts,
             alerts_channel=alerts_channel,
         )
-        self.flows = Flows(core=core, drafts=drafts, chat=chat, client=self.client)
+        commands = PostCommands(
+            conversation=self.conversation, publications=publications, deletions=deletions
+        )
+        self.flows = Flows(
+            core=core, commands=commands, drafts=drafts, chat=chat, client=self.client
+        )
         chat_alerts = ChatAlerts(
             conversation=self.conversation, incidents=incidents, alerts_channel=alerts_channel
         )
@@ -322,6 +330,7 @@ def install(
     drafts: DraftUseCases,
     publications: PublicationUseCases,
     incidents: IncidentUseCases,
+    deletions: DeletionUseCases,
     chat: ChatUseCases,
     hub: ChatHub,
     environ: Mapping[str, str],
@@ -340,6 +349,7 @@ def install(
         chat=chat,
         publications=publications,
         incidents=incidents,
+        deletions=deletions,
         hub=hub,
         clock=clock,
     )

@@ -15,6 +15,7 @@ from typing import Any
 
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.chat.commands import POST_COMMANDS, PostCommands
 from bot.chat.conversation import Conversation
 from bot.chat.flows import DraftFlows
 from bot.chat.forms import ApproveForm, Command, DraftForm, PeerForm
@@ -34,11 +35,13 @@ class Flows:
         self,
         *,
         core: DraftFlows,
+        commands: PostCommands,
         drafts: DraftUseCases,
         chat: ChatUseCases,
         client: AsyncWebClient,
     ) -> None:
         self.core = core
+        self.commands = commands
         self.talk: Conversation = core.talk
         self.drafts = drafts
         self.chat = chat
@@ -178,6 +181,9 @@ class Flows:
             await respond(response_type="ephemeral", **msg.kwargs())
         elif command.name in ("pause", "resume"):
             await self.pause_or_resume(actor, command, respond)
+        elif command.name in POST_COMMANDS:
+            text = await self.commands.run(actor, command)
+            await respond(response_type="ephemeral", text=text, blocks=[render.section(text)])
 
     async def open_new_draft(self, body: Body) -> None:
         await asyncio.to_thread(self.drafts.member, parse.actor(body))

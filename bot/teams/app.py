@@ -28,8 +28,9 @@ from typing import Any, Final
 
 from aiohttp import web
 
-from bot.chat import actions
+from bot.chat import actions, forms
 from bot.chat.alerts import ChatAlerts
+from bot.chat.commands import POST_COMMANDS, PostCommands
 from bot.chat.conversation import Conversation
 from bot.chat.flows import DraftFlows, IncidentFlows
 from bot.chat.hub import ChatHub, Platform
@@ -42,6 +43,7 @@ from bot.teams.auth import Authenticator, Http, TeamsSettings, TokenSource, Unau
 from bot.teams.connector import PLATFORM, Connector, TeamsPort, thread_of
 from bot.teams.parse import Activity, Click, FormIncomplete
 from handlers.chat import ChatUseCases
+from handlers.deletions import DeletionUseCases
 from handlers.drafts import Actor, Clock, DraftUseCases
 from handlers.incidents import IncidentUseCases
 from handlers.publishing import PublicationUseCases
@@ -85,6 +87,7 @@ class TeamsBot:
         chat: ChatUseCases,
         publications: PublicationUseCases,
         incidents: IncidentUseCases,
+        deletions: DeletionUseCases,
         hub: ChatHub,
         clock: Clock,
     ) -> None:
@@ -131,6 +134,9 @@ class TeamsBot:
         )
         self.incident_flows = IncidentFlows(
             incidents=incidents, alerts=chat_alerts, everywhere=hub, draft_flows=self.flows
+        )
+        self.commands = PostCommands(
+            conversation=self.conversation, publications=publications, deletions=deletions
         )
         self.tasks = Tasks(self.report, "Teams")
 
@@ -179,6 +185,9 @@ class TeamsBot:
         return channel
 
     async def on_message(self, activity: Activity) -> None:
+        if (activity.get("conversation") or {}).get("conversationType") == "personal":
+            await self.on_personal(activity)
+            return
         channel = self._draft_post(activity)
         if channel is None or not await self.fresh(f"activity:{activity.get('id')}"):
             return
@@ -193,6 +202,18 @@ class TeamsBot:
             parse.plain_text(activity),
             reference=reference,
         )
+
+    async def on_personal(self, activity: Activity) -> None:
+        """A 1:1 chat with postgate: the publication commands (``bot.chat.commands``)."""
+        if not await self.fresh(f"activity:{activity.get('id')}"):
+            return
+        command = forms.command(parse.plain_text(activity))
+        if command.name in POST_COMMANDS:
+            text = await self.commands.run(parse.actor(activity), command)
+        else:
+            text = message("teams.help")
+        conversation, _ = parse.where(activity)
+        await self.port.post(conversation, Note(text))
 
     async def on_edit(self, activity: Activity) -> None:
         channel = self._draft_post(activity)
@@ -320,11 +341,10 @@ class TeamsBot:
         if activity is None:
             return
         base, root = parse.where(activity)
+        personal = (activity.get("conversation") or {}).get("conversationType") == "personal"
+        where = base if personal else thread_of(base, root or str(activity.get("id")))
         try:
-            await self.connector.send(
-                thread_of(base, root or str(activity.get("id"))),
-                render.activity(Note(text), self.port.names),
-            )
+            await self.connector.send(where, render.activity(Note(text), self.port.names))
         except self.port.errors as lost:
             log.error("could not tell a Teams user: %s", self.port.describe(lost))
 
@@ -352,6 +372,7 @@ def install(
     drafts: DraftUseCases,
     publications: PublicationUseCases,
     incidents: IncidentUseCases,
+    deletions: DeletionUseCases,
     chat: ChatUseCases,
     hub: ChatHub,
     environ: Mapping[str, str],
@@ -369,6 +390,7 @@ def install(
         chat=chat,
         publications=publications,
         incidents=incidents,
+        deletions=deletions,
         hub=hub,
         clock=clock,
     )

@@ -86,7 +86,8 @@ def test_the_command_parser_falls_back_to_help() -> None:
     assert forms.command("") == forms.Command("help")
     assert forms.command("status 12") == forms.Command("status", ("12",))
     assert forms.command("承認待ち").name == "pending"
-    assert forms.command("delete everything").name == "help"
+    assert forms.command("drop everything").name == "help"
+    assert forms.command("削除 3 誤り") == forms.Command("delete", ("3", "誤り"))
 
 
 def test_request_keys_tell_replays_apart() -> None:

@@ -267,3 +267,34 @@ async def test_the_bot_token_is_fetched_once_and_reused(teams: TeamsHarness) -> 
     await ready_for_approval(teams)
     assert len(teams.fake.activities) > 3
     assert teams.fake.tokens_issued == 1
+
+
+async def test_a_deletion_is_asked_and_decided_in_a_chat_with_postgate(
+    teams: TeamsHarness,
+) -> None:
+    await ready_for_approval(teams)
+    [dm] = teams.approval_cards(SATO)
+    data = {**dm.card["refresh"]["action"]["data"], render.CHECKLIST: ALL_CHECKED}
+    assert (await teams.invoke(SATO, dm, actions.APPROVE, data)).status == 200
+    await teams.settle()
+    deadline = time.monotonic() + 20
+    while teams.drafts()[0].state != "published":
+        assert time.monotonic() < deadline, teams.drafts()[0].state
+        await publish_and_report(teams.app)
+        await asyncio.sleep(0.05)
+
+    async def say(user: str, text: str) -> str:
+        activity = teams.base(user, f"a:{user}", type="message", text=text)
+        activity["conversation"]["conversationType"] = "personal"
+        assert (await teams.send(activity)).status == 200
+        await teams.settle()
+        return teams.fake.messages(f"a:{user}")[-1].text
+
+    assert "review 投稿ID" in await say(TAKAHASHI, "こんにちは")  # the help
+    assert "削除依頼 #1 を受け付けました" in await say(TAKAHASHI, "delete 1 日付に誤りがありました")
+    asked = [a for a in teams.approval_cards(SATO) if "削除依頼 #1" in a.text]
+    assert "delete-approve 1" in asked[0].text
+    refused = await say(TAKAHASHI, "delete-approve 1")
+    assert "削除を依頼した本人は" in refused
+    assert not teams.fake.messages(f"a:{TAKAHASHI}")[-1].thread  # said in the chat itself
+    assert "削除依頼 #1:" in await say(SATO, "delete-approve 1")
