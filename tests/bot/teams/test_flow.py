@@ -298,3 +298,18 @@ async def test_a_deletion_is_asked_and_decided_in_a_chat_with_postgate(
     assert "削除を依頼した本人は" in refused
     assert not teams.fake.messages(f"a:{TAKAHASHI}")[-1].thread  # said in the chat itself
     assert "削除依頼 #1:" in await say(SATO, "delete-approve 1")
+
+
+async def test_the_chief_sets_the_publish_time_in_the_card(teams: TeamsHarness) -> None:
+    post_id = await ready_for_approval(teams)
+    [dm] = teams.approval_cards(SATO)
+    data = {**dm.card["refresh"]["action"]["data"], render.CHECKLIST: ALL_CHECKED}
+    past = {render.DATE: "2020-01-06", render.TIME: "09:00"}
+    assert "過去" in (await teams.invoke(SATO, dm, actions.APPROVE, {**data, **past})).text
+    half = {render.DATE: "2026-11-25"}
+    assert "両方" in (await teams.invoke(SATO, dm, actions.APPROVE, {**data, **half})).text
+    when = {render.DATE: "2026-11-25", render.TIME: "10:00"}
+    assert (await teams.invoke(SATO, dm, actions.APPROVE, {**data, **when})).status == 200
+    await teams.settle()
+    thread = [a.text for a in teams.fake.thread(DRAFTS, post_id)]
+    assert any("2026年11月25日(水) 10:00 に投稿します" in t for t in thread), thread
