@@ -2,14 +2,17 @@
 timer, and the HTTP application.
 
 The timer is APScheduler's AsyncIOScheduler ticking the outbox every second (and once at
-start-up), the account monitors every 30 seconds (each account is polled once per monitor
-interval, whichever replica's tick finds it due) and, with Slack on, the incident reminders every
-minute (each reminder claimed in the database). It is only a timer: the database is the truth,
-so a tick missed or skipped loses nothing — the next one claims whatever is due (PLATFORMS.md,
-"APScheduler 3.11").
+start-up; each tick is followed at once by the results it published, into their threads), the
+account monitors every 30 seconds (each account is polled once per monitor interval, whichever
+replica's tick finds it due) and, with a chat platform on, the approval reminders every
+``POSTGATE_CHAT_TICK_SECONDS`` and the incident reminders every minute (each claimed in the
+database). It is only a timer: the database is the truth, so a tick missed or skipped loses
+nothing — the next one claims whatever is due.
 
-The monitors' incidents reach people through the Slack adapter's ``SlackAlerts`` when Slack is
-configured, else they are only logged (``LogAlerts``, in the administrator's language)."""
+Chat: each adapter (``bot.slack``, ``bot.teams``) whose variables are set adds its platform to
+one ``bot.chat.hub.ChatHub``, which is the outbox's ``Notifier`` and the monitors' ``Alerts``;
+with no chat platform they only log (``LoggingNotifier``, ``LogAlerts`` in the administrator's
+language)."""
 
 from __future__ import annotations
 
@@ -26,9 +29,12 @@ from typing import Any, Final
 from aiohttp import web
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+from bot.chat.hub import ChatHub
 from bot.config import AppConfig
-from bot.slack.app import SLACK_KEY
 from bot.slack.app import install as install_slack
+from bot.teams.app import install as install_teams
+from handlers.chat import ChatUseCases
+from handlers.deletions import DeletionUseCases
 from handlers.drafts import Clock, DraftUseCases, utc_now
 from handlers.incidents import AlertChannel, Alerts, IncidentUseCases, IncidentView
 from handlers.monitors import Monitor, MonitorReport, MonitorSettings, PollOutcome, monitor_clients
@@ -43,6 +49,7 @@ from sns.dryrun import clients_for, is_dry_run
 from sns.factory import SnsSettings
 from storage.engine import Database
 from storage.sync import sync_config
+from workflows.approval import EscalationPolicy
 from workflows.catalogue import Lang, message
 from workflows.checks import Checker
 from workflows.publishing import SendRules
@@ -71,12 +78,15 @@ class Services:
     drafts: DraftUseCases
     publications: PublicationUseCases
     incidents: IncidentUseCases
+    deletions: DeletionUseCases
 
 
 SERVICES_KEY: web.AppKey[Services] = web.AppKey("services", Services)
 OUTBOX_KEY: web.AppKey[Outbox] = web.AppKey("outbox", Outbox)
 MONITOR_KEY: web.AppKey[Monitor] = web.AppKey("monitor", Monitor)
 LANG_KEY: web.AppKey[Lang] = web.AppKey("lang", Lang)
+HUB_KEY: web.AppKey[ChatHub] = web.AppKey("chat", ChatHub)
+CHAT_TICK_KEY: web.AppKey[float] = web.AppKey("chat_tick", float)
 
 
 def build_services(config: AppConfig, db: Database, *, clock: Clock = utc_now) -> Services:
@@ -92,6 +102,7 @@ def build_services(config: AppConfig, db: Database, *, clock: Clock = utc_now) -
         db=db, directory=directory, calendar_for=config.calendar, clock=clock
     )
     alerts = config.channels.alerts
+    deletions = DeletionUseCases(db=db, directory=directory, drafts=drafts, clock=clock)
     return Services(
         config=config,
         db=db,
@@ -108,6 +119,27 @@ def build_services(config: AppConfig, db: Database, *, clock: Clock = utc_now) -
             clock=clock,
             publications=publications,
         ),
+        deletions=deletions,
+    )
+
+
+def build_hub(config: AppConfig, services: Services, *, clock: Clock = utc_now) -> ChatHub:
+    """The chat orchestration every chat adapter adds its platform to."""
+    timing = config.approval  # app.yaml `approval:`: when reminders and deputies come in
+    chat = ChatUseCases(
+        db=services.db,
+        drafts=services.drafts,
+        clock=clock,
+        escalation_policy=EscalationPolicy(
+            remind_after=timedelta(minutes=timing.remind_after_minutes),
+            deputies_after=timedelta(minutes=timing.deputies_after_minutes),
+        ),
+    )
+    return ChatHub(
+        chat=chat,
+        incidents=services.incidents,
+        clock=clock,
+        remind_after=timedelta(minutes=config.monitoring.incident_remind_after_minutes),
     )
 
 
@@ -219,12 +251,21 @@ class Timer:
 TIMER_KEY: web.AppKey[Timer] = web.AppKey("timer", Timer)
 
 
+async def publish_and_report(app: web.Application) -> None:
+    """The outbox's tick, then at once the results it published into their threads (so a
+    result is in the thread within seconds, not on the next chat tick)."""
+    await app[OUTBOX_KEY].tick()
+    hub = app[HUB_KEY]
+    if hub.platforms:
+        await hub.report_published()
+
+
 async def start_timer(app: web.Application) -> None:
-    """One tick at start-up (what came due while postgate was down), then one every second."""
-    outbox = app[OUTBOX_KEY]
-    await outbox.tick()
+    """One tick at start-up (what came due while postgate was down), then one every second;
+    with chat on, each outbox tick is followed at once by the results it published."""
+    await publish_and_report(app)
     timer = Timer()
-    timer.every(TICK_SECONDS, outbox.tick, "outbox")
+    timer.every(TICK_SECONDS, lambda: publish_and_report(app), "outbox")
     monitor = app.get(MONITOR_KEY)
     if monitor is not None:
         lang = app.get(LANG_KEY, Lang.JA)
@@ -233,11 +274,11 @@ async def start_timer(app: web.Application) -> None:
             log_polls(await monitor.tick(), lang)
 
         timer.every(MONITOR_TICK_SECONDS, poll, "monitors")
-    slack = app.get(SLACK_KEY)
-    if slack is not None:  # results back to threads, approval reminders
-        timer.every(slack.settings.tick.total_seconds(), slack.tick, "slack")
+    hub = app[HUB_KEY]
+    if hub.platforms:  # approval reminders (and results the outbox hook missed)
+        timer.every(app[CHAT_TICK_KEY], hub.tick, "chat")
         # unacknowledged incidents: the card's thread and the recipients
-        timer.every(INCIDENT_REMINDER_TICK_SECONDS, slack.remind_incidents, "incident_reminders")
+        timer.every(INCIDENT_REMINDER_TICK_SECONDS, hub.remind_incidents, "incident_reminders")
     timer.start()
     app[TIMER_KEY] = timer
 
@@ -328,23 +369,36 @@ def build_app(
     services = build_services(config, db, clock=clock)
     app[SERVICES_KEY] = services
     app[LANG_KEY] = lang
-    slack = install_slack(
-        app,
-        config=config,
-        drafts=services.drafts,
-        publications=services.publications,
+    hub = build_hub(config, services, clock=clock)
+    app[HUB_KEY] = hub
+    app[CHAT_TICK_KEY] = float(
+        env.get("POSTGATE_CHAT_TICK_SECONDS") or env.get("POSTGATE_SLACK_TICK_SECONDS") or 30
+    )
+    for install in (install_slack, install_teams):  # each adds its platform to the hub
+        install(
+            app,
+            config=config,
+            drafts=services.drafts,
+            publications=services.publications,
+            incidents=services.incidents,
+            deletions=services.deletions,
+            chat=hub.chat,
+            hub=hub,
+            environ=env,
+            clock=clock,
+            lang=lang,
+        )
+    chat_on = bool(hub.platforms)  # else the log is where notices and alerts go
+    notifier = hub if chat_on else None
+    app[OUTBOX_KEY] = build_outbox(config, db, env, notifier=notifier, clock=clock, lang=lang)
+    app[MONITOR_KEY] = build_monitor(
+        config,
+        db,
+        env,
         incidents=services.incidents,
-        environ=env,
+        alerts=hub if chat_on else None,
         clock=clock,
         lang=lang,
-    )
-    # The Teams adapter is not built yet: when it is, install it here beside Slack.
-    log.info(message("serve.teams_off", lang))
-    notifier = slack.notifier if slack is not None else None
-    app[OUTBOX_KEY] = build_outbox(config, db, env, notifier=notifier, clock=clock, lang=lang)
-    alerts = slack.alerts if slack is not None else None  # else LogAlerts
-    app[MONITOR_KEY] = build_monitor(
-        config, db, env, incidents=services.incidents, alerts=alerts, clock=clock, lang=lang
     )
     if timers:
         app.on_startup.append(start_timer)

@@ -176,6 +176,16 @@ def _parser() -> argparse.ArgumentParser:
     restore = commands.add_parser("restore", help="restore the SQLite database (postgate stopped)")
     restore.add_argument("file", metavar="FILE", help="the backup file")
     restore.add_argument("--force", action="store_true", help="replace the existing database")
+    teams = commands.add_parser("teams", help="Teams app tools")
+    teams_commands = teams.add_subparsers(dest="teams_command", required=True, metavar="COMMAND")
+    teams_manifest = teams_commands.add_parser(
+        "manifest", help="write the Teams app package (manifest, ja-jp, icons) for the org catalog"
+    )
+    teams_manifest.add_argument("--app-id", required=True, help="the bot's Microsoft App ID")
+    teams_manifest.add_argument("--url", required=True, help="the server's public https URL")
+    teams_manifest.add_argument("--version", default="1.0.0", help="bump on every upload")
+    teams_manifest.add_argument("-o", "--output", default="postgate-teams.zip")
+
     config = commands.add_parser("config", help="app.yaml tools")
     config_commands = config.add_subparsers(dest="config_command", required=True, metavar="COMMAND")
     config_check = config_commands.add_parser("check", help="validate app.yaml, list every problem")
@@ -217,6 +227,8 @@ def _dispatch(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         return _audit(args, out, err)
     if args.command == "slack":
         return _slack_manifest(args, out, err)
+    if args.command == "teams":
+        return _teams_manifest(args, out, err)
     if args.command in ("posts", "pause", "resume"):
         return _publishing(args, out, err)
     if args.command == "doctor":
@@ -470,6 +482,23 @@ def _slack_manifest(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int
         err.write(f"postgate slack manifest: {message('cli.manifest_url', Lang(args.lang))}\n")
         return EXIT_USAGE
     out.write(dump(data, args.fmt))
+    return 0
+
+
+def _teams_manifest(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
+    from bot.teams.manifest import package
+
+    try:
+        data = package(app_id=args.app_id, url=args.url, version=args.version)
+    except ValueError as exc:
+        err.write(f"postgate teams manifest: {exc}\n")
+        return EXIT_USAGE
+    Path(args.output).write_bytes(data)
+    out.write(
+        f"{args.output} を書き出しました。Teams 管理センターで組織のアプリとしてアップロードして"
+        f"ください。 / Wrote {args.output}: upload it to the org catalog in the Teams admin "
+        "center.\n"
+    )
     return 0
 
 

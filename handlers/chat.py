@@ -233,6 +233,21 @@ class ChatUseCases:
         with self.db.session(read_only=True) as session:
             return _alert_refs(session, (incident_id,), platform)
 
+    def latest_reference(self, platform: str) -> Mapping[str, Any] | None:
+        """The conversation reference most recently remembered on ``platform`` (Teams: where
+        its Bot Connector was last seen, for messages sent before anyone writes again)."""
+        with self.db.session(read_only=True) as session:
+            row = session.exec(
+                select(ChatMessage)
+                .where(
+                    ChatMessage.platform == platform,
+                    col(ChatMessage.conversation_reference).is_not(None),
+                )
+                .order_by(col(ChatMessage.id).desc())
+                .limit(1)
+            ).first()
+            return row.conversation_reference if row is not None else None
+
     def draft_of_message(self, platform: str, channel: str, ts: str) -> int | None:
         """The draft made from the drafter's message ``ts`` in ``channel``, if any."""
         with self.db.session(read_only=True) as session:

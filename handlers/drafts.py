@@ -274,6 +274,18 @@ class DraftUseCases:
 
         return self._apply(actor, draft_id, "approve", op, publish_at=publish_at)
 
+    def may_approve(self, actor: Actor, draft_id: int, *, shown_revision: int) -> DraftView:
+        """The draft, if the actor may approve this revision now; else the refusal (audited)
+        with the reason: asked at the click, before anyone fills in the approval form."""
+
+        def body(session: Session, loaded: LoadedDraft, member: Member) -> Result:
+            author = repo.author_of(session, loaded.draft.author_id, self.directory)
+            process = loaded.process(author, self.directory)
+            ap.require_may_approve(process, member, self.directory, shown_revision=shown_revision)
+            return Result(self._view(session, loaded))
+
+        return self._transact(actor, draft_id, "approve", body).draft
+
     def request_changes(
         self, actor: Actor, draft_id: int, *, shown_revision: int, reason: str
     ) -> Result:
@@ -483,10 +495,16 @@ class DraftUseCases:
         process = outcome.process
         author = process.author_id
         if outcome.event is Event.TO_PEERS or outcome.event is Event.PEER_CHECKED:
-            peers = tuple(
+            colleagues = [
                 m for m in self.directory.colleagues(author) if m not in process.peer_checkers()
-            )
-            return (Notice(peers, "peer_check_requested"),)
+            ]
+            # A peer checker may not approve the draft: its approvers are asked only when
+            # nobody else could check it.
+            needed = {
+                a for s in process.route.approving_sections for a in self.directory.approvers(s)
+            }
+            others = tuple(m for m in colleagues if m not in needed)
+            return (Notice(others or tuple(colleagues), "peer_check_requested"),)
         if outcome.event in (Event.TO_APPROVERS, Event.APPROVAL_RECORDED):
             approvers = tuple(
                 dict.fromkeys(

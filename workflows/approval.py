@@ -327,18 +327,12 @@ def _require_approver(process: Process, actor: Member, directory: Directory) -> 
     return tuple(s for s in eligible if s in process.pending_sections())
 
 
-def approve(
-    process: Process,
-    actor: Member,
-    directory: Directory,
-    *,
-    shown_revision: int,
-    checklist: Iterable[ChecklistItem],
-    acknowledged: Iterable[str],
-    at: datetime,
-    comment: str | None = None,
-) -> Outcome:
-    """An eligible approver approves the exact current content for their section(s)."""
+def require_may_approve(
+    process: Process, actor: Member, directory: Directory, *, shown_revision: int
+) -> tuple[str, ...]:
+    """The sections ``actor`` approves for with this revision, or the refusal saying why they
+    may not (the author, a peer checker of it, a non-approver, already decided): checked at the
+    click, before anyone fills in the approval form, and again by ``approve``."""
     _require_current(process, shown_revision)
     _require_open_for_decision(process, directory)
     sections = _require_approver(process, actor, directory)
@@ -356,6 +350,22 @@ def approve(
         raise AlreadyDecided(state=process.state.label())
     if actor.id in process.peer_checkers():
         raise PeerCannotApprove()
+    return sections
+
+
+def approve(
+    process: Process,
+    actor: Member,
+    directory: Directory,
+    *,
+    shown_revision: int,
+    checklist: Iterable[ChecklistItem],
+    acknowledged: Iterable[str],
+    at: datetime,
+    comment: str | None = None,
+) -> Outcome:
+    """An eligible approver approves the exact current content for their section(s)."""
+    sections = require_may_approve(process, actor, directory, shown_revision=shown_revision)
     _require_checklist(checklist)
     acknowledged_set = frozenset(acknowledged)
     missing = [w for w in process.warnings if w not in acknowledged_set]

@@ -1,5 +1,6 @@
 """The Slack app: settings from the environment, the bolt AsyncApp, its transport, its one error
-boundary, the tasks it runs after acknowledging, and its timer.
+boundary and the tasks it runs after acknowledging. The orchestration it shares with Teams
+(``bot.chat``) is added to the ``ChatHub``, which runs the timed jobs.
 
 Two ways to connect (both with ``SLACK_BOT_TOKEN``):
 
@@ -18,12 +19,10 @@ the SDK's loggers are held at WARNING (at INFO bolt logs whole bodies, ``respons
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import secrets
 from collections.abc import Coroutine, Mapping
-from dataclasses import dataclass, field, replace
-from datetime import timedelta
+from dataclasses import dataclass, field
 from typing import Any, Final
 
 import aiohttp
@@ -40,18 +39,26 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 )
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.chat.alerts import ChatAlerts
+from bot.chat.commands import PostCommands
+from bot.chat.conversation import Conversation
+from bot.chat.flows import DraftFlows
+from bot.chat.flows import IncidentFlows as CoreIncidentFlows
+from bot.chat.forms import BadPayload
+from bot.chat.hub import ChatHub, Platform
+from bot.chat.jobs import ChatJobs, ChatNotifier
+from bot.chat.tasks import Tasks
 from bot.config import AppConfig
 from bot.proxy import proxy_for
 from bot.slack import listeners, parse, render
-from bot.slack.delivery import Delivery, slack_error
+from bot.slack.delivery import SlackPort, slack_error
 from bot.slack.flows import Flows
-from bot.slack.incidents import DEFAULT_REMIND_AFTER, IncidentFlows, SlackAlerts
-from bot.slack.notifier import SlackJobs, SlackNotifier
+from bot.slack.incidents import IncidentFlows
 from handlers.chat import ChatUseCases
+from handlers.deletions import DeletionUseCases
 from handlers.drafts import Clock, DraftUseCases
 from handlers.incidents import IncidentUseCases
 from handlers.publishing import PublicationUseCases
-from workflows.approval import EscalationPolicy
 from workflows.catalogue import Lang, message
 from workflows.errors import Refusal
 
@@ -71,10 +78,6 @@ class SlackSettings:
     signing_secret: str = field(default="", repr=False)
     app_token: str = field(default="", repr=False)
     api_url: str = DEFAULT_API_URL
-    tick: timedelta = timedelta(seconds=30)
-    escalation: EscalationPolicy = field(default_factory=EscalationPolicy)
-    # An unacknowledged incident is reminded of this long after it opened, and as often again.
-    incident_remind_after: timedelta = DEFAULT_REMIND_AFTER
     proxy: str | None = None  # the outbound proxy for the Web API (HTTPS_PROXY, NO_PROXY)
 
     @property
@@ -96,7 +99,6 @@ class SlackSettings:
             signing_secret=secret,
             app_token=app_token,
             api_url=api_url if api_url.endswith("/") else api_url + "/",
-            tick=timedelta(seconds=float(environ.get("POSTGATE_SLACK_TICK_SECONDS", "30"))),
             proxy=proxy_for(api_url, environ),
         )
 
@@ -124,7 +126,8 @@ def web_client(settings: SlackSettings) -> AsyncWebClient:
 
 
 class SlackBot:
-    """The bolt app with its listeners, flows, delivery, notifier and timer."""
+    """The bolt app with its listeners, its flows and its port (``SlackPort``); the
+    orchestration it shares with Teams is added to the ``ChatHub``."""
 
     def __init__(
         self,
@@ -135,6 +138,8 @@ class SlackBot:
         chat: ChatUseCases,
         publications: PublicationUseCases,
         incidents: IncidentUseCases,
+        deletions: DeletionUseCases,
+        hub: ChatHub,
         clock: Clock,
     ) -> None:
         self.settings = settings
@@ -147,43 +152,53 @@ class SlackBot:
             signing_secret=settings.signing_secret,
             process_before_response=False,
         )
-        directory = drafts.directory
-        approvals = config.channels.approvals
         alerts = config.channels.alerts
-        self.delivery = Delivery(
-            client=self.client,
+        approvals = config.channels.approvals
+        self.port = SlackPort(client=self.client, directory=drafts.directory)
+        self.conversation = Conversation(
+            port=self.port,
             chat=chat,
-            directory=directory,
+            directory=drafts.directory,
             approvals_channel=approvals.slack if approvals else None,
             clock=clock,
         )
-        self.flows = Flows(
-            config=config,
+        alerts_channel = alerts.slack if alerts else None
+        core = DraftFlows(
+            conversation=self.conversation,
             drafts=drafts,
-            chat=chat,
             publications=publications,
-            delivery=self.delivery,
-            client=self.client,
-            clock=clock,
+            draft_channels={c.slack: c for c in config.channels.drafts if c.slack},
+            accounts=config.accounts,
+            alerts_channel=alerts_channel,
         )
-        self.notifier = SlackNotifier(
-            delivery=self.delivery, drafts=drafts, alerts_channel=alerts.slack if alerts else None
+        commands = PostCommands(
+            conversation=self.conversation, publications=publications, deletions=deletions
         )
-        self.jobs = SlackJobs(delivery=self.delivery, drafts=drafts, chat=chat, clock=clock)
-        self.alerts = SlackAlerts(
-            delivery=self.delivery,
-            chat=chat,
-            incidents=incidents,
-            remind_after=settings.incident_remind_after,
+        self.flows = Flows(
+            core=core, commands=commands, drafts=drafts, chat=chat, client=self.client
+        )
+        chat_alerts = ChatAlerts(
+            conversation=self.conversation, incidents=incidents, alerts_channel=alerts_channel
+        )
+        hub.add(
+            Platform(
+                conversation=self.conversation,
+                jobs=ChatJobs(conversation=self.conversation, drafts=drafts),
+                notifier=ChatNotifier(
+                    conversation=self.conversation, drafts=drafts, alerts_channel=alerts_channel
+                ),
+                alerts=chat_alerts,
+            )
         )
         self.incident_flows = IncidentFlows(
-            incidents=incidents,
-            alerts=self.alerts,
-            flows=self.flows,
+            core=CoreIncidentFlows(
+                incidents=incidents, alerts=chat_alerts, everywhere=hub, draft_flows=core
+            ),
+            fresh=self.flows.fresh,
             client=self.client,
             tell=self.tell,
         )
-        self._tasks: set[asyncio.Task[None]] = set()
+        self.tasks = Tasks(self.report, "Slack")
         self._socket: AsyncSocketModeHandler | None = None
         listeners.register(self.app, self)
         self.app.error(self.on_bolt_error)
@@ -192,20 +207,10 @@ class SlackBot:
 
     def spawn(self, work: Coroutine[Any, Any, None], body: parse.Body) -> None:
         """Run ``work`` after the acknowledgement, reporting what it raises."""
-        task = asyncio.create_task(self._guarded(work, body))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-
-    async def _guarded(self, work: Coroutine[Any, Any, None], body: parse.Body) -> None:
-        try:
-            await work
-        except Exception as error:  # the error boundary of the work after the ack
-            await self.report(error, body)
+        self.tasks.spawn(work, body)
 
     async def settle(self) -> None:
-        """Wait until every task started so far (and any they started) has finished."""
-        while self._tasks:
-            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+        await self.tasks.settle()
 
     # ------------------------------------------------------------ the one error boundary
 
@@ -238,14 +243,14 @@ class SlackBot:
         ``text`` in a section, or ``msg`` (with ``text`` as its fallback) when given."""
         try:
             user = parse.actor(body).user_id
-        except parse.BadPayload:
+        except BadPayload:
             return
         channel, thread_ts = _where(body)
         shown = msg or render.note(text)
         try:
             if channel:
                 try:
-                    await self.delivery.ephemeral(channel, user, text, thread_ts=thread_ts, msg=msg)
+                    await self.port.ephemeral(channel, user, text, thread_ts=thread_ts, msg=msg)
                     return
                 except SlackApiError as error:  # e.g. a command in a channel postgate is not in
                     log.info("ephemeral in %s refused: %s", channel, slack_error(error))
@@ -255,7 +260,7 @@ class SlackBot:
                     response_type="ephemeral", replace_original=False, **shown.kwargs()
                 )
                 return
-            await self.delivery.dm(user, shown)
+            await self.port.post_message(await self.port.open_dm(user), shown)
         except (SlackApiError, aiohttp.ClientError, TimeoutError) as error:
             detail = (
                 slack_error(error) if isinstance(error, SlackApiError) else type(error).__name__
@@ -284,35 +289,7 @@ class SlackBot:
         decisions are committed already: only Slack messages about them can be lost)."""
         if self._socket is not None:
             await self._socket.close_async()  # type: ignore[no-untyped-call]
-        try:
-            async with asyncio.timeout(grace):
-                await self.settle()
-        except TimeoutError:
-            for task in list(self._tasks):
-                task.cancel()
-            log.warning(
-                "%d Slack task(s) still running at shutdown were cancelled", len(self._tasks)
-            )
-            await asyncio.gather(*list(self._tasks), return_exceptions=True)
-
-    async def tick(self) -> None:
-        """The timer's job (every ``POSTGATE_SLACK_TICK_SECONDS``): results, reminders."""
-        try:
-            await self.jobs.tick()
-        except Exception as error:  # the timer's error boundary: the next tick still runs
-            _timer_failed("the timer", error)
-
-    async def remind_incidents(self) -> None:
-        """The incident reminders' job: unacknowledged incidents, reminded in Slack."""
-        try:
-            await self.alerts.send_reminders()
-        except Exception as error:  # the job's error boundary: the next run still goes
-            _timer_failed("the incident reminders", error)
-
-
-def _timer_failed(what: str, error: Exception) -> None:
-    incident = secrets.token_hex(4)
-    log.error("slack incident %s in %s: %s", incident, what, type(error).__name__, exc_info=error)
+        await self.tasks.drain(grace)
 
 
 def describe(body: parse.Body) -> str:
@@ -359,6 +336,9 @@ def install(
     drafts: DraftUseCases,
     publications: PublicationUseCases,
     incidents: IncidentUseCases,
+    deletions: DeletionUseCases,
+    chat: ChatUseCases,
+    hub: ChatHub,
     environ: Mapping[str, str],
     clock: Clock,
     lang: Lang = Lang.JA,
@@ -368,18 +348,6 @@ def install(
     if settings is None:
         log.warning(message("slack.log.disabled", lang))
         return None
-    timing = config.approval  # app.yaml `approval:`: when reminders and deputies come in
-    settings = replace(
-        settings,
-        escalation=EscalationPolicy(
-            remind_after=timedelta(minutes=timing.remind_after_minutes),
-            deputies_after=timedelta(minutes=timing.deputies_after_minutes),
-        ),
-        incident_remind_after=timedelta(minutes=config.monitoring.incident_remind_after_minutes),
-    )
-    chat = ChatUseCases(
-        db=drafts.db, drafts=drafts, clock=clock, escalation_policy=settings.escalation
-    )
     bot = SlackBot(
         settings=settings,
         config=config,
@@ -387,6 +355,8 @@ def install(
         chat=chat,
         publications=publications,
         incidents=incidents,
+        deletions=deletions,
+        hub=hub,
         clock=clock,
     )
     app[SLACK_KEY] = bot

@@ -1,4 +1,5 @@
-"""Stable Slack identifiers: action_ids, callback_ids, block_ids and the slash command.
+"""Stable Slack identifiers: action_ids (``bot.chat.actions``), callback_ids, block_ids and the
+slash command.
 
 Slack sends these back with every click and modal submission; cards already posted carry them, so
 they never change between versions (add new ones instead). Documented in the README.
@@ -8,41 +9,49 @@ from __future__ import annotations
 
 from typing import Final
 
-COMMAND: Final = "/postgate"
-
-# ---------------------------------------------------------------- buttons (action_id)
-# The draft's card in its thread (value: "<draft id>:<revision>").
-SUBMIT: Final = "postgate.draft.submit"
-EDIT: Final = "postgate.draft.edit"
-SETTINGS: Final = "postgate.draft.settings"
-WITHDRAW: Final = "postgate.draft.withdraw"
-# The peer-check request in the thread.
-PEER_CHECK: Final = "postgate.peer.check"
-PEER_SEND_BACK: Final = "postgate.peer.request_changes"
-# The approval card (DM to the chief, approvals channel).
-APPROVE: Final = "postgate.approval.approve"
-REQUEST_CHANGES: Final = "postgate.approval.request_changes"
-REJECT: Final = "postgate.approval.reject"
-
-# An incident's alert card (alerts channel and DMs; value: "<incident id>", and for a checklist
-# step "<incident id>:<step id>").
-INCIDENT_ACKNOWLEDGE: Final = "postgate.incident.acknowledge"
-INCIDENT_RESOLVE: Final = "postgate.incident.resolve"  # opens the resolution modal
-INCIDENT_REOPEN: Final = "postgate.incident.reopen"  # opens the reopen modal
-INCIDENT_TICK: Final = "postgate.incident.tick"
-INCIDENT_UNTICK: Final = "postgate.incident.untick"
-INCIDENT_ACTION: Final = "postgate.incident.action"  # a step's action: notice draft, pause
-
-DRAFT_ACTIONS: Final = (SUBMIT, EDIT, SETTINGS, WITHDRAW)
-REVIEW_ACTIONS: Final = (PEER_CHECK, PEER_SEND_BACK, APPROVE, REQUEST_CHANGES, REJECT)
-INCIDENT_ACTIONS: Final = (
+from bot.chat.actions import (
+    APPROVE,
+    DRAFT_ACTIONS,
+    EDIT,
     INCIDENT_ACKNOWLEDGE,
-    INCIDENT_RESOLVE,
+    INCIDENT_ACTION,
+    INCIDENT_ACTIONS,
     INCIDENT_REOPEN,
+    INCIDENT_RESOLVE,
     INCIDENT_TICK,
     INCIDENT_UNTICK,
-    INCIDENT_ACTION,
+    PEER_CHECK,
+    PEER_SEND_BACK,
+    REJECT,
+    REQUEST_CHANGES,
+    REVIEW_ACTIONS,
+    SETTINGS,
+    SUBMIT,
+    WITHDRAW,
 )
+
+__all__ = [
+    "APPROVE",
+    "DRAFT_ACTIONS",
+    "EDIT",
+    "INCIDENT_ACKNOWLEDGE",
+    "INCIDENT_ACTION",
+    "INCIDENT_ACTIONS",
+    "INCIDENT_REOPEN",
+    "INCIDENT_RESOLVE",
+    "INCIDENT_TICK",
+    "INCIDENT_UNTICK",
+    "PEER_CHECK",
+    "PEER_SEND_BACK",
+    "REJECT",
+    "REQUEST_CHANGES",
+    "REVIEW_ACTIONS",
+    "SETTINGS",
+    "SUBMIT",
+    "WITHDRAW",
+]
+
+COMMAND: Final = "/postgate"
 
 # ---------------------------------------------------------------- modals (callback_id)
 VIEW_NEW_DRAFT: Final = "postgate.view.new_draft"

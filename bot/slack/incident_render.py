@@ -12,12 +12,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+from bot.chat.forms import IncidentClick
+from bot.chat.text import account_label
 from bot.slack import ids
-from bot.slack.parse import IncidentClick, ModalMeta
+from bot.slack.parse import ModalMeta
 from bot.slack.render import (
     Block,
     SlackMessage,
-    account_label,
     button,
     context,
     divider,

@@ -17,6 +17,7 @@ from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.context.respond.async_respond import AsyncRespond
 
+from bot.chat import forms
 from bot.slack import ids, parse, render
 from bot.slack.parse import Body, Errors
 
@@ -123,7 +124,7 @@ def register(app: AsyncApp, bot: SlackBot) -> None:
 
     @app.command(ids.COMMAND)
     async def on_command(ack: AsyncAck, body: Body, respond: AsyncRespond) -> None:
-        command = parse.command(body.get("text"))
+        command = forms.command(body.get("text"))
         if command.name == "help":
             await ack(response_type="ephemeral", **render.help_message().kwargs())
             return

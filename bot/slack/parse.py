@@ -7,12 +7,20 @@ is allowed is decided by the use cases in ``handlers/``.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, time
 from typing import Any
 
+from bot.chat.forms import (
+    ApproveForm,
+    BadPayload,
+    DraftForm,
+    DraftRef,
+    IncidentClick,
+    PeerForm,
+    ReportForm,
+)
 from bot.slack import ids
 from bot.slack.text import TOKYO
 from handlers.drafts import Actor
@@ -21,10 +29,6 @@ from workflows.catalogue import message
 from workflows.checks.model import Platform
 
 Body = Mapping[str, Any]
-
-
-class BadPayload(ValueError):
-    """A payload postgate did not produce (a tampered button value, a missing field)."""
 
 
 # ---------------------------------------------------------------- who, and which request
@@ -74,54 +78,11 @@ def request_key(body: Body) -> str:
 # ---------------------------------------------------------------- buttons and modal metadata
 
 
-@dataclass(frozen=True, slots=True)
-class DraftRef:
-    """The draft and revision a button or modal is about (the revision the person saw)."""
-
-    draft_id: int
-    revision: int
-
-    def value(self) -> str:
-        return f"{self.draft_id}:{self.revision}"
-
-    @classmethod
-    def parse(cls, value: object) -> DraftRef:
-        if not isinstance(value, str):
-            raise BadPayload("button value missing")
-        draft, _, revision = value.partition(":")
-        if not (draft.isdigit() and revision.isdigit()):
-            raise BadPayload("button value is not <draft>:<revision>")
-        return cls(int(draft), int(revision))
-
-
 def clicked(body: Body) -> DraftRef:
     actions = body.get("actions")
     if not isinstance(actions, Sequence) or not actions:
         raise BadPayload("no action")
     return DraftRef.parse(actions[0].get("value"))
-
-
-@dataclass(frozen=True, slots=True)
-class IncidentClick:
-    """The incident (and checklist step) a button of an alert card is about."""
-
-    incident_id: int
-    item_id: str | None = None
-
-    def value(self) -> str:
-        return f"{self.incident_id}:{self.item_id}" if self.item_id else str(self.incident_id)
-
-    @classmethod
-    def parse(cls, value: object) -> IncidentClick:
-        if not isinstance(value, str):
-            raise BadPayload("button value missing")
-        incident, _, item = value.partition(":")
-        if not incident.isdigit() or (item and not _STEP_ID.match(item)):
-            raise BadPayload("button value is not <incident>[:<step>]")
-        return cls(int(incident), item or None)
-
-
-_STEP_ID = re.compile(r"^[a-z0-9_]{1,64}$")
 
 
 def clicked_incident(body: Body) -> IncidentClick:
@@ -271,14 +232,6 @@ def _checklist(
     return items
 
 
-@dataclass(frozen=True, slots=True)
-class ApproveForm:
-    checklist: tuple[ChecklistItem, ...]
-    acknowledged: tuple[str, ...]
-    publish_at: datetime | None
-    comment: str | None
-
-
 def approve_form(body: Body, now: datetime) -> tuple[ApproveForm, Errors]:
     values, errors = _values(body), Errors()
     checklist = _checklist(body, values, errors)
@@ -307,12 +260,6 @@ def _warning_blocks(body: Body) -> list[tuple[str, list[str]]]:
     return out
 
 
-@dataclass(frozen=True, slots=True)
-class PeerForm:
-    checklist: tuple[ChecklistItem, ...]
-    comment: str | None
-
-
 def peer_form(body: Body) -> tuple[PeerForm, Errors]:
     values, errors = _values(body), Errors()
     checklist = _checklist(body, values, errors)
@@ -332,16 +279,6 @@ def resolution_form(body: Body) -> tuple[str, Errors]:
     if note is None:
         return "", {ids.BLOCK_RESOLUTION: message("slack.incident.form.resolution_needed")}
     return note.strip(), {}
-
-
-@dataclass(frozen=True, slots=True)
-class ReportForm:
-    """``/postgate incident``: what a member reports."""
-
-    kind: str
-    account_id: str | None
-    url: str | None
-    notes: str
 
 
 def _chosen(values: Mapping[str, Mapping[str, Any]], block: str) -> str | None:
@@ -367,20 +304,6 @@ def report_form(body: Body) -> tuple[ReportForm, Errors]:
         notes.strip(),
     )
     return form, errors
-
-
-@dataclass(frozen=True, slots=True)
-class DraftForm:
-    """The fields of the new-draft, edit and settings modals (None: the modal had no such
-    field, keep what the draft has)."""
-
-    text: str | None = None
-    media: tuple[str, ...] | None = None
-    targets: tuple[str, ...] | None = None
-    variants: dict[Platform, str] | None = None
-    publish_at: datetime | None = None
-    emergency: bool | None = None
-    fields: frozenset[str] = field(default_factory=frozenset)
 
 
 def draft_form(body: Body, now: datetime) -> tuple[DraftForm, Errors]:
@@ -418,44 +341,6 @@ def draft_form(body: Body, now: datetime) -> tuple[DraftForm, Errors]:
 
 
 # ---------------------------------------------------------------- the slash command
-
-
-@dataclass(frozen=True, slots=True)
-class Command:
-    name: str  # help, draft, status, mine, pending, pause, resume, incident
-    args: tuple[str, ...] = ()
-
-    @property
-    def rest(self) -> str:
-        return " ".join(self.args)
-
-
-KNOWN_COMMANDS = frozenset(
-    {"help", "draft", "status", "mine", "pending", "pause", "resume", "incident"}
-)
-ALIASES = {
-    "ヘルプ": "help",
-    "作成": "draft",
-    "状態": "status",
-    "自分": "mine",
-    "承認待ち": "pending",
-    "停止": "pause",
-    "再開": "resume",
-    "インシデント": "incident",
-    "通報": "incident",
-    "報告": "incident",
-}
-
-
-def command(text: object) -> Command:
-    """``/postgate <subcommand> [args]``; anything unknown is ``help``."""
-    words = str(text or "").split()
-    if not words:
-        return Command("help")
-    name = ALIASES.get(words[0], words[0].lower())
-    if name not in KNOWN_COMMANDS:
-        return Command("help", tuple(words))
-    return Command(name, tuple(words[1:]))
 
 
 # ---------------------------------------------------------------- message events

@@ -13,8 +13,20 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from bot.chat.forms import DraftRef
+from bot.chat.text import (
+    PLATFORM_NAMES,
+    account_label,
+    draft_facts,
+    finding_line,
+    platform_name,
+    publication_lines,
+    publish_time,
+    review_line,
+    target_label,
+)
 from bot.slack import ids
-from bot.slack.parse import DraftRef, ModalMeta
+from bot.slack.parse import ModalMeta
 from bot.slack.text import (
     BLOCKS_PER_MESSAGE,
     BLOCKS_PER_VIEW,
@@ -35,8 +47,8 @@ from bot.slack.text import (
     truncate,
     when,
 )
-from handlers.chat import HomeView, PublishedResult
-from handlers.views import DraftSummary, DraftView, FindingView, ReviewView, TargetView
+from handlers.chat import HomeView
+from handlers.views import DraftSummary, DraftView, FindingView
 from workflows.approval import ChecklistItem
 from workflows.catalogue import message
 from workflows.checks.model import Platform, Severity
@@ -45,16 +57,9 @@ from workflows.org import Account
 
 Block = dict[str, Any]
 
-PLATFORM_NAMES: Mapping[Platform, str] = {
-    Platform.X: "X",
-    Platform.FACEBOOK: "Facebook",
-    Platform.INSTAGRAM: "Instagram",
-    Platform.LINE: "LINE",
-}
 SEVERITY_ORDER = (Severity.ERROR, Severity.WARNING, Severity.INFO)
 MODAL_PREVIEW = 5000  # characters of the texts shown in a review modal (the card has more)
 MODAL_WARNINGS = 30  # warnings one approve modal can list, each with its own tick
-X_LIMIT = 280
 _EDITABLE = frozenset(
     {
         DraftState.DRAFT,
@@ -217,82 +222,8 @@ def fit_view(blocks: list[Block]) -> list[Block]:
 # ---------------------------------------------------------------- pieces of a draft
 
 
-def platform_name(platform: Platform) -> str:
-    return PLATFORM_NAMES[platform]
-
-
-def target_label(target: TargetView) -> str:
-    return message(
-        "slack.target",
-        name=target.display_name,
-        handle=target.handle,
-        platform=platform_name(target.platform),
-    )
-
-
-def account_label(account: Account) -> str:
-    return message(
-        "slack.target",
-        name=account.display_name,
-        handle=account.handle.removeprefix("@"),  # LINE ids are written with their "@"
-        platform=platform_name(account.platform),
-    )
-
-
-def publish_time(view: DraftView) -> str:
-    return when(view.publish_at) if view.publish_at else message("slack.publish_now")
-
-
 def _facts(view: DraftView, *, approvers: bool = False) -> Block:
-    lines = [
-        message("slack.field.state", state=view.state_label),
-        message("slack.field.author", author=mrkdwn(view.author_name)),
-        message("slack.field.targets", targets="、".join(target_label(t) for t in view.targets)),
-        message("slack.field.publish_at", at=publish_time(view)),
-    ]
-    if view.emergency:
-        lines.append(message("slack.field.emergency"))
-    if view.x_weighted_length is not None:
-        key = (
-            "slack.field.x_length_over"
-            if view.x_weighted_length > X_LIMIT
-            else "slack.field.x_length"
-        )
-        lines.append(message(key, length=view.x_weighted_length, limit=X_LIMIT))
-    if view.peer_checks_required:
-        lines.append(
-            message(
-                "slack.field.peer_checks",
-                done=view.peer_checks_done,
-                required=view.peer_checks_required,
-            )
-        )
-    if approvers:
-        for section_name, names in view.approvers.items():
-            lines.append(
-                message(
-                    "slack.field.approvers",
-                    section=mrkdwn(section_name),
-                    names="、".join(mrkdwn(n) for n in names) or "-",
-                )
-            )
-    if view.media:
-        lines.append(message("slack.field.media", count=len(view.media)))
-    return section("\n".join(lines))
-
-
-def _finding_line(finding: FindingView, *, variant_label: str | None) -> str:
-    where = message("slack.finding.in_variant", platform=variant_label) if variant_label else ""
-    quote = truncate(finding.quote.replace("\n", " "), 60)
-    line = message(
-        "slack.finding.line",
-        where=where,
-        quote=mrkdwn(quote) if quote else "-",
-        message=mrkdwn(finding.message),
-    )
-    if finding.suggestion:
-        line += "\n" + message("slack.finding.suggestion", suggestion=mrkdwn(finding.suggestion))
-    return line
+    return section("\n".join(draft_facts(view, approvers=approvers)))
 
 
 FINDINGS_TEXT = 3500
@@ -322,7 +253,7 @@ def findings_blocks(
             break
         lines = [message(f"slack.findings.{severity.value}", count=len(group))]
         lines += [
-            _finding_line(
+            finding_line(
                 f,
                 variant_label=(
                     platform_name(Platform(f.text_key)) if f.text_key != "text" else None
@@ -390,48 +321,17 @@ def preview_blocks(view: DraftView, budget: int, chars: int) -> list[Block]:
     return blocks
 
 
-def _review_line(review: ReviewView) -> str:
-    return message(
-        f"slack.review.{review.kind}.{review.decision}",
-        name=mrkdwn(review.reviewer_name),
-        section=mrkdwn(review.section or ""),
-        at=short_when(review.at),
-        comment=mrkdwn(review.comment or "-"),
-    )
-
-
 def _reviews(view: DraftView) -> list[Block]:
     if not view.reviews:
         return []
-    return [section("\n".join(_review_line(r) for r in view.reviews))]
+    return [section("\n".join(review_line(r) for r in view.reviews))]
 
 
 def _publications(view: DraftView) -> list[Block]:
-    if not view.publications:
+    lines = publication_lines(view)
+    if not lines:
         return []
-    names = {t.account_id: t for t in view.targets}
-    lines = []
-    for p in view.publications:
-        target = names.get(p.account_id)
-        label = target_label(target) if target else p.account_id
-        line = message(
-            "slack.publication.line",
-            account=label,
-            state=message(f"publication_state.{p.state}"),
-            at=short_when(p.due_at),
-        )
-        if p.permalink:
-            line += " " + permalink(p.permalink)
-        if p.last_error and p.state in ("failed", "needs_review", "held", "cancelled"):
-            line += "\n　" + mrkdwn(truncate(p.last_error, 300))
-        lines.append(line)
     return [section(message("slack.publication.title") + "\n" + "\n".join(lines))]
-
-
-def permalink(url: str) -> str:
-    if url.startswith(("https://", "http://")):
-        return f"<{url}|{message('slack.permalink.open')}>"
-    return message("slack.permalink.dry_run", url=mrkdwn(url))
 
 
 def _excerpt(text: str, limit: int = 60) -> str:
@@ -453,7 +353,7 @@ def draft_card(view: DraftView, *, buttons: bool = True, note: str | None = None
     ref = DraftRef(view.id, view.revision).value()
     actions: list[Block] = []
     if buttons and view.state in _EDITABLE | {DraftState.CHECKING, DraftState.FAILED}:
-        if view.state is DraftState.DRAFT:
+        if view.can_submit:  # a draft with errors cannot be submitted: no button
             actions.append(button(message("slack.button.submit"), ids.SUBMIT, ref, style="primary"))
         if view.state in _EDITABLE:
             actions.append(button(message("slack.button.edit"), ids.EDIT, ref))
@@ -530,7 +430,7 @@ def peer_request(view: DraftView, request_revision: int, peers: Sequence[str]) -
     blocks = [section(text)]
     checks = [r for r in view.reviews if r.kind == "peer"]
     if checks and view.revision == request_revision:
-        blocks.append(section("\n".join(_review_line(r) for r in checks)))
+        blocks.append(section("\n".join(review_line(r) for r in checks)))
     if open_:
         ref = DraftRef(view.id, view.revision).value()
         blocks.append(
@@ -571,7 +471,7 @@ def approval_card(
         head.append(context(message("slack.approval.thread", link=thread_link)))
     tail: list[Block] = []
     if view.reviews and card_revision == view.revision:
-        tail.append(section("\n".join(_review_line(r) for r in view.reviews)))
+        tail.append(section("\n".join(review_line(r) for r in view.reviews)))
     open_ = view.state is DraftState.AWAITING_APPROVAL and card_revision == view.revision
     if open_:
         tail.append(section(checklist_text(view.checklist)))
@@ -632,16 +532,6 @@ def note(text: str, *, mentions: Sequence[str] = ()) -> SlackMessage:
     who = " ".join(f"<@{m}>" for m in mentions)
     body = f"{who} {text}" if who else text
     return SlackMessage(truncate(body, MESSAGE_TEXT), [section(body)])
-
-
-def published(results: Sequence[PublishedResult], labels: Mapping[str, str]) -> str:
-    lines = [message("slack.result.published")]
-    for r in results:
-        link = permalink(r.permalink) if r.permalink else (r.platform_post_id or "-")
-        lines.append(
-            message("slack.result.line", account=labels.get(r.account_id, r.account_id), link=link)
-        )
-    return "\n".join(lines)
 
 
 def refusal(text: str) -> str:
@@ -764,7 +654,7 @@ def approve_modal(view: DraftView, ref: DraftRef, meta: ModalMeta) -> Block:
         rest.append(section(message("slack.modal.warnings", count=len(warnings))))
         for start in range(0, len(warnings), OPTIONS_PER_CHECKBOXES):
             chunk = warnings[start : start + OPTIONS_PER_CHECKBOXES]
-            lines = [_finding_line(f, variant_label=None) for f in chunk]
+            lines = [finding_line(f, variant_label=None) for f in chunk]
             rest += pack_sections(lines, 3)[0]
             options = [
                 option_object(

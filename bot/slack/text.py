@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator
-from datetime import datetime
 from typing import Final
-from zoneinfo import ZoneInfo
 
+from bot.chat.text import TOKYO, mrkdwn, neutralise, short_when, when
 from workflows.org import Directory
 
-TOKYO: Final = ZoneInfo("Asia/Tokyo")
-WEEKDAYS: Final = "月火水木金土日"
+__all__ = ["TOKYO", "mrkdwn", "neutralise", "short_when", "when"]
+
 
 # Block Kit limits (https://api.slack.com/reference/block-kit).
 SECTION_TEXT: Final = 3000
@@ -36,8 +35,6 @@ MESSAGE_TEXT: Final = 4000  # the notification fallback; Slack truncates long on
 BLOCKS_TEXT: Final = 11_000
 
 _TOKEN = re.compile(r"<([^<>]*)>")
-_MASS_MENTION = re.compile(r"@(here|channel|everyone)\b", re.IGNORECASE)
-_ZWSP: Final = "\u200b"
 
 
 def slack_length(text: str) -> int:
@@ -83,17 +80,6 @@ def _strip_scheme(url: str) -> str:
 
 def _unescape(text: str) -> str:
     return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
-
-
-def neutralise(text: str) -> str:
-    """Break @here / @channel / @everyone with a zero-width space so they never notify."""
-    return _MASS_MENTION.sub(lambda m: f"@{_ZWSP}{m.group(1)}", text)
-
-
-def mrkdwn(text: str) -> str:
-    """User text made safe inside mrkdwn: no links, user or channel mentions, or mass mentions."""
-    escaped = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    return neutralise(escaped)
 
 
 def plain(text: str) -> str:
@@ -147,14 +133,3 @@ def _lines_within(text: str, limit: int, render: Callable[[str], str]) -> Iterat
             part += char
         if part:
             yield part
-
-
-def when(moment: datetime) -> str:
-    """A time as people in the city hall read it: 2026年11月24日(火) 10:00 (Asia/Tokyo)."""
-    local = moment.astimezone(TOKYO)
-    return f"{local.year}年{local.month}月{local.day}日({WEEKDAYS[local.weekday()]}) {local:%H:%M}"
-
-
-def short_when(moment: datetime) -> str:
-    local = moment.astimezone(TOKYO)
-    return f"{local.month}月{local.day}日({WEEKDAYS[local.weekday()]}) {local:%H:%M}"

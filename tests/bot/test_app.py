@@ -142,7 +142,7 @@ def test_serve_refuses_an_unmigrated_database_then_runs_after_upgrade(tmp_path: 
     assert "postgate を起動しました: みどり市（所属 6、アカウント 9）" in logged
     assert "試験モード（実際には投稿しません）のアカウント: " in logged
     assert "Slack連携は無効です" in logged
-    assert "Microsoft Teams 連携は設定されていません。" in logged
+    assert "Teams は無効です" in logged
 
 
 async def test_serve_log_lines_are_english_on_request(
@@ -158,7 +158,7 @@ async def test_serve_log_lines_are_english_on_request(
     assert "publishing for real to: midori-line" in logged
     assert "dry run (no credentials, nothing is really posted) for: " in logged
     assert "watching for hijacking, impersonation and flaming: midori-line (every 5 min)" in logged
-    assert "Microsoft Teams is not configured." in logged
+    assert "Teams is off (set POSTGATE_TEAMS_APP_ID" in logged
     assert "試験モード" not in logged
 
 

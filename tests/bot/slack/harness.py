@@ -24,7 +24,8 @@ from aiohttp import web
 from aiohttp.test_utils import TestServer
 from sqlmodel import col, select
 
-from bot.app import OUTBOX_KEY, build_app
+from bot.app import HUB_KEY, OUTBOX_KEY, build_app
+from bot.chat.hub import ChatHub
 from bot.slack import ids
 from bot.slack.app import SLACK_KEY, SlackBot
 from storage.engine import Database
@@ -156,6 +157,10 @@ class SlackHarness:
     @property
     def bot(self) -> SlackBot:
         return self.app[SLACK_KEY]
+
+    @property
+    def hub(self) -> ChatHub:
+        return self.app[HUB_KEY]
 
     @property
     def outbox(self) -> Any:

@@ -191,3 +191,44 @@ async def test_withdraw(slack: SlackHarness) -> None:
     updated = slack.fake.message(dm(SATO), card.ts)
     assert "この承認依頼は終了しました" in blocks_text(updated.blocks)
     assert '"actions"' not in str(updated.blocks).replace("'", '"')
+
+
+async def test_a_deletion_is_asked_and_approved_from_chat(slack: SlackHarness) -> None:
+    from tests.bot.slack.test_flow import published
+
+    await ready_for_approval(slack)
+    [card] = slack.fake.messages(dm(SATO))
+    await approve(slack, card)
+    await published(slack)
+    await slack.command(TAKAHASHI, "delete")
+    await slack.settle()
+    assert "使い方: `delete 投稿ID 理由`" in responses(slack)[-1]
+
+    await slack.command(TAKAHASHI, "delete 1 日付に誤りがありました")
+    await slack.settle()
+    assert "削除依頼 #1 を受け付けました" in responses(slack)[-1]
+    [asked] = [m for m in slack.fake.messages(dm(SATO)) if "削除依頼 #1" in m.text]
+    assert "日付に誤りがありました" in asked.text
+    assert "delete-approve 1" in asked.text
+
+    await slack.command(TAKAHASHI, "delete-approve 1")  # the requester may not approve it
+    await slack.settle()
+    assert "削除を依頼した本人は承認・却下できません" in slack.ephemerals(TAKAHASHI)[-1]
+    await slack.command(SATO, "delete-approve 1")
+    await slack.settle()
+    assert "削除依頼 #1:" in responses(slack)[-1]
+    assert any("削除依頼 #1:" in m.text for m in slack.fake.messages(dm(TAKAHASHI)))
+
+
+async def test_review_from_chat_refuses_a_publication_that_needs_none(slack: SlackHarness) -> None:
+    from tests.bot.slack.test_flow import published
+
+    await ready_for_approval(slack)
+    [card] = slack.fake.messages(dm(SATO))
+    await approve(slack, card)
+    await published(slack)
+    await slack.command(TAKAHASHI, "review 1 なし")
+    await slack.settle()
+    [told] = slack.ephemerals(TAKAHASHI)[-1:]
+    assert "投稿 #1 は「投稿済み」で、要確認ではありません" in told
+    assert [p.state for p in slack.publications()] == ["published", "published"]

@@ -170,7 +170,7 @@ async def test_draft_to_publication_end_to_end(slack: SlackHarness) -> None:
     # Published through the dry-run client; the permalinks come back in the thread.
     await published(slack)
     assert slack.draft().state == DraftState.PUBLISHED
-    await slack.bot.jobs.tick()
+    await slack.hub.tick()
     [result] = [m for m in slack.thread(ts) if "投稿しました" in m.text]
     with slack.db.session(read_only=True) as session:
         posts = session.exec(select(DryRunPost)).all()
@@ -179,7 +179,7 @@ async def test_draft_to_publication_end_to_end(slack: SlackHarness) -> None:
         assert post.permalink in result.text
     assert f"<@{TAKAHASHI}>" in result.text
     assert "投稿済み" in blocks_text(slack.card(ts).blocks)
-    await slack.bot.jobs.tick()  # reported once only
+    await slack.hub.tick()  # reported once only
     assert len([m for m in slack.thread(ts) if "投稿しました" in m.text]) == 1
 
 
@@ -202,7 +202,7 @@ async def test_scheduled_approval_is_published_at_its_time(slack: SlackHarness) 
     assert {p.state for p in slack.publications()} == {"pending"}
     slack.clock.now = due
     await published(slack)
-    await slack.bot.jobs.tick()
+    await slack.hub.tick()
     assert any("投稿しました" in m.text for m in slack.thread(ts))
 
 

@@ -608,13 +608,13 @@ async def test_an_unacknowledged_incident_is_reminded_after_the_configured_time(
     )
     try:
         card, _ = await hijack(slack)
-        alerts = slack.bot.alerts
+        alerts = slack.hub
 
         slack.clock.now += timedelta(minutes=9)
-        assert await alerts.send_reminders() == 0
+        assert await alerts.remind_incidents() == 0
         slack.clock.now += timedelta(minutes=2)
-        assert await alerts.send_reminders() == 1
-        assert await alerts.send_reminders() == 0  # not again within the interval
+        assert await alerts.remind_incidents() == 1
+        assert await alerts.remind_incidents() == 0  # not again within the interval
 
         [reminder] = card_thread(slack, card)
         assert "【未対応】" in reminder
@@ -623,14 +623,14 @@ async def test_an_unacknowledged_incident_is_reminded_after_the_configured_time(
             [told] = [m for m in slack.fake.messages(dm(user)) if "【未対応】" in m.text]
             assert "インシデント #1 のカードを開く" in blocks_text(told.blocks)
         slack.clock.now += timedelta(minutes=5)
-        assert await alerts.send_reminders() == 0
+        assert await alerts.remind_incidents() == 0
         slack.clock.now += timedelta(minutes=6)  # the interval again: once more
-        assert await alerts.send_reminders() == 1
+        assert await alerts.remind_incidents() == 1
         assert len(card_thread(slack, card)) == 2
 
         await click(slack, SATO, card, ids.INCIDENT_ACKNOWLEDGE, "1")
         slack.clock.now += timedelta(hours=2)
-        assert await alerts.send_reminders() == 0
+        assert await alerts.remind_incidents() == 0
         assert len(slack.audit("incident.reminded")) == 2
     finally:
         await slack.close()
@@ -660,9 +660,9 @@ async def test_app_home_lists_open_incidents_with_state_and_a_link_to_the_card(
 
 async def test_the_same_alert_twice_posts_one_set_of_cards(world: World) -> None:
     card, _ = await hijack(world)
-    view = world.bot.alerts.incidents.get(1)
+    view = world.hub.incidents.get(1)
 
-    await world.bot.alerts.incident_opened(view)
+    await world.hub.incident_opened(view)
 
     assert alert_cards(world) == [card]
     assert all(len(alert_dms(world, user)) == 1 for user in RECIPIENTS)
@@ -705,7 +705,7 @@ async def test_the_card_keeps_its_steps_and_buttons_whatever_the_evidence_and_hi
     """Rendered straight from a view with everything at its longest: within Block Kit's limits,
     every step with its button, the state buttons, the mentions of the evidence neutralised."""
     await hijack(world)
-    view = world.bot.alerts.incidents.get(1)
+    view = world.hub.incidents.get(1)
     long_note = "<!here> 長いメモです。" * 200
     huge = replace(
         view,

@@ -27,12 +27,12 @@ async def test_a_pending_approval_is_sent_again_then_offered_to_deputies(
     assert slack.fake.messages(dm(SUZUKI)) == []
 
     slack.clock.now += timedelta(hours=1)
-    await slack.bot.jobs.tick()
+    await slack.hub.tick()
     assert len(slack.fake.messages(dm(SATO))) == 1  # not yet
 
     slack.clock.now += timedelta(hours=1, minutes=1)  # 2 h: the chief again
-    await slack.bot.jobs.tick()
-    await slack.bot.jobs.tick()  # once only
+    await slack.hub.tick()
+    await slack.hub.tick()  # once only
     reminders = slack.fake.messages(dm(SATO))
     assert len(reminders) == 2
     assert "リマインド" in blocks_text(reminders[1].blocks)
@@ -41,8 +41,8 @@ async def test_a_pending_approval_is_sent_again_then_offered_to_deputies(
     assert any("再度お知らせしました" in m.text for m in slack.thread(ts))
 
     slack.clock.now += timedelta(hours=2)  # 4 h: the deputies
-    await slack.bot.jobs.tick()
-    await slack.bot.jobs.tick()
+    await slack.hub.tick()
+    await slack.hub.tick()
     [offer] = slack.fake.messages(dm(SUZUKI))
     assert "代理承認のお願い" in blocks_text(offer.blocks)
     assert len(slack.fake.messages(dm(SATO))) == 2
@@ -55,7 +55,7 @@ async def test_a_pending_approval_is_sent_again_then_offered_to_deputies(
             assert not buttons(message.blocks)
             assert "鈴木 博 が承認しました" in blocks_text(message.blocks)
     slack.clock.now += timedelta(hours=5)
-    await slack.bot.jobs.tick()
+    await slack.hub.tick()
     assert len(slack.fake.messages(dm(SUZUKI))) == 1  # nothing pending any more
 
 
@@ -73,7 +73,7 @@ async def test_the_notifier_tells_the_thread_what_went_wrong_and_what_to_do(
         member_ids=("takahashi.yui", "sato.keiko"),
         detail="x HTTP 403: You are not allowed to create a Tweet with duplicate content.",
     )
-    await slack.bot.notifier.notify(notice)
+    await slack.hub.notify(notice)
     [told] = [m for m in slack.thread(ts) if "duplicate content" in m.text]
     assert f"<@{TAKAHASHI}>" in told.text
     assert f"<@{SATO}>" in told.text
@@ -83,7 +83,7 @@ async def test_the_notifier_tells_the_thread_what_went_wrong_and_what_to_do(
     auth = PublicationNotice(
         NoticeKind.AUTH_FAILED, 1, 1, "midori-x", ("sato.keiko",), "x HTTP 401: Unauthorized"
     )
-    await slack.bot.notifier.notify(auth)
+    await slack.hub.notify(auth)
     [alert] = slack.fake.messages(ALERTS)
     assert "乗っ取り" in alert.text
     assert f"<@{SATO}>" in alert.text
@@ -92,4 +92,4 @@ async def test_the_notifier_tells_the_thread_what_went_wrong_and_what_to_do(
 async def test_the_notifier_never_raises(slack: SlackHarness) -> None:
     slack.fake.fail_next(500, count=10)
     notice = PublicationNotice(NoticeKind.HELD, 9, 999, "midori-x", (), "held")
-    await slack.bot.notifier.notify(notice)  # an unknown draft, Slack failing: logged only
+    await slack.hub.notify(notice)  # an unknown draft, Slack failing: logged only

@@ -10,6 +10,7 @@ from bot.slack import ids
 from tests.bot.slack.harness import (
     APPROVALS,
     CLEAN,
+    ITO,
     KOBAYASHI,
     SATO,
     STRANGER,
@@ -21,7 +22,7 @@ from tests.bot.slack.harness import (
     dm,
     sign,
 )
-from tests.bot.slack.test_flow import approve, draft, open_approve, ready_for_approval, submit
+from tests.bot.slack.test_flow import draft, open_approve, ready_for_approval
 from workflows.lifecycle import DraftState
 
 
@@ -103,10 +104,11 @@ async def test_the_wrong_approver_is_refused_audited_and_nothing_changes(
 ) -> None:
     await ready_for_approval(slack)
     [card] = slack.fake.messages(APPROVALS)
-    view = await open_approve(slack, card, KOBAYASHI)
-    reply = await slack.submit(KOBAYASHI, view, all_ticked(view))
+    opened = len(slack.fake.views)
+    reply = await slack.click(KOBAYASHI, card, ids.APPROVE)  # refused at the click
     assert reply.status == 200
     await slack.settle()
+    assert len(slack.fake.views) == opened  # no form to fill in for nothing
     assert slack.draft().state == DraftState.AWAITING_APPROVAL
     assert [r.kind for r in slack.reviews()] == ["peer"]
     [told] = slack.ephemerals(KOBAYASHI)
@@ -124,7 +126,8 @@ async def test_the_wrong_approver_is_refused_audited_and_nothing_changes(
 async def test_the_author_cannot_approve_their_own_draft(slack: SlackHarness) -> None:
     await ready_for_approval(slack)
     [card] = slack.fake.messages(APPROVALS)
-    await approve(slack, card, TAKAHASHI)
+    await slack.click(TAKAHASHI, card, ids.APPROVE)
+    await slack.settle()
     assert slack.draft().state == DraftState.AWAITING_APPROVAL
     [told] = slack.ephemerals(TAKAHASHI)
     assert "この投稿案の作成者は承認できません" in told
@@ -186,7 +189,10 @@ async def test_a_draft_with_an_error_cannot_be_submitted(slack: SlackHarness) ->
     card = slack.card(ts)
     assert ":no_entry: *エラー" in json.dumps(card.blocks, ensure_ascii=False)
     assert "12月5日(金)" in json.dumps(card.blocks, ensure_ascii=False)  # the quote
-    await submit(slack, ts)
+    assert ids.SUBMIT not in buttons(card.blocks)  # no button to press
+    # A click from an older copy of the card is refused all the same.
+    assert (await slack.click(TAKAHASHI, card, ids.SUBMIT, "1:1")).status == 200
+    await slack.settle()
     assert slack.draft().state == DraftState.DRAFT
     [told] = slack.ephemerals(TAKAHASHI)
     assert "エラーが1件あるため承認申請できません" in told
@@ -208,4 +214,23 @@ async def test_an_incomplete_checklist_is_shown_in_the_modal(slack: SlackHarness
         "errors": {ids.BLOCK_CHECKLIST: "すべてのチェック項目を確認してください。"},
     }
     await slack.settle()
+    assert slack.draft().state == DraftState.AWAITING_APPROVAL
+
+
+async def test_who_may_not_approve_is_refused_at_the_click_with_the_reason(
+    slack: SlackHarness,
+) -> None:
+    await ready_for_approval(slack)
+    [card] = slack.fake.messages(APPROVALS)
+    opened = len(slack.fake.views)
+    for user, reason in (
+        (TAKAHASHI, "この投稿案の作成者は承認できません"),
+        (KOBAYASHI, "承認権限がありません"),
+        (ITO, "佐藤 恵子、鈴木 博"),  # who may, named
+    ):
+        assert (await slack.click(user, card, ids.APPROVE)).status == 200
+        await slack.settle()
+        [told] = slack.ephemerals(user)[-1:]
+        assert reason in told, told
+    assert len(slack.fake.views) == opened  # no approval form was opened for any of them
     assert slack.draft().state == DraftState.AWAITING_APPROVAL

@@ -10,9 +10,11 @@ import yaml
 from hypothesis import given
 from hypothesis import strategies as st
 
+from bot.chat import forms
+from bot.chat.forms import BadPayload, DraftRef
 from bot.config import load_config
 from bot.slack import parse
-from bot.slack.parse import BadPayload, DraftRef, ModalMeta
+from bot.slack.parse import ModalMeta
 from bot.slack.text import mrkdwn, neutralise, plain_from_slack, slack_length, split, when
 from tests.handlers.conftest import NOW
 
@@ -81,10 +83,11 @@ def test_button_values_and_metadata_are_checked() -> None:
 
 
 def test_the_command_parser_falls_back_to_help() -> None:
-    assert parse.command("") == parse.Command("help")
-    assert parse.command("status 12") == parse.Command("status", ("12",))
-    assert parse.command("承認待ち").name == "pending"
-    assert parse.command("delete everything").name == "help"
+    assert forms.command("") == forms.Command("help")
+    assert forms.command("status 12") == forms.Command("status", ("12",))
+    assert forms.command("承認待ち").name == "pending"
+    assert forms.command("drop everything").name == "help"
+    assert forms.command("削除 3 誤り") == forms.Command("delete", ("3", "誤り"))
 
 
 def test_request_keys_tell_replays_apart() -> None:

@@ -75,7 +75,7 @@ async def test_serve_ticks_the_outbox_monitors_results_and_incident_reminders(
         jobs = {job.id: job.trigger.interval.total_seconds() for job in scheduler.get_jobs()}
     finally:
         await server.close()
-    assert jobs == {"outbox": 1, "monitors": 30, "slack": 3600, "incident_reminders": 60}
+    assert jobs == {"outbox": 1, "monitors": 30, "chat": 3600, "incident_reminders": 60}
     assert not app[TIMER_KEY].scheduler.running
 
 
@@ -145,14 +145,14 @@ async def test_no_token_secret_or_response_url_reaches_the_logs(
     [card] = slack.fake.messages(dm(SATO))
     await approve(slack, card)
     await published(slack)
-    await slack.bot.jobs.tick()
+    await slack.hub.tick()
     await slack.command(TAKAHASHI, "mine")
     await slack.command(TAKAHASHI, "help")
     await slack.open_home(SATO)
     await slack.message(STRANGER, CLEAN)  # a refusal
     await slack.click(TAKAHASHI, slack.card(ts), ids.SUBMIT, value="1:1")  # refused: published
     slack.fake.fail_next(500, path="/api/views[.]open")  # an unexpected error: the apology
-    await slack.click(SATO, card, ids.APPROVE, value="1:1")
+    await slack.click(TAKAHASHI, slack.card(ts), ids.EDIT, value="1:1")
     body = json.dumps(slack.click_body(SATO, card, ids.APPROVE, value="1:1")).encode()
     stamp = str(int(time.time()))
     await slack.post(
@@ -172,6 +172,6 @@ async def test_no_token_secret_or_response_url_reaches_the_logs(
     for secret in (BOT_TOKEN, APP_TOKEN, SIGNING_SECRET, RESPONSE_PATH):
         assert secret not in logged
     assert "response_url" not in logged
-    apology = [t for t in slack.ephemerals(SATO) if "問い合わせ番号" in t]
+    apology = [t for t in slack.ephemerals(TAKAHASHI) if "問い合わせ番号" in t]
     assert apology
     assert apology[0].split("問い合わせ番号: ")[1][:8] in logged

@@ -1,0 +1,43 @@
+"""The actions of postgate's cards, the same on every platform: Slack's ``action_id`` and the
+``verb`` of a Teams ``Action.Execute``.
+
+Cards already posted carry them, so they never change between versions (add new ones instead).
+Documented in the README.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+# The draft's card in its thread (value: "<draft id>:<revision>").
+SUBMIT: Final = "postgate.draft.submit"
+EDIT: Final = "postgate.draft.edit"
+SETTINGS: Final = "postgate.draft.settings"
+WITHDRAW: Final = "postgate.draft.withdraw"
+# The peer-check request in the thread.
+PEER_CHECK: Final = "postgate.peer.check"
+PEER_SEND_BACK: Final = "postgate.peer.request_changes"
+# The approval card (DM to the chief, approvals channel).
+APPROVE: Final = "postgate.approval.approve"
+REQUEST_CHANGES: Final = "postgate.approval.request_changes"
+REJECT: Final = "postgate.approval.reject"
+
+# An incident's alert card (alerts channel and DMs; value: "<incident id>", and for a checklist
+# step "<incident id>:<step id>").
+INCIDENT_ACKNOWLEDGE: Final = "postgate.incident.acknowledge"
+INCIDENT_RESOLVE: Final = "postgate.incident.resolve"  # opens the resolution modal
+INCIDENT_REOPEN: Final = "postgate.incident.reopen"  # opens the reopen modal
+INCIDENT_TICK: Final = "postgate.incident.tick"
+INCIDENT_UNTICK: Final = "postgate.incident.untick"
+INCIDENT_ACTION: Final = "postgate.incident.action"  # a step's action: notice draft, pause
+
+DRAFT_ACTIONS: Final = (SUBMIT, EDIT, SETTINGS, WITHDRAW)
+REVIEW_ACTIONS: Final = (PEER_CHECK, PEER_SEND_BACK, APPROVE, REQUEST_CHANGES, REJECT)
+INCIDENT_ACTIONS: Final = (
+    INCIDENT_ACKNOWLEDGE,
+    INCIDENT_RESOLVE,
+    INCIDENT_REOPEN,
+    INCIDENT_TICK,
+    INCIDENT_UNTICK,
+    INCIDENT_ACTION,
+)
