@@ -29,6 +29,7 @@ from typing import Any, Final
 from aiohttp import web
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+from bot.chat.context import ChatContext
 from bot.chat.hub import ChatHub
 from bot.config import AppConfig
 from bot.slack.app import install as install_slack
@@ -374,20 +375,18 @@ def build_app(
     app[CHAT_TICK_KEY] = float(
         env.get("POSTGATE_CHAT_TICK_SECONDS") or env.get("POSTGATE_SLACK_TICK_SECONDS") or 30
     )
+    context = ChatContext(
+        config=config,
+        drafts=services.drafts,
+        chat=hub.chat,
+        publications=services.publications,
+        incidents=services.incidents,
+        deletions=services.deletions,
+        hub=hub,
+        clock=clock,
+    )
     for install in (install_slack, install_teams):  # each adds its platform to the hub
-        install(
-            app,
-            config=config,
-            drafts=services.drafts,
-            publications=services.publications,
-            incidents=services.incidents,
-            deletions=services.deletions,
-            chat=hub.chat,
-            hub=hub,
-            environ=env,
-            clock=clock,
-            lang=lang,
-        )
+        install(app, context, env, lang)
     chat_on = bool(hub.platforms)  # else the log is where notices and alerts go
     notifier = hub if chat_on else None
     app[OUTBOX_KEY] = build_outbox(config, db, env, notifier=notifier, clock=clock, lang=lang)

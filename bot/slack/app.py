@@ -39,26 +39,15 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 )
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.chat.alerts import ChatAlerts
-from bot.chat.commands import PostCommands
-from bot.chat.conversation import Conversation
-from bot.chat.flows import DraftFlows
+from bot.chat.context import ChatContext, join, run_with_server
 from bot.chat.flows import IncidentFlows as CoreIncidentFlows
 from bot.chat.forms import BadPayload
-from bot.chat.hub import ChatHub, Platform
-from bot.chat.jobs import ChatJobs, ChatNotifier
 from bot.chat.tasks import Tasks
-from bot.config import AppConfig
 from bot.proxy import proxy_for
 from bot.slack import listeners, parse, render
 from bot.slack.delivery import SlackPort, slack_error
 from bot.slack.flows import Flows
 from bot.slack.incidents import IncidentFlows
-from handlers.chat import ChatUseCases
-from handlers.deletions import DeletionUseCases
-from handlers.drafts import Clock, DraftUseCases
-from handlers.incidents import IncidentUseCases
-from handlers.publishing import PublicationUseCases
 from workflows.catalogue import Lang, message
 from workflows.errors import Refusal
 
@@ -129,21 +118,9 @@ class SlackBot:
     """The bolt app with its listeners, its flows and its port (``SlackPort``); the
     orchestration it shares with Teams is added to the ``ChatHub``."""
 
-    def __init__(
-        self,
-        *,
-        settings: SlackSettings,
-        config: AppConfig,
-        drafts: DraftUseCases,
-        chat: ChatUseCases,
-        publications: PublicationUseCases,
-        incidents: IncidentUseCases,
-        deletions: DeletionUseCases,
-        hub: ChatHub,
-        clock: Clock,
-    ) -> None:
+    def __init__(self, *, settings: SlackSettings, context: ChatContext) -> None:
         self.settings = settings
-        self.clock = clock
+        self.clock = context.clock
         self.client = web_client(settings)
         self.app = AsyncApp(
             name="postgate.slack",  # bolt sets this logger to its own level: not "postgate"
@@ -152,47 +129,23 @@ class SlackBot:
             signing_secret=settings.signing_secret,
             process_before_response=False,
         )
-        alerts = config.channels.alerts
-        approvals = config.channels.approvals
-        self.port = SlackPort(client=self.client, directory=drafts.directory)
-        self.conversation = Conversation(
-            port=self.port,
-            chat=chat,
-            directory=drafts.directory,
-            approvals_channel=approvals.slack if approvals else None,
-            clock=clock,
-        )
-        alerts_channel = alerts.slack if alerts else None
-        core = DraftFlows(
-            conversation=self.conversation,
-            drafts=drafts,
-            publications=publications,
-            draft_channels={c.slack: c for c in config.channels.drafts if c.slack},
-            accounts=config.accounts,
-            alerts_channel=alerts_channel,
-        )
-        commands = PostCommands(
-            conversation=self.conversation, publications=publications, deletions=deletions
-        )
+        self.port = SlackPort(client=self.client, directory=context.drafts.directory)
+        joined = join(context, self.port, lambda channel: channel.slack)
+        self.conversation = joined.conversation
+        core = joined.flows
         self.flows = Flows(
-            core=core, commands=commands, drafts=drafts, chat=chat, client=self.client
-        )
-        chat_alerts = ChatAlerts(
-            conversation=self.conversation, incidents=incidents, alerts_channel=alerts_channel
-        )
-        hub.add(
-            Platform(
-                conversation=self.conversation,
-                jobs=ChatJobs(conversation=self.conversation, drafts=drafts),
-                notifier=ChatNotifier(
-                    conversation=self.conversation, drafts=drafts, alerts_channel=alerts_channel
-                ),
-                alerts=chat_alerts,
-            )
+            core=core,
+            commands=joined.commands,
+            drafts=context.drafts,
+            chat=context.chat,
+            client=self.client,
         )
         self.incident_flows = IncidentFlows(
             core=CoreIncidentFlows(
-                incidents=incidents, alerts=chat_alerts, everywhere=hub, draft_flows=core
+                incidents=context.incidents,
+                alerts=joined.alerts,
+                everywhere=context.hub,
+                draft_flows=core,
             ),
             fresh=self.flows.fresh,
             client=self.client,
@@ -330,47 +283,18 @@ SLACK_KEY: Final = web.AppKey("slack", SlackBot)
 
 
 def install(
-    app: web.Application,
-    *,
-    config: AppConfig,
-    drafts: DraftUseCases,
-    publications: PublicationUseCases,
-    incidents: IncidentUseCases,
-    deletions: DeletionUseCases,
-    chat: ChatUseCases,
-    hub: ChatHub,
-    environ: Mapping[str, str],
-    clock: Clock,
-    lang: Lang = Lang.JA,
+    app: web.Application, context: ChatContext, environ: Mapping[str, str], lang: Lang
 ) -> SlackBot | None:
     """Add Slack to the server of ``postgate serve``, or log which variables would."""
     settings = SlackSettings.from_env(environ)
     if settings is None:
         log.warning(message("slack.log.disabled", lang))
         return None
-    bot = SlackBot(
-        settings=settings,
-        config=config,
-        drafts=drafts,
-        chat=chat,
-        publications=publications,
-        incidents=incidents,
-        deletions=deletions,
-        hub=hub,
-        clock=clock,
-    )
+    bot = SlackBot(settings=settings, context=context)
     app[SLACK_KEY] = bot
     if settings.mode == "http":
         app.router.add_post(EVENTS_PATH, bot.handle_http)
-
-    async def on_startup(_app: web.Application) -> None:
-        await bot.start()
-
-    async def on_cleanup(_app: web.Application) -> None:
-        await bot.stop()
-
-    app.on_startup.append(on_startup)
-    app.on_cleanup.append(on_cleanup)
+    run_with_server(app, bot)
     log.info(
         message(
             "slack.log.enabled", lang, mode=settings.mode, path=EVENTS_PATH, api=settings.api_url

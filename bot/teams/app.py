@@ -29,24 +29,16 @@ from typing import Any, Final
 from aiohttp import web
 
 from bot.chat import actions, forms
-from bot.chat.alerts import ChatAlerts
-from bot.chat.commands import POST_COMMANDS, PostCommands
-from bot.chat.conversation import Conversation
-from bot.chat.flows import DraftFlows, IncidentFlows
-from bot.chat.hub import ChatHub, Platform
-from bot.chat.jobs import ChatJobs, ChatNotifier
+from bot.chat.commands import POST_COMMANDS
+from bot.chat.context import ChatContext, join, run_with_server
+from bot.chat.flows import IncidentFlows
 from bot.chat.port import AlertCard, ApprovalCard, Card, DraftCard, Note, PeerRequest
 from bot.chat.tasks import Tasks
-from bot.config import AppConfig
 from bot.teams import parse, render
 from bot.teams.auth import Authenticator, Http, TeamsSettings, TokenSource, Unauthorized
 from bot.teams.connector import PLATFORM, Connector, TeamsPort, thread_of
 from bot.teams.parse import Activity, Click, FormIncomplete
-from handlers.chat import ChatUseCases
-from handlers.deletions import DeletionUseCases
-from handlers.drafts import Actor, Clock, DraftUseCases
-from handlers.incidents import IncidentUseCases
-from handlers.publishing import PublicationUseCases
+from handlers.drafts import Actor
 from handlers.views import DraftView, Result
 from workflows.catalogue import Lang, message
 from workflows.errors import Refusal, UnknownMember
@@ -78,66 +70,30 @@ def answer_text(text: str) -> web.Response:
 
 
 class TeamsBot:
-    def __init__(
-        self,
-        *,
-        settings: TeamsSettings,
-        config: AppConfig,
-        drafts: DraftUseCases,
-        chat: ChatUseCases,
-        publications: PublicationUseCases,
-        incidents: IncidentUseCases,
-        deletions: DeletionUseCases,
-        hub: ChatHub,
-        clock: Clock,
-    ) -> None:
+    def __init__(self, *, settings: TeamsSettings, context: ChatContext) -> None:
         self.settings = settings
-        self.clock = clock
-        self.drafts = drafts
-        self.chat = chat
+        self.clock = clock = context.clock
+        self.drafts = context.drafts
+        self.chat = context.chat
         self.http = Http()
         self.auth = Authenticator(settings=settings, http=self.http, clock=clock)
         tokens = TokenSource(settings=settings, http=self.http, clock=clock)
         self.connector = Connector(settings=settings, http=self.http, tokens=tokens)
         self.port = TeamsPort(
-            connector=self.connector, directory=drafts.directory, tenant_id=settings.tenant_id
+            connector=self.connector,
+            directory=context.drafts.directory,
+            tenant_id=settings.tenant_id,
         )
-        approvals, alerts = config.channels.approvals, config.channels.alerts
-        self.conversation = Conversation(
-            port=self.port,
-            chat=chat,
-            directory=drafts.directory,
-            approvals_channel=approvals.teams if approvals else None,
-            clock=clock,
-        )
-        alerts_channel = alerts.teams if alerts else None
-        self.flows = DraftFlows(
-            conversation=self.conversation,
-            drafts=drafts,
-            publications=publications,
-            draft_channels={c.teams: c for c in config.channels.drafts if c.teams},
-            accounts=config.accounts,
-            alerts_channel=alerts_channel,
-        )
-        chat_alerts = ChatAlerts(
-            conversation=self.conversation, incidents=incidents, alerts_channel=alerts_channel
-        )
-        hub.add(
-            Platform(
-                conversation=self.conversation,
-                jobs=ChatJobs(conversation=self.conversation, drafts=drafts),
-                notifier=ChatNotifier(
-                    conversation=self.conversation, drafts=drafts, alerts_channel=alerts_channel
-                ),
-                alerts=chat_alerts,
-            )
-        )
+        joined = join(context, self.port, lambda channel: channel.teams)
+        self.conversation = joined.conversation
+        self.flows = joined.flows
         self.incident_flows = IncidentFlows(
-            incidents=incidents, alerts=chat_alerts, everywhere=hub, draft_flows=self.flows
+            incidents=context.incidents,
+            alerts=joined.alerts,
+            everywhere=context.hub,
+            draft_flows=self.flows,
         )
-        self.commands = PostCommands(
-            conversation=self.conversation, publications=publications, deletions=deletions
-        )
+        self.commands = joined.commands
         self.tasks = Tasks(self.report, "Teams")
 
     # ------------------------------------------------------------ the endpoint
@@ -366,18 +322,7 @@ TEAMS_KEY: Final = web.AppKey("teams", TeamsBot)
 
 
 def install(
-    app: web.Application,
-    *,
-    config: AppConfig,
-    drafts: DraftUseCases,
-    publications: PublicationUseCases,
-    incidents: IncidentUseCases,
-    deletions: DeletionUseCases,
-    chat: ChatUseCases,
-    hub: ChatHub,
-    environ: Mapping[str, str],
-    clock: Clock,
-    lang: Lang = Lang.JA,
+    app: web.Application, context: ChatContext, environ: Mapping[str, str], lang: Lang
 ) -> TeamsBot | None:
     """Add Teams to the server of ``postgate serve``, or log (in ``lang``, the administrator's
     language) which variables would."""
@@ -385,27 +330,9 @@ def install(
     if settings is None:
         log.info(message("teams.log.disabled", lang))
         return None
-    bot = TeamsBot(
-        settings=settings,
-        config=config,
-        drafts=drafts,
-        chat=chat,
-        publications=publications,
-        incidents=incidents,
-        deletions=deletions,
-        hub=hub,
-        clock=clock,
-    )
+    bot = TeamsBot(settings=settings, context=context)
     app[TEAMS_KEY] = bot
     app.router.add_post(MESSAGES_PATH, bot.handle)
-
-    async def on_startup(_app: web.Application) -> None:
-        await bot.start()
-
-    async def on_cleanup(_app: web.Application) -> None:
-        await bot.stop()
-
-    app.on_startup.append(on_startup)
-    app.on_cleanup.append(on_cleanup)
+    run_with_server(app, bot)
     log.info(message("teams.log.enabled", lang, path=MESSAGES_PATH))
     return bot
