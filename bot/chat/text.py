@@ -17,6 +17,7 @@ from handlers.chat import PublishedResult
 from handlers.views import DraftView, FindingView, ReviewView, TargetView
 from workflows.catalogue import message
 from workflows.checks.model import Platform
+from workflows.lifecycle import DraftState
 from workflows.org import Account
 
 TOKYO: Final = ZoneInfo("Asia/Tokyo")
@@ -187,3 +188,18 @@ def publication_lines(view: DraftView) -> list[str]:
             line += "\n　" + mrkdwn(shorten(p.last_error, 300))
         lines.append(line)
     return lines
+
+
+def peer_request_text(view: DraftView, request_revision: int, mentions: str) -> tuple[bool, str]:
+    """Whether a peer-check request is still open (its revision in peer review), and its text:
+    the request naming ``mentions``, superseded by a newer revision, or done."""
+    if view.state is DraftState.IN_REVIEW and view.revision == request_revision:
+        left = view.peer_checks_required - view.peer_checks_done
+        return True, message(
+            "slack.peer.request", mentions=mentions, left=left, revision=view.revision
+        )
+    if view.revision != request_revision:
+        return False, message(
+            "slack.peer.superseded", revision=request_revision, current=view.revision
+        )
+    return False, message("slack.peer.done", state=view.state_label)

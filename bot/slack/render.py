@@ -19,6 +19,7 @@ from bot.chat.text import (
     account_label,
     draft_facts,
     finding_line,
+    peer_request_text,
     platform_name,
     publication_lines,
     publish_time,
@@ -414,19 +415,8 @@ def new_draft_announcement(view: DraftView, author_slack_id: str | None) -> Slac
 
 def peer_request(view: DraftView, request_revision: int, peers: Sequence[str]) -> SlackMessage:
     """The thread's request to colleagues; buttons while the revision is in peer review."""
-    open_ = view.state is DraftState.IN_REVIEW and view.revision == request_revision
     mentions = " ".join(f"<@{p}>" for p in peers)
-    if open_:
-        text = message(
-            "slack.peer.request",
-            mentions=mentions,
-            left=view.peer_checks_required - view.peer_checks_done,
-            revision=view.revision,
-        )
-    elif view.revision != request_revision:
-        text = message("slack.peer.superseded", revision=request_revision, current=view.revision)
-    else:
-        text = message("slack.peer.done", state=view.state_label)
+    open_, text = peer_request_text(view, request_revision, mentions)
     blocks = [section(text)]
     checks = [r for r in view.reviews if r.kind == "peer"]
     if checks and view.revision == request_revision:

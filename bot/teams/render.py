@@ -22,6 +22,7 @@ from bot.chat.port import Card
 from bot.chat.text import (
     draft_facts,
     finding_line,
+    peer_request_text,
     publication_lines,
     review_line,
     shorten,
@@ -197,18 +198,7 @@ def _checklist_input(view: DraftView) -> Json:
 
 def peer_request(card: cards.PeerRequest) -> Json:
     view, revision = card.view, card.revision
-    open_ = view.state is DraftState.IN_REVIEW and view.revision == revision
-    if open_:
-        text = message(
-            "slack.peer.request",
-            mentions="",
-            left=view.peer_checks_required - view.peer_checks_done,
-            revision=view.revision,
-        )
-    elif view.revision != revision:
-        text = message("slack.peer.superseded", revision=revision, current=view.revision)
-    else:
-        text = message("slack.peer.done", state=view.state_label)
+    open_, text = peer_request_text(view, revision, mentions="")
     body = [text_block(text)]
     if not open_:
         return adaptive(body)
