@@ -9,6 +9,7 @@ from bot.app import synchronise
 from bot.config import AppConfig, load_config
 from storage.engine import Database
 from storage.migrate import upgrade
+from tests.bot.server_harness import running
 from tests.bot.slack.harness import APP_TOKEN, BOT_TOKEN, SlackHarness, slack_env
 from tests.fakes.slack import FakeSlack
 from tests.handlers.conftest import NOW, FixedClock
@@ -50,8 +51,5 @@ async def slack(
     fake_slack: FakeSlack, database: Database, config: AppConfig, clock: FixedClock
 ) -> AsyncIterator[SlackHarness]:
     harness = SlackHarness(fake_slack, database, config, clock, slack_env(fake_slack))
-    await harness.start()
-    try:
+    async with running(harness):
         yield harness
-    finally:
-        await harness.close()

@@ -19,17 +19,14 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
-import aiohttp
-from aiohttp import web
-from aiohttp.test_utils import TestServer
 from sqlmodel import col, select
 
-from bot.app import HUB_KEY, OUTBOX_KEY, build_app
-from bot.chat.hub import ChatHub
+from bot.config import AppConfig
 from bot.slack import ids
 from bot.slack.app import SLACK_KEY, SlackBot
 from storage.engine import Database
 from storage.tables import AuditEvent, ChatMessage, Draft, Publication, Review
+from tests.bot.server_harness import ServerHarness, texts
 from tests.fakes.slack import APP_ID, TEAM, FakeMessage, FakeSlack
 from tests.handlers.conftest import FixedClock
 
@@ -88,20 +85,12 @@ class Reply:
 
 def blocks_text(blocks: list[dict[str, Any]]) -> str:
     """Every text in the blocks, joined: what a person reads."""
-    out: list[str] = []
+    return texts(blocks, _block_text)
 
-    def walk(node: Any) -> None:
-        if isinstance(node, dict):
-            if node.get("type") in ("mrkdwn", "plain_text") and isinstance(node.get("text"), str):
-                out.append(node["text"])
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for value in node:
-                walk(value)
 
-    walk(blocks)
-    return "\n".join(out)
+def _block_text(node: dict[str, Any]) -> list[str]:
+    text = node.get("text")
+    return [text] if node.get("type") in ("mrkdwn", "plain_text") and isinstance(text, str) else []
 
 
 def buttons(blocks: list[dict[str, Any]]) -> dict[str, str]:
@@ -131,40 +120,23 @@ def all_ticked(view: Mapping[str, Any], **texts: str) -> dict[str, dict[str, Any
     return values
 
 
-class SlackHarness:
+class SlackHarness(ServerHarness):
     def __init__(
-        self, fake: FakeSlack, db: Database, config: Any, clock: FixedClock, env: dict[str, str]
+        self,
+        fake: FakeSlack,
+        db: Database,
+        config: AppConfig,
+        clock: FixedClock,
+        env: dict[str, str],
     ) -> None:
+        super().__init__(db, config, clock, env)
         self.fake = fake
-        self.db = db
-        self.config = config
-        self.clock = clock
-        self.app: web.Application = build_app(config, db, environ=env, clock=clock, timers=False)
-        self.server = TestServer(self.app, host="127.0.0.1", port=0)
-        self.session: aiohttp.ClientSession | None = None
         self._ts = itertools.count(1)
         self._n = itertools.count(1)
-
-    async def start(self) -> None:
-        await self.server.start_server()
-        self.session = aiohttp.ClientSession()
-
-    async def close(self) -> None:
-        if self.session is not None:
-            await self.session.close()
-        await self.server.close()
 
     @property
     def bot(self) -> SlackBot:
         return self.app[SLACK_KEY]
-
-    @property
-    def hub(self) -> ChatHub:
-        return self.app[HUB_KEY]
-
-    @property
-    def outbox(self) -> Any:
-        return self.app[OUTBOX_KEY]
 
     async def settle(self) -> None:
         await self.bot.settle()

@@ -7,6 +7,7 @@ import pytest
 
 from bot.config import AppConfig, load_config
 from storage.engine import Database
+from tests.bot.server_harness import running
 from tests.bot.slack.conftest import clock, database  # noqa: F401 - fixtures
 from tests.bot.teams.harness import APP_SECRET, TeamsHarness, teams_config, teams_env
 from tests.fakes.teams import FakeTeams
@@ -34,8 +35,5 @@ async def teams(
     clock: FixedClock,  # noqa: F811
 ) -> AsyncIterator[TeamsHarness]:
     harness = TeamsHarness(fake_teams, database, config, clock, teams_env(fake_teams))
-    await harness.start()
-    try:
+    async with running(harness):
         yield harness
-    finally:
-        await harness.close()

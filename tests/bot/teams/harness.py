@@ -15,17 +15,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-import aiohttp
-from aiohttp import web
-from aiohttp.test_utils import TestServer
 from sqlmodel import col, select
 
-from bot.app import HUB_KEY, OUTBOX_KEY, build_app
-from bot.chat.hub import ChatHub
 from bot.config import AppConfig, ChatTarget
 from bot.teams.app import TEAMS_KEY, TeamsBot
 from storage.engine import Database
 from storage.tables import ChatMessage, Draft, ProcessedRequest
+from tests.bot.server_harness import ServerHarness, texts
 from tests.fakes.teams import APP_ID, TENANT, FakeActivity, FakeTeams
 from tests.handlers.conftest import FixedClock
 
@@ -98,21 +94,11 @@ class Reply:
 
 def card_text(card: Mapping[str, Any] | None) -> str:
     """Every text of a card, joined: what a person reads."""
-    out: list[str] = []
+    return texts(card, _card_texts)
 
-    def walk(node: Any) -> None:
-        if isinstance(node, dict):
-            for key in ("text", "title", "label"):
-                if isinstance(node.get(key), str):
-                    out.append(node[key])
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for value in node:
-                walk(value)
 
-    walk(card)
-    return "\n".join(out)
+def _card_texts(node: dict[str, Any]) -> list[str]:
+    return [node[key] for key in ("text", "title", "label") if isinstance(node.get(key), str)]
 
 
 def verbs(card: Mapping[str, Any] | None) -> dict[str, dict[str, Any]]:
@@ -124,7 +110,7 @@ def verbs(card: Mapping[str, Any] | None) -> dict[str, dict[str, Any]]:
     }
 
 
-class TeamsHarness:
+class TeamsHarness(ServerHarness):
     def __init__(
         self,
         fake: FakeTeams,
@@ -133,35 +119,13 @@ class TeamsHarness:
         clock: FixedClock,
         env: dict[str, str],
     ) -> None:
+        super().__init__(db, config, clock, env)
         self.fake = fake
-        self.db = db
-        self.config = config
-        self.clock = clock
-        self.app: web.Application = build_app(config, db, environ=env, clock=clock, timers=False)
-        self.server = TestServer(self.app, host="127.0.0.1", port=0)
-        self.session: aiohttp.ClientSession | None = None
         self._n = itertools.count(1)
-
-    async def start(self) -> None:
-        await self.server.start_server()
-        self.session = aiohttp.ClientSession()
-
-    async def close(self) -> None:
-        if self.session is not None:
-            await self.session.close()
-        await self.server.close()
 
     @property
     def bot(self) -> TeamsBot:
         return self.app[TEAMS_KEY]
-
-    @property
-    def hub(self) -> ChatHub:
-        return self.app[HUB_KEY]
-
-    @property
-    def outbox(self) -> Any:
-        return self.app[OUTBOX_KEY]
 
     async def settle(self) -> None:
         await self.bot.tasks.settle()
