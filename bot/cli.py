@@ -181,7 +181,14 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _check(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
-    from bot.check_command import BadInput, Defaults, check_main, parse_at, read_history
+    from bot.check_command import (
+        BadInput,
+        Defaults,
+        check_main,
+        parse_at,
+        printable,
+        read_history,
+    )
     from bot.config import ConfigError, config_path, load_config
     from workflows.calendar import BusinessCalendar
     from workflows.checks import Checker, CheckSettings, MediaItem
@@ -207,10 +214,10 @@ def _check(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
             calendar = config.calendar(account)
         elif args.account:
             raise BadInput(message("cli.unknown_account", lang, account=args.account, known="-"))
-        at = parse_at(args.at, lang) if args.at else datetime.now(calendar.tz)
+        at = parse_at(args.at, lang) if args.at is not None else datetime.now(calendar.tz)
         history = read_history(Path(args.history), lang) if args.history else ()
     except (BadInput, ConfigError) as exc:
-        err.write(f"postgate check: {exc}\n")
+        err.write(printable(f"postgate check: {exc}\n"))
         return EXIT_USAGE
     defaults = Defaults(
         platforms=platforms or (Platform.X,),

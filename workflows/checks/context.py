@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, Protocol
 
@@ -13,6 +13,12 @@ from workflows.checks.model import DraftToCheck, Finding, Severity
 from workflows.checks.settings import CheckSettings
 from workflows.checks.text import NormalizedText
 
+# A draft with thousands of the same slip (a pasted table of brackets) gets this many findings
+# per rule id and one note with the count of the rest: more helps nobody, and each costs a message.
+MAX_FINDINGS_PER_RULE = 50
+# What ``finding`` returns past that limit; the engine counts and drops it.
+OMITTED = Finding("", Severity.INFO, "", 0, 0)
+
 
 @dataclass(frozen=True)
 class CheckContext:
@@ -20,6 +26,8 @@ class CheckContext:
     settings: CheckSettings
     calendar: BusinessCalendar
     lang: Lang = Lang.JA
+    # Findings made so far per rule id.
+    counts: dict[str, int] = field(default_factory=dict, compare=False, repr=False)
 
     @cached_property
     def norm(self) -> NormalizedText:
@@ -48,7 +56,11 @@ class CheckContext:
         """A finding whose span (in the normalised text) is mapped back to the original.
 
         ``params`` fill the message; ``quote`` (the original text of the span) is always available.
+        Past MAX_FINDINGS_PER_RULE findings of the same rule it returns OMITTED.
         """
+        made = self.counts[rule] = self.counts.get(rule, 0) + 1
+        if made > MAX_FINDINGS_PER_RULE:
+            return OMITTED
         ostart, oend = self.norm.span(start, end)
         quote = self.draft.text[ostart:oend]
         return Finding(

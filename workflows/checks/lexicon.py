@@ -43,7 +43,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from workflows.checks.context import CheckContext
-from workflows.checks.data import RuleDataError, load_yaml
+from workflows.checks.data import RuleDataError, cached, load_yaml, resolve
 from workflows.checks.model import Finding, Severity
 from workflows.checks.text import NormalizedText
 
@@ -129,14 +129,30 @@ class Term:
         return None
 
 
-@dataclass(frozen=True, slots=True)
 class Pattern:
-    """A regular expression alternative."""
+    """A regular expression, compiled the first time a draft needs it.
 
-    regex: re.Pattern[str]
+    A lexicon has hundreds of patterns and a draft's characters select a few of them: compiling
+    them all would be most of a one-draft `postgate check`.
+    """
+
+    __slots__ = ("_regex", "source")
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+        self._regex: re.Pattern[str] | None = None
+
+    def __reduce__(self) -> tuple[type[Pattern], tuple[str]]:
+        return Pattern, (self.source,)
+
+    @property
+    def regex(self) -> re.Pattern[str]:
+        if self._regex is None:
+            self._regex = re.compile(self.source)
+        return self._regex
 
     def first_chars(self) -> frozenset[str] | None:
-        return first_chars(self.regex)
+        return _first_chars(self.source, 0)
 
     def search(self, text: str, lowered: str, pos: int) -> tuple[int, int] | None:
         m = self.regex.search(text, pos)
@@ -152,8 +168,8 @@ class Entry:
     message: str
     name: str
     alternatives: tuple[Term | Pattern, ...]
-    unless: re.Pattern[str] | None = None
-    requires: re.Pattern[str] | None = None
+    unless: Pattern | None = None
+    requires: Pattern | None = None
     unless_within: Scope = "sentence"
     requires_within: Scope = "sentence"
     suggestion: str | Mapping[str, str] | None = None
@@ -217,11 +233,11 @@ class _Context:
         hi = ends[j] if j < len(ends) else len(self._text)
         return lo, max(hi, end)
 
-    def has(self, pattern: re.Pattern[str], start: int, end: int, scope: Scope) -> bool:
+    def has(self, pattern: Pattern, start: int, end: int, scope: Scope) -> bool:
         lo, hi = self.region(start, end, scope)
         key = (id(pattern), lo, hi)
         if key not in self._searched:
-            self._searched[key] = pattern.search(self._text, lo, hi) is not None
+            self._searched[key] = pattern.regex.search(self._text, lo, hi) is not None
         return self._searched[key]
 
     def allows(self, entry: Entry, start: int, end: int) -> bool:
@@ -324,9 +340,13 @@ _REPEATS = {_C.MAX_REPEAT, _C.MIN_REPEAT, getattr(_C, "POSSESSIVE_REPEAT", _C.MA
 
 def first_chars(regex: re.Pattern[str]) -> frozenset[str] | None:
     """The characters a match of ``regex`` can start with, or None if that is not bounded."""
+    return _first_chars(regex.pattern, regex.flags)
+
+
+def _first_chars(pattern: str, flags: int) -> frozenset[str] | None:
     try:
-        tree = _sre.parse(regex.pattern, regex.flags)
-        chars, nullable = _seq_first(list(tree), bool(regex.flags & re.IGNORECASE))
+        tree = _sre.parse(pattern, flags)
+        chars, nullable = _seq_first(list(tree), bool(flags & re.IGNORECASE))
     except _Unbounded:
         return None
     if nullable or len(chars) > _MAX_FIRST_CHARS:
@@ -401,9 +421,21 @@ def load_lexicon(path: str | Path, family: str, *, message_keys: frozenset[str])
     """Load, validate and index a family's lexicon, then run every entry's specs.
 
     Raises :class:`RuleDataError` naming the file and the entry on any problem; spec failures
-    are all reported at once.
+    are all reported at once. What a load built is cached (see ``data.cached``) for the same
+    file, the same code and the same message keys, so only the first run after a change pays
+    for validating it.
     """
-    name = Path(path).name
+    file = resolve(path)
+    try:
+        inputs = [file.read_bytes(), Path(__file__).read_bytes(), family.encode()]
+    except OSError as exc:
+        raise RuleDataError(f"{file}: {exc}") from exc
+    inputs.append("\n".join(sorted(message_keys)).encode())
+    return cached(f"lexicon-{file.stem}", inputs, lambda: _load(file, family, message_keys))
+
+
+def _load(path: Path, family: str, message_keys: frozenset[str]) -> Lexicon:
+    name = path.name
     data = load_yaml(path)
     if not isinstance(data, Mapping) or set(data) != {"entries"}:
         raise RuleDataError(f"{name}: expected a mapping with only 'entries'")
@@ -463,7 +495,7 @@ def _entry(
     for p in patterns:
         if _BACKREF.search(p):
             raise RuleDataError(f"{label}: patterns may not use named groups or backreferences")
-        alternatives.append(Pattern(_compile(nfkc(p), label, "patterns")))
+        alternatives.append(_compile(nfkc(p), label, "patterns"))
 
     scope = _scope(raw.get("within", "sentence"), label, "within")
     entry = Entry(
@@ -503,14 +535,16 @@ def _strings(raw: Mapping[str, Any], key: str, label: str) -> list[str]:
     return value
 
 
-def _compile(pattern: str, label: str, key: str) -> re.Pattern[str]:
+def _compile(pattern: str, label: str, key: str) -> Pattern:
+    """A lazily compiled pattern, parsed now so that a mistake is reported at load time."""
     try:
-        return re.compile(pattern)
+        _sre.parse(pattern)
     except re.error as exc:
         raise RuleDataError(f"{label}: bad regular expression in {key!r}: {exc}") from exc
+    return Pattern(pattern)
 
 
-def _context(raw: Mapping[str, Any], key: str, label: str) -> re.Pattern[str] | None:
+def _context(raw: Mapping[str, Any], key: str, label: str) -> Pattern | None:
     items = _strings(raw, key, label)
     if not items:
         return None
