@@ -58,8 +58,7 @@ class CheckContext:
         ``params`` fill the message; ``quote`` (the original text of the span) is always available.
         Past MAX_FINDINGS_PER_RULE findings of the same rule it returns OMITTED.
         """
-        made = self.counts[rule] = self.counts.get(rule, 0) + 1
-        if made > MAX_FINDINGS_PER_RULE:
+        if self.over_limit(rule):
             return OMITTED
         ostart, oend = self.norm.span(start, end)
         quote = self.draft.text[ostart:oend]
@@ -71,6 +70,11 @@ class CheckContext:
             end=oend,
             suggestion=suggestion,
         )
+
+    def over_limit(self, rule: str) -> bool:
+        """Count one more finding of ``rule``; True once there are more than the limit."""
+        made = self.counts[rule] = self.counts.get(rule, 0) + 1
+        return made > MAX_FINDINGS_PER_RULE
 
     def whole(self, rule: str, severity: Severity, key: str, **params: Any) -> Finding:
         """A finding about the draft as a whole (span 0..0)."""

@@ -34,6 +34,9 @@ class NormalizedText:
         if original.isascii():
             span = tuple(range(len(original)))
             return cls(original, original, span, tuple(i + 1 for i in span))
+        distinct = set(original)
+        if not any(_is_joiner(ch) for ch in distinct):
+            return cls._char_by_char(original, distinct)
         out: list[str] = []
         starts: list[int] = []
         ends: list[int] = []
@@ -50,6 +53,22 @@ class NormalizedText:
                 ends.append(j)
             i = j
         return cls(original, "".join(out), tuple(starts), tuple(ends))
+
+    @classmethod
+    def _char_by_char(cls, original: str, distinct: set[str]) -> NormalizedText:
+        """Without combining marks each character folds on its own: one NFKC per distinct one."""
+        table = {ch: unicodedata.normalize("NFKC", ch) for ch in distinct}
+        folded = [table[ch] for ch in original]
+        text = "".join(folded)
+        if len(text) == len(original):
+            span = tuple(range(len(original)))
+            return cls(original, text, span, tuple(i + 1 for i in span))
+        starts: list[int] = []
+        ends: list[int] = []
+        for i, piece in enumerate(folded):
+            starts.extend([i] * len(piece))
+            ends.extend([i + 1] * len(piece))
+        return cls(original, text, tuple(starts), tuple(ends))
 
     def span(self, start: int, end: int) -> tuple[int, int]:
         """Map a [start, end) span of the normalised text back to the original."""

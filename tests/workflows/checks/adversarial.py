@@ -143,10 +143,10 @@ HALVES: tuple[tuple[str, str], ...] = (
 )
 
 
-def adversarial(length: int) -> Iterator[tuple[str, str]]:
+def adversarial(length: int, tails: tuple[str, ...] = TAILS) -> Iterator[tuple[str, str]]:
     """(label, draft) pairs of exactly ``length`` characters."""
     for unit in UNITS:
-        for tail in TAILS:
+        for tail in tails:
             body = unit * ((length - len(tail)) // len(unit) + 1)
             text = body[: length - len(tail)] + tail
             yield f"{unit!r}*n+{tail!r}", text

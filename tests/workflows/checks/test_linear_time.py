@@ -21,17 +21,20 @@ import pytest
 from tests.workflows.checks.adversarial import adversarial
 from workflows.checks import Checker, DraftToCheck, Platform
 from workflows.checks.lexicon import Lexicon, Pattern
-from workflows.checks.rules import ALL, flame, prohibited
+from workflows.checks.rules import flame, prohibited
 from workflows.checks.text import protected_spans
 
 AT = datetime(2030, 11, 20, 10, 0, tzinfo=ZoneInfo("Asia/Tokyo"))
+PLATFORMS = tuple(Platform)
+# The tails that have found trouble (an e-mail run, a domain run); the benchmark tries them all.
+TAILS = ("", "@x", ".jp")
 SMALL, LARGE = 2_000, 16_000
 # Linear work gives about 8 (a little more with many hits: sorting them); quadratic about 64.
 # The margin absorbs the noise of a busy shared machine.
 MAX_RATIO = 24.0
 # Below this, an 8n check is too quick for its timing to mean anything (and too quick to matter:
-# at 70,000 characters it would still take well under 0.1 s).
-TOO_QUICK_S = 0.01
+# even quadratic, at 70,000 characters it would take well under a second).
+TOO_QUICK_S = 0.03
 
 _sre: Any = importlib.import_module("re._parser")
 _C: Any = importlib.import_module("re._constants")
@@ -59,30 +62,31 @@ def superlinear(run_on: Callable[[str], object], make: Callable[[int], str]) -> 
     return large / small
 
 
-def check_with(rule_family: str) -> Callable[[str], object]:
-    checker = Checker(rules=[r for r in ALL if r.family == rule_family])
-    return lambda text: checker.check(DraftToCheck(text, AT, tuple(Platform)))
-
-
 @cache
-def labelled_drafts() -> tuple[str, ...]:
-    return tuple(label for label, _ in adversarial(SMALL))
+def checker() -> Checker:
+    every = Checker()
+    every.check(DraftToCheck("12月5日(土) https://a.jp/ a@b.jp #tag 03-1234-5678", AT, PLATFORMS))
+    return every
+
+
+def check(text: str) -> object:
+    return checker().check(DraftToCheck(text, AT, PLATFORMS))
 
 
 def draft_maker(label: str) -> Callable[[int], str]:
-    return lambda n: dict(adversarial(n))[label]
+    return lambda n: dict(adversarial(n, TAILS))[label]
 
 
-@pytest.mark.parametrize("family", [r.family for r in ALL])
-def test_every_family_is_linear_on_adversarial_drafts(family: str) -> None:
-    run_on = check_with(family)
-    run_on("12月5日(土) https://a.jp/ a@b.jp #tag 03-1234-5678")  # load data, compile patterns
+def test_the_checker_is_linear_on_adversarial_drafts() -> None:
     slow = []
-    for label in labelled_drafts():
-        ratio = superlinear(run_on, draft_maker(label))
+    for label, _ in adversarial(SMALL, TAILS):
+        ratio = superlinear(check, draft_maker(label))
         if ratio is not None and ratio > MAX_RATIO:
             slow.append(f"{label}: x{ratio:.1f}")
-    assert not slow, f"{family}: 8x the text costs more than {MAX_RATIO}x the time: {slow}"
+    assert not slow, (
+        f"8x the text costs more than {MAX_RATIO}x the time: {slow} "
+        "(benchmarks/check_worst_case.py names the family)"
+    )
 
 
 # ── lexicons: every term and pattern's own pieces, repeated ─────────────────────────────────
@@ -153,11 +157,11 @@ def lexicon_pieces(lexicon: Lexicon) -> list[str]:
     """The pieces of every pattern that could read far; terms are found by ``str.find``."""
     pieces: set[str] = set()
     for entry in lexicon.entries:
-        patterns = [alt.regex for alt in entry.alternatives if isinstance(alt, Pattern)]
+        patterns = [alt for alt in entry.alternatives if isinstance(alt, Pattern)]
         patterns += [c for c in (entry.unless, entry.requires) if c is not None]
-        for regex in patterns:
-            if unbounded(regex.pattern):
-                pieces.update(literal_pieces(regex.pattern))
+        for pattern in patterns:
+            if unbounded(pattern.source):
+                pieces.update(literal_pieces(pattern.source))
     return sorted(p for p in pieces if p.strip())
 
 
