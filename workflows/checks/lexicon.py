@@ -13,6 +13,7 @@ A lexicon is a YAML file beside the rule modules::
         requires: []                  # if given, the hit counts only with this context there
         within: sentence              # where unless/requires look: sentence | draft | N chars
         suggestion: 保護者             # or {matched text: replacement}
+        report: sentence              # optional: the finding spans (and quotes) the sentence
         hits: [自民党を支持します。]      # or {text: ..., quote: 自民党}: must produce this id
         clean: [市長選挙の投票日です。]   # must not produce this id
 
@@ -65,6 +66,7 @@ _ENTRY_KEYS = frozenset(
         "suggestion",
         "hits",
         "clean",
+        "report",
     }
 )
 # Sentence ends in the NFKC text (！？ have become !?); "." is left out because of URLs.
@@ -173,6 +175,8 @@ class Entry:
     unless_within: Scope = "sentence"
     requires_within: Scope = "sentence"
     suggestion: str | Mapping[str, str] | None = None
+    # The judgement is about the sentence: the finding spans and quotes all of it.
+    whole_sentence: bool = False
 
     def suggestion_for(self, matched: str) -> str | None:
         if isinstance(self.suggestion, Mapping):
@@ -233,6 +237,16 @@ class _Context:
         hi = ends[j] if j < len(ends) else len(self._text)
         return lo, max(hi, end)
 
+    def sentence(self, start: int, end: int) -> tuple[int, int]:
+        """The sentence around [start, end), with its closing mark, without leading spaces."""
+        lo, hi = self._sentence(start, end)
+        text = self._text
+        if hi < len(text) and text[hi] in "。!?":
+            hi += 1
+        while lo < start and text[lo].isspace():
+            lo += 1
+        return lo, hi
+
     def has(self, pattern: Pattern, start: int, end: int, scope: Scope) -> bool:
         lo, hi = self.region(start, end, scope)
         key = (id(pattern), lo, hi)
@@ -291,19 +305,22 @@ class Lexicon:
             while (span := alt.search(text, lowered, pos)) is not None:
                 start, end = span
                 if end > start and context.allows(entry, start, end):
-                    found.append((start, -end, index))
+                    lo, hi = context.sentence(start, end) if entry.whole_sentence else span
+                    found.append((lo, -hi, index))
                 # Past the match even when its context suppressed it: a shorter match inside it
                 # would have the same context, and re-trying each position is quadratic.
                 pos = max(end, start + 1)
         found.sort()
         hits: list[Hit] = []
-        last_end: dict[str, int] = {}
+        # A sentence-level judgement and a word found inside it are two findings, not one.
+        last_end: dict[tuple[str, bool], int] = {}
         for start, neg_end, index in found:
             end = -neg_end
             entry = self.entries[index]
-            if last_end.get(entry.rule, -1) <= start:
+            key = (entry.rule, entry.whole_sentence)
+            if last_end.get(key, -1) <= start:
                 hits.append(Hit(entry, start, end, text[start:end]))
-                last_end[entry.rule] = end
+                last_end[key] = end
         return hits
 
     def findings(self, ctx: CheckContext) -> Iterator[Finding]:
@@ -509,6 +526,7 @@ def _entry(
         unless_within=_scope(raw.get("unless_within", scope), label, "unless_within"),
         requires_within=_scope(raw.get("requires_within", scope), label, "requires_within"),
         suggestion=_suggestion(raw.get("suggestion"), label),
+        whole_sentence=_report(raw.get("report", "match"), label),
     )
 
     hits: list[tuple[str, str | None]] = []
@@ -561,6 +579,12 @@ def _scope(value: Any, label: str, key: str) -> Scope:
     raise RuleDataError(
         f"{label}: {key!r} must be 'sentence', 'draft' or a number of characters (got {value!r})"
     )
+
+
+def _report(value: Any, label: str) -> bool:
+    if value not in ("match", "sentence"):
+        raise RuleDataError(f"{label}: 'report' must be 'match' or 'sentence' (got {value!r})")
+    return bool(value == "sentence")
 
 
 def _suggestion(value: Any, label: str) -> str | Mapping[str, str] | None:
