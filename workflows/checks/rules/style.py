@@ -198,7 +198,7 @@ def _widths(ctx: CheckContext) -> Iterator[Finding]:
         return
     guarded = _original_guarded(ctx)
     for m in _HALF_KANA.finditer(original):
-        if overlaps(guarded, m.start(), m.end()):
+        if overlaps(guarded, m.start(), m.end()) or ctx.over_limit("style.halfwidth-kana"):
             continue
         fixed = unicodedata.normalize("NFKC", m.group())
         yield Finding(
@@ -229,6 +229,8 @@ def _widths(ctx: CheckContext) -> Iterator[Finding]:
         # The minority is the slip; with as many of each, full-width (X counts it double).
         minority, side = (full, "full") if len(full) <= len(half) else (half, "half")
         for m in minority:
+            if ctx.over_limit("style.mixed-width"):
+                break
             written = m.group()
             fixed = unicodedata.normalize("NFKC", written) if side == "full" else _to_full(written)
             yield Finding(

@@ -91,7 +91,15 @@ class Link:
 def host_in(host: str, domains: Iterable[str]) -> bool:
     """Whether ``host`` is one of ``domains`` or a subdomain of one."""
     host = host.lower().rstrip(".")
-    return any(host == d or host.endswith("." + d) for d in domains)
+    wanted = domains if isinstance(domains, frozenset | set) else frozenset(domains)
+    # host and each parent (a.b.jp -> b.jp -> jp): a few set look-ups, however many domains.
+    while True:
+        if host in wanted:
+            return True
+        dot = host.find(".")
+        if dot < 0:
+            return False
+        host = host[dot + 1 :]
 
 
 def links(text: str) -> list[Link]:
