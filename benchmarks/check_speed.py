@@ -32,6 +32,7 @@ from workflows.xtext import weighted_length
 
 REPO = Path(__file__).resolve().parents[1]
 AT = datetime(2026, 11, 20, 10, 0, tzinfo=ZoneInfo("Asia/Tokyo"))
+POSTGATE_CHECK = (sys.executable, "-m", "bot.cli", "--config", str(REPO / "app.yaml"), "check")
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -84,16 +85,7 @@ def batch(texts: list[str]) -> None:
     try:
         t0 = time.perf_counter()
         done = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "bot.cli",
-                "--config",
-                str(REPO / "app.yaml"),
-                "check",
-                "--batch",
-                path,
-            ],
+            [*POSTGATE_CHECK, "--batch", path],
             capture_output=True,
             cwd=REPO,
             check=False,
@@ -115,16 +107,7 @@ def one_check(env: dict[str, str]) -> tuple[float, float]:
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
     subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "bot.cli",
-            "--config",
-            str(REPO / "app.yaml"),
-            "check",
-            "--at",
-            AT.isoformat(),
-        ],
+        [*POSTGATE_CHECK, "--at", AT.isoformat()],
         input="講座を開きます。".encode(),
         capture_output=True,
         cwd=REPO,
