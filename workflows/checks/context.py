@@ -71,6 +71,10 @@ class CheckContext:
             suggestion=suggestion,
         )
 
+    def full(self, rule: str) -> bool:
+        """Whether ``rule`` has all the findings it may show (count the rest with over_limit)."""
+        return self.counts.get(rule, 0) >= MAX_FINDINGS_PER_RULE
+
     def over_limit(self, rule: str) -> bool:
         """Count one more finding of ``rule``; True once there are more than the limit."""
         made = self.counts[rule] = self.counts.get(rule, 0) + 1

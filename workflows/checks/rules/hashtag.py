@@ -187,7 +187,7 @@ def _broken(
 def _hit(
     check: Check, key: str, start: int, end: int, *, suggestion: str, targets: frozenset[Platform]
 ) -> Hit:
-    names = "・".join(PLATFORM_NAMES[p] for p in Platform if p in targets & check.platforms)
+    names = _platform_names(targets & check.platforms)
     return Hit(
         check.rule,
         check.severity,
@@ -197,6 +197,11 @@ def _hit(
         {"platforms": names, "fixed": suggestion.strip()},
         suggestion,
     )
+
+
+@cache
+def _platform_names(platforms: frozenset[Platform]) -> str:
+    return "・".join(PLATFORM_NAMES[p] for p in Platform if p in platforms)
 
 
 def check(ctx: CheckContext) -> Iterable[Finding]:

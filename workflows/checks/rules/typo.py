@@ -328,7 +328,11 @@ def check(ctx: CheckContext) -> Iterable[Finding]:
         )
     if d.brackets.any.search(text):
         for start, end, detail in _unbalanced(d.brackets, text):
-            if not overlaps(guarded, start, end):
+            if overlaps(guarded, start, end):
+                continue
+            if ctx.full("typo.bracket"):
+                ctx.over_limit("typo.bracket")  # counted, not spelled out
+            else:
                 kind, other = detail[:-1], detail[-1]
                 found.append(
                     ctx.finding(
