@@ -6,7 +6,7 @@ import json
 import re
 import sys
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -268,6 +268,8 @@ def run_batch(
     defaults: Defaults,
     out: IO[str],
     progress: IO[str] | None = None,
+    *,
+    clock: Callable[[], float] = time.monotonic,
 ) -> int:
     """One result line per input line, in order; a bad line gets an error object, the rest go on.
 
@@ -277,7 +279,7 @@ def run_batch(
     """
     any_errors = any_bad = False
     lang = checker.lang
-    meter = _Progress(progress, lang) if progress is not None else None
+    meter = _Progress(progress, lang, clock) if progress is not None else None
     for number, raw in enumerate(lines, 1):
         line = raw[3:] if number == 1 and raw and raw.startswith(b"\xef\xbb\xbf") else raw
         if line is not None and not line.strip():
@@ -349,14 +351,14 @@ def _json_line(record: Any) -> str:
 class _Progress:
     """ "N件 (M件/秒)" on a terminal's stderr, at most twice a second, cleared at the end."""
 
-    def __init__(self, err: IO[str], lang: Lang) -> None:
-        self.err, self.lang = err, lang
-        self.started = self.shown = time.monotonic()
+    def __init__(self, err: IO[str], lang: Lang, clock: Callable[[], float]) -> None:
+        self.err, self.lang, self.clock = err, lang, clock
+        self.started = self.shown = clock()
         self.count = 0
 
     def tick(self, count: int) -> None:
         self.count = count
-        now = time.monotonic()
+        now = self.clock()
         if now - self.shown >= 0.5:
             self.shown = now
             rate = count / max(now - self.started, 1e-9)

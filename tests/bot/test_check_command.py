@@ -219,3 +219,15 @@ def test_a_batch_with_every_kind_of_bad_line_answers_each_in_order(tmp_path: Pat
     assert "サロゲート" in errors[3]
     assert "入れ子" in errors[4]
     assert "UTF-8" in errors[6]
+
+
+def test_progress_shows_a_count_and_rate_and_is_cleared_at_the_end() -> None:
+    lines = [json.dumps({"id": i, "text": "講座を開きます。"}).encode() for i in range(3)]
+    seconds = iter(float(s) for s in range(100))
+    progress, out = io.StringIO(), io.StringIO()
+    run_batch(CHECKER, lines, DEFAULTS, out, progress, clock=lambda: next(seconds))
+    shown = progress.getvalue()
+    assert "3件チェック済み" in shown
+    assert "件/秒" in shown
+    assert shown.endswith("\r\033[K")
+    assert len(out.getvalue().splitlines()) == 3
