@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 from workflows.checks.context import CheckContext, Rule
@@ -91,14 +91,18 @@ class Link:
 def host_in(host: str, domains: Iterable[str]) -> bool:
     """Whether ``host`` is one of ``domains`` or a subdomain of one."""
     host = host.lower().rstrip(".")
-    wanted = domains if isinstance(domains, frozenset | set) else frozenset(domains)
+    wanted, sizes = _indexed(domains if isinstance(domains, frozenset | tuple) else tuple(domains))
     # One look-up per distinct domain length, however many domains and however long the host.
+    n = len(host)
     return any(
-        size <= len(host)
-        and (size == len(host) or host[-size - 1] == ".")
-        and host[-size:] in wanted
-        for size in {len(d) for d in wanted}
+        size <= n and (size == n or host[-size - 1] == ".") and host[-size:] in wanted
+        for size in sizes
     )
+
+
+@lru_cache(maxsize=64)
+def _indexed(domains: frozenset[str] | tuple[str, ...]) -> tuple[frozenset[str], tuple[int, ...]]:
+    return frozenset(domains), tuple(sorted({len(d) for d in domains}))
 
 
 def links(text: str) -> list[Link]:
