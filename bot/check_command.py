@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import re
 import sys
-from collections.abc import Iterable, Iterator, Sequence
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -28,7 +30,15 @@ TOKYO = ZoneInfo("Asia/Tokyo")
 # Facebook's 63,206 characters is the longest post any platform takes; anything far beyond it is
 # not a draft (a pasted file, a log) and is refused before any rule runs.
 MAX_DRAFT_CHARS = 70_000
-MAX_INPUT_BYTES = MAX_DRAFT_CHARS * 4
+# The limit is in characters; UTF-8 takes at most 4 bytes for one, plus a BOM and a line end.
+MAX_INPUT_BYTES = MAX_DRAFT_CHARS * 4 + 8
+# Dates outside these years are not a publish time; the calendar arithmetic is kept well inside
+# what Python's dates can hold.
+FIRST_YEAR, LAST_YEAR = 1900, 2999
+# A batch line holds one draft as JSON: its text escaped (\\uXXXX is 6 bytes) and a few fields.
+MAX_LINE_BYTES = MAX_DRAFT_CHARS * 6 + 4096
+# JSON nested deeper than this is not a batch line (json.loads would recurse out of stack).
+MAX_JSON_DEPTH = 64
 
 EXIT_OK, EXIT_ERRORS, EXIT_USAGE = 0, 1, 2
 
@@ -50,10 +60,16 @@ class Defaults:
 
 def parse_at(value: str, lang: Lang) -> datetime:
     """ISO-8601; a time without an offset is read as Asia/Tokyo."""
+    if not value.strip():
+        raise BadInput(message("cli.bad_at", lang, value=value))
     try:
         at = datetime.fromisoformat(value.strip())
     except ValueError:
         raise BadInput(message("cli.bad_at", lang, value=value)) from None
+    if not FIRST_YEAR <= at.year <= LAST_YEAR:
+        raise BadInput(
+            message("cli.at_out_of_range", lang, value=value, first=FIRST_YEAR, last=LAST_YEAR)
+        )
     return at if at.tzinfo is not None else at.replace(tzinfo=TOKYO)
 
 
@@ -69,6 +85,8 @@ def decode_draft(data: bytes, lang: Lang) -> str:
 
 
 def validate_text(text: str, lang: Lang) -> str:
+    if has_surrogates(text):
+        raise BadInput(message("cli.surrogate", lang))
     if not text.strip():
         raise BadInput(message("cli.empty", lang))
     if len(text) > MAX_DRAFT_CHARS:
@@ -85,22 +103,81 @@ def read_history(path: Path, lang: Lang) -> tuple[PastPost, ...]:
         raw = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise BadInput(message("cli.history_unreadable", lang, path=path, error=exc)) from None
-    stripped = raw.strip()
-    items: list[Any]
+    stripped = raw.strip().removeprefix("\ufeff")
+    items: Any
     try:
         if stripped.startswith("["):
-            items = json.loads(stripped)
+            items = parse_json(stripped, lang)
         else:
-            items = [json.loads(line) for line in raw.splitlines() if line.strip()]
-    except json.JSONDecodeError as exc:
-        raise BadInput(message("cli.history_bad", lang, path=path, error=exc.msg)) from None
+            items = [parse_json(line, lang) for line in stripped.split("\n") if line.strip()]
+    except BadInput as exc:
+        raise BadInput(message("cli.history_bad", lang, path=path, error=exc)) from None
+    if not isinstance(items, list):
+        raise BadInput(message("cli.history_bad", lang, path=path, error="[...]"))
     posts: list[PastPost] = []
     for index, item in enumerate(items, 1):
         if not (isinstance(item, dict) and isinstance(item.get("text"), str)):
             raise BadInput(message("cli.history_bad", lang, path=path, error=f"#{index}: text"))
-        at = parse_at(str(item.get("at", "")), lang)
-        posts.append(PastPost(item["text"], at, item.get("account")))
+        if not isinstance(item.get("at"), str) or has_surrogates(item["text"]):
+            raise BadInput(message("cli.history_bad", lang, path=path, error=f"#{index}: at"))
+        at = parse_at(item["at"], lang)
+        account = item.get("account")
+        posts.append(PastPost(item["text"], at, account if isinstance(account, str) else None))
     return tuple(posts)
+
+
+def has_surrogates(text: str) -> bool:
+    """Whether ``text`` holds a lone surrogate (from JSON's \\ud800 or undecodable argv)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(name)
+
+
+def parse_json(line: str, lang: Lang) -> Any:
+    """One JSON value, refusing what json.loads would choke on or echo as invalid JSON.
+
+    Control characters inside strings (a raw CR from a spreadsheet) are taken as they are.
+    NaN and Infinity are not JSON; nesting past MAX_JSON_DEPTH and integers past Python's
+    digit limit are refused with a message instead of an exception from the parser.
+    """
+    opened = line.count("[") + line.count("{")
+    if opened > MAX_JSON_DEPTH and _nesting(line) > MAX_JSON_DEPTH:
+        raise BadInput(message("cli.json_too_deep", lang, limit=MAX_JSON_DEPTH))
+    try:
+        return json.loads(line, parse_constant=_no_constant, strict=False)
+    except json.JSONDecodeError as exc:
+        raise BadInput(message("cli.batch_bad_json", lang, error=exc.msg)) from None
+    except (ValueError, RecursionError) as exc:
+        # parse_constant (NaN, Infinity) or an integer longer than Python reads.
+        raise BadInput(message("cli.batch_bad_json", lang, error=str(exc)[:80])) from None
+
+
+def _nesting(line: str) -> int:
+    """How deep brackets nest in ``line``, outside strings (linear, never recursive)."""
+    depth = deepest = 0
+    in_string = escaped = False
+    for ch in line:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif ch == "\\":
+                escaped = True
+            elif ch == '"':
+                in_string = False
+        elif ch == '"':
+            in_string = True
+        elif ch in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif ch in "]}":
+            depth -= 1
+    return deepest
 
 
 def draft_from_json(obj: Any, defaults: Defaults, lang: Lang) -> DraftToCheck:
@@ -165,7 +242,7 @@ def run_single(
             data = Path(source).read_bytes()
         except OSError as exc:
             raise BadInput(
-                message("cli.unreadable", lang, path=source, error=exc.strerror)
+                message("cli.unreadable", lang, path=printable(source), error=exc.strerror)
             ) from None
     text = decode_draft(data, lang)
     draft = DraftToCheck(
@@ -176,59 +253,150 @@ def run_single(
         media=defaults.media,
         history=defaults.history,
     )
-    result = checker.check(draft)
+    result = checked(checker, draft)
     draft_id = None if source in (None, "-") else source
     if as_json:
-        out.write(json.dumps(result.to_dict(draft_id), ensure_ascii=False) + "\n")
+        out.write(_json_line(result.to_dict(draft_id)))
     else:
-        out.write(render_text(text, result, lang))
+        out.write(printable(render_text(text, result, lang)))
     return EXIT_OK if result.ok else EXIT_ERRORS
 
 
-def run_batch(checker: Checker, lines: Iterable[str], defaults: Defaults, out: IO[str]) -> int:
-    """One result line per input line; a bad line gets an error object, the rest go on."""
+def run_batch(
+    checker: Checker,
+    lines: Iterable[bytes | None],
+    defaults: Defaults,
+    out: IO[str],
+    progress: IO[str] | None = None,
+    *,
+    clock: Callable[[], float] = time.monotonic,
+) -> int:
+    """One result line per input line, in order; a bad line gets an error object, the rest go on.
+
+    ``lines`` are raw bytes split at LF only (a CR inside a line is part of it), so that invalid
+    UTF-8 spoils only its own line; None stands for a line longer than MAX_LINE_BYTES.
+    ``progress``, when given, gets a count and rate now and then.
+    """
     any_errors = any_bad = False
     lang = checker.lang
-    for number, line in enumerate(lines, 1):
-        if not line.strip():
+    meter = _Progress(progress, lang, clock) if progress is not None else None
+    for number, raw in enumerate(lines, 1):
+        line = raw[3:] if number == 1 and raw and raw.startswith(b"\xef\xbb\xbf") else raw
+        if line is not None and not line.strip():
             continue
         draft_id: Any = None
         try:
-            try:
-                obj = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise BadInput(message("cli.batch_bad_json", lang, error=exc.msg)) from None
+            if line is None:
+                raise BadInput(message("cli.batch_line_too_long", lang, limit=MAX_LINE_BYTES))
+            obj = parse_json(_decode_line(line, lang), lang)
             if isinstance(obj, dict):
-                draft_id = obj.get("id")
-            result = checker.check(draft_from_json(obj, defaults, lang))
+                draft_id = _echoable_id(obj.get("id"))
+            result = checked(checker, draft_from_json(obj, defaults, lang))
         except BadInput as exc:
             any_bad = True
-            record = {
-                "id": draft_id,
-                "ok": False,
-                "line": number,
-                "error": str(exc),
-                "findings": [],
-            }
-            out.write(json.dumps(record, ensure_ascii=False) + "\n")
-            continue
-        any_errors |= not result.ok
-        out.write(json.dumps(result.to_dict(draft_id), ensure_ascii=False) + "\n")
+            error = str(exc)
+            record = {"id": draft_id, "ok": False, "line": number, "error": error, "findings": []}
+            out.write(_json_line(record))
+        else:
+            any_errors |= not result.ok
+            out.write(_json_line(result.to_dict(draft_id)))
+        if meter is not None:
+            meter.tick(number)
+    if meter is not None:
+        meter.done()
     if any_bad:
         return EXIT_USAGE
     return EXIT_ERRORS if any_errors else EXIT_OK
 
 
-def batch_lines(path: str, lang: Lang) -> Iterator[str]:
+def checked(checker: Checker, draft: DraftToCheck) -> CheckResult:
+    """The checker's result; a fault inside a rule becomes this draft's error, not a crash.
+
+    This is the checker's error boundary for the command line: one draft that trips a bug in a
+    rule must not cost the other lines of a batch their answers.
+    """
     try:
-        stream = sys.stdin if path == "-" else open(path, encoding="utf-8")  # noqa: SIM115
+        return checker.check(draft)
+    except Exception as exc:  # the boundary: reported, never a traceback
+        raise BadInput(message("cli.check_failed", checker.lang, error=type(exc).__name__)) from exc
+
+
+def _decode_line(line: bytes, lang: Lang) -> str:
+    try:
+        return line.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise BadInput(message("cli.not_utf8", lang, offset=exc.start + 1)) from None
+
+
+def _echoable_id(value: Any) -> Any:
+    """The draft's id as the result repeats it: a lone surrogate cannot be written as UTF-8."""
+    if isinstance(value, str) and has_surrogates(value):
+        return "".join("\ufffd" if "\ud800" <= ch <= "\udfff" else ch for ch in value)
+    return value
+
+
+# Characters that str.splitlines and some JSON-lines readers take as a line end; JSON only has
+# them inside strings, where they may as well be escaped.
+_LINE_BREAKS = re.compile("[\x0b\x0c\x1c-\x1e\x85\u2028\u2029]")
+
+
+def _json_line(record: Any) -> str:
+    """One JSON line; text that cannot be UTF-8 (a quoted lone surrogate) is written escaped."""
+    line = json.dumps(record, ensure_ascii=False, allow_nan=False)
+    if has_surrogates(line):
+        line = json.dumps(record, ensure_ascii=True, allow_nan=False)
+    return _LINE_BREAKS.sub(lambda m: f"\\u{ord(m.group()):04x}", line) + "\n"
+
+
+class _Progress:
+    """ "N件 (M件/秒)" on a terminal's stderr, at most twice a second, cleared at the end."""
+
+    def __init__(self, err: IO[str], lang: Lang, clock: Callable[[], float]) -> None:
+        self.err, self.lang, self.clock = err, lang, clock
+        self.started = self.shown = clock()
+        self.count = 0
+
+    def tick(self, count: int) -> None:
+        self.count = count
+        now = self.clock()
+        if now - self.shown >= 0.5:
+            self.shown = now
+            rate = count / max(now - self.started, 1e-9)
+            self.err.write("\r" + message("cli.batch_progress", self.lang, count=count, rate=rate))
+            self.err.flush()
+
+    def done(self) -> None:
+        if self.shown > self.started:
+            self.err.write("\r\033[K")
+            self.err.flush()
+
+
+def batch_lines(path: str, lang: Lang) -> Iterator[bytes | None]:
+    """The lines of a batch file or stdin as bytes, split at LF only; None for one too long."""
+    try:
+        stream = sys.stdin.buffer if path == "-" else open(path, "rb")  # noqa: SIM115
     except OSError as exc:
-        raise BadInput(message("cli.unreadable", lang, path=path, error=exc.strerror)) from None
+        raise BadInput(
+            message("cli.unreadable", lang, path=printable(path), error=exc.strerror)
+        ) from None
     with stream:
-        try:
-            yield from stream
-        except UnicodeDecodeError as exc:
-            raise BadInput(message("cli.not_utf8", lang, offset=exc.start + 1)) from None
+        yield from split_lines(stream)
+
+
+def split_lines(stream: IO[bytes]) -> Iterator[bytes | None]:
+    """Lines split at LF only (CRLF loses its CR too); None for a line over MAX_LINE_BYTES."""
+    while line := stream.readline(MAX_LINE_BYTES + 1):
+        if len(line) > MAX_LINE_BYTES and not line.endswith(b"\n"):
+            while (rest := stream.readline(MAX_LINE_BYTES)) and not rest.endswith(b"\n"):
+                pass  # skip the rest of the line, a bounded piece at a time
+            yield None
+            continue
+        yield line.removesuffix(b"\n").removesuffix(b"\r")
+
+
+def printable(text: str) -> str:
+    """``text`` safe to write as UTF-8 (undecodable bytes from argv become \\xNN escapes)."""
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 _LABEL = {
@@ -277,7 +445,8 @@ def check_main(
 ) -> int:
     try:
         if batch is not None:
-            return run_batch(checker, batch_lines(batch, checker.lang), defaults, out)
+            lines = batch_lines(batch, checker.lang)
+            return run_batch(checker, lines, defaults, out, err if err.isatty() else None)
         if len(sources) > 1:
             raise BadInput(message("cli.one_file", checker.lang))
         return run_single(
@@ -289,5 +458,5 @@ def check_main(
             out=out,
         )
     except BadInput as exc:
-        err.write(f"postgate check: {exc}\n")
+        err.write(printable(f"postgate check: {exc}\n"))
         return EXIT_USAGE

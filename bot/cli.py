@@ -241,7 +241,14 @@ def _dispatch(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 
 def _check(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
-    from bot.check_command import BadInput, Defaults, check_main, parse_at, read_history
+    from bot.check_command import (
+        BadInput,
+        Defaults,
+        check_main,
+        parse_at,
+        printable,
+        read_history,
+    )
     from bot.config import ConfigError, config_path, load_config
     from workflows.calendar import BusinessCalendar
     from workflows.checks import Checker, CheckSettings, MediaItem
@@ -267,10 +274,12 @@ def _check(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
             calendar = config.calendar(account)
         elif args.account:
             raise BadInput(message("cli.unknown_account", lang, account=args.account, known="-"))
-        at = parse_at(args.at, lang) if args.at else args.clock().astimezone(calendar.tz)
+        at = (
+            parse_at(args.at, lang) if args.at is not None else args.clock().astimezone(calendar.tz)
+        )
         history = read_history(Path(args.history), lang) if args.history else ()
     except (BadInput, ConfigError) as exc:
-        err.write(f"postgate check: {exc}\n")
+        err.write(printable(f"postgate check: {exc}\n"))
         return EXIT_USAGE
     defaults = Defaults(
         platforms=platforms or (Platform.X,),

@@ -14,13 +14,16 @@ from datetime import date, datetime, timedelta
 import pytest
 
 from benchmarks.corpus_report import (
+    CORPUS_DIR,
     RECALL_KEYS,
     Entry,
     Report,
     evaluate,
+    held_out,
     load_corpus,
     recall_key,
     render,
+    split,
 )
 from workflows.calendar import WEEKDAY_JA, BusinessCalendar
 from workflows.checks import Platform
@@ -192,3 +195,16 @@ def test_clean_pass_rate_is_at_least_the_floor(report: Report) -> None:
         f"clean-pass rate {report.clean_pass_rate:.2f} < {CLEAN_PASS_FLOOR}; "
         f"false alarms:\n{details}"
     )
+
+
+def test_the_meaning_corpus_and_its_held_out_split_are_fixed() -> None:
+    """The held-out half is chosen by id alone; its figures are reported, never tuned for."""
+    meaning = load_corpus(CORPUS_DIR / "meaning")
+    held = split(meaning, "held-out")
+    tuning = split(meaning, "tuning")
+    assert len(meaning) >= 100
+    assert {e.id for e in held}.isdisjoint(e.id for e in tuning)
+    assert len(held) + len(tuning) == len(meaning)
+    assert 0.35 < len(held) / len(meaning) < 0.65
+    assert all(held_out(e.id) for e in held)
+    assert not evaluate(meaning).crashes

@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+import hashlib
+import os
+import pickle
+import sys
+import tempfile
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import yaml
+
+T = TypeVar("T")
 
 RULES_DIR = Path(__file__).with_name("rules")
 
@@ -16,10 +24,85 @@ class RuleDataError(Exception):
 
 def load_yaml(path: str | Path) -> Any:
     """Parse a YAML file; a bare name is looked up beside the rule modules."""
-    p = Path(path)
-    if not p.is_absolute() and p.parent == Path("."):
-        p = RULES_DIR / p
+    p = resolve(path)
     try:
         return yaml.load(p.read_text(encoding="utf-8"), Loader=yaml.CSafeLoader)
     except (OSError, yaml.YAMLError) as exc:
         raise RuleDataError(f"{p}: {exc}") from exc
+
+
+def resolve(path: str | Path) -> Path:
+    """A bare name is a file beside the rule modules."""
+    p = Path(path)
+    return RULES_DIR / p if not p.is_absolute() and p.parent == Path(".") else p
+
+
+def cache_dir() -> Path | None:
+    """Where built rule data is kept between runs: $POSTGATE_CACHE_DIR ("" turns it off), else
+    the user's cache directory."""
+    configured = os.environ.get("POSTGATE_CACHE_DIR")
+    if configured is not None:
+        return Path(configured) if configured else None
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "postgate"
+
+
+def cached(name: str, inputs: list[bytes], build: Callable[[], T]) -> T:
+    """``build()``, or what it returned before for exactly these inputs.
+
+    The key is a hash of ``inputs`` (the data file, the code that reads it, ...) and the Python
+    version, so an edited file or a new release builds (and validates) again. A missing,
+    unreadable or unwritable cache only costs the build.
+    """
+    digest = hashlib.sha256(sys.version.encode())
+    for part in inputs:
+        digest.update(hashlib.sha256(part).digest())
+    folder = cache_dir()
+    path = folder / f"{name}-{digest.hexdigest()[:32]}.pickle" if folder else None
+    if path is not None:
+        try:
+            with path.open("rb") as f:
+                value: T = pickle.load(f)  # noqa: S301 - the user's own cache, written below
+            return value
+        except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError):
+            pass
+    value = build()
+    if path is not None:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with tempfile.NamedTemporaryFile("wb", dir=path.parent, delete=False) as out:
+                pickle.dump(value, out, protocol=pickle.HIGHEST_PROTOCOL)
+            os.replace(out.name, path)
+        except (OSError, pickle.PicklingError, TypeError, AttributeError):
+            pass
+    return value
+
+
+def cached_data(*files: str) -> Callable[[Callable[[], T]], Callable[[], T]]:
+    """Decorate a rule's zero-argument loader so that its result is kept in the cache.
+
+    The key covers the data ``files``, the loader's module source and the shared checker code
+    its specs run through: editing any of them loads, compiles and runs the specs again.
+    Use with ``functools.cache`` on top.
+    """
+
+    def decorate(load: Callable[[], T]) -> Callable[[], T]:
+        module = sys.modules[load.__module__]
+
+        def loader() -> T:
+            try:
+                inputs = [resolve(f).read_bytes() for f in files]
+                inputs += [Path(str(m.__file__)).read_bytes() for m in (module, *_shared())]
+            except OSError:
+                return load()  # the loader reports the missing file its own way
+            return cached(f"{load.__module__}.{load.__name__}", inputs, load)
+
+        return loader
+
+    return decorate
+
+
+def _shared() -> tuple[Any, ...]:
+    from workflows.checks import hits, text  # noqa: PLC0415 - they import this module
+
+    return (sys.modules[__name__], hits, text)

@@ -6,8 +6,8 @@ from collections.abc import Iterable, Sequence
 
 from workflows.calendar import BusinessCalendar
 from workflows.catalogue import Lang
-from workflows.checks.context import CheckContext, Rule
-from workflows.checks.model import CheckResult, DraftToCheck, Finding
+from workflows.checks.context import MAX_FINDINGS_PER_RULE, OMITTED, CheckContext, Rule
+from workflows.checks.model import CheckResult, DraftToCheck, Finding, Severity
 from workflows.checks.settings import CheckSettings
 
 
@@ -50,9 +50,15 @@ class Checker:
         ctx = CheckContext(draft, self.settings, self.calendar, self.lang)
         found: list[Finding] = []
         for rule in self.rules:
-            found.extend(self._configured(rule.check(ctx)))
-        found.sort(key=lambda f: (f.start, f.end, f.severity.rank, f.rule))
-        return CheckResult(tuple(_dedupe(found)))
+            found.extend(self._configured(f for f in rule.check(ctx) if f is not OMITTED))
+        found.sort(key=_in_text_order)
+        kept, more = _capped(_dedupe(found), ctx.counts)
+        kept.extend(
+            ctx.whole(rule, Severity.INFO, "checks.more_findings", count=count)
+            for rule, count in more.items()
+        )
+        kept.sort(key=_in_text_order)
+        return CheckResult(tuple(kept))
 
     def _configured(self, findings: Iterable[Finding]) -> Iterable[Finding]:
         for f in findings:
@@ -62,6 +68,28 @@ class Checker:
             if severity is not f.severity:
                 f = Finding(f.rule, severity, f.message, f.start, f.end, f.suggestion)  # noqa: PLW2901
             yield f
+
+
+def _in_text_order(f: Finding) -> tuple[int, int, int, str]:
+    return f.start, f.end, f.severity.rank, f.rule
+
+
+def _capped(
+    findings: Iterable[Finding], made: dict[str, int]
+) -> tuple[list[Finding], dict[str, int]]:
+    """At most MAX_FINDINGS_PER_RULE findings per rule id, and how many more each rule had."""
+    kept: list[Finding] = []
+    shown: dict[str, int] = {}
+    for f in findings:
+        shown[f.rule] = shown.get(f.rule, 0) + 1
+        if shown[f.rule] <= MAX_FINDINGS_PER_RULE:
+            kept.append(f)
+    more = {
+        rule: max(count, made.get(rule, 0)) - MAX_FINDINGS_PER_RULE
+        for rule, count in shown.items()
+        if max(count, made.get(rule, 0)) > MAX_FINDINGS_PER_RULE
+    }
+    return kept, more
 
 
 def _dedupe(findings: Iterable[Finding]) -> Iterable[Finding]:

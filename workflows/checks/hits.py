@@ -48,6 +48,8 @@ def findings_in_original(ctx: CheckContext, hits: Iterable[Hit]) -> Iterator[Fin
     """Hits whose spans index the text as written (rules that measure what is posted)."""
     text = ctx.draft.text
     for hit in hits:
+        if ctx.over_limit(hit.rule):
+            continue  # counted: the engine says how many more there were
         message = ctx.t(hit.key, quote=text[hit.start : hit.end], **hit.params)
         yield Finding(hit.rule, hit.severity, message, hit.start, hit.end, hit.suggestion)
 

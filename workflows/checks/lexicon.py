@@ -13,6 +13,7 @@ A lexicon is a YAML file beside the rule modules::
         requires: []                  # if given, the hit counts only with this context there
         within: sentence              # where unless/requires look: sentence | draft | N chars
         suggestion: 保護者             # or {matched text: replacement}
+        report: sentence              # optional: the finding spans (and quotes) the sentence
         hits: [自民党を支持します。]      # or {text: ..., quote: 自民党}: must produce this id
         clean: [市長選挙の投票日です。]   # must not produce this id
 
@@ -43,7 +44,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from workflows.checks.context import CheckContext
-from workflows.checks.data import RuleDataError, load_yaml
+from workflows.checks.data import RuleDataError, cached, load_yaml, resolve
 from workflows.checks.model import Finding, Severity
 from workflows.checks.text import NormalizedText
 
@@ -65,6 +66,7 @@ _ENTRY_KEYS = frozenset(
         "suggestion",
         "hits",
         "clean",
+        "report",
     }
 )
 # Sentence ends in the NFKC text (！？ have become !?); "." is left out because of URLs.
@@ -129,14 +131,30 @@ class Term:
         return None
 
 
-@dataclass(frozen=True, slots=True)
 class Pattern:
-    """A regular expression alternative."""
+    """A regular expression, compiled the first time a draft needs it.
 
-    regex: re.Pattern[str]
+    A lexicon has hundreds of patterns and a draft's characters select a few of them: compiling
+    them all would be most of a one-draft `postgate check`.
+    """
+
+    __slots__ = ("_regex", "source")
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+        self._regex: re.Pattern[str] | None = None
+
+    def __reduce__(self) -> tuple[type[Pattern], tuple[str]]:
+        return Pattern, (self.source,)
+
+    @property
+    def regex(self) -> re.Pattern[str]:
+        if self._regex is None:
+            self._regex = re.compile(self.source)
+        return self._regex
 
     def first_chars(self) -> frozenset[str] | None:
-        return first_chars(self.regex)
+        return _first_chars(self.source, 0)
 
     def search(self, text: str, lowered: str, pos: int) -> tuple[int, int] | None:
         m = self.regex.search(text, pos)
@@ -152,11 +170,13 @@ class Entry:
     message: str
     name: str
     alternatives: tuple[Term | Pattern, ...]
-    unless: re.Pattern[str] | None = None
-    requires: re.Pattern[str] | None = None
+    unless: Pattern | None = None
+    requires: Pattern | None = None
     unless_within: Scope = "sentence"
     requires_within: Scope = "sentence"
     suggestion: str | Mapping[str, str] | None = None
+    # The judgement is about the sentence: the finding spans and quotes all of it.
+    whole_sentence: bool = False
 
     def suggestion_for(self, matched: str) -> str | None:
         if isinstance(self.suggestion, Mapping):
@@ -217,11 +237,21 @@ class _Context:
         hi = ends[j] if j < len(ends) else len(self._text)
         return lo, max(hi, end)
 
-    def has(self, pattern: re.Pattern[str], start: int, end: int, scope: Scope) -> bool:
+    def sentence(self, start: int, end: int) -> tuple[int, int]:
+        """The sentence around [start, end), with its closing mark, without leading spaces."""
+        lo, hi = self._sentence(start, end)
+        text = self._text
+        if hi < len(text) and text[hi] in "。!?":
+            hi += 1
+        while lo < start and text[lo].isspace():
+            lo += 1
+        return lo, hi
+
+    def has(self, pattern: Pattern, start: int, end: int, scope: Scope) -> bool:
         lo, hi = self.region(start, end, scope)
         key = (id(pattern), lo, hi)
         if key not in self._searched:
-            self._searched[key] = pattern.search(self._text, lo, hi) is not None
+            self._searched[key] = pattern.regex.search(self._text, lo, hi) is not None
         return self._searched[key]
 
     def allows(self, entry: Entry, start: int, end: int) -> bool:
@@ -275,19 +305,22 @@ class Lexicon:
             while (span := alt.search(text, lowered, pos)) is not None:
                 start, end = span
                 if end > start and context.allows(entry, start, end):
-                    found.append((start, -end, index))
+                    lo, hi = context.sentence(start, end) if entry.whole_sentence else span
+                    found.append((lo, -hi, index))
                 # Past the match even when its context suppressed it: a shorter match inside it
                 # would have the same context, and re-trying each position is quadratic.
                 pos = max(end, start + 1)
         found.sort()
         hits: list[Hit] = []
-        last_end: dict[str, int] = {}
+        # A sentence-level judgement and a word found inside it are two findings, not one.
+        last_end: dict[tuple[str, bool], int] = {}
         for start, neg_end, index in found:
             end = -neg_end
             entry = self.entries[index]
-            if last_end.get(entry.rule, -1) <= start:
+            key = (entry.rule, entry.whole_sentence)
+            if last_end.get(key, -1) <= start:
                 hits.append(Hit(entry, start, end, text[start:end]))
-                last_end[entry.rule] = end
+                last_end[key] = end
         return hits
 
     def findings(self, ctx: CheckContext) -> Iterator[Finding]:
@@ -324,9 +357,13 @@ _REPEATS = {_C.MAX_REPEAT, _C.MIN_REPEAT, getattr(_C, "POSSESSIVE_REPEAT", _C.MA
 
 def first_chars(regex: re.Pattern[str]) -> frozenset[str] | None:
     """The characters a match of ``regex`` can start with, or None if that is not bounded."""
+    return _first_chars(regex.pattern, regex.flags)
+
+
+def _first_chars(pattern: str, flags: int) -> frozenset[str] | None:
     try:
-        tree = _sre.parse(regex.pattern, regex.flags)
-        chars, nullable = _seq_first(list(tree), bool(regex.flags & re.IGNORECASE))
+        tree = _sre.parse(pattern, flags)
+        chars, nullable = _seq_first(list(tree), bool(flags & re.IGNORECASE))
     except _Unbounded:
         return None
     if nullable or len(chars) > _MAX_FIRST_CHARS:
@@ -401,9 +438,21 @@ def load_lexicon(path: str | Path, family: str, *, message_keys: frozenset[str])
     """Load, validate and index a family's lexicon, then run every entry's specs.
 
     Raises :class:`RuleDataError` naming the file and the entry on any problem; spec failures
-    are all reported at once.
+    are all reported at once. What a load built is cached (see ``data.cached``) for the same
+    file, the same code and the same message keys, so only the first run after a change pays
+    for validating it.
     """
-    name = Path(path).name
+    file = resolve(path)
+    try:
+        inputs = [file.read_bytes(), Path(__file__).read_bytes(), family.encode()]
+    except OSError as exc:
+        raise RuleDataError(f"{file}: {exc}") from exc
+    inputs.append("\n".join(sorted(message_keys)).encode())
+    return cached(f"lexicon-{file.stem}", inputs, lambda: _load(file, family, message_keys))
+
+
+def _load(path: Path, family: str, message_keys: frozenset[str]) -> Lexicon:
+    name = path.name
     data = load_yaml(path)
     if not isinstance(data, Mapping) or set(data) != {"entries"}:
         raise RuleDataError(f"{name}: expected a mapping with only 'entries'")
@@ -463,7 +512,7 @@ def _entry(
     for p in patterns:
         if _BACKREF.search(p):
             raise RuleDataError(f"{label}: patterns may not use named groups or backreferences")
-        alternatives.append(Pattern(_compile(nfkc(p), label, "patterns")))
+        alternatives.append(_compile(nfkc(p), label, "patterns"))
 
     scope = _scope(raw.get("within", "sentence"), label, "within")
     entry = Entry(
@@ -477,6 +526,7 @@ def _entry(
         unless_within=_scope(raw.get("unless_within", scope), label, "unless_within"),
         requires_within=_scope(raw.get("requires_within", scope), label, "requires_within"),
         suggestion=_suggestion(raw.get("suggestion"), label),
+        whole_sentence=_report(raw.get("report", "match"), label),
     )
 
     hits: list[tuple[str, str | None]] = []
@@ -503,14 +553,16 @@ def _strings(raw: Mapping[str, Any], key: str, label: str) -> list[str]:
     return value
 
 
-def _compile(pattern: str, label: str, key: str) -> re.Pattern[str]:
+def _compile(pattern: str, label: str, key: str) -> Pattern:
+    """A lazily compiled pattern, parsed now so that a mistake is reported at load time."""
     try:
-        return re.compile(pattern)
+        _sre.parse(pattern)
     except re.error as exc:
         raise RuleDataError(f"{label}: bad regular expression in {key!r}: {exc}") from exc
+    return Pattern(pattern)
 
 
-def _context(raw: Mapping[str, Any], key: str, label: str) -> re.Pattern[str] | None:
+def _context(raw: Mapping[str, Any], key: str, label: str) -> Pattern | None:
     items = _strings(raw, key, label)
     if not items:
         return None
@@ -527,6 +579,12 @@ def _scope(value: Any, label: str, key: str) -> Scope:
     raise RuleDataError(
         f"{label}: {key!r} must be 'sentence', 'draft' or a number of characters (got {value!r})"
     )
+
+
+def _report(value: Any, label: str) -> bool:
+    if value not in ("match", "sentence"):
+        raise RuleDataError(f"{label}: 'report' must be 'match' or 'sentence' (got {value!r})")
+    return bool(value == "sentence")
 
 
 def _suggestion(value: Any, label: str) -> str | Mapping[str, str] | None:

@@ -6,9 +6,10 @@ full-width) but report spans in the original text the drafter wrote.
 
 from __future__ import annotations
 
+import bisect
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -33,6 +34,9 @@ class NormalizedText:
         if original.isascii():
             span = tuple(range(len(original)))
             return cls(original, original, span, tuple(i + 1 for i in span))
+        distinct = set(original)
+        if not any(_is_joiner(ch) for ch in distinct):
+            return cls._char_by_char(original, distinct)
         out: list[str] = []
         starts: list[int] = []
         ends: list[int] = []
@@ -50,6 +54,22 @@ class NormalizedText:
             i = j
         return cls(original, "".join(out), tuple(starts), tuple(ends))
 
+    @classmethod
+    def _char_by_char(cls, original: str, distinct: set[str]) -> NormalizedText:
+        """Without combining marks each character folds on its own: one NFKC per distinct one."""
+        table = {ch: unicodedata.normalize("NFKC", ch) for ch in distinct}
+        folded = [table[ch] for ch in original]
+        text = "".join(folded)
+        if len(text) == len(original):
+            span = tuple(range(len(original)))
+            return cls(original, text, span, tuple(i + 1 for i in span))
+        starts: list[int] = []
+        ends: list[int] = []
+        for i, piece in enumerate(folded):
+            starts.extend([i] * len(piece))
+            ends.extend([i + 1] * len(piece))
+        return cls(original, text, tuple(starts), tuple(ends))
+
     def span(self, start: int, end: int) -> tuple[int, int]:
         """Map a [start, end) span of the normalised text back to the original."""
         if not self.text:
@@ -62,36 +82,98 @@ class NormalizedText:
 
 # Links, e-mail addresses, hashtags and mentions are identifiers, not prose: the terminology,
 # typo and style families do not look inside them. Each kind is looked for only when a character
-# it needs is in the text.
-_URL = re.compile(r"(?:https?://|www\.)[^\s<>\"'「」『』()（）【】、。]+")
-_EMAIL_OR_MENTION = re.compile(
-    r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+|@[A-Za-z0-9_]+"
-)
-_HASHTAG = re.compile(r"[#＃][^\s#＃、。,.!?！？「」『』()（）【】]+")
+# it needs is in the text. Every scan here is linear in the text: runs are matched possessively
+# and each e-mail address or domain is tried once per run, never once per starting character.
+_URL = re.compile(r"(?:https?://|www\.)[^\s<>\"'「」『』()（）【】、。]++")
+_LOCAL_PART = re.compile(r"[A-Za-z0-9._%+-]++")
+_MAIL_DOMAIN = re.compile(r"[A-Za-z0-9-]++(?:\.[A-Za-z0-9-]++)++")
+_MENTION = re.compile(r"@[A-Za-z0-9_]++")
+_HASHTAG = re.compile(r"[#＃][^\s#＃、。,.!?！？「」『』()（）【】]++")
 _MAYBE_DOMAIN = re.compile(r"[A-Za-z0-9]\.[A-Za-z]")
+_DOTTED_RUN = re.compile(r"[A-Za-z0-9-]++(?:\.[A-Za-z0-9-]++)++")
 _DOMAIN = re.compile(
     r"[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.(?:jp|com|net|org|info|io)(?![A-Za-z0-9])"
-    r"(?:/[^\s、。「」()（）]*)?"
+    r"(?:/[^\s、。「」()（）]*+)?"
 )
+
+
+class Spans:
+    """Sorted, merged [start, end) spans that answer "does this overlap one?" by bisection."""
+
+    __slots__ = ("_ends", "_starts")
+
+    def __init__(self, spans: Iterable[tuple[int, int]]) -> None:
+        starts: list[int] = []
+        ends: list[int] = []
+        for s, e in sorted(spans):
+            if e <= s:
+                continue
+            if ends and s <= ends[-1]:
+                ends[-1] = max(ends[-1], e)
+            else:
+                starts.append(s)
+                ends.append(e)
+        self._starts, self._ends = starts, ends
+
+    def __iter__(self) -> Iterator[tuple[int, int]]:
+        return zip(self._starts, self._ends, strict=True)
+
+    def __len__(self) -> int:
+        return len(self._starts)
+
+    def overlaps(self, start: int, end: int) -> bool:
+        i = bisect.bisect_left(self._starts, end) - 1
+        return i >= 0 and self._ends[i] > start
+
+
+def _emails_and_mentions(text: str) -> Iterator[tuple[int, int]]:
+    local_starts = {m.end(): m.start() for m in _LOCAL_PART.finditer(text)}
+    pos = 0
+    while (at := text.find("@", pos)) >= 0:
+        local = local_starts.get(at)
+        if local is not None:
+            local = max(local, pos)
+        domain = _MAIL_DOMAIN.match(text, at + 1) if local is not None and local < at else None
+        if local is not None and domain is not None:
+            yield local, domain.end()
+            pos = domain.end()
+        elif mention := _MENTION.match(text, at):
+            yield mention.span()
+            pos = mention.end()
+        else:
+            pos = at + 1
+
+
+def _domains(text: str) -> Iterator[tuple[int, int]]:
+    pos = 0
+    for run in _DOTTED_RUN.finditer(text):
+        if run.start() < pos:
+            continue
+        # A later start in the same run could only end at the same top-level domains.
+        if domain := _DOMAIN.match(text, run.start()):
+            yield domain.span()
+            pos = domain.end()
 
 
 @lru_cache(maxsize=16)
-def protected_spans(text: str) -> tuple[tuple[int, int], ...]:
+def protected_spans(text: str) -> Spans:
     """Spans of ``text`` that are links, e-mail addresses, hashtags or mentions."""
     spans: list[tuple[int, int]] = []
     if "://" in text or "www." in text:
         spans.extend(m.span() for m in _URL.finditer(text))
-    if "@" in text or "＠" in text:
-        spans.extend(m.span() for m in _EMAIL_OR_MENTION.finditer(text))
+    if "@" in text:
+        spans.extend(_emails_and_mentions(text))
     if "#" in text or "＃" in text:
         spans.extend(m.span() for m in _HASHTAG.finditer(text))
-    if "." in text and any(
-        not overlaps(spans, *m.span()) for m in _MAYBE_DOMAIN.finditer(text)
-    ):  # a dot outside the links already found
-        spans.extend(m.span() for m in _DOMAIN.finditer(text))
-    return tuple(spans)
+    if "." in text:
+        found = Spans(spans)
+        if any(not found.overlaps(*m.span()) for m in _MAYBE_DOMAIN.finditer(text)):
+            spans.extend(_domains(text))  # a dot outside the links already found
+    return Spans(spans)
 
 
-def overlaps(spans: Iterable[tuple[int, int]], start: int, end: int) -> bool:
+def overlaps(spans: Spans | Iterable[tuple[int, int]], start: int, end: int) -> bool:
     """Whether [start, end) overlaps any of ``spans``."""
+    if isinstance(spans, Spans):
+        return spans.overlaps(start, end)
     return any(s < end and start < e for s, e in spans)

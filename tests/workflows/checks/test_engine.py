@@ -5,7 +5,7 @@ from string import Formatter
 
 import pytest
 
-from tests.conftest import JST, CheckFn
+from tests.conftest import DEFAULT_AT, JST, CheckFn
 from workflows.catalogue import CatalogueError, Lang, keys, message
 from workflows.checks import Checker, CheckSettings, DraftToCheck, Severity
 
@@ -60,3 +60,14 @@ def test_unknown_message_key_is_a_clear_error() -> None:
 def test_naive_publish_time_is_refused() -> None:
     with pytest.raises(ValueError, match="timezone-aware"):
         DraftToCheck(TEXT, datetime(2026, 11, 24, 10))  # noqa: DTZ001
+
+
+def test_a_draft_gets_at_most_50_findings_per_rule_and_a_count_of_the_rest() -> None:
+    text = "（" * 200 + "講座を開きます。"
+    result = Checker().check(DraftToCheck(text, DEFAULT_AT))
+    brackets = [f for f in result.findings if f.rule == "typo.bracket"]
+    assert len(brackets) == 51
+    note = next(f for f in brackets if f.severity is Severity.INFO)
+    assert (note.start, note.end) == (0, 0)
+    assert "150件" in note.message
+    assert sum(1 for f in brackets if f.severity is Severity.WARNING) == 50

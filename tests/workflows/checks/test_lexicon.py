@@ -357,3 +357,49 @@ def test_findings_quote_the_original_text_they_point_at(parts: list[str]) -> Non
     for f in BOTH.check(DraftToCheck(text, DEFAULT_AT)).findings:
         assert 0 <= f.start < f.end <= len(text)
         assert f"「{text[f.start : f.end]}」" in f.message
+
+
+def test_a_sentence_level_entry_quotes_the_whole_sentence(tmp_path: Path) -> None:
+    lex = lexicon(
+        tmp_path,
+        """
+        entries:
+          - id: flame.politics
+            severity: warning
+            message: flame.politics.election
+            report: sentence
+            patterns: ['応援しています']
+            requires: ['候補']
+            hits: [{text: 田中候補を応援しています。, quote: 田中候補を応援しています。}]
+            clean: [選手を応援しています。]
+          - id: flame.politics
+            name: word
+            severity: warning
+            message: flame.politics.election
+            terms: [田中候補]
+            hits: [田中候補です。]
+            clean: [候補です。]
+        """,
+    )
+    text = "講座のお知らせです。\n市議選の田中候補を応援しています。ご参加ください。"
+    assert scan(lex, text) == [
+        ("flame.politics", "市議選の田中候補を応援しています。"),
+        ("flame.politics", "田中候補"),  # the word inside it is its own finding
+    ]
+
+
+def test_report_must_be_match_or_sentence(tmp_path: Path) -> None:
+    with pytest.raises(RuleDataError, match="'report' must be 'match' or 'sentence'"):
+        lexicon(
+            tmp_path,
+            """
+            entries:
+              - id: flame.politics
+                severity: warning
+                message: flame.politics.election
+                report: paragraph
+                terms: [候補]
+                hits: [候補]
+                clean: [選手]
+            """,
+        )

@@ -178,6 +178,7 @@ def test_english_message() -> None:
 
 @pytest.fixture
 def broken_data(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
+    monkeypatch.setenv("POSTGATE_CACHE_DIR", "")  # load (and run the specs of) this data
     raw = load_yaml(style.DATA_FILE)
     monkeypatch.setattr(style, "load_yaml", lambda _name: raw)
     style.data.cache_clear()

@@ -243,6 +243,7 @@ def test_english_message() -> None:
 
 @pytest.fixture
 def broken_data(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
+    monkeypatch.setenv("POSTGATE_CACHE_DIR", "")  # load (and run the specs of) this data
     """typo.yaml as loaded, for a test to break; the real data is restored afterwards."""
     raw = load_yaml(typo.DATA_FILE)
     monkeypatch.setattr(typo, "load_yaml", lambda _name: raw)

@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 
 from workflows.calendar import BusinessCalendar
 from workflows.checks.context import CheckContext, Rule
-from workflows.checks.data import RULES_DIR, RuleDataError, load_yaml
+from workflows.checks.data import RULES_DIR, RuleDataError, cached_data, load_yaml
 from workflows.checks.model import DraftToCheck, Finding, Severity
 from workflows.checks.settings import CheckSettings
 from workflows.checks.text import NormalizedText
@@ -227,6 +227,7 @@ def _check_examples(path: Path, examples: object, cues: _Cues) -> None:
 
 
 @cache
+@cached_data("dates.yaml")
 def _cues() -> _Cues:
     return load()
 

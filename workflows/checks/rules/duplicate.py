@@ -6,8 +6,6 @@ import re
 from collections.abc import Iterable
 from datetime import timedelta
 
-from rapidfuzz import fuzz
-
 from workflows.calendar import WEEKDAY_JA
 from workflows.checks.context import CheckContext, Rule
 from workflows.checks.model import Finding, Platform, Severity
@@ -30,6 +28,9 @@ def check(ctx: CheckContext) -> Iterable[Finding]:
     mine = _comparable(ctx.draft.text)
     if not mine:
         return
+    # Imported here: most one-draft checks have no history, and the import costs start-up time.
+    from rapidfuzz import fuzz  # noqa: PLC0415
+
     threshold = ctx.settings.duplicate_similarity
     best: tuple[float, int] | None = None
     for index, past in enumerate(history):

@@ -18,7 +18,7 @@ from typing import Any
 
 from workflows import catalogue, xtext
 from workflows.checks.context import CheckContext, Rule
-from workflows.checks.data import RuleDataError, load_yaml
+from workflows.checks.data import RuleDataError, cached_data, load_yaml
 from workflows.checks.hits import Hit, findings_in_original
 from workflows.checks.model import Finding, Platform, Severity
 
@@ -187,7 +187,7 @@ def _broken(
 def _hit(
     check: Check, key: str, start: int, end: int, *, suggestion: str, targets: frozenset[Platform]
 ) -> Hit:
-    names = "・".join(PLATFORM_NAMES[p] for p in Platform if p in targets & check.platforms)
+    names = _platform_names(targets & check.platforms)
     return Hit(
         check.rule,
         check.severity,
@@ -199,11 +199,17 @@ def _hit(
     )
 
 
+@cache
+def _platform_names(platforms: frozenset[Platform]) -> str:
+    return "・".join(PLATFORM_NAMES[p] for p in Platform if p in platforms)
+
+
 def check(ctx: CheckContext) -> Iterable[Finding]:
     return findings_in_original(ctx, scan(ctx.draft.text, ctx.draft.platforms, _data()))
 
 
 @cache
+@cached_data(DATA_FILE)
 def _data() -> HashtagData:
     return load(DATA_FILE)
 

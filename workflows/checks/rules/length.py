@@ -17,7 +17,7 @@ from typing import Any
 
 from workflows import xtext
 from workflows.checks.context import CheckContext, Rule
-from workflows.checks.data import RuleDataError, load_yaml
+from workflows.checks.data import RuleDataError, cached_data, load_yaml
 from workflows.checks.hits import Hit, findings_in_original
 from workflows.checks.model import Finding, Platform, Severity
 
@@ -154,6 +154,7 @@ def check(ctx: CheckContext) -> Iterable[Finding]:
 
 
 @cache
+@cached_data(DATA_FILE)
 def _data() -> LengthData:
     return load(DATA_FILE)
 

@@ -18,7 +18,7 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from workflows.checks.context import CheckContext, Rule
-from workflows.checks.data import RuleDataError, load_yaml
+from workflows.checks.data import RuleDataError, cached_data, load_yaml
 from workflows.checks.model import Finding, MediaItem, Platform, Severity
 from workflows.checks.settings import CheckSettings
 
@@ -190,6 +190,7 @@ def check(ctx: CheckContext) -> Iterable[Finding]:
 
 
 @cache
+@cached_data(DATA_FILE)
 def _data() -> MediaData:
     return load(DATA_FILE)
 

@@ -15,7 +15,7 @@ from functools import cache, lru_cache
 from typing import Any
 
 from workflows.checks.context import CheckContext, Rule
-from workflows.checks.data import RuleDataError, load_yaml
+from workflows.checks.data import RuleDataError, cached_data, load_yaml
 from workflows.checks.hits import Hit, findings, run_specs
 from workflows.checks.model import Finding, Severity
 from workflows.checks.settings import CheckSettings
@@ -222,6 +222,7 @@ def check(ctx: CheckContext) -> Iterable[Finding]:
 
 
 @cache
+@cached_data(DATA_FILE)
 def data() -> PhoneData:
     """The phone data, loaded, compiled and validated against its specs once."""
     return load(DATA_FILE)

@@ -14,7 +14,7 @@ from functools import cache
 from typing import Any
 
 from workflows.checks.context import CheckContext, Rule
-from workflows.checks.data import RuleDataError, load_yaml
+from workflows.checks.data import RuleDataError, cached_data, load_yaml
 from workflows.checks.hits import Hit, findings, run_specs
 from workflows.checks.model import Finding, Severity
 from workflows.checks.rules import phone
@@ -90,6 +90,8 @@ class AddressPatterns:
     not_place: re.Pattern[str]
     roles: re.Pattern[str]
     venue: re.Pattern[str]
+    of_person: re.Pattern[str]  # 緑町1-2-3の / にお住まいの, right after a house number
+    person_after: re.Pattern[str]  # 鈴木次郎が, 高橋美咲さん
 
 
 def scan(norm: NormalizedText, settings: CheckSettings, data: PiiData) -> list[Hit]:
@@ -208,6 +210,11 @@ def _addresses(text: str, p: AddressPatterns) -> Iterable[Hit]:
             _named_after(text, address.end(), p) or _named_before(text, m.start(), p)
         ):
             found[address.span("addr")] = None
+    for m in p.of_person.finditer(text):
+        address = _address_ending(text, m.start(), p)
+        person = p.person_after.match(text, m.end())
+        if address is not None and person is not None and _is_name(person.group("name"), p):
+            found[address.span("addr")] = None
     for span in sorted(found):
         yield Hit("pii.address", Severity.WARNING, "pii.address", *span)
 
@@ -250,6 +257,11 @@ def _addressee(text: str, name_start: int, p: AddressPatterns) -> re.Match[str] 
         end -= 1
     if end == name_start:
         return None
+    return _address_ending(text, end, p)
+
+
+def _address_ending(text: str, end: int, p: AddressPatterns) -> re.Match[str] | None:
+    """A home address (not a venue's) that ends at ``end``; at most 40 tries, so linear."""
     for at in range(max(0, end - 40), end):
         if at and text[at - 1] not in " \n\t:、,。「(":
             continue
@@ -295,6 +307,7 @@ def check(ctx: CheckContext) -> Iterable[Finding]:
 
 
 @cache
+@cached_data(DATA_FILE)
 def data() -> PiiData:
     """The pii data, loaded, compiled and validated against its specs once."""
     return load(DATA_FILE)
@@ -343,8 +356,11 @@ def _address_patterns(raw: dict[str, Any]) -> AddressPatterns:
     labels = _alternation(raw["labels"])
     home = _alternation(raw["home_words"])
     home_of = "宅|方|邸|のお宅|の家"
+    # A person after an address and の: 緑町1-2-3の鈴木次郎が, 緑町1-2-3にお住まいの田中花子さん.
+    of_person = r"(?<=[0-9号番地目])(?:にお住まいの|に住む|在住の|の)"
+    person_end = r"さん|様|氏|君|くん|ちゃん|が|は|で|です|から|に|を|[\s、,。)]|\Z"
     return AddressPatterns(
-        hint=re.compile(f"{honorific}|{labels}|{home}"),
+        hint=re.compile(f"{honorific}|{labels}|{home}|{of_person}"),
         honorific=re.compile(honorific),
         addressee_honorifics=frozenset(("様", "さま", "殿")),
         name_before=re.compile(rf"(?:{name})\Z"),
@@ -359,6 +375,8 @@ def _address_patterns(raw: dict[str, Any]) -> AddressPatterns:
         label=re.compile(rf"(?:{labels})(?:は|:|\s)*"),
         honorific_before_label=re.compile(rf"(?:{honorific})\s?[(、,]?\s?(?:の)?\Z"),
         label_prefix=re.compile(rf"(?:{labels})(?:は|:)?"),
+        of_person=re.compile(of_person),
+        person_after=re.compile(rf"(?P<name>{name})(?={person_end})"),
         not_name=re.compile(f"(?:{_alternation(raw['not_name_endings'])})$"),
         not_place=re.compile(f"(?:{_alternation(raw['not_place_endings'])})$"),
         roles=re.compile(f"^(?:{_alternation(raw['role_prefixes'])})[ :]?"),

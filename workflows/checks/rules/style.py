@@ -14,10 +14,10 @@ from enum import Enum
 from functools import cache
 
 from workflows.checks.context import CheckContext, Rule
-from workflows.checks.data import RuleDataError, load_yaml
+from workflows.checks.data import RuleDataError, cached_data, load_yaml
 from workflows.checks.model import Finding, Severity
 from workflows.checks.rules.typo import stray_letter_spans
-from workflows.checks.text import overlaps, protected_spans
+from workflows.checks.text import Spans, overlaps, protected_spans
 
 DATA_FILE = "style.yaml"
 # Enough of a sentence's end for any ending pattern (ませんでした, ではなかった): the patterns are
@@ -68,6 +68,7 @@ def _regex(source: object, where: str) -> re.Pattern[str]:
 
 
 @cache
+@cached_data(DATA_FILE)
 def data() -> StyleData:
     """style.yaml, compiled, its specs checked."""
     raw = load_yaml(DATA_FILE)
@@ -187,8 +188,8 @@ def _to_full(run: str) -> str:
     return "".join(chr(ord(c) + 0xFEE0) for c in run)
 
 
-def _original_guarded(ctx: CheckContext) -> tuple[tuple[int, int], ...]:
-    return tuple(ctx.norm.span(s, e) for s, e in protected_spans(ctx.text))
+def _original_guarded(ctx: CheckContext) -> Spans:
+    return Spans(ctx.norm.span(s, e) for s, e in protected_spans(ctx.text))
 
 
 def _widths(ctx: CheckContext) -> Iterator[Finding]:
@@ -197,7 +198,7 @@ def _widths(ctx: CheckContext) -> Iterator[Finding]:
         return
     guarded = _original_guarded(ctx)
     for m in _HALF_KANA.finditer(original):
-        if overlaps(guarded, m.start(), m.end()):
+        if overlaps(guarded, m.start(), m.end()) or ctx.over_limit("style.halfwidth-kana"):
             continue
         fixed = unicodedata.normalize("NFKC", m.group())
         yield Finding(
@@ -212,7 +213,7 @@ def _widths(ctx: CheckContext) -> Iterator[Finding]:
         full = [m for m in full_re.finditer(original) if not overlaps(guarded, *m.span())]
         if full and name == "letters":
             # A full-width letter left by the input method (ですｋ) is the typo family's finding.
-            strays = [ctx.norm.span(s, e) for s, e in stray_letter_spans(ctx.text)]
+            strays = Spans(ctx.norm.span(s, e) for s, e in stray_letter_spans(ctx.text))
             full = [m for m in full if not overlaps(strays, *m.span())]
         if not full:
             continue
@@ -228,6 +229,8 @@ def _widths(ctx: CheckContext) -> Iterator[Finding]:
         # The minority is the slip; with as many of each, full-width (X counts it double).
         minority, side = (full, "full") if len(full) <= len(half) else (half, "half")
         for m in minority:
+            if ctx.over_limit("style.mixed-width"):
+                break
             written = m.group()
             fixed = unicodedata.normalize("NFKC", written) if side == "full" else _to_full(written)
             yield Finding(

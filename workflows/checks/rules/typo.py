@@ -14,10 +14,10 @@ from functools import cache, partial
 from typing import Any
 
 from workflows.checks.context import CheckContext, Rule
-from workflows.checks.data import RuleDataError, load_yaml
+from workflows.checks.data import RuleDataError, cached_data, load_yaml
 from workflows.checks.model import Finding, Severity
 from workflows.checks.rules.terminology import Probe
-from workflows.checks.text import NormalizedText, overlaps, protected_spans
+from workflows.checks.text import NormalizedText, Spans, overlaps, protected_spans
 
 DATA_FILE = "typo.yaml"
 
@@ -173,6 +173,7 @@ def _load_letters(section: dict[str, Any]) -> Letters:
 
 
 @cache
+@cached_data(DATA_FILE)
 def data() -> TypoData:
     """typo.yaml, compiled, its specs checked."""
     raw = load_yaml(DATA_FILE)
@@ -211,7 +212,7 @@ def _placeholders(checks: Iterable[tuple[re.Pattern[str], Probe]], text: str) ->
 
 def _doubled(d: Doubled, text: str) -> Iterator[Span]:
     """Doubled particles (detail: the particle) and words (detail: the word once)."""
-    ignored: list[tuple[int, int]] | None = None
+    ignored: Spans | None = None
     for m in d.pair.finditer(text):
         start, end = m.span()
         ch = m.group(1)
@@ -222,7 +223,7 @@ def _doubled(d: Doubled, text: str) -> Iterator[Span]:
         if ch not in d.always and "\u3041" <= after <= "\u3096":
             continue  # 市ののぼり旗: the second の starts a word
         if ignored is None:
-            ignored = [i.span() for i in d.ignore.finditer(text)] if d.ignore else []
+            ignored = Spans(i.span() for i in d.ignore.finditer(text)) if d.ignore else Spans(())
         if not overlaps(ignored, start, end):
             yield start, end, ch
     for m in d.word.finditer(text):
@@ -234,22 +235,29 @@ def _doubled(d: Doubled, text: str) -> Iterator[Span]:
 def _unbalanced(b: Brackets, text: str) -> Iterator[Span]:
     """Unpaired brackets (detail: "open" or "close" and the missing partner, e.g. "open」")."""
     stack: list[int] = []
+    # For each opening bracket, the places in ``stack`` where it sits (innermost last), so that
+    # finding the partner of a closing bracket never walks the stack.
+    where: dict[str, list[int]] = {}
     markers: set[int] | None = None
     for m in b.any.finditer(text):
         i, ch = m.start(), m.group()
         if ch in b.closing:
+            where.setdefault(ch, []).append(len(stack))
             stack.append(i)
             continue
         partner = b.opening[ch]
         if stack and text[stack[-1]] == partner:
             stack.pop()
+            where[partner].pop()
             continue
-        deeper = [k for k, at in enumerate(stack) if text[at] == partner]
-        if deeper:
+        if where.get(partner):
             # 「会場（市民会館」: the （ inside was never closed; the 」 is fine.
-            for at in stack[deeper[-1] + 1 :]:
+            deepest = where[partner][-1]
+            for at in stack[deepest + 1 :]:
                 yield at, at + 1, "open" + b.closing[text[at]]
-            del stack[deeper[-1] :]
+                where[text[at]].pop()
+            where[partner].pop()
+            del stack[deepest:]
             continue
         if i and _is_kaomoji(text[i - 1]):
             continue
@@ -320,7 +328,11 @@ def check(ctx: CheckContext) -> Iterable[Finding]:
         )
     if d.brackets.any.search(text):
         for start, end, detail in _unbalanced(d.brackets, text):
-            if not overlaps(guarded, start, end):
+            if overlaps(guarded, start, end):
+                continue
+            if ctx.full("typo.bracket"):
+                ctx.over_limit("typo.bracket")  # counted, not spelled out
+            else:
                 kind, other = detail[:-1], detail[-1]
                 found.append(
                     ctx.finding(

@@ -9,11 +9,11 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 from workflows.checks.context import CheckContext, Rule
-from workflows.checks.data import RuleDataError, load_yaml
+from workflows.checks.data import RuleDataError, cached_data, load_yaml
 from workflows.checks.hits import Hit, findings, run_specs
 from workflows.checks.model import Finding, Severity
 from workflows.checks.settings import CheckSettings
@@ -91,7 +91,18 @@ class Link:
 def host_in(host: str, domains: Iterable[str]) -> bool:
     """Whether ``host`` is one of ``domains`` or a subdomain of one."""
     host = host.lower().rstrip(".")
-    return any(host == d or host.endswith("." + d) for d in domains)
+    wanted, sizes = _indexed(domains if isinstance(domains, frozenset | tuple) else tuple(domains))
+    # One look-up per distinct domain length, however many domains and however long the host.
+    n = len(host)
+    return any(
+        size <= n and (size == n or host[-size - 1] == ".") and host[-size:] in wanted
+        for size in sizes
+    )
+
+
+@lru_cache(maxsize=64)
+def _indexed(domains: frozenset[str] | tuple[str, ...]) -> tuple[frozenset[str], tuple[int, ...]]:
+    return frozenset(domains), tuple(sorted({len(d) for d in domains}))
 
 
 def links(text: str) -> list[Link]:
@@ -322,6 +333,7 @@ def check(ctx: CheckContext) -> Iterable[Finding]:
 
 
 @cache
+@cached_data(DATA_FILE)
 def data() -> UrlData:
     """The url data, loaded, compiled and validated against its specs once."""
     return load(DATA_FILE)

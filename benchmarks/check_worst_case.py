@@ -1,0 +1,133 @@
+"""The slowest adversarial draft per rule family at 10,000 / 35,000 / 70,000 characters.
+
+Every family runs alone on every draft of `tests/workflows/checks/adversarial.py` at 10,000
+characters; the three slowest per family are then timed at 35,000 and 70,000 (the input limit).
+Then the whole checker runs on the overall worst 70,000-character draft inside
+`asyncio.to_thread`, the way the chat adapters run it, while a 10 ms timer measures how late
+the event loop answers.
+
+Figures are CPU seconds (the machine is shared), the best of two runs at 35,000 and 70,000.
+Target (issue 11): the worst 70,000-character draft in under 0.2 s; the loop never late by more
+than a few tens of milliseconds.
+
+    uv run python benchmarks/check_worst_case.py [--top 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import itertools
+import os
+import sys
+import time
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bot.config import load_config
+from tests.workflows.checks.adversarial import adversarial
+from workflows.checks import Checker, DraftToCheck, Platform
+from workflows.checks.rules import ALL
+from workflows.checks.text import protected_spans
+
+REPO = Path(__file__).resolve().parents[1]
+AT = datetime(2026, 11, 20, 10, 0, tzinfo=ZoneInfo("Asia/Tokyo"))
+PLATFORMS = tuple(Platform)
+SIZES = (10_000, 35_000, 70_000)
+# Past this a draft is not re-timed at a larger size (it would take minutes); the estimate
+# assumes quadratic growth, which is what such drafts showed.
+GIVE_UP_S = 5.0
+
+
+def timed(checker: Checker, text: str, repeats: int = 1) -> float:
+    best = float("inf")
+    for _ in range(repeats):
+        protected_spans.cache_clear()  # shared by several families: each pays for it alone
+        t0 = time.process_time()  # CPU seconds: other users of the machine not counted
+        checker.check(DraftToCheck(text, AT, PLATFORMS))
+        best = min(best, time.process_time() - t0)
+    return best
+
+
+def drafts_by_label(size: int) -> dict[str, str]:
+    return dict(adversarial(size))
+
+
+def per_family(top: int) -> tuple[str, float]:
+    config = load_config(REPO / "app.yaml")
+    calendar = config.calendar()
+    small = drafts_by_label(SIZES[0])
+    worst_label, worst_time = "", 0.0
+    print(f"{'family':<12} {'worst draft':<34} " + " ".join(f"{s:>9,}" for s in SIZES))
+    for rule in ALL:
+        checker = Checker(config.checks, calendar, rules=[rule])
+        timed(checker, "warm up: 12月5日(土) https://a.jp/ @a #a 03-1234-5678")
+        costs = sorted(((timed(checker, t), label) for label, t in small.items()), reverse=True)
+        family_worst: tuple[float, str, list[str]] | None = None
+        for t10, label in costs[:top]:
+            figures, seconds = [f"{t10:9.3f}"], t10
+            for previous, size in itertools.pairwise(SIZES):
+                if seconds > GIVE_UP_S:
+                    seconds *= (size / previous) ** 2
+                    figures.append(f"~{seconds:8.0f}")
+                    continue
+                text = drafts_by_label(size)[label]
+                seconds = timed(checker, text, repeats=2)
+                figures.append(f"{seconds:9.3f}")
+            if family_worst is None or seconds > family_worst[0]:
+                family_worst = (seconds, label, figures)
+        assert family_worst is not None
+        seconds, label, figures = family_worst
+        print(f"{rule.family:<12} {label[:34]:<34} " + " ".join(figures))
+        if seconds > worst_time:
+            worst_label, worst_time = label, seconds
+    print(f"worst family-alone draft at 70,000: {worst_label} {worst_time:.3f} s (~ = estimated)")
+    return worst_label, worst_time
+
+
+async def loop_lateness(text: str) -> tuple[float, float]:
+    """(seconds the whole check took, worst lateness of a 10 ms timer meanwhile)."""
+    config = load_config(REPO / "app.yaml")
+    checker = Checker(config.checks, config.calendar())
+    late = 0.0
+    done = asyncio.Event()
+
+    async def ticker() -> None:
+        nonlocal late
+        loop = asyncio.get_running_loop()
+        while not done.is_set():
+            t0 = loop.time()
+            await asyncio.sleep(0.01)
+            late = max(late, loop.time() - t0 - 0.01)
+
+    tick = asyncio.create_task(ticker())
+    t0 = time.perf_counter()
+    await asyncio.to_thread(checker.check, DraftToCheck(text, AT, PLATFORMS))
+    elapsed = time.perf_counter() - t0
+    done.set()
+    await tick
+    return elapsed, late
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--top", type=int, default=3, help="drafts per family re-timed at size")
+    args = parser.parse_args()
+    print(f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}")
+    label, seconds = per_family(args.top)
+    if seconds > GIVE_UP_S * 4:
+        print("event loop: skipped (the worst draft would take minutes)")
+        return
+    elapsed, late = asyncio.run(loop_lateness(drafts_by_label(SIZES[-1])[label]))
+    print(
+        f"event loop while the whole checker reads {label} at 70,000 in a thread: "
+        f"check {elapsed:.3f} s, 10 ms timer late by at most {late * 1000:.0f} ms"
+    )
+
+
+if __name__ == "__main__":
+    main()

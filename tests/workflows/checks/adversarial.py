@@ -1,0 +1,159 @@
+"""Adversarial drafts: long repetitions of the characters the rule families react to.
+
+Shared by `benchmarks/check_worst_case.py` and the linear-time property test, so both look for
+trouble in the same places.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+# What the scanners look for: digits (full- and half-width), separators of dates, phone numbers,
+# times and versions, the pieces of URLs, e-mail addresses, mentions, domains and hashtags, date
+# words, addresses, brackets, sentence ends, laughing marks and editorial marks.
+UNITS: tuple[str, ...] = (
+    "0",
+    "1",
+    "a",
+    "A",
+    ".",
+    "a.",
+    "1.",
+    "0-",
+    "12-",
+    "-",
+    "_",
+    "@",
+    "a@",
+    "@a",
+    "@a.",
+    "a@a.",
+    "#",
+    "#a",
+    "＃あ",
+    "＠",
+    "www.",
+    "http://",
+    "https://a.jp/",
+    "https://www.city.midori.lg.jp/ ",
+    "a.jp",
+    "a.jp/",
+    "１",
+    "１２-",
+    "０３－",
+    "03-",
+    "(0",
+    "0120-",
+    "090",
+    "+81",
+    "〒1",
+    "12月",
+    "12月5日",
+    "12月5日(土)、",
+    "5日(土)、",
+    "12/",
+    "12/5",
+    "1/1(",
+    "令和",
+    "令和8年",
+    "2026年",
+    "年",
+    "月",
+    "日",
+    "(",
+    "(土",
+    "（",
+    "曜",
+    "時",
+    "10:",
+    "10時",
+    "午前",
+    "〜",
+    "~",
+    "ー",
+    "、",
+    "。",
+    "!",
+    "！",
+    "?",
+    "w",
+    "笑",
+    "草",
+    "「",
+    "」",
+    "【",
+    "＊",
+    "*",
+    "※",
+    "x",
+    " ",
+    "\n",
+    "　",
+    "ああ",
+    "です。",
+    "ください",
+    "丁目",
+    "番地",
+    "1-2-",
+    "様",
+    "さん",
+    "市",
+    "区",
+    "http",
+    "://",
+    "%",
+    "+",
+    "..",
+    "/",
+    "\\",
+    "=",
+    "&",
+    "ｱ",
+    "ﾞ",
+    "が",
+    "の",
+    "は",
+    "円",
+    "名",
+    "先着",
+    "無料",
+    "絶対",
+    "死",
+    "選挙",
+    "外国人",
+    "〇〇",
+    "xx",
+    "TBD",
+    "要確認",
+)
+
+# Some scanners only give up after the run, at a character that would complete a match.
+TAILS: tuple[str, ...] = ("", "@x", ".jp", "日", "!", ")", "x")
+
+
+# Half one thing, half another: openings that are never closed, then closings that never open.
+HALVES: tuple[tuple[str, str], ...] = (
+    ("（", "」"),
+    ("「", "）"),
+    ("(", "」"),
+    ("【", ")"),
+    ("12月", "5日"),
+    ("a", "@a."),
+    ("0", "-0"),
+)
+
+
+def adversarial(length: int, tails: tuple[str, ...] = TAILS) -> Iterator[tuple[str, str]]:
+    """(label, draft) pairs of exactly ``length`` characters."""
+    for unit in UNITS:
+        for tail in tails:
+            body = unit * ((length - len(tail)) // len(unit) + 1)
+            text = body[: length - len(tail)] + tail
+            yield f"{unit!r}*n+{tail!r}", text
+        # Alternations that stop a greedy run and restart it (`a.a.a.`, `12-12-`, `a a a`).
+        alt = (unit + " ") * (length // (len(unit) + 1) + 1)
+        yield f"({unit!r}+' ')*n", alt[:length]
+    for first, second in HALVES:
+        half = length // 2
+        text = (first * half)[:half] + (second * (length - half))[: length - half]
+        yield f"{first!r}*n/2+{second!r}*n/2", text
