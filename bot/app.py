@@ -20,12 +20,16 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 
+import aiohttp
 from aiohttp import web
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from slack_sdk.errors import SlackApiError
 
 from bot.config import AppConfig
-from bot.slack.app import SLACK_KEY
+from bot.slack import render
+from bot.slack.app import SLACK_KEY, SlackBot
 from bot.slack.app import install as install_slack
+from handlers.anchors import Announcer, AuditAnchors
 from handlers.drafts import Clock, DraftUseCases, utc_now
 from handlers.incidents import AlertChannel, Alerts, IncidentUseCases, LoggingAlerts
 from handlers.monitors import Monitor, MonitorSettings, monitor_clients
@@ -73,6 +77,21 @@ SERVICES_KEY: web.AppKey[Services] = web.AppKey("services", Services)
 OUTBOX_KEY: web.AppKey[Outbox] = web.AppKey("outbox", Outbox)
 MONITOR_KEY: web.AppKey[Monitor] = web.AppKey("monitor", Monitor)
 TIMER_KEY: web.AppKey[AsyncIOScheduler] = web.AppKey("timer", AsyncIOScheduler)
+ANCHORS_KEY: web.AppKey[AuditAnchors] = web.AppKey("anchors", AuditAnchors)
+
+
+class SlackAnnouncer:
+    """Audit anchors as a short line in the Slack alerts channel (never raises)."""
+
+    def __init__(self, slack: SlackBot, channel: str) -> None:
+        self.slack = slack
+        self.channel = channel
+
+    async def announce(self, text: str) -> None:
+        try:
+            await self.slack.delivery.post(self.channel, render.note(text))
+        except (SlackApiError, aiohttp.ClientError, TimeoutError) as error:
+            log.error("audit anchor not posted to Slack: %s", type(error).__name__)
 
 
 def build_services(config: AppConfig, db: Database, *, clock: Clock = utc_now) -> Services:
@@ -183,6 +202,16 @@ async def start_timer(app: web.Application) -> None:
             max_instances=1,
             coalesce=True,
         )
+    anchors = app.get(ANCHORS_KEY)
+    if anchors is not None:  # the audit chain's head, outside the database
+        scheduler.add_job(
+            anchors.tick,
+            "interval",
+            minutes=app[SERVICES_KEY].config.audit.anchor_every_minutes,
+            id="audit_anchors",
+            max_instances=1,
+            coalesce=True,
+        )
     slack = app.get(SLACK_KEY)
     if slack is not None:  # results back to threads, approval reminders
         scheduler.add_job(
@@ -262,6 +291,12 @@ def build_app(
     app[MONITOR_KEY] = build_monitor(
         config, db, env, incidents=services.incidents, alerts=alerts, clock=clock
     )
+    channel = config.channels.alerts.slack if config.channels.alerts else None
+    announcer: Announcer | None = None
+    if slack is not None and channel:
+        announcer = SlackAnnouncer(slack, channel)
+    if config.audit.anchor_file is not None or announcer is not None:
+        app[ANCHORS_KEY] = AuditAnchors(db, config.audit.anchor_file, announcer, clock)
     app.on_startup.append(start_timer)
     app.on_cleanup.append(stop_timer)
     app.router.add_get("/healthz", healthz)

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from bot.config import AppConfig
     from handlers.drafts import Actor
     from handlers.views import OutboxRow
+    from storage.audit import Anchor
     from storage.engine import Database
 
 EXIT_USAGE = 2
@@ -70,7 +71,16 @@ def _parser() -> argparse.ArgumentParser:
 
     audit = commands.add_parser("audit", help="the tamper-evident audit log")
     audit_commands = audit.add_subparsers(dest="audit_command", required=True, metavar="COMMAND")
-    audit_commands.add_parser("verify", help="walk the hash chain; exit 1 at the first broken link")
+    verify = audit_commands.add_parser(
+        "verify", help="walk the hash chain; exit 1 at the first broken link or broken anchor"
+    )
+    verify.add_argument(
+        "--anchors", metavar="FILE", help="also check the chain against these anchors"
+    )
+    anchor = audit_commands.add_parser(
+        "anchor", help="append the chain's head to the anchor file (audit.anchor_file)"
+    )
+    anchor.add_argument("--file", metavar="FILE", help="default: app.yaml's audit.anchor_file")
     export = audit_commands.add_parser("export", help="events since a date, for records requests")
     export.add_argument("--since", required=True, help="YYYY-MM-DD (Asia/Tokyo) or ISO-8601")
     export.add_argument("--format", choices=["csv", "jsonl"], default="csv", dest="fmt")
@@ -323,20 +333,37 @@ def _audit(args: argparse.Namespace, out: TextIO, err: IO[str]) -> int:
     from storage.engine import Database, database_url
     from storage.migrate import DatabaseNotMigrated, ensure_migrated
 
+    name = f"postgate audit {args.audit_command}"
+    anchor_file: Path | None = None
+    if args.audit_command == "anchor":
+        anchor_file = _anchor_file(args, err)
+        if anchor_file is None:
+            return EXIT_USAGE
+    anchors: list[audit.Anchor] = []
+    if args.audit_command == "verify" and args.anchors:
+        try:
+            anchors = audit.read_anchors(Path(args.anchors))
+        except audit.AnchorFileError as exc:
+            err.write(f"{name}: 記録点ファイルを読めません / cannot read the anchors: {exc}\n")
+            return EXIT_USAGE
     db = Database(database_url(os.environ))
     try:
         ensure_migrated(db)
         if args.audit_command == "verify":
-            with db.session(read_only=True) as session:
-                broken, head = audit.walk(session)
-            if broken is not None:
-                err.write(
-                    f"監査ログの改ざんまたは欠落を検出しました / audit chain broken: {broken}\n"
-                )
-                return 1
+            return _verify(db, anchors, args.anchors, out, err)
+        if args.audit_command == "anchor":
+            from handlers.anchors import AuditAnchors
+
+            assert anchor_file is not None
+            try:
+                head = AuditAnchors(db, anchor_file).anchor()
+            except OSError as exc:
+                err.write(f"{name}: {anchor_file}: 書き込めません / cannot write: {exc}\n")
+                return EXIT_USAGE
+            assert head is not None
             out.write(
-                f"監査ログは正常です / audit chain intact: {head.count} events, "
-                f"last seq {head.seq}, head {head.hash}\n"
+                f"監査ログの記録点を追記しました / anchor appended to {anchor_file}: "
+                f"{head.line()}\n"
             )
             return 0
         since = _parse_since(args.since)
@@ -357,6 +384,56 @@ def _audit(args: argparse.Namespace, out: TextIO, err: IO[str]) -> int:
         return EXIT_USAGE
     finally:
         db.dispose()
+
+
+def _anchor_file(args: argparse.Namespace, err: IO[str]) -> Path | None:
+    """`audit anchor`'s file: --file, else app.yaml's audit.anchor_file (None: told why)."""
+    from bot.config import ConfigError, config_path, load_config
+
+    if args.file:
+        return Path(args.file)
+    try:
+        configured = load_config(config_path(args.config)).audit.anchor_file
+    except ConfigError as exc:
+        err.write(f"postgate audit anchor: {exc}\n")
+        return None
+    if configured is None:
+        err.write(
+            "postgate audit anchor: 記録点ファイルが未設定です。app.yaml の audit.anchor_file "
+            "を設定するか --file を指定してください / no anchor file: set audit.anchor_file in "
+            "app.yaml or pass --file\n"
+        )
+    return configured
+
+
+def _verify(
+    db: Database, anchors: Sequence[Anchor], source: str | None, out: TextIO, err: IO[str]
+) -> int:
+    """`audit verify [--anchors FILE]`: the links, then every anchor against the chain."""
+    from storage import audit
+
+    key = audit.audit_key()
+    with db.session(read_only=True) as session:
+        broken, head = audit.walk(session, key)
+        moved = audit.check_anchors(session, anchors)
+    if broken is not None:
+        err.write(f"監査ログの改ざんまたは欠落を検出しました / audit chain broken: {broken}\n")
+    if moved is not None:
+        err.write(
+            "監査ログが記録点と一致しません（削除または書き換え）/ "
+            f"the audit chain no longer matches {source}: {moved}\n"
+        )
+    if broken is not None or moved is not None:
+        return 1
+    keyed = ""
+    if key is not None:
+        keyed = f", HMAC-keyed ({head.plain} plain events from before the key)"
+    checked = f", {len(anchors)} anchors match" if source else ""
+    out.write(
+        f"監査ログは正常です / audit chain intact: {head.count} events, "
+        f"last seq {head.seq}, head {head.hash}{keyed}{checked}\n"
+    )
+    return 0
 
 
 def _publishing(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
