@@ -147,7 +147,10 @@ def build_outbox(
         clients=clients,
         calendar_for=config.calendar,
         notifier=notifier or LoggingNotifier(),
-        settings=OutboxSettings(rules=rules),
+        settings=OutboxSettings(
+            rules=rules,
+            give_up_after=timedelta(minutes=config.publishing.give_up_after_minutes),
+        ),
         clock=clock,
     )
 

@@ -98,6 +98,10 @@ def _parser() -> argparse.ArgumentParser:
     reschedule = posts_commands.add_parser("reschedule", help="a new time for a publication")
     reschedule.add_argument("--at", required=True, help="ISO-8601; no offset means Asia/Tokyo")
     confirm = posts_commands.add_parser("confirm", help="send a held publication after all")
+    retry = posts_commands.add_parser(
+        "retry",
+        help="send a failed publication again (the platform is asked first whether it is there)",
+    )
     review = posts_commands.add_parser(
         "review", help="settle a publication that needs review: is the post on the platform?"
     )
@@ -115,7 +119,7 @@ def _parser() -> argparse.ArgumentParser:
         help="ask to delete a published post (every published post of its draft), with a reason",
     )
     delete_request.add_argument("--reason", required=True)
-    for command in (cancel, reschedule, confirm, review, delete_request):
+    for command in (cancel, reschedule, confirm, retry, review, delete_request):
         command.add_argument("id", type=int, help="the publication's number (posts list)")
     delete_approve = posts_commands.add_parser(
         "delete-approve", help="approve a deletion request (the posts are then deleted)"
@@ -136,6 +140,7 @@ def _parser() -> argparse.ArgumentParser:
         cancel,
         reschedule,
         confirm,
+        retry,
         review,
         delete_request,
         delete_approve,
@@ -530,6 +535,9 @@ def _publishing(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
                 at=_tokyo(done.due_at),
             )
             line = "\n".join((line, *result.notes))
+        elif args.posts_command == "retry":
+            done = uc.retry(actor, args.id).publication
+            line = message("posts.retried", lang, publication=done.id, account=done.account_id)
         else:
             done = uc.confirm(actor, args.id).publication
             line = message("posts.confirmed", lang, publication=done.id, account=done.account_id)

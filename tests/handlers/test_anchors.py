@@ -34,18 +34,22 @@ async def test_tick_anchors_only_when_the_head_moved(
     anchors = AuditAnchors(db, path, announcer, clock)
     _event(db, clock)
     first = await anchors.tick()
-    assert first is not None and first.seq == 1
+    assert first is not None
+    assert first.seq == 1
     clock.now += timedelta(hours=1)
     assert await anchors.tick() is None  # nothing new: no line, no message
     _event(db, clock)
     second = await anchors.tick()
-    assert second is not None and second.seq == 2 and second.at == clock.now
+    assert second is not None
+    assert second.seq == 2
+    assert second.at == clock.now
     assert [(a.seq, a.hash) for a in audit.read_anchors(path)] == [
         (1, first.hash),
         (2, second.hash),
     ]
     assert len(announcer.lines) == 2
-    assert "監査ログの記録点: seq 2" in announcer.lines[1] and second.hash in announcer.lines[1]
+    assert "監査ログの記録点: seq 2" in announcer.lines[1]
+    assert second.hash in announcer.lines[1]
 
 
 async def test_without_a_file_the_anchor_still_goes_to_chat(

@@ -121,17 +121,19 @@ def test_an_edit_with_recomputed_hashes_is_caught_by_the_anchor(
         assert audit.verify(session) is None
     broken = _check(db, path)
     assert broken is not None
-    assert broken.found is not None and broken.found != anchored.hash
+    assert broken.found is not None
+    assert broken.found != anchored.hash
     assert broken.anchor.seq == 8
-    assert "no longer" not in str(broken) and anchored.hash in str(broken)
+    assert "no longer" not in str(broken)
+    assert anchored.hash in str(broken)
 
 
 def test_a_line_that_is_not_an_anchor_is_named(tmp_path: Path) -> None:
     path = tmp_path / "anchors.jsonl"
     path.write_text('{"seq": 1, "hash": "ab", "at": "2026-11-20T00:00:00+00:00"}\nhello\n')
-    with pytest.raises(audit.AnchorFileError, match=r"anchors.jsonl:2: not an anchor line"):
+    with pytest.raises(audit.AnchorFileError, match=r"anchors\.jsonl:2: not an anchor line"):
         audit.read_anchors(path)
-    with pytest.raises(audit.AnchorFileError, match="missing.jsonl"):
+    with pytest.raises(audit.AnchorFileError, match=r"missing\.jsonl"):
         audit.read_anchors(tmp_path / "missing.jsonl")
 
 
@@ -162,7 +164,9 @@ def test_with_a_key_links_are_hmacs_and_a_forger_without_it_is_caught(
     # Without the key, the first keyed link cannot be verified, and the message says why.
     with db.session(read_only=True) as session:
         unkeyed = audit.verify(session)
-    assert unkeyed is not None and unkeyed.seq == 4 and audit.KEY_ENV in unkeyed.detail
+    assert unkeyed is not None
+    assert unkeyed.seq == 4
+    assert audit.KEY_ENV in unkeyed.detail
     # Someone who can write the database but not read the key recomputes plain hashes.
     _rewrite_from(db, 5)
     with db.session(read_only=True) as session:
@@ -173,4 +177,5 @@ def test_with_a_key_links_are_hmacs_and_a_forger_without_it_is_caught(
     _rewrite_from(db, 5, key=b"guess")
     with db.session(read_only=True) as session:
         guessed = audit.verify(session, key)
-    assert guessed is not None and (guessed.seq, guessed.problem) == (5, Problem.HASH_MISMATCH)
+    assert guessed is not None
+    assert (guessed.seq, guessed.problem) == (5, Problem.HASH_MISMATCH)
