@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final
@@ -33,6 +33,7 @@ from handlers.anchors import Announcer, AuditAnchors
 from handlers.drafts import Clock, DraftUseCases, utc_now
 from handlers.incidents import AlertChannel, Alerts, IncidentUseCases, LoggingAlerts
 from handlers.monitors import Monitor, MonitorSettings, monitor_clients
+from handlers.outage import DatabaseOutage
 from handlers.publishing import (
     LoggingNotifier,
     Notifier,
@@ -78,6 +79,7 @@ OUTBOX_KEY: web.AppKey[Outbox] = web.AppKey("outbox", Outbox)
 MONITOR_KEY: web.AppKey[Monitor] = web.AppKey("monitor", Monitor)
 TIMER_KEY: web.AppKey[AsyncIOScheduler] = web.AppKey("timer", AsyncIOScheduler)
 ANCHORS_KEY: web.AppKey[AuditAnchors] = web.AppKey("anchors", AuditAnchors)
+OUTAGE_KEY: web.AppKey[DatabaseOutage] = web.AppKey("outage", DatabaseOutage)
 
 
 class SlackAnnouncer:
@@ -181,13 +183,25 @@ def build_monitor(
     )
 
 
+def guarded(
+    outage: DatabaseOutage, job: Callable[[], Awaitable[object]], name: str
+) -> Callable[[], Awaitable[None]]:
+    """A timer job whose database errors are counted by ``outage`` (no traceback a second)."""
+
+    async def run() -> None:
+        await outage.guard(job, name)
+
+    return run
+
+
 async def start_timer(app: web.Application) -> None:
     """One tick at start-up (what came due while postgate was down), then one every second."""
     outbox = app[OUTBOX_KEY]
-    await outbox.tick()
+    outage = app[OUTAGE_KEY]
+    await outage.guard(outbox.tick, "outbox")
     scheduler = AsyncIOScheduler(timezone=UTC)
     scheduler.add_job(
-        outbox.tick,
+        guarded(outage, outbox.tick, "outbox"),
         "interval",
         seconds=TICK_SECONDS,
         id="outbox",
@@ -198,7 +212,7 @@ async def start_timer(app: web.Application) -> None:
     monitor = app.get(MONITOR_KEY)
     if monitor is not None:
         scheduler.add_job(
-            monitor.tick,
+            guarded(outage, monitor.tick, "monitors"),
             "interval",
             seconds=MONITOR_TICK_SECONDS,
             id="monitors",
@@ -208,7 +222,7 @@ async def start_timer(app: web.Application) -> None:
     anchors = app.get(ANCHORS_KEY)
     if anchors is not None:  # the audit chain's head, outside the database
         scheduler.add_job(
-            anchors.tick,
+            guarded(outage, anchors.tick, "audit anchors"),
             "interval",
             minutes=app[SERVICES_KEY].config.audit.anchor_every_minutes,
             id="audit_anchors",
@@ -218,7 +232,7 @@ async def start_timer(app: web.Application) -> None:
     slack = app.get(SLACK_KEY)
     if slack is not None:  # results back to threads, approval reminders
         scheduler.add_job(
-            slack.tick,
+            guarded(outage, slack.tick, "slack"),
             "interval",
             seconds=slack.settings.tick.total_seconds(),
             id="slack",
@@ -226,7 +240,7 @@ async def start_timer(app: web.Application) -> None:
             coalesce=True,
         )
         scheduler.add_job(  # unacknowledged incidents: the card's thread and the recipients
-            slack.remind_incidents,
+            guarded(outage, slack.remind_incidents, "incident reminders"),
             "interval",
             seconds=INCIDENT_REMINDER_TICK_SECONDS,
             id="incident_reminders",
@@ -300,16 +314,41 @@ def build_app(
         announcer = SlackAnnouncer(slack, channel)
     if config.audit.anchor_file is not None or announcer is not None:
         app[ANCHORS_KEY] = AuditAnchors(db, config.audit.anchor_file, announcer, clock)
+    app[OUTAGE_KEY] = DatabaseOutage(clock)
     app.on_startup.append(start_timer)
     app.on_cleanup.append(stop_timer)
     app.router.add_get("/healthz", healthz)
     return app
 
 
+class _DropNoise(logging.Filter):
+    """Drops log records that say nothing an operator can act on."""
+
+    def __init__(self, *fragments: str) -> None:
+        super().__init__()
+        self.fragments = fragments
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        text = str(record.msg)
+        return not any(fragment in text for fragment in self.fragments)
+
+
+def quiet_noise() -> None:
+    """Every tick would be logged at INFO ("Running job ..."); job errors still show as ERROR.
+    A tick skipped because the previous one still runs loses nothing (the next one claims what
+    is due), and bolt's "token will be unused" only says the client carries the token."""
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    scheduler = logging.getLogger("apscheduler.scheduler")
+    if not any(isinstance(f, _DropNoise) for f in scheduler.filters):
+        scheduler.addFilter(_DropNoise("maximum number of running instances"))
+    bolt = logging.getLogger("slack_bolt")
+    if not any(isinstance(f, _DropNoise) for f in bolt.filters):
+        bolt.addFilter(_DropNoise("will be unused"))
+
+
 def run(config: AppConfig, db: Database, *, host: str, port: int) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    # Every tick would be logged at INFO ("Running job ..."); job errors still show as ERROR.
-    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    quiet_noise()
     changes = synchronise(config, db)
     log.info(
         "postgate serving %s: %d sections, %d accounts, database %s (%d configuration changes "

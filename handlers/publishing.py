@@ -53,6 +53,7 @@ from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from handlers.drafts import Actor, Clock, audit_refusal, member_of, utc_now
+from handlers.outage import first_line
 from handlers.views import OutboxResult, OutboxRow, PauseResult
 from sns.base import ErrorKind, Outcome, PostRequest, PublishedPost, SnsClient, SnsError
 from storage import audit, outbox
@@ -61,7 +62,7 @@ from storage import drafts as repo
 from storage.batching import GroupCommit
 from storage.deletions import DeletionClaim, DeletionLost
 from storage.drafts import Conflict, DraftSnapshot
-from storage.engine import Database
+from storage.engine import UNAVAILABLE, Database
 from storage.outbox import Claim, LeaseLost
 from storage.tables import DeletionRequest, Draft, DraftRevision, Publication, Review
 from workflows import approval as ap
@@ -303,6 +304,7 @@ class Outbox:
         self._more_due = False
         self._jobs: dict[asyncio.Task[None], _Job] = {}  # publications in flight, for renewal
         self._renewed_at: datetime | None = None
+        self._released_dead = False
         # Outcomes of the publications in flight are committed many per transaction.
         self._recorder: GroupCommit[_Outcome | _DeletionOutcome, _Recorded] = GroupCommit(
             self._record_batch, self.settings.batch
@@ -326,6 +328,9 @@ class Outbox:
         if self._claiming.locked():
             return TickReport(0, 0)  # a claim is under way (a refill): it takes what is due
         async with self._claiming:
+            if not self._released_dead:
+                await asyncio.to_thread(self._release_dead_workers)
+                self._released_dead = True
             await self._heartbeat()
             while True:
                 room = self.settings.max_in_flight - len(self._tasks)
@@ -354,6 +359,17 @@ class Outbox:
         ids = [job.claim.publication_id for job in self._jobs.values()]
         if ids:
             await asyncio.to_thread(self._renew, ids, now + self.settings.lease)
+
+    def _release_dead_workers(self) -> None:
+        """At the first tick: the claims of earlier processes on this host that are gone (a
+        crash, kill -9) are reconciled now instead of when their lease runs out."""
+        host = self.worker_id.split(":", 1)[0]
+        with self.db.session() as session:
+            dead = outbox.release_dead_workers(
+                session, host=host, is_alive=_process_alive, now=self.clock()
+            )
+        if dead:
+            log.warning("claims of dead worker(s) %s released: reconciled now", ", ".join(dead))
 
     def _renew(self, ids: Sequence[int], until: datetime) -> None:
         with self.db.session() as session:
@@ -410,7 +426,15 @@ class Outbox:
         self._jobs.pop(task, None)
         if not task.cancelled() and (error := task.exception()) is not None:
             # A publication's row stays "sending" until its lease ends, then it is reconciled.
-            log.error("%s failed unexpectedly", task.get_name(), exc_info=error)
+            if isinstance(error, UNAVAILABLE):
+                log.warning(
+                    "%s: outcome not recorded, the database is unavailable (%s); it is "
+                    "reconciled with the platform once its lease ends",
+                    task.get_name(),
+                    first_line(error),
+                )
+            else:
+                log.error("%s failed unexpectedly", task.get_name(), exc_info=error)
         if self._more_due and self._refill is None and not self._claiming.locked():
             # Capacity freed while more is due: claim now rather than at the next tick. One
             # refill at a time; it sets the flag again if it still finds more than it can take.
@@ -1001,6 +1025,19 @@ class Outbox:
                 **details,
             },
         )
+
+
+def _process_alive(pid: int) -> bool:
+    """Whether a process with this id exists on this host (signal 0 checks without sending)."""
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # it exists, under another user
+    return True
 
 
 def _no_answer(client: SnsClient, seconds: float) -> SnsError:

@@ -19,6 +19,7 @@ from contextlib import contextmanager
 from typing import Any, Final
 
 from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import ConnectionPoolEntry
 from sqlmodel import Session
@@ -30,6 +31,14 @@ SQLITE_BUSY_TIMEOUT_SECONDS: Final = 10
 # Execution option that makes a SQLite transaction start with a deferred BEGIN (a WAL reader that
 # never blocks writers) and a PostgreSQL transaction READ ONLY.
 READ_ONLY_OPTION: Final = "postgate_read_only"
+
+
+# What a database that is down, unreachable, locked or read-only raises (a retry later may work).
+UNAVAILABLE: tuple[type[Exception], ...] = (
+    sa_exc.OperationalError,
+    sa_exc.InterfaceError,
+    sa_exc.TimeoutError,
+)
 
 
 def database_url(environ: Mapping[str, str]) -> str:

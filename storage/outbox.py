@@ -27,7 +27,7 @@ transaction, at its end.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -348,6 +348,42 @@ def renew_leases(
         .execution_options(synchronize_session=False)
     )
     return int(getattr(result, "rowcount", 0) or 0)
+
+
+def release_dead_workers(
+    session: Session, *, host: str, is_alive: Callable[[int], bool], now: datetime
+) -> list[str]:
+    """End at once the leases of the workers on this host whose process is gone (a crash, a
+    kill -9: worker ids are ``host:pid:suffix``), so their rows are reconciled now rather than
+    when the lease runs out. A pid that is alive again (reused) keeps its lease: the lease then
+    decides. Returns the workers released."""
+    prefix = f"{host}:"
+    leased = session.exec(
+        select(Publication.leased_by)
+        .where(
+            col(Publication.state) == S.SENDING.value,
+            col(Publication.leased_by).startswith(prefix, autoescape=True),
+            col(Publication.lease_until) > now,
+        )
+        .distinct()
+    ).all()
+    dead: list[str] = []
+    for worker in leased:
+        parts = (worker or "").removeprefix(prefix).split(":")
+        if len(parts) == 2 and parts[0].isdigit() and not is_alive(int(parts[0])):
+            dead.append(worker or "")
+    if dead:
+        session.execute(
+            update(Publication)
+            .where(
+                col(Publication.state) == S.SENDING.value,
+                col(Publication.leased_by).in_(dead),
+                col(Publication.lease_until) > now,
+            )
+            .values(lease_until=now)
+            .execution_options(synchronize_session=False)
+        )
+    return dead
 
 
 def retry_failed(session: Session, row: Publication, *, now: datetime) -> None:
