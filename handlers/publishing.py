@@ -304,7 +304,6 @@ class Outbox:
         self._more_due = False
         self._jobs: dict[asyncio.Task[None], _Job] = {}  # publications in flight, for renewal
         self._renewed_at: datetime | None = None
-        self._released_dead = False
         # Outcomes of the publications in flight are committed many per transaction.
         self._recorder: GroupCommit[_Outcome | _DeletionOutcome, _Recorded] = GroupCommit(
             self._record_batch, self.settings.batch
@@ -328,9 +327,6 @@ class Outbox:
         if self._claiming.locked():
             return TickReport(0, 0)  # a claim is under way (a refill): it takes what is due
         async with self._claiming:
-            if not self._released_dead:
-                await asyncio.to_thread(self._release_dead_workers)
-                self._released_dead = True
             await self._heartbeat()
             while True:
                 room = self.settings.max_in_flight - len(self._tasks)
@@ -351,7 +347,8 @@ class Outbox:
         return TickReport(claimed, reconciling, deleting)
 
     async def _heartbeat(self) -> None:
-        """Renew the leases of the publications in flight, every ``heartbeat`` (by the clock)."""
+        """Renew the leases of the publications in flight, and release those of dead processes
+        on this host, every ``heartbeat`` (by the clock)."""
         now = self.clock()
         if self._renewed_at is not None and now - self._renewed_at < self.settings.renew_every:
             return
@@ -359,10 +356,11 @@ class Outbox:
         ids = [job.claim.publication_id for job in self._jobs.values()]
         if ids:
             await asyncio.to_thread(self._renew, ids, now + self.settings.lease)
+        await asyncio.to_thread(self._release_dead_workers)
 
     def _release_dead_workers(self) -> None:
-        """At the first tick: the claims of earlier processes on this host that are gone (a
-        crash, kill -9) are reconciled now instead of when their lease runs out."""
+        """At the first tick and with each heartbeat: the claims of processes on this host that
+        are gone (a crash, kill -9) are reconciled now instead of when their lease runs out."""
         host = self.worker_id.split(":", 1)[0]
         with self.db.session() as session:
             dead = outbox.release_dead_workers(
