@@ -220,7 +220,7 @@ async def test_an_unknown_post_is_exactly_one_hijack_incident_with_its_text_and_
     [view] = report.opened
     assert view.kind is IncidentKind.HIJACK
     assert view.account_id == "midori-x"
-    assert "postgate から投稿していない投稿があります" in view.summary
+    assert "postgate を通していない投稿があります" in view.summary
     assert row_value(view, "本文") == HIJACK_TEXT
     assert row_value(view, "リンク") == f"https://x.com/midori_city/status/{post_id}"
     assert row_value(view, "投稿ID") == post_id
