@@ -13,9 +13,10 @@ configured, else they are only logged (``LoggingAlerts``)."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final
@@ -29,10 +30,10 @@ from bot.config import AppConfig
 from bot.slack import render
 from bot.slack.app import SLACK_KEY, SlackBot
 from bot.slack.app import install as install_slack
-from handlers.anchors import Announcer, AuditAnchors
+from handlers.anchors import Announcer, AuditAnchors, LoggingAnnouncer
 from handlers.drafts import Clock, DraftUseCases, utc_now
 from handlers.incidents import AlertChannel, Alerts, IncidentUseCases, LoggingAlerts
-from handlers.monitors import Monitor, MonitorSettings, monitor_clients
+from handlers.monitors import Monitor, MonitorSettings, blind_watches, monitor_clients
 from handlers.outage import DatabaseOutage
 from handlers.publishing import (
     LoggingNotifier,
@@ -83,17 +84,19 @@ OUTAGE_KEY: web.AppKey[DatabaseOutage] = web.AppKey("outage", DatabaseOutage)
 
 
 class SlackAnnouncer:
-    """Audit anchors as a short line in the Slack alerts channel (never raises)."""
+    """Short lines in the Slack alerts channel: audit anchors, a monitor that cannot see (never
+    raises)."""
 
     def __init__(self, slack: SlackBot, channel: str) -> None:
         self.slack = slack
         self.channel = channel
 
-    async def announce(self, text: str) -> None:
+    async def announce(self, text: str, member_ids: Sequence[str] = ()) -> None:
         try:
-            await self.slack.delivery.post(self.channel, render.note(text))
+            mentions = self.slack.delivery.slack_ids(tuple(member_ids))
+            await self.slack.delivery.post(self.channel, render.note(text, mentions=mentions))
         except (SlackApiError, aiohttp.ClientError, TimeoutError) as error:
-            log.error("audit anchor not posted to Slack: %s", type(error).__name__)
+            log.error("alerts-channel line not posted to Slack: %s", type(error).__name__)
 
 
 def build_services(config: AppConfig, db: Database, *, clock: Clock = utc_now) -> Services:
@@ -164,6 +167,7 @@ def build_monitor(
     *,
     incidents: IncidentUseCases,
     alerts: Alerts | None = None,
+    announcer: Announcer | None = None,
     clock: Clock = utc_now,
 ) -> Monitor:
     """The account monitors, with their own client for every account whose credentials are all
@@ -180,6 +184,7 @@ def build_monitor(
             lookup_interval=timedelta(hours=timing.impersonation_lookup_hours),
         ),
         clock=clock,
+        announcer=announcer,
     )
 
 
@@ -274,10 +279,21 @@ def synchronise(config: AppConfig, db: Database) -> int:
 
 async def healthz(request: web.Request) -> web.Response:
     services = request.app[SERVICES_KEY]
+    blind = await asyncio.to_thread(blind_watches, services.db)
     body: dict[str, Any] = {
-        "status": "ok",
+        "status": "degraded" if blind else "ok",
         "organisation": services.config.organisation.name,
         "accounts": len(services.config.accounts),
+        # 監視できていません: watched accounts whose reads keep failing.
+        "monitoring_blind": [
+            {
+                "account": b.account_id,
+                "since": b.since.isoformat(),
+                "failed_polls": b.failed_polls,
+                "error": b.error,
+            }
+            for b in blind
+        ],
     }
     return web.json_response(body)
 
@@ -305,13 +321,19 @@ def build_app(
     notifier = slack.notifier if slack is not None else None
     app[OUTBOX_KEY] = build_outbox(config, db, env, notifier=notifier, clock=clock)
     alerts = slack.alerts if slack is not None else None  # else LoggingAlerts
-    app[MONITOR_KEY] = build_monitor(
-        config, db, env, incidents=services.incidents, alerts=alerts, clock=clock
-    )
     channel = config.channels.alerts.slack if config.channels.alerts else None
     announcer: Announcer | None = None
     if slack is not None and channel:
         announcer = SlackAnnouncer(slack, channel)
+    app[MONITOR_KEY] = build_monitor(
+        config,
+        db,
+        env,
+        incidents=services.incidents,
+        alerts=alerts,
+        announcer=announcer or LoggingAnnouncer(),
+        clock=clock,
+    )
     if config.audit.anchor_file is not None or announcer is not None:
         app[ANCHORS_KEY] = AuditAnchors(db, config.audit.anchor_file, announcer, clock)
     app[OUTAGE_KEY] = DatabaseOutage(clock)

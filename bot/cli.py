@@ -156,6 +156,18 @@ def _parser() -> argparse.ArgumentParser:
     for command in (posts_list, *acting):
         command.add_argument("--lang", choices=[lang.value for lang in Lang], default=Lang.JA.value)
 
+    monitor = commands.add_parser("monitor", help="the account monitors (hijack, flaming)")
+    monitor_commands = monitor.add_subparsers(
+        dest="monitor_command", required=True, metavar="COMMAND"
+    )
+    monitor_run = monitor_commands.add_parser(
+        "run", help="poll now (every watched account, or one) and print what was found"
+    )
+    monitor_run.add_argument("--account", help="only this account of app.yaml")
+    monitor_run.add_argument(
+        "--impersonation", action="store_true", help="look up look-alike accounts instead"
+    )
+
     slack = commands.add_parser("slack", help="Slack app tools")
     slack_commands = slack.add_subparsers(dest="slack_command", required=True, metavar="COMMAND")
     manifest = slack_commands.add_parser(
@@ -190,6 +202,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _audit(args, sys.stdout, sys.stderr)
     if args.command == "slack":
         return _slack_manifest(args, sys.stdout, sys.stderr)
+    if args.command == "monitor":
+        return _monitor_run(args, sys.stdout, sys.stderr)
     if args.command in ("posts", "pause", "resume"):
         return _publishing(args, sys.stdout, sys.stderr)
     raise AssertionError(args.command)  # argparse only admits the commands above
@@ -439,6 +453,60 @@ def _verify(
         f"last seq {head.seq}, head {head.hash}{keyed}{checked}\n"
     )
     return 0
+
+
+def _monitor_run(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
+    """`postgate monitor run [--account ID] [--impersonation]`: one poll now, printed."""
+    import asyncio
+
+    from bot.app import build_monitor, build_services
+    from bot.config import ConfigError, load_config
+    from storage.engine import Database, database_url
+    from storage.migrate import DatabaseNotMigrated, ensure_migrated
+
+    name = "postgate monitor run"
+    try:
+        config = load_config(args.config)
+    except ConfigError as exc:
+        err.write(f"{name}: {exc}\n")
+        return EXIT_USAGE
+    db = Database(database_url(os.environ))
+    try:
+        ensure_migrated(db)
+        services = build_services(config, db)
+        monitor = build_monitor(config, db, os.environ, incidents=services.incidents)
+        if args.account and args.account not in monitor.watched:
+            watched = ", ".join(monitor.watched) or "-"
+            err.write(
+                f"{name}: {message('monitor.not_watched', account=args.account, watched=watched)}\n"
+            )
+            asyncio.run(monitor.close())
+            return EXIT_USAGE
+
+        async def poll() -> list[str]:
+            try:
+                reports = await monitor.run_now(
+                    account_id=args.account, impersonation=args.impersonation
+                )
+            finally:
+                await monitor.close()
+            lines: list[str] = []
+            for report in reports:
+                target = report.account_id or report.key
+                key = f"monitor.outcome.{report.outcome.value}"
+                lines.append(
+                    message(key, target=target, count=len(report.opened), error=report.error)
+                )
+                lines += [f"  #{view.id} {view.summary}" for view in report.opened]
+            return lines or [message("monitor.nothing_watched")]
+
+        out.write("\n".join(asyncio.run(poll())) + "\n")
+        return 0
+    except DatabaseNotMigrated as exc:
+        err.write(f"{name}: {exc}\n")
+        return EXIT_USAGE
+    finally:
+        db.dispose()
 
 
 def _publishing(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:

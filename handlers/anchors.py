@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
@@ -26,14 +27,15 @@ log = logging.getLogger(__name__)
 
 
 class Announcer(Protocol):
-    """Posts one short line where people (and a later auditor) can see it. Must not raise."""
+    """Posts one short line to the alerts channel(s), where people (and a later auditor) see it,
+    mentioning ``member_ids``. Must not raise."""
 
-    async def announce(self, text: str) -> None: ...
+    async def announce(self, text: str, member_ids: Sequence[str] = ()) -> None: ...
 
 
 class LoggingAnnouncer:
-    async def announce(self, text: str) -> None:
-        log.info("%s", text)
+    async def announce(self, text: str, member_ids: Sequence[str] = ()) -> None:
+        log.info("%s (for %s)", text, ", ".join(member_ids) or "-")
 
 
 def anchor_text(anchor: Anchor, lang: Lang = Lang.JA) -> str:

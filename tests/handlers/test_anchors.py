@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import timedelta
 from pathlib import Path
 
@@ -16,9 +17,11 @@ from tests.handlers.conftest import FixedClock
 class RecordingAnnouncer:
     def __init__(self) -> None:
         self.lines: list[str] = []
+        self.mentioned: list[tuple[str, ...]] = []
 
-    async def announce(self, text: str) -> None:
+    async def announce(self, text: str, member_ids: Sequence[str] = ()) -> None:
         self.lines.append(text)
+        self.mentioned.append(tuple(member_ids))
 
 
 def _event(db: Database, clock: FixedClock) -> None:
