@@ -190,6 +190,44 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.command in ("check", "config", "slack"):
+        return _dispatch(args)
+    from storage.engine import UNAVAILABLE
+
+    try:
+        return _dispatch(args)
+    except UNAVAILABLE as exc:  # read-only, unwritable, unreachable: one line, no traceback
+        sys.stderr.write(_database_unusable(args, exc) + "\n")
+        return EXIT_USAGE
+
+
+def _database_unusable(args: argparse.Namespace, exc: Exception) -> str:
+    from sqlalchemy.engine import make_url
+
+    from handlers.outage import first_line
+    from storage.engine import database_url
+
+    command = " ".join(
+        part
+        for part in (
+            args.command,
+            getattr(args, "posts_command", None),
+            getattr(args, "audit_command", None),
+            getattr(args, "db_command", None),
+            getattr(args, "monitor_command", None),
+        )
+        if part
+    )
+    url = make_url(database_url(os.environ)).render_as_string(hide_password=True)
+    return (
+        f"postgate {command}: データベースを使えません / the database cannot be used: "
+        f"{first_line(exc)} ({url}). 書き込み権限・空き容量・接続先（読み取り専用の mode=ro "
+        "ではないか）を確認してください / check write permission, free space and the address "
+        "(not a read-only mode=ro URL)."
+    )
+
+
+def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "check":
         return _check(args, sys.stdout, sys.stderr)
     if args.command == "config":
@@ -300,6 +338,7 @@ def _serve(args: argparse.Namespace, err: IO[str]) -> int:
     except DatabaseNotMigrated as exc:
         err.write(f"postgate serve: {exc}\n")
         return EXIT_USAGE
+    db.check_writable()  # a read-only database: one line and exit 2 (main), not a start
     run(config, db, host=args.host, port=args.port)
     return 0
 

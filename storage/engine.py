@@ -107,6 +107,16 @@ class Database:
         with self._write_lock, Session(bind, expire_on_commit=False) as session, session.begin():
             yield session
 
+    def check_writable(self) -> None:
+        """Raise (an ``UNAVAILABLE`` error) unless the database takes writes: a table created and
+        rolled back. For ``serve``, which otherwise would start and fail at its first write."""
+        with self.engine.connect() as connection:
+            transaction = connection.begin()
+            try:
+                connection.exec_driver_sql("CREATE TABLE postgate_write_probe (x INTEGER)")
+            finally:
+                transaction.rollback()
+
     def dispose(self) -> None:
         """Close every pooled connection (at shutdown, and in tests)."""
         self.engine.dispose()
