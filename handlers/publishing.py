@@ -672,7 +672,7 @@ class Outbox:
             return
         if error.kind is ErrorKind.RETRYABLE:
             now = self.clock()
-            if error.status == HTTP_TOO_MANY_REQUESTS:
+            if _rate_limited(error):
                 # Rate limited: the post was refused before anything happened. Wait for the
                 # platform's reset; it is not a failed attempt and nobody is told.
                 wait = now + backoff(max(job.claim.attempts, 1), self.settings.retry, self.rng)
@@ -1023,6 +1023,14 @@ class Outbox:
                 **details,
             },
         )
+
+
+def _rate_limited(error: SnsError) -> bool:
+    """A 429, or a refusal that says when to come back without being a server failure (Graph's
+    rate-limit codes come with HTTP 400 and a time to regain access)."""
+    if error.status == HTTP_TOO_MANY_REQUESTS:
+        return True
+    return error.retry_at is not None and (error.status is None or error.status < 500)
 
 
 def _process_alive(pid: int) -> bool:

@@ -149,3 +149,28 @@ async def test_retry_of_a_post_that_did_not_go_out_sends_it_once(
     assert "再送できません" in refused.value.message()
     with pytest.raises(Refusal):  # someone who is neither author nor approver
         uc.retry(Actor("cli", "kato.shota"), row.id)
+
+
+async def test_a_graph_rate_limit_with_a_time_to_regain_access_waits_without_counting(
+    usecases: DraftUseCases, config: AppConfig, db: Database, clock: FixedClock
+) -> None:
+    approve(usecases, config, targets=("midori-facebook",))
+    client, clients = scripted(db, config, clock, "midori-facebook")
+    regain = NOW + timedelta(minutes=7)
+    client.fail_next(  # Graph says "rate limited" with HTTP 400 and code 4
+        ErrorKind.RETRYABLE,
+        status=400,
+        retry_at=regain,
+        message="(#4) Application request limit reached (code 4)",
+    )
+    notifier = RecordingNotifier()
+    box = make_outbox(db, config, clock, notifier, clients=clients)
+    await box.run_once()
+    [row] = publications(db)
+    assert (row.state, row.attempts, row.next_attempt_at, row.failing_since) == (
+        "pending",
+        0,
+        regain,
+        None,
+    )
+    assert notifier.kinds() == []
