@@ -423,6 +423,7 @@ def _audit(args: argparse.Namespace, out: TextIO, err: IO[str]) -> int:
                 f"監査ログの記録点を追記しました / anchor appended to {anchor_file}: "
                 f"{head.line()}\n"
             )
+            _announce_anchor(args, head, out, err)
             return 0
         since = _parse_since(args.since)
         if since is None:
@@ -442,6 +443,49 @@ def _audit(args: argparse.Namespace, out: TextIO, err: IO[str]) -> int:
         return EXIT_USAGE
     finally:
         db.dispose()
+
+
+def _announce_anchor(args: argparse.Namespace, head: Anchor, out: IO[str], err: IO[str]) -> None:
+    """Where Slack is configured (SLACK_BOT_TOKEN, channels.alerts.slack), the anchor's short
+    line goes to the alerts channel too; a failure to post is said, the file is already written."""
+    import asyncio
+
+    from bot.config import ConfigError, config_path, load_config
+    from handlers.anchors import anchor_text
+
+    token = os.environ.get("SLACK_BOT_TOKEN", "")
+    path = config_path(args.config)
+    if not token or not path.is_file():
+        return
+    try:
+        alerts = load_config(path).channels.alerts
+    except ConfigError:
+        return
+    if alerts is None or not alerts.slack:
+        return
+    channel = alerts.slack
+
+    async def post() -> None:
+        from slack_sdk.web.async_client import AsyncWebClient
+
+        base = os.environ.get("SLACK_API_URL") or "https://slack.com/api/"
+        client = AsyncWebClient(token=token, base_url=base if base.endswith("/") else base + "/")
+        await client.chat_postMessage(
+            channel=channel, text=anchor_text(head), unfurl_links=False, unfurl_media=False
+        )
+
+    import aiohttp
+    from slack_sdk.errors import SlackApiError
+
+    try:
+        asyncio.run(post())
+    except (SlackApiError, aiohttp.ClientError, TimeoutError, OSError) as exc:
+        err.write(
+            "postgate audit anchor: Slack に投稿できませんでした / not posted to Slack: "
+            f"{type(exc).__name__}\n"
+        )
+        return
+    out.write(f"Slack の {channel} にも投稿しました / also posted to Slack {channel}\n")
 
 
 def _anchor_file(args: argparse.Namespace, err: IO[str]) -> Path | None:

@@ -1,8 +1,10 @@
-"""`postgate monitor run` as an operator runs it, against the loopback fake X."""
+"""`postgate monitor run` and `postgate audit anchor` as an operator runs them, against the loopback
+fakes (X, Slack): the CLI runs as a subprocess so the fakes keep answering in this loop."""
 
 from __future__ import annotations
 
 import asyncio
+import os
 import sys
 from pathlib import Path
 
@@ -49,3 +51,28 @@ async def test_monitor_run_polls_now_and_prints_what_it_found(
     assert "kankyo-x は監視していません" in err
     assert "midori-x" in err
     assert "Traceback" not in err
+
+
+async def test_audit_anchor_also_posts_its_line_to_the_alerts_channel(tmp_path: Path) -> None:
+    from tests.fakes.slack import FakeSlack
+
+    url = f"sqlite:///{tmp_path / 'anchor.db'}"
+    db = Database(url)
+    upgrade(db)
+    db.dispose()
+    async with FakeSlack() as slack:
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("POSTGATE_", "SLACK_"))}
+        env |= {
+            "POSTGATE_DATABASE_URL": url,
+            "POSTGATE_CONFIG": str(REPO / "app.yaml"),
+            "SLACK_BOT_TOKEN": slack.bot_token,
+            "SLACK_API_URL": slack.api_url,
+        }
+        anchors = tmp_path / "anchors.jsonl"
+        code, out, err = await _run(env, "audit", "anchor", "--file", str(anchors))
+        assert code == 0, err
+        assert "C0ALERTS01" in out
+        [posted] = slack.messages("C0ALERTS01")
+        assert "監査ログの記録点: seq" in posted.text
+        [call] = slack.calls_to("chat.postMessage")
+        assert call.params.get("unfurl_links") in (False, "false", "0")
