@@ -302,7 +302,8 @@ class Outbox:
         self._refill: asyncio.Task[TickReport] | None = None
         self._claiming = asyncio.Lock()
         self._more_due = False
-        self._jobs: dict[asyncio.Task[None], _Job] = {}  # publications in flight, for renewal
+        # What is in flight, for the heartbeat's lease renewal.
+        self._jobs: dict[asyncio.Task[None], _Job | _DeletionJob] = {}
         self._renewed_at: datetime | None = None
         # Outcomes of the publications in flight are committed many per transaction.
         self._recorder: GroupCommit[_Outcome | _DeletionOutcome, _Recorded] = GroupCommit(
@@ -353,9 +354,9 @@ class Outbox:
         if self._renewed_at is not None and now - self._renewed_at < self.settings.renew_every:
             return
         self._renewed_at = now
-        ids = [job.claim.publication_id for job in self._jobs.values()]
-        if ids:
-            await asyncio.to_thread(self._renew, ids, now + self.settings.lease)
+        jobs = list(self._jobs.values())
+        if jobs:
+            await asyncio.to_thread(self._renew, jobs, now + self.settings.lease)
         await asyncio.to_thread(self._release_dead_workers)
 
     def _release_dead_workers(self) -> None:
@@ -369,9 +370,12 @@ class Outbox:
         if dead:
             log.warning("claims of dead worker(s) %s released: reconciled now", ", ".join(dead))
 
-    def _renew(self, ids: Sequence[int], until: datetime) -> None:
+    def _renew(self, jobs: Sequence[_Job | _DeletionJob], until: datetime) -> None:
+        publications = [j.claim.publication_id for j in jobs if isinstance(j, _Job)]
+        deletions = [j.claim.deletion_id for j in jobs if isinstance(j, _DeletionJob)]
         with self.db.session() as session:
-            outbox.renew_leases(session, ids, worker_id=self.worker_id, until=until)
+            outbox.renew_leases(session, publications, worker_id=self.worker_id, until=until)
+            dl.renew_leases(session, deletions, worker_id=self.worker_id, until=until)
 
     async def drain(self) -> None:
         """Wait for every publication in flight; raise what any of them raised (as a group)."""
@@ -415,8 +419,7 @@ class Outbox:
             run, name = self._run(job), f"publication-{job.claim.publication_id}"
         task = asyncio.create_task(run, name=name)
         self._tasks.add(task)
-        if isinstance(job, _Job):
-            self._jobs[task] = job
+        self._jobs[task] = job
         task.add_done_callback(self._finished)
 
     def _finished(self, task: asyncio.Task[None]) -> None:
