@@ -7,6 +7,9 @@
   survivor has settled them all. Target: within 60 s.
 - outage (PostgreSQL): the database is cut off (a TCP proxy drops every connection) for 20 s while
   N posts come due; the time from its return to every post published. Target: within 30 s.
+- in-flight (PostgreSQL): the same outage begins while N posts are on their way to X (their
+  outcomes cannot be recorded): the time from the database's return until each is settled
+  (reconciled, found on X, never sent again).
 
     uv run python benchmarks/recovery.py [--posts 7] [--outage-seconds 20]
 
@@ -144,7 +147,9 @@ class Proxy:
             await self.server.wait_closed()
 
 
-async def outage(db: Database, url: str, posts: int, seconds: float, log: Path) -> str:
+async def outage(
+    db: Database, url: str, posts: int, seconds: float, log: Path, *, in_flight: bool = False
+) -> str:
     parts = urlsplit(url)
     proxy = Proxy(parts.hostname or "127.0.0.1", parts.port or 5432)
     port = await proxy.start()
@@ -163,8 +168,19 @@ async def outage(db: Database, url: str, posts: int, seconds: float, log: Path) 
                     deadline=DEADLINE,
                     what="serve up",
                 )
-                proxy.drop()
-                seed(db, emergency=posts)  # due during the outage (written directly)
+                if in_flight:
+                    # X takes 3 s to answer: the database goes away while the posts are out.
+                    x.delay_next(3.0, count=posts, method="POST", path=POSTS)
+                    seed(db, emergency=posts)
+                    await wait_for(
+                        lambda: len(x.requests_to("POST", POSTS)) == posts,
+                        deadline=DEADLINE,
+                        what="the posts on their way",
+                    )
+                    proxy.drop()
+                else:
+                    proxy.drop()
+                    seed(db, emergency=posts)  # due during the outage (written directly)
                 await asyncio.sleep(seconds)  # the outage itself, not a wait for a result
                 proxy.restore()
                 back = time.monotonic()
@@ -202,7 +218,7 @@ async def main() -> None:
         if not base:
             print("PostgreSQL: set POSTGATE_TEST_DATABASE_URL for the replica and outage runs")
             return
-        for name in ("replicas", "outage"):
+        for name in ("replicas", "outage", "in-flight"):
             schema = f"postgate_bench_{uuid.uuid4().hex[:8]}"
             admin = create_engine(base, poolclass=NullPool)
             with admin.begin() as connection:
@@ -217,7 +233,14 @@ async def main() -> None:
                 else:
                     with log.open("a", encoding="utf-8") as out:
                         out.write("--- outage\n")
-                    line = await outage(db, url, args.posts, args.outage_seconds, log)
+                    line = await outage(
+                        db,
+                        url,
+                        args.posts,
+                        args.outage_seconds,
+                        log,
+                        in_flight=name == "in-flight",
+                    )
                 print(f"PostgreSQL {name:8}:", line, flush=True)
             finally:
                 db.dispose()
