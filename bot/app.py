@@ -34,11 +34,20 @@ from bot.chat.hub import ChatHub
 from bot.config import AppConfig
 from bot.slack.app import install as install_slack
 from bot.teams.app import install as install_teams
+from handlers.anchors import Announcer, AuditAnchors, LoggingAnnouncer
 from handlers.chat import ChatUseCases
 from handlers.deletions import DeletionUseCases
 from handlers.drafts import Clock, DraftUseCases, utc_now
 from handlers.incidents import AlertChannel, Alerts, IncidentUseCases, IncidentView
-from handlers.monitors import Monitor, MonitorReport, MonitorSettings, PollOutcome, monitor_clients
+from handlers.monitors import (
+    Monitor,
+    MonitorReport,
+    MonitorSettings,
+    PollOutcome,
+    blind_watches,
+    monitor_clients,
+)
+from handlers.outage import DatabaseOutage
 from handlers.publishing import (
     LoggingNotifier,
     Notifier,
@@ -88,6 +97,8 @@ MONITOR_KEY: web.AppKey[Monitor] = web.AppKey("monitor", Monitor)
 LANG_KEY: web.AppKey[Lang] = web.AppKey("lang", Lang)
 HUB_KEY: web.AppKey[ChatHub] = web.AppKey("chat", ChatHub)
 CHAT_TICK_KEY: web.AppKey[float] = web.AppKey("chat_tick", float)
+ANCHORS_KEY: web.AppKey[AuditAnchors] = web.AppKey("anchors", AuditAnchors)
+OUTAGE_KEY: web.AppKey[DatabaseOutage] = web.AppKey("outage", DatabaseOutage)
 
 
 def build_services(config: AppConfig, db: Database, *, clock: Clock = utc_now) -> Services:
@@ -169,7 +180,10 @@ def build_outbox(
         clients=clients,
         calendar_for=config.calendar,
         notifier=notifier or LoggingNotifier(),
-        settings=OutboxSettings(rules=rules),
+        settings=OutboxSettings(
+            rules=rules,
+            give_up_after=timedelta(minutes=config.publishing.give_up_after_minutes),
+        ),
         clock=clock,
     )
 
@@ -181,6 +195,7 @@ def build_monitor(
     *,
     incidents: IncidentUseCases,
     alerts: Alerts | None = None,
+    announcer: Announcer | None = None,
     clock: Clock = utc_now,
     lang: Lang = Lang.JA,
 ) -> Monitor:
@@ -205,6 +220,7 @@ def build_monitor(
             lookup_interval=timedelta(hours=timing.impersonation_lookup_hours),
         ),
         clock=clock,
+        announcer=announcer,
     )
 
 
@@ -261,12 +277,32 @@ async def publish_and_report(app: web.Application) -> None:
         await hub.report_published()
 
 
+def guarded(
+    outage: DatabaseOutage, job: Callable[[], Awaitable[object]], name: str
+) -> Callable[[], Awaitable[None]]:
+    """A timer job whose database errors are counted by ``outage`` (no traceback a second)."""
+
+    async def run() -> None:
+        await outage.guard(job, name)
+
+    return run
+
+
 async def start_timer(app: web.Application) -> None:
     """One tick at start-up (what came due while postgate was down), then one every second;
-    with chat on, each outbox tick is followed at once by the results it published."""
-    await publish_and_report(app)
+    with chat on, each outbox tick is followed at once by the results it published. A job's
+    database errors are counted by the outage tracker: one warning, a count, one line when back."""
+    outage = app[OUTAGE_KEY]
     timer = Timer()
-    timer.every(TICK_SECONDS, lambda: publish_and_report(app), "outbox")
+
+    def every(seconds: float, job: Callable[[], Awaitable[object]], name: str) -> None:
+        timer.every(seconds, guarded(outage, job, name), name)
+
+    async def publish() -> None:
+        await publish_and_report(app)
+
+    await outage.guard(publish, "outbox")
+    every(TICK_SECONDS, publish, "outbox")
     monitor = app.get(MONITOR_KEY)
     if monitor is not None:
         lang = app.get(LANG_KEY, Lang.JA)
@@ -274,12 +310,17 @@ async def start_timer(app: web.Application) -> None:
         async def poll() -> None:
             log_polls(await monitor.tick(), lang)
 
-        timer.every(MONITOR_TICK_SECONDS, poll, "monitors")
+        every(MONITOR_TICK_SECONDS, poll, "monitors")
+    anchors = app.get(ANCHORS_KEY)
+    if anchors is not None:  # the audit chain's head, outside the database
+        every(
+            app[SERVICES_KEY].config.audit.anchor_every_minutes * 60, anchors.tick, "audit_anchors"
+        )
     hub = app[HUB_KEY]
     if hub.platforms:  # approval reminders (and results the outbox hook missed)
-        timer.every(app[CHAT_TICK_KEY], hub.tick, "chat")
+        every(app[CHAT_TICK_KEY], hub.tick, "chat")
         # unacknowledged incidents: the card's thread and the recipients
-        timer.every(INCIDENT_REMINDER_TICK_SECONDS, hub.remind_incidents, "incident_reminders")
+        every(INCIDENT_REMINDER_TICK_SECONDS, hub.remind_incidents, "incident_reminders")
     timer.start()
     app[TIMER_KEY] = timer
 
@@ -345,10 +386,21 @@ def synchronise(config: AppConfig, db: Database, *, clock: Clock = utc_now) -> i
 
 async def healthz(request: web.Request) -> web.Response:
     services = request.app[SERVICES_KEY]
+    blind = await asyncio.to_thread(blind_watches, services.db)
     body: dict[str, Any] = {
-        "status": "ok",
+        "status": "degraded" if blind else "ok",
         "organisation": services.config.organisation.name,
         "accounts": len(services.config.accounts),
+        # 監視できていません: watched accounts whose reads keep failing.
+        "monitoring_blind": [
+            {
+                "account": b.account_id,
+                "since": b.since.isoformat(),
+                "failed_polls": b.failed_polls,
+                "error": b.error,
+            }
+            for b in blind
+        ],
     }
     # UTF-8 as it is, not \uXXXX escapes: the organisation's name is Japanese.
     return web.json_response(body, dumps=functools.partial(json.dumps, ensure_ascii=False))
@@ -396,9 +448,14 @@ def build_app(
         env,
         incidents=services.incidents,
         alerts=hub if chat_on else None,
+        announcer=hub if chat_on else LoggingAnnouncer(),
         clock=clock,
         lang=lang,
     )
+    announcer = hub if chat_on else None
+    if config.audit.anchor_file is not None or announcer is not None:
+        app[ANCHORS_KEY] = AuditAnchors(db, config.audit.anchor_file, announcer, clock)
+    app[OUTAGE_KEY] = DatabaseOutage(clock)
     if timers:
         app.on_startup.append(start_timer)
     app.on_cleanup.append(stop_timer)
@@ -406,10 +463,34 @@ def build_app(
     return app
 
 
+class _DropNoise(logging.Filter):
+    """Drops log records that say nothing an operator can act on."""
+
+    def __init__(self, *fragments: str) -> None:
+        super().__init__()
+        self.fragments = fragments
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        text = str(record.msg)
+        return not any(fragment in text for fragment in self.fragments)
+
+
+def quiet_noise() -> None:
+    """Every tick would be logged at INFO ("Running job ..."); job errors still show as ERROR.
+    A tick skipped because the previous one still runs loses nothing (the next one claims what
+    is due), and bolt's "token will be unused" only says the client carries the token."""
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    scheduler = logging.getLogger("apscheduler.scheduler")
+    if not any(isinstance(f, _DropNoise) for f in scheduler.filters):
+        scheduler.addFilter(_DropNoise("maximum number of running instances"))
+    bolt = logging.getLogger("slack_bolt")
+    if not any(isinstance(f, _DropNoise) for f in bolt.filters):
+        bolt.addFilter(_DropNoise("will be unused"))
+
+
 def run(config: AppConfig, db: Database, *, host: str, port: int, lang: Lang = Lang.JA) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    # Every tick would be logged at INFO ("Running job ..."); job errors still show as ERROR.
-    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    quiet_noise()
     changes = synchronise(config, db)
     log.info(
         message(

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from bot.config import AppConfig
     from handlers.drafts import Actor
     from handlers.views import OutboxRow
+    from storage.audit import Anchor
     from storage.engine import Database
 
 EXIT_USAGE = 2
@@ -75,7 +76,16 @@ def _parser() -> argparse.ArgumentParser:
 
     audit = commands.add_parser("audit", help="the tamper-evident audit log")
     audit_commands = audit.add_subparsers(dest="audit_command", required=True, metavar="COMMAND")
-    audit_commands.add_parser("verify", help="walk the hash chain; exit 1 at the first broken link")
+    verify = audit_commands.add_parser(
+        "verify", help="walk the hash chain; exit 1 at the first broken link or broken anchor"
+    )
+    verify.add_argument(
+        "--anchors", metavar="FILE", help="also check the chain against these anchors"
+    )
+    anchor = audit_commands.add_parser(
+        "anchor", help="append the chain's head to the anchor file (audit.anchor_file)"
+    )
+    anchor.add_argument("--file", metavar="FILE", help="default: app.yaml's audit.anchor_file")
     export = audit_commands.add_parser("export", help="events since a date, for records requests")
     export.add_argument("--since", required=True, help="YYYY-MM-DD (Asia/Tokyo) or ISO-8601")
     export.add_argument("--format", choices=["csv", "jsonl"], default="csv", dest="fmt")
@@ -93,6 +103,10 @@ def _parser() -> argparse.ArgumentParser:
     reschedule = posts_commands.add_parser("reschedule", help="a new time for a publication")
     reschedule.add_argument("--at", required=True, help="ISO-8601; no offset means Asia/Tokyo")
     confirm = posts_commands.add_parser("confirm", help="send a held publication after all")
+    retry = posts_commands.add_parser(
+        "retry",
+        help="send a failed publication again (the platform is asked first whether it is there)",
+    )
     review = posts_commands.add_parser(
         "review", help="settle a publication that needs review: is the post on the platform?"
     )
@@ -110,7 +124,7 @@ def _parser() -> argparse.ArgumentParser:
         help="ask to delete a published post (every published post of its draft), with a reason",
     )
     delete_request.add_argument("--reason", required=True)
-    for command in (cancel, reschedule, confirm, review, delete_request):
+    for command in (cancel, reschedule, confirm, retry, review, delete_request):
         command.add_argument("id", type=int, help="the publication's number (posts list)")
     delete_approve = posts_commands.add_parser(
         "delete-approve", help="approve a deletion request (the posts are then deleted)"
@@ -131,6 +145,7 @@ def _parser() -> argparse.ArgumentParser:
         cancel,
         reschedule,
         confirm,
+        retry,
         review,
         delete_request,
         delete_approve,
@@ -145,6 +160,18 @@ def _parser() -> argparse.ArgumentParser:
         )
     for command in (posts_list, *acting):
         command.add_argument("--lang", choices=[lang.value for lang in Lang], default=Lang.JA.value)
+
+    monitor = commands.add_parser("monitor", help="the account monitors (hijack, flaming)")
+    monitor_commands = monitor.add_subparsers(
+        dest="monitor_command", required=True, metavar="COMMAND"
+    )
+    monitor_run = monitor_commands.add_parser(
+        "run", help="poll now (every watched account, or one) and print what was found"
+    )
+    monitor_run.add_argument("--account", help="only this account of app.yaml")
+    monitor_run.add_argument(
+        "--impersonation", action="store_true", help="look up look-alike accounts instead"
+    )
 
     slack = commands.add_parser("slack", help="Slack app tools")
     slack_commands = slack.add_subparsers(dest="slack_command", required=True, metavar="COMMAND")
@@ -207,12 +234,42 @@ def main(argv: Sequence[str] | None = None, *, clock: Callable[[], datetime] = _
     if args.command == "check":
         return _check(args, sys.stdout, sys.stderr)
     from bot.db_errors import DatabaseUnreachable
+    from storage.engine import UNAVAILABLE
 
     try:
         return _dispatch(args, sys.stdout, sys.stderr)
     except DatabaseUnreachable as exc:
         sys.stderr.write(f"postgate {args.command}: {exc.message(Lang(args.lang))}\n")
         return EXIT_USAGE
+    except UNAVAILABLE as exc:  # read-only, unwritable: one line, no traceback
+        sys.stderr.write(_database_unusable(args, exc) + "\n")
+        return EXIT_USAGE
+
+
+def _database_unusable(args: argparse.Namespace, exc: Exception) -> str:
+    from sqlalchemy.engine import make_url
+
+    from handlers.outage import first_line
+    from storage.engine import database_url
+
+    command = " ".join(
+        part
+        for part in (
+            args.command,
+            getattr(args, "posts_command", None),
+            getattr(args, "audit_command", None),
+            getattr(args, "db_command", None),
+            getattr(args, "monitor_command", None),
+        )
+        if part
+    )
+    url = make_url(database_url(os.environ)).render_as_string(hide_password=True)
+    return (
+        f"postgate {command}: データベースを使えません / the database cannot be used: "
+        f"{first_line(exc)} ({url}). 書き込み権限・空き容量・接続先（読み取り専用の mode=ro "
+        "ではないか）を確認してください / check write permission, free space and the address "
+        "(not a read-only mode=ro URL)."
+    )
 
 
 def _dispatch(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
@@ -229,6 +286,8 @@ def _dispatch(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         return _slack_manifest(args, out, err)
     if args.command == "teams":
         return _teams_manifest(args, out, err)
+    if args.command == "monitor":
+        return _monitor_run(args, out, err)
     if args.command in ("posts", "pause", "resume"):
         return _publishing(args, out, err)
     if args.command == "doctor":
@@ -438,6 +497,7 @@ def _serve(args: argparse.Namespace, err: IO[str]) -> int:
     except DatabaseNotMigrated as exc:
         err.write(f"postgate serve: {exc.message(Lang(args.lang))}\n")
         return EXIT_USAGE
+    db.check_writable()  # a read-only database: one line and exit 2 (main), not a start
     try:
         run(config, db, host=args.host, port=args.port, lang=Lang(args.lang))
     except SnsConfigError as exc:  # a malformed POSTGATE_*_API_URL or POSTGATE_SNS_TIMEOUT
@@ -518,19 +578,40 @@ def _audit(args: argparse.Namespace, out: TextIO, err: IO[str]) -> int:
     from storage.migrate import DatabaseNotMigrated, ensure_migrated
 
     lang = Lang(args.lang)
+    name = f"postgate audit {args.audit_command}"
+    anchor_file: Path | None = None
+    if args.audit_command == "anchor":
+        anchor_file = _anchor_file(args, err)
+        if anchor_file is None:
+            return EXIT_USAGE
+    anchors: list[audit.Anchor] = []
+    if args.audit_command == "verify" and args.anchors:
+        try:
+            anchors = audit.read_anchors(Path(args.anchors))
+        except audit.AnchorFileError as exc:
+            err.write(f"{name}: 記録点ファイルを読めません / cannot read the anchors: {exc}\n")
+            return EXIT_USAGE
     db = Database(database_url(os.environ))
     try:
         with unreachable_as_error(db.url):
             ensure_migrated(db)
         if args.audit_command == "verify":
-            with db.session(read_only=True) as session:
-                broken, head = audit.walk(session)
-            if broken is not None:
-                err.write(message("audit.broken", lang, broken=broken) + "\n")
-                return 1
+            return _verify(db, anchors, args.anchors, lang=lang, out=out, err=err)
+        if args.audit_command == "anchor":
+            from handlers.anchors import AuditAnchors
+
+            assert anchor_file is not None
+            try:
+                head = AuditAnchors(db, anchor_file, clock=args.clock).anchor()
+            except OSError as exc:
+                err.write(f"{name}: {anchor_file}: 書き込めません / cannot write: {exc}\n")
+                return EXIT_USAGE
+            assert head is not None
             out.write(
-                message("audit.intact", lang, count=head.count, seq=head.seq, hash=head.hash) + "\n"
+                f"監査ログの記録点を追記しました / anchor appended to {anchor_file}: "
+                f"{head.line()}\n"
             )
+            _announce_anchor(args, head, out, err)
             return 0
         since = _parse_since(args.since)
         if since is None:
@@ -549,6 +630,155 @@ def _audit(args: argparse.Namespace, out: TextIO, err: IO[str]) -> int:
         return 0
     except DatabaseNotMigrated as exc:
         err.write(f"postgate audit: {exc.message(lang)}\n")
+        return EXIT_USAGE
+    finally:
+        db.dispose()
+
+
+def _announce_anchor(args: argparse.Namespace, head: Anchor, out: IO[str], err: IO[str]) -> None:
+    """Where Slack is configured (SLACK_BOT_TOKEN, channels.alerts.slack), the anchor's short
+    line goes to the alerts channel too; a failure to post is said, the file is already written."""
+    import asyncio
+
+    from bot.config import ConfigError, config_path, load_config
+    from handlers.anchors import anchor_text
+
+    token = os.environ.get("SLACK_BOT_TOKEN", "")
+    path = config_path(args.config)
+    if not token or not path.is_file():
+        return
+    try:
+        alerts = load_config(path).channels.alerts
+    except ConfigError:
+        return
+    if alerts is None or not alerts.slack:
+        return
+    channel = alerts.slack
+
+    async def post() -> None:
+        from slack_sdk.web.async_client import AsyncWebClient
+
+        base = os.environ.get("SLACK_API_URL") or "https://slack.com/api/"
+        client = AsyncWebClient(token=token, base_url=base if base.endswith("/") else base + "/")
+        await client.chat_postMessage(
+            channel=channel, text=anchor_text(head), unfurl_links=False, unfurl_media=False
+        )
+
+    import aiohttp
+    from slack_sdk.errors import SlackApiError
+
+    try:
+        asyncio.run(post())
+    except (SlackApiError, aiohttp.ClientError, TimeoutError, OSError) as exc:
+        err.write(
+            "postgate audit anchor: Slack に投稿できませんでした / not posted to Slack: "
+            f"{type(exc).__name__}\n"
+        )
+        return
+    out.write(f"Slack の {channel} にも投稿しました / also posted to Slack {channel}\n")
+
+
+def _anchor_file(args: argparse.Namespace, err: IO[str]) -> Path | None:
+    """`audit anchor`'s file: --file, else app.yaml's audit.anchor_file (None: told why)."""
+    from bot.config import ConfigError, config_path, load_config
+
+    if args.file:
+        return Path(args.file)
+    try:
+        configured = load_config(config_path(args.config)).audit.anchor_file
+    except ConfigError as exc:
+        err.write(f"postgate audit anchor: {exc}\n")
+        return None
+    if configured is None:
+        err.write(
+            "postgate audit anchor: 記録点ファイルが未設定です。app.yaml の audit.anchor_file "
+            "を設定するか --file を指定してください / no anchor file: set audit.anchor_file in "
+            "app.yaml or pass --file\n"
+        )
+    return configured
+
+
+def _verify(
+    db: Database,
+    anchors: Sequence[Anchor],
+    source: str | None,
+    *,
+    lang: Lang,
+    out: TextIO,
+    err: IO[str],
+) -> int:
+    """`audit verify [--anchors FILE]`: the links, then every anchor against the chain."""
+    from storage import audit
+
+    key = audit.audit_key()
+    with db.session(read_only=True) as session:
+        broken, head = audit.walk(session, key)
+        moved = audit.check_anchors(session, anchors)
+    if broken is not None:
+        err.write(message("audit.broken", lang, broken=broken) + "\n")
+    if moved is not None:
+        err.write(message("audit.anchors_moved", lang, source=source, moved=moved) + "\n")
+    if broken is not None or moved is not None:
+        return 1
+    extra = message("audit.keyed", lang, plain=head.plain) if key is not None else ""
+    if source:
+        extra += message("audit.anchors_match", lang, count=len(anchors))
+    line = message(
+        "audit.intact", lang, count=head.count, seq=head.seq, hash=head.hash, extra=extra
+    )
+    out.write(line + "\n")
+    return 0
+
+
+def _monitor_run(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
+    """`postgate monitor run [--account ID] [--impersonation]`: one poll now, printed."""
+    import asyncio
+
+    from bot.app import build_monitor, build_services
+    from bot.config import ConfigError, load_config
+    from storage.engine import Database, database_url
+    from storage.migrate import DatabaseNotMigrated, ensure_migrated
+
+    name = "postgate monitor run"
+    try:
+        config = load_config(args.config)
+    except ConfigError as exc:
+        err.write(f"{name}: {exc}\n")
+        return EXIT_USAGE
+    db = Database(database_url(os.environ))
+    try:
+        ensure_migrated(db)
+        services = build_services(config, db)
+        monitor = build_monitor(config, db, os.environ, incidents=services.incidents)
+        if args.account and args.account not in monitor.watched:
+            watched = ", ".join(monitor.watched) or "-"
+            err.write(
+                f"{name}: {message('monitor.not_watched', account=args.account, watched=watched)}\n"
+            )
+            asyncio.run(monitor.close())
+            return EXIT_USAGE
+
+        async def poll() -> list[str]:
+            try:
+                reports = await monitor.run_now(
+                    account_id=args.account, impersonation=args.impersonation
+                )
+            finally:
+                await monitor.close()
+            lines: list[str] = []
+            for report in reports:
+                target = report.account_id or report.key
+                key = f"monitor.outcome.{report.outcome.value}"
+                lines.append(
+                    message(key, target=target, count=len(report.opened), error=report.error)
+                )
+                lines += [f"  #{view.id} {view.summary}" for view in report.opened]
+            return lines or [message("monitor.nothing_watched")]
+
+        out.write("\n".join(asyncio.run(poll())) + "\n")
+        return 0
+    except DatabaseNotMigrated as exc:
+        err.write(f"{name}: {exc}\n")
         return EXIT_USAGE
     finally:
         db.dispose()
@@ -652,6 +882,9 @@ def _publishing(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
                 at=_tokyo(done.due_at),
             )
             line = "\n".join((line, *result.notes))
+        elif args.posts_command == "retry":
+            done = uc.retry(actor, args.id).publication
+            line = message("posts.retried", lang, publication=done.id, account=done.account_id)
         else:
             done = uc.confirm(actor, args.id).publication
             line = message("posts.confirmed", lang, publication=done.id, account=done.account_id)

@@ -112,6 +112,9 @@ class PublishingTiming(_Frozen):
     """A post due while postgate was down goes out on restart unless it is this late."""
 
     missed_post_limit_hours: float = Field(default=6, gt=0, le=168)
+    # A post the platform cannot take (5xx, timeouts, refused connections) is tried again with
+    # backoff for this long before it fails (never past the missed-post limit).
+    give_up_after_minutes: int = Field(default=60, ge=1, le=10_080)
 
 
 class MonitoringTiming(_Frozen):
@@ -123,6 +126,14 @@ class MonitoringTiming(_Frozen):
     # An incident nobody has acknowledged is reminded of this long after it opened, and as often
     # again until someone does.
     incident_remind_after_minutes: int = Field(default=30, ge=1, le=1_440)
+
+
+class AuditSettings(_Frozen):
+    """The audit log's anchors: its head recorded outside the database this often, appended to
+    ``anchor_file`` (relative to app.yaml) and posted to the alerts channel(s)."""
+
+    anchor_every_minutes: int = Field(default=60, ge=1, le=10_080)
+    anchor_file: Path | None = None
 
 
 class AppConfig(_Frozen):
@@ -141,6 +152,7 @@ class AppConfig(_Frozen):
     approval: ApprovalTiming = ApprovalTiming()
     publishing: PublishingTiming = PublishingTiming()
     monitoring: MonitoringTiming = MonitoringTiming()
+    audit: AuditSettings = AuditSettings()
 
     @property
     def directory(self) -> Directory:
@@ -215,6 +227,10 @@ def parse_config(text: str, *, source: str = "app.yaml", base_dir: Path | None =
         config = config.model_copy(
             update={"checks": config.checks.model_copy(update={"terminology": resolved})}
         )
+    anchor_file = config.audit.anchor_file
+    if anchor_file is not None and not anchor_file.is_absolute() and base_dir is not None:
+        audit = config.audit.model_copy(update={"anchor_file": base_dir / anchor_file})
+        config = config.model_copy(update={"audit": audit})
     return config
 
 

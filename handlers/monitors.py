@@ -14,6 +14,11 @@ Every ``MonitorSettings.interval`` each account with credentials is polled throu
   account's ``watch_names`` looked up on X (``GET /2/users/by``, 100 a request) through any
   watched X account's client — ``workflows.incidents.impersonation``.
 
+A watch whose reads fail ``MonitorSettings.blind_after`` polls in a row (a 403 from a too-small
+X tier, 5xx, timeouts) is **blind**: City Promotion and Digital Promotion are told once through
+the ``Announcer`` (「監視できていません」, the platform's reason and what to do), ``/healthz``
+lists it (``blind_watches``), and the first good poll after says it recovered.
+
 The first poll of an account records the profile baseline, the replies baseline and
 ``watching_since``; posts from before are history, never alerts. Each signal becomes an incident
 unless its cause is on record (``handlers.incidents.open_signals``: one alert per cause, not one
@@ -35,8 +40,9 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any, Final, Protocol, runtime_checkable
 
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
+from handlers.anchors import Announcer
 from handlers.drafts import Clock, utc_now
 from handlers.incidents import Alerts, IncidentUseCases, IncidentView, open_signals
 from sns.base import ErrorKind, Profile, PublishedPost, SnsClient, SnsError
@@ -47,6 +53,7 @@ from sns.x_watch import XWatchClient
 from storage import incidents as repo
 from storage.engine import Database
 from storage.tables import MonitorState
+from workflows.catalogue import Lang, message
 from workflows.checks.model import Platform
 from workflows.incidents import flaming, hijack
 from workflows.incidents import impersonation as imp
@@ -115,14 +122,15 @@ class MonitorSettings:
     # is recorded); unsettled ones (sending, needs review) always are.
     sends_lookback: timedelta = timedelta(days=1)
     concurrency: int = 4  # accounts polled at once by this process
+    blind_after: int = 3  # failed polls in a row before people are told the watch is blind
     hijack: HijackRules = field(default_factory=HijackRules)
     flame: FlameRules = field(default_factory=FlameRules)
 
     def __post_init__(self) -> None:
         if self.interval <= timedelta(0) or self.lookup_interval <= timedelta(0):
             raise ValueError("interval and lookup_interval must be positive")
-        if self.recent_posts < 1 or self.concurrency < 1:
-            raise ValueError("recent_posts and concurrency must be at least 1")
+        if self.recent_posts < 1 or self.concurrency < 1 or self.blind_after < 1:
+            raise ValueError("recent_posts, concurrency and blind_after must be at least 1")
 
 
 class PollOutcome(StrEnum):
@@ -153,6 +161,58 @@ class MonitorReport:
 
     def outcome(self, key: str) -> PollOutcome | None:
         return next((p.outcome for p in self.polls if p.key == key), None)
+
+
+@dataclass(frozen=True, slots=True)
+class BlindWatch:
+    """A watched account the monitor cannot read (``blind_after`` failed polls in a row)."""
+
+    account_id: str
+    since: datetime
+    failed_polls: int
+    error: str | None
+
+
+def blind_watches(db: Database) -> list[BlindWatch]:
+    """The accounts being watched blind right now (for /healthz and App Home)."""
+    with db.session(read_only=True) as session:
+        rows = session.exec(
+            select(MonitorState)
+            .where(col(MonitorState.blind_since).is_not(None))
+            .order_by(col(MonitorState.key))
+        ).all()
+        return [
+            BlindWatch(r.account_id or r.key, r.blind_since, r.failed_polls, r.last_error)
+            for r in rows
+            if r.blind_since is not None
+        ]
+
+
+class _Sight(StrEnum):
+    BLIND = "blind"  # this poll made it blind: tell people
+    RECOVERED = "recovered"  # the first good poll after being blind
+
+
+def blind_text(
+    account: Account, error: str, status: int | None, failed: int, lang: Lang = Lang.JA
+) -> str:
+    """「監視できていません」: which account, the platform's reason, what to do."""
+    if status == 403:
+        advice = "monitor.advice.forbidden"
+    elif status == 429:
+        advice = "monitor.advice.rate_limited"
+    else:
+        advice = "monitor.advice.unavailable"
+    return message(
+        "monitor.blind",
+        lang,
+        account=account.display_name,
+        handle=account.handle,
+        platform=account.platform.value,
+        polls=failed,
+        reason=error,
+        advice=message(advice, lang),
+    )
 
 
 def account_key(account_id: str) -> str:
@@ -221,10 +281,12 @@ class Monitor:
         replies: Mapping[str, MentionReader] | None = None,
         settings: MonitorSettings | None = None,
         clock: Clock = utc_now,
+        announcer: Announcer | None = None,
     ) -> None:
         self.db = db
         self.incidents = incidents
         self.alerts = alerts
+        self.announcer = announcer
         self.settings = settings or MonitorSettings()
         self.clock = clock
         self.watched: dict[str, tuple[Account, SnsClient]] = {}
@@ -268,6 +330,19 @@ class Monitor:
                 raise result
         return MonitorReport(tuple(reports))
 
+    async def run_now(
+        self, *, account_id: str | None = None, impersonation: bool = False
+    ) -> list[PollReport]:
+        """One poll now, whatever the interval (``postgate monitor run``, ``/postgate check-now``):
+        one account, every watched account, or (``impersonation``) the look-alike look-up."""
+        if impersonation:
+            return [await self.lookup(force=True)]
+        if account_id is not None:
+            if account_id not in self.watched:
+                raise KeyError(account_id)
+            return [await self.poll(account_id, force=True)]
+        return [await self.poll(a, force=True) for a in self.watched]
+
     async def close(self) -> None:
         for _, client in self.watched.values():
             await client.close()
@@ -288,14 +363,49 @@ class Monitor:
             if not force and _polled_within(state, now, self.settings.interval):
                 return PollReport(key, PollOutcome.NOT_DUE, account_id)
             read = await self._read(account, client, state, now)
-            views = await asyncio.to_thread(self._record, account, read, now)
+            views, sight, failed = await asyncio.to_thread(self._record, account, read, now)
         finally:
             await asyncio.to_thread(lock.release)
         await self._alert(views)
+        await self._tell_sight(account, read, sight, failed)
         if read.error is not None:
+            log.info(
+                "monitor: could not read %s (%d failed polls in a row): %s",
+                account_id,
+                failed,
+                read.error,
+            )
             return PollReport(key, PollOutcome.FAILED, account_id, views, str(read.error))
         outcome = PollOutcome.BASELINE if state is None else PollOutcome.POLLED
+        log.info(
+            "monitor: polled %s: %d posts read, %d incidents opened",
+            account_id,
+            len(read.posts),
+            len(views),
+        )
         return PollReport(key, outcome, account_id, views)
+
+    async def _tell_sight(
+        self, account: Account, read: _Read, sight: _Sight | None, failed: int
+    ) -> None:
+        if sight is None:
+            return
+        if sight is _Sight.BLIND:
+            assert read.error is not None
+            text = blind_text(account, str(read.error), read.error.status, failed)
+            log.warning("monitor: %s is blind after %d failed polls: %s", account.id, failed, text)
+        else:
+            text = message("monitor.recovered", account=account.display_name, handle=account.handle)
+            log.warning("monitor: %s can be read again", account.id)
+        if self.announcer is not None:
+            await self.announcer.announce(text, self._promotion_people())
+
+    def _promotion_people(self) -> tuple[str, ...]:
+        """The chiefs and deputies of City Promotion and Digital Promotion."""
+        directory = self.incidents.directory
+        sections = (directory.city_promotion, directory.digital_promotion)
+        people = [m for s in sections if s is not None for m in directory.approvers(s.name)]
+        return tuple(dict.fromkeys(people))
 
     async def _read(
         self, account: Account, client: SnsClient, state: MonitorState | None, now: datetime
@@ -308,7 +418,6 @@ class Monitor:
             if exc.kind is ErrorKind.AUTH:
                 read.refusal = exc
             else:
-                log.warning("monitor: could not read %s: %s", account.id, exc)
                 read.error = exc
             return read
         reader = self._replies.get(account.id)
@@ -328,8 +437,11 @@ class Monitor:
         with self.db.session(read_only=True) as session:
             return repo.monitor_state(session, key)
 
-    def _record(self, account: Account, read: _Read, now: datetime) -> tuple[IncidentView, ...]:
-        """Detect, open the incidents and move the baselines on, in one transaction."""
+    def _record(
+        self, account: Account, read: _Read, now: datetime
+    ) -> tuple[tuple[IncidentView, ...], _Sight | None, int]:
+        """Detect, open the incidents and move the baselines on, in one transaction. Also
+        whether the watch just went blind or recovered, and the failed polls in a row."""
         key = account_key(account.id)
         with self.db.session() as session:
             state = repo.monitor_state(session, key)
@@ -339,15 +451,23 @@ class Monitor:
             state.last_polled_at = now
             if read.error is not None:
                 state.last_error = str(read.error)
+                state.failed_polls = (state.failed_polls or 0) + 1
+                sight = None
+                if state.failed_polls >= self.settings.blind_after and state.blind_since is None:
+                    state.blind_since = now
+                    sight = _Sight.BLIND
                 repo.save_monitor_state(session, state)
-                return ()
+                return (), sight, state.failed_polls
+            sight = _Sight.RECOVERED if state.blind_since is not None else None
+            state.failed_polls = 0
+            state.blind_since = None
             signals = self._hijack(session, account, state, read, now, first=first)
             if read.mentions is not None:
                 signals += self._flaming(account, state, read, now, first=first)
             state.last_error = str(read.refusal) if read.refusal else None
             rows = open_signals(session, signals, at=now)
             repo.save_monitor_state(session, state)
-            return tuple(self.incidents.view(r, is_new=True) for r in rows)
+            return tuple(self.incidents.view(r, is_new=True) for r in rows), sight, 0
 
     def _hijack(
         self,
@@ -496,10 +616,10 @@ class Monitor:
     # ------------------------------------------------------------ telling people
 
     async def _alert(self, views: Iterable[IncidentView]) -> None:
-        if self.alerts is None:
-            return
         for view in views:
-            await self.alerts.incident_opened(view)
+            log.info("monitor: incident #%s opened: %s", view.id, view.summary)
+            if self.alerts is not None:
+                await self.alerts.incident_opened(view)
 
 
 # ---------------------------------------------------------------- the replies baseline

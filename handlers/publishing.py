@@ -6,15 +6,19 @@ publishes the rest concurrently through each account's ``SnsClient``. The databa
 threads (``asyncio.to_thread``) so the event loop — Slack, Teams, other publishes — never waits
 for it. What a platform answers decides what follows (``sns.base.ErrorKind``):
 
-- retryable: back to pending, not before the backoff (or the platform's reset time); failed
-  after the attempt cap;
+- rate limited (429): back to pending until the platform's reset time; not a failed attempt;
+- retryable (5xx, refused or reset connections): back to pending with backoff (or the platform's
+  reset time) until ``give_up_after`` has passed since the first failure — never past the
+  missed-post limit — then failed. People are told once when a publication starts failing, and
+  once when it then goes out;
 - permanent: failed with the platform's reason, never retried;
 - auth: failed, and an ``auth_failed`` notice (a revoked token, or a hijacked account);
 - ambiguous (or no answer in time): the row stays ``sending`` and its lease is shortened, so it is
   reconciled — asked of the platform — before anything is sent again. Rows left in ``sending``
-  by a worker that died are reconciled the same way: published → done; not published → sent;
-  undecided → ``needs_review`` and people are told. Never a blind resend; a reconciliation that
-  cannot read the platform (a retryable error) is simply asked again later.
+  by a worker that died (its lease is short and renewed by a heartbeat while it lives, so a dead
+  worker's rows are free within ``lease``) are reconciled the same way: published → done; not
+  published → sent; undecided → ``needs_review`` and people are told. Never a blind resend; a
+  reconciliation that cannot read the platform (a retryable error) is simply asked again later.
 
 The database work is batched so that a backlog (1,000 posts due in the same second) goes out in
 about a second: a claim is two ``UPDATE ... RETURNING`` statements and three reads for a whole
@@ -49,6 +53,7 @@ from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from handlers.drafts import Actor, Clock, audit_refusal, member_of, utc_now
+from handlers.outage import first_line
 from handlers.views import OutboxResult, OutboxRow, PauseResult
 from sns.base import ErrorKind, Outcome, PostRequest, PublishedPost, SnsClient, SnsError
 from storage import audit, outbox
@@ -57,7 +62,7 @@ from storage import drafts as repo
 from storage.batching import GroupCommit
 from storage.deletions import DeletionClaim, DeletionLost
 from storage.drafts import Conflict, DraftSnapshot
-from storage.engine import Database
+from storage.engine import UNAVAILABLE, Database
 from storage.outbox import Claim, LeaseLost
 from storage.tables import DeletionRequest, Draft, DraftRevision, Publication, Review
 from workflows import approval as ap
@@ -75,6 +80,7 @@ from workflows.publishing import (
     NotAllowedToPause,
     NotAuthorOrApprover,
     NotPaused,
+    PublicationNotFailed,
     PublicationNotHeld,
     PublicationNotInReview,
     PublicationNotOpen,
@@ -106,6 +112,7 @@ _WAITING_DRAFT_STATES = frozenset({DraftState.APPROVED, DraftState.SCHEDULED})
 _DONE_PUBLICATION_STATES = frozenset(
     {PublicationState.PUBLISHED.value, PublicationState.DELETED.value}
 )
+HTTP_TOO_MANY_REQUESTS: Final = 429
 
 
 # ---------------------------------------------------------------- telling people
@@ -113,6 +120,8 @@ _DONE_PUBLICATION_STATES = frozenset(
 
 class NoticeKind(StrEnum):
     FAILED = "failed"
+    RETRYING = "retrying"  # a publication started failing; it is tried again automatically
+    RECOVERED = "recovered"  # ... and then went out
     NEEDS_REVIEW = "needs_review"
     HELD = "held"
     AUTH_FAILED = "auth_failed"  # also a hijack signal, for the incidents work
@@ -171,19 +180,28 @@ def default_worker_id() -> str:
 
 @dataclass(frozen=True, slots=True)
 class OutboxSettings:
-    lease: timedelta = timedelta(minutes=5)
-    # Shorter than the lease: an attempt is over (answered, or taken as ambiguous) before another
-    # worker may take the row over.
+    # A claim's lease, renewed every ``heartbeat`` while its publication is in flight: the rows
+    # of a worker that died are taken over (and reconciled) within ``lease``.
+    lease: timedelta = timedelta(seconds=30)
+    heartbeat: timedelta | None = None  # default: a third of the lease
+    # An attempt with no answer in this long is taken as ambiguous (reconciled later).
     publish_timeout: timedelta = timedelta(minutes=4)
+    # Retryable errors are retried this long after the first one (app.yaml
+    # publishing.give_up_after_minutes), never past the missed-post limit.
+    give_up_after: timedelta = timedelta(minutes=60)
     batch: int = 100  # rows per claim transaction, and outcomes per recording transaction
     max_in_flight: int = 200  # publications (and deletions) being sent at once by this process
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     rules: SendRules = field(default_factory=SendRules)
     worker_id: str = field(default_factory=default_worker_id)
 
+    @property
+    def renew_every(self) -> timedelta:
+        return self.heartbeat if self.heartbeat is not None else self.lease / 3
+
     def __post_init__(self) -> None:
-        if self.publish_timeout >= self.lease:
-            raise ValueError("publish_timeout must be shorter than the lease")
+        if self.heartbeat is not None and self.heartbeat >= self.lease:
+            raise ValueError("the heartbeat must be shorter than the lease")
         if self.batch < 1 or self.max_in_flight < 1:
             raise ValueError("batch and max_in_flight must be at least 1")
 
@@ -223,6 +241,8 @@ class _Outcome:
     at: datetime | None = None
     error: str = ""
     kind: ErrorKind | None = None
+    failing: bool = True  # RETRY: a failed attempt (False: only rate limited)
+    tell: bool = False  # people hear of it (a run of failures starts, or ends in success)
 
 
 @dataclass(frozen=True, slots=True)
@@ -282,6 +302,9 @@ class Outbox:
         self._refill: asyncio.Task[TickReport] | None = None
         self._claiming = asyncio.Lock()
         self._more_due = False
+        # What is in flight, for the heartbeat's lease renewal.
+        self._jobs: dict[asyncio.Task[None], _Job | _DeletionJob] = {}
+        self._renewed_at: datetime | None = None
         # Outcomes of the publications in flight are committed many per transaction.
         self._recorder: GroupCommit[_Outcome | _DeletionOutcome, _Recorded] = GroupCommit(
             self._record_batch, self.settings.batch
@@ -305,6 +328,7 @@ class Outbox:
         if self._claiming.locked():
             return TickReport(0, 0)  # a claim is under way (a refill): it takes what is due
         async with self._claiming:
+            await self._heartbeat()
             while True:
                 room = self.settings.max_in_flight - len(self._tasks)
                 if room <= 0:
@@ -322,6 +346,36 @@ class Outbox:
                 if not self._more_due:
                     break
         return TickReport(claimed, reconciling, deleting)
+
+    async def _heartbeat(self) -> None:
+        """Renew the leases of the publications in flight, and release those of dead processes
+        on this host, every ``heartbeat`` (by the clock)."""
+        now = self.clock()
+        if self._renewed_at is not None and now - self._renewed_at < self.settings.renew_every:
+            return
+        self._renewed_at = now
+        jobs = list(self._jobs.values())
+        if jobs:
+            await asyncio.to_thread(self._renew, jobs, now + self.settings.lease)
+        await asyncio.to_thread(self._release_dead_workers)
+
+    def _release_dead_workers(self) -> None:
+        """At the first tick and with each heartbeat: the claims of processes on this host that
+        are gone (a crash, kill -9) are reconciled now instead of when their lease runs out."""
+        host = self.worker_id.split(":", 1)[0]
+        with self.db.session() as session:
+            dead = outbox.release_dead_workers(
+                session, host=host, is_alive=_process_alive, now=self.clock()
+            )
+        if dead:
+            log.warning("claims of dead worker(s) %s released: reconciled now", ", ".join(dead))
+
+    def _renew(self, jobs: Sequence[_Job | _DeletionJob], until: datetime) -> None:
+        publications = [j.claim.publication_id for j in jobs if isinstance(j, _Job)]
+        deletions = [j.claim.deletion_id for j in jobs if isinstance(j, _DeletionJob)]
+        with self.db.session() as session:
+            outbox.renew_leases(session, publications, worker_id=self.worker_id, until=until)
+            dl.renew_leases(session, deletions, worker_id=self.worker_id, until=until)
 
     async def drain(self) -> None:
         """Wait for every publication in flight; raise what any of them raised (as a group)."""
@@ -365,13 +419,23 @@ class Outbox:
             run, name = self._run(job), f"publication-{job.claim.publication_id}"
         task = asyncio.create_task(run, name=name)
         self._tasks.add(task)
+        self._jobs[task] = job
         task.add_done_callback(self._finished)
 
     def _finished(self, task: asyncio.Task[None]) -> None:
         self._tasks.discard(task)
+        self._jobs.pop(task, None)
         if not task.cancelled() and (error := task.exception()) is not None:
             # A publication's row stays "sending" until its lease ends, then it is reconciled.
-            log.error("%s failed unexpectedly", task.get_name(), exc_info=error)
+            if isinstance(error, UNAVAILABLE):
+                log.warning(
+                    "%s: outcome not recorded, the database is unavailable (%s); it is "
+                    "reconciled with the platform once its lease ends",
+                    task.get_name(),
+                    first_line(error),
+                )
+            else:
+                log.error("%s failed unexpectedly", task.get_name(), exc_info=error)
         if self._more_due and self._refill is None and not self._claiming.locked():
             # Capacity freed while more is due: claim now rather than at the next tick. One
             # refill at a time; it sets the flag again if it still finds more than it can take.
@@ -559,7 +623,17 @@ class Outbox:
         except TimeoutError:
             await self._after_error(job, _no_answer(client, timeout))
             return
-        await self._record(job, _Outcome(_Step.PUBLISHED, job.claim, post=published))
+        await self._published(job, _Outcome(_Step.PUBLISHED, job.claim, post=published))
+
+    async def _published(self, job: _Job, outcome: _Outcome) -> None:
+        """Record a publication that went out; after a run of failures, people hear it did."""
+        recovering = job.claim.failing_since is not None
+        people = await self._record(job, replace(outcome, tell=recovering))
+        if recovering:
+            detail = message("notice.publication.recovered_detail")
+            await self.notifier.notify(
+                self._notice(NoticeKind.RECOVERED, job.claim, people, detail)
+            )
 
     async def _reconcile(self, job: _Job, client: SnsClient) -> bool:
         """Ask the platform about an earlier attempt; True when it certainly was not posted.
@@ -588,7 +662,7 @@ class Outbox:
             return False
         if found.outcome is Outcome.PUBLISHED:
             post = found.post or PublishedPost(post_id="")
-            await self._record(job, _Outcome(_Step.PUBLISHED, claim, post=post, reconciled=True))
+            await self._published(job, _Outcome(_Step.PUBLISHED, claim, post=post, reconciled=True))
             return False
         if found.outcome is Outcome.UNDECIDED:
             await self._needs_review(job, found.reason or "undecided")
@@ -600,32 +674,55 @@ class Outbox:
             await self._unsettled(job, str(error), error.retry_at)
             return
         if error.kind is ErrorKind.RETRYABLE:
-            decision = after_retryable_error(
-                attempts=job.claim.attempts,
-                now=self.clock(),
-                retry_at=error.retry_at,
-                policy=self.settings.retry,
-                rng=self.rng,
-            )
-            if decision.kind is RetryKind.RETRY:
-                assert decision.at is not None
-                outcome = _Outcome(_Step.RETRY, job.claim, at=decision.at, error=str(error))
+            now = self.clock()
+            if _rate_limited(error):
+                # Rate limited: the post was refused before anything happened. Wait for the
+                # platform's reset; it is not a failed attempt and nobody is told.
+                wait = now + backoff(max(job.claim.attempts, 1), self.settings.retry, self.rng)
+                reset = max(error.retry_at or wait, now + self.settings.retry.floor)
+                outcome = _Outcome(
+                    _Step.RETRY, job.claim, at=reset, error=str(error), failing=False
+                )
                 await self._record(job, outcome)
+                return
+            retry_at = self._retry_at(job.claim, now, error.retry_at)
+            if retry_at is not None:
+                starting = job.claim.failing_since is None
+                outcome = _Outcome(
+                    _Step.RETRY, job.claim, at=retry_at, error=str(error), tell=starting
+                )
+                people = await self._record(job, outcome)
+                if starting:
+                    detail = message("notice.publication.retrying_detail", error=str(error))
+                    notice = self._notice(NoticeKind.RETRYING, outcome.claim, people, detail)
+                    await self.notifier.notify(notice)
                 return
         await self._fail(job, str(error), kind=error.kind)
         if error.kind is ErrorKind.AUTH:
             await self._auth_failed(job.claim, str(error))
 
+    def _retry_at(self, claim: Claim, now: datetime, retry_at: datetime | None) -> datetime | None:
+        """When to try a failing publication again (backoff, or the platform's reset time), or
+        None once ``give_up_after`` has passed since its first failure (or, unless a person
+        confirmed it, the missed-post limit since it was due)."""
+        deadline = (claim.failing_since or now) + self.settings.give_up_after
+        if not claim.confirmed:
+            deadline = min(deadline, claim.due_at + self.settings.rules.max_lateness)
+        if now >= deadline:
+            return None
+        at = now + backoff(max(claim.attempts, 1), self.settings.retry, self.rng)
+        return min(max(at, retry_at or at), deadline)
+
     async def _unsettled(self, job: _Job, error: str, retry_at: datetime | None) -> None:
-        """Maybe sent: reconcile later (after a backoff), or hand to a person past the cap."""
-        attempts = job.claim.attempts
-        if attempts >= self.settings.retry.max_attempts:
+        """Maybe sent: reconcile later (after a backoff), or hand to a person once retrying has
+        gone on for ``give_up_after``."""
+        # Since the attempt that may have posted (kept across reconciliations).
+        started = job.claim.previous_claimed_at or job.claim.claimed_at
+        claim = replace(job.claim, failing_since=job.claim.failing_since or started)
+        at = self._retry_at(claim, self.clock(), retry_at)
+        if at is None:
             await self._needs_review(job, error)
             return
-        now = self.clock()
-        at = now + backoff(attempts, self.settings.retry, self.rng)
-        if retry_at is not None and retry_at > at:
-            at = retry_at
         await self._record(job, _Outcome(_Step.UNSETTLED, job.claim, at=at, error=error))
 
     async def _no_client(self, job: _Job) -> None:
@@ -800,7 +897,7 @@ class Outbox:
                 for r, o in zip(results, outcomes, strict=True)
                 if isinstance(r, _Recorded)
                 and isinstance(o, _Outcome)
-                and o.step in (_Step.FAILED, _Step.NEEDS_REVIEW)
+                and (o.step in (_Step.FAILED, _Step.NEEDS_REVIEW) or o.tell)
             }
             people = _people_many(session, told)
             notices = self._deletion_notices(session, outcomes, results, closed)
@@ -838,8 +935,10 @@ class Outbox:
             }
         elif step is _Step.RETRY:
             assert outcome.at is not None
-            claim = outbox.mark_retry(session, claim, at=outcome.at, error=outcome.error, now=now)
-            action = "publication.retry"
+            claim = outbox.mark_retry(
+                session, claim, at=outcome.at, error=outcome.error, now=now, failing=outcome.failing
+            )
+            action = "publication.retry" if outcome.failing else "publication.rate_limited"
             details = {"error": outcome.error, "next_attempt_at": outcome.at.isoformat()}
         elif step is _Step.UNSETTLED:
             assert outcome.at is not None
@@ -927,6 +1026,27 @@ class Outbox:
                 **details,
             },
         )
+
+
+def _rate_limited(error: SnsError) -> bool:
+    """A 429, or a refusal that says when to come back without being a server failure (Graph's
+    rate-limit codes come with HTTP 400 and a time to regain access)."""
+    if error.status == HTTP_TOO_MANY_REQUESTS:
+        return True
+    return error.retry_at is not None and (error.status is None or error.status < 500)
+
+
+def _process_alive(pid: int) -> bool:
+    """Whether a process with this id exists on this host (signal 0 checks without sending)."""
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # it exists, under another user
+    return True
 
 
 def _no_answer(client: SnsClient, seconds: float) -> SnsError:
@@ -1284,6 +1404,39 @@ class PublicationUseCases:
 
         return self._on_publication(actor, publication_id, "confirm", body)
 
+    def retry(self, actor: Actor, publication_id: int) -> OutboxResult:
+        """Put a failed publication back in the queue (author or approver). The outbox
+        reconciles it with the platform first — a post that did go out is marked published, not
+        sent twice — then re-checks the send-time rules and sends it."""
+
+        def body(session: Session, row: Publication, member: Member, now: datetime) -> None:
+            if row.state != PublicationState.FAILED.value:
+                raise PublicationNotFailed(
+                    publication=row.id, state=PublicationState(row.state).label()
+                )
+            earlier = row.last_error
+            outbox.retry_failed(session, row, now=now)
+            loaded = repo.load(session, row.draft_id, for_update=True)
+            if (
+                DraftState(loaded.draft.state) is DraftState.FAILED
+                and loaded.draft.revision == row.revision
+            ):  # the draft follows its publication: failed -> publishing again
+                author = repo.author_of(session, loaded.draft.author_id, self.directory)
+                outcome = ap.start_publishing(loaded.process(author, self.directory))
+                repo.save(
+                    session,
+                    loaded,
+                    outcome,
+                    actor_id=member.id,
+                    at=now,
+                    details={"publication": row.id, "retry": True},
+                )
+            self._audit(
+                session, member, "publication.retried", row, {"earlier_error": earlier}, now=now
+            )
+
+        return self._on_publication(actor, publication_id, "retry", body)
+
     def review(
         self,
         actor: Actor,
@@ -1438,7 +1591,7 @@ class PublicationUseCases:
                 if row is None:
                     raise UnknownPublication(publication=publication_id)
                 self._require_author_or_approver(session, row, member)
-                if op_name not in ("confirm", "review") and row.state not in (
+                if op_name not in ("confirm", "review", "retry") and row.state not in (
                     PublicationState.PENDING.value,
                     PublicationState.HELD.value,
                 ):

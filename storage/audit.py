@@ -4,8 +4,15 @@ Each event's ``hash`` is ``sha256(prev_hash + canonical_event)``, where the cano
 JSON of ``{seq, at, actor, action, subject, details}`` with sorted keys, no whitespace and
 ``ensure_ascii=False``, encoded as UTF-8, and ``at`` is UTC ISO-8601 with microseconds. The first
 event's ``prev_hash`` is 64 zeros. Changing, inserting or deleting a row breaks the chain at that
-point, and ``verify`` names it. (Deleting the newest events, or rewriting the whole chain, can
-only be caught against a copy of a later hash kept elsewhere: an export, a report, a chat post.)
+point, and ``verify`` names it. Deleting the newest events, or rewriting the chain from some
+event on, can only be caught against a copy of a later hash kept elsewhere: the anchors
+(``Anchor``: the chain's head, seq and hash, appended to a file outside the database and posted to
+chat), which ``check_anchors`` compares with the chain.
+
+With a key (``$POSTGATE_AUDIT_KEY``, kept outside the database) each link is
+``HMAC-SHA256(key, prev_hash + canonical_event)`` instead, so someone who can write the database
+but not read the key cannot recompute the chain. A chain started before the key was set keeps its
+plain links: verifying with the key accepts plain links only before the first keyed one.
 
 Appends are serialised so two transactions cannot both extend the same link: on PostgreSQL with a
 transaction-scoped advisory lock, on SQLite by the ``BEGIN IMMEDIATE`` every transaction starts
@@ -16,12 +23,15 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import hmac
 import json
+import os
 from collections.abc import Generator, Iterator, Mapping, Sequence
 from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from enum import StrEnum
+from pathlib import Path
 from typing import Any, Final, Literal, NamedTuple, TextIO
 from zoneinfo import ZoneInfo
 
@@ -38,6 +48,13 @@ AUDIT_LOCK_KEY: Final = int.from_bytes(b"postgate", "big", signed=True)
 EXPORT_ZONE: Final = ZoneInfo("Asia/Tokyo")
 EXPORT_COLUMNS: Final = ("seq", "at", "actor", "action", "subject", "details", "prev_hash", "hash")
 _BATCH: Final = 500
+KEY_ENV: Final = "POSTGATE_AUDIT_KEY"
+
+
+def audit_key(environ: Mapping[str, str] | None = None) -> bytes | None:
+    """The HMAC key of the chain's links ($POSTGATE_AUDIT_KEY), or None for plain SHA-256."""
+    value = (os.environ if environ is None else environ).get(KEY_ENV, "")
+    return value.encode("utf-8") if value else None
 
 
 def canonical_json(value: Any) -> str:
@@ -75,8 +92,12 @@ def canonical_event(
     return canonical_json(event).encode("utf-8")
 
 
-def chain_hash(prev_hash: str, event: bytes) -> str:
-    return hashlib.sha256(prev_hash.encode("ascii") + event).hexdigest()
+def chain_hash(prev_hash: str, event: bytes, key: bytes | None = None) -> str:
+    """SHA-256 of ``prev_hash + event``; with a key, HMAC-SHA256 of the same bytes."""
+    data = prev_hash.encode("ascii") + event
+    if key:
+        return hmac.new(key, data, hashlib.sha256).hexdigest()
+    return hashlib.sha256(data).hexdigest()
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,6 +146,7 @@ def append_many(session: Session, entries: Sequence[Entry]) -> list[AuditEvent]:
         )
         for e in entries
     ]
+    key = audit_key()
     bind = session.get_bind()
     if bind.dialect.name == "postgresql":
         session.exec(select(func.pg_advisory_xact_lock(advisory_key(AUDIT_LOCK_KEY)))).one()
@@ -146,6 +168,7 @@ def append_many(session: Session, entries: Sequence[Entry]) -> list[AuditEvent]:
                 subject=entry.subject,
                 details=stored_details,
             ),
+            key,
         )
         rows.append(
             {
@@ -168,6 +191,7 @@ class Problem(StrEnum):
     HASH_MISMATCH = "hash mismatch"
     PREV_HASH_MISMATCH = "prev_hash does not match the previous event"
     SEQ_GAP = "gap in seq"
+    PLAIN_AFTER_KEYED = "a plain SHA-256 link after keyed (HMAC) ones"
 
 
 @dataclass(frozen=True, slots=True)
@@ -187,11 +211,15 @@ class BrokenLink:
 
 @dataclass(frozen=True, slots=True)
 class ChainHead:
-    """The last verified event: keep ``hash`` somewhere else to detect later truncation."""
+    """The last verified event: keep ``hash`` somewhere else to detect later truncation.
+
+    ``plain`` counts the events whose link is plain SHA-256 when verified with a key (written
+    before the key was set); without a key every link is plain and it is 0."""
 
     count: int
     seq: int | None
     hash: str
+    plain: int = 0
 
 
 class _Row(NamedTuple):
@@ -231,16 +259,19 @@ def _rows(session: Session, since: datetime | None = None) -> Generator[_Row]:
         result.close()  # a walk that stops at a broken link must release the server cursor
 
 
-def walk(session: Session) -> tuple[BrokenLink | None, ChainHead]:
-    """Verify the whole chain; return the first broken link (or None) and the last good event."""
+def walk(session: Session, key: bytes | None = None) -> tuple[BrokenLink | None, ChainHead]:
+    """Verify the whole chain; return the first broken link (or None) and the last good event.
+
+    With ``key``, links are HMACs; plain links are accepted only before the first keyed one."""
     with closing(_rows(session)) as rows:
-        return _walk(rows)
+        return _walk(rows, key)
 
 
-def _walk(rows: Iterator[_Row]) -> tuple[BrokenLink | None, ChainHead]:
+def _walk(rows: Iterator[_Row], key: bytes | None) -> tuple[BrokenLink | None, ChainHead]:
     prev_hash = GENESIS_HASH
     expected_seq = 1
-    count = 0
+    count = plain = 0
+    keyed = False
     last_seq: int | None = None
     for event in rows:
         if event.seq != expected_seq:
@@ -256,36 +287,159 @@ def _walk(rows: Iterator[_Row]) -> tuple[BrokenLink | None, ChainHead]:
                 problem=Problem.PREV_HASH_MISMATCH,
                 detail=f"prev_hash {event.prev_hash}, previous event's hash {prev_hash}",
             )
-            return broken, ChainHead(count, last_seq, prev_hash)
-        digest = chain_hash(
-            prev_hash,
-            canonical_event(
-                seq=event.seq,
-                at=event.at,
-                actor=event.actor,
-                action=event.action,
-                subject=event.subject,
-                details=event.details,
-            ),
+            return broken, ChainHead(count, last_seq, prev_hash, plain)
+        canonical = canonical_event(
+            seq=event.seq,
+            at=event.at,
+            actor=event.actor,
+            action=event.action,
+            subject=event.subject,
+            details=event.details,
         )
-        if digest != event.hash:
-            broken = BrokenLink(
-                seq=event.seq,
-                problem=Problem.HASH_MISMATCH,
-                detail=f"stored {event.hash}, computed {digest}",
-            )
-            return broken, ChainHead(count, last_seq, prev_hash)
+        digest = chain_hash(prev_hash, canonical, key)
+        if digest == event.hash and key:
+            keyed = True
+        elif digest != event.hash:
+            unkeyed = chain_hash(prev_hash, canonical) if key else digest
+            if unkeyed == event.hash and keyed:
+                broken = BrokenLink(
+                    seq=event.seq,
+                    problem=Problem.PLAIN_AFTER_KEYED,
+                    detail="recomputed without the key after keyed events",
+                )
+                return broken, ChainHead(count, last_seq, prev_hash, plain)
+            if unkeyed != event.hash:
+                hint = "" if key else f"; a keyed chain needs ${KEY_ENV}"
+                broken = BrokenLink(
+                    seq=event.seq,
+                    problem=Problem.HASH_MISMATCH,
+                    detail=f"stored {event.hash}, computed {digest}{hint}",
+                )
+                return broken, ChainHead(count, last_seq, prev_hash, plain)
+            plain += 1
         prev_hash = event.hash
         last_seq = event.seq
         expected_seq += 1
         count += 1
-    return None, ChainHead(count, last_seq, prev_hash)
+    return None, ChainHead(count, last_seq, prev_hash, plain)
 
 
-def verify(session: Session) -> BrokenLink | None:
+def verify(session: Session, key: bytes | None = None) -> BrokenLink | None:
     """The first broken link of the chain, or None when every event verifies."""
-    broken, _head = walk(session)
+    broken, _head = walk(session, key)
     return broken
+
+
+# ---------------------------------------------------------------- anchors
+
+
+class AnchorFileError(ValueError):
+    """An anchor file that cannot be read (missing, or a line that is not an anchor)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Anchor:
+    """The chain's head at a moment, kept outside the database: one JSON line of an anchor file.
+
+    ``seq`` 0 (with the genesis hash) anchors an empty chain."""
+
+    seq: int
+    hash: str
+    at: datetime
+
+    def line(self) -> str:
+        return canonical_json({"seq": self.seq, "hash": self.hash, "at": utc_iso(self.at)})
+
+    def short(self) -> str:
+        """``seq 42 3f5a9c0e1b2d…`` for chat and logs."""
+        return f"seq {self.seq} {self.hash[:16]}"
+
+
+def head_anchor(session: Session, at: datetime) -> Anchor:
+    """The newest event's seq and hash (not verified: ``walk`` does that), as of ``at``."""
+    session.flush()
+    last = session.exec(
+        select(AuditEvent.seq, AuditEvent.hash).order_by(col(AuditEvent.seq).desc()).limit(1)
+    ).first()
+    if last is None:
+        return Anchor(0, GENESIS_HASH, at)
+    return Anchor(last[0], last[1], at)
+
+
+def write_anchor(path: Path, anchor: Anchor) -> None:
+    """Append the anchor to the file (created with its folder), flushed to disk."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a", encoding="utf-8") as out:
+        out.write(anchor.line() + "\n")
+        out.flush()
+        os.fsync(out.fileno())
+
+
+def read_anchors(path: Path) -> list[Anchor]:
+    """Every anchor of the file, in order; blank lines are skipped."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise AnchorFileError(f"{path}: {exc.strerror or exc}") from None
+    anchors: list[Anchor] = []
+    for number, raw in enumerate(text.splitlines(), start=1):
+        if not raw.strip():
+            continue
+        try:
+            data = json.loads(raw)
+            anchor = Anchor(int(data["seq"]), str(data["hash"]), datetime.fromisoformat(data["at"]))
+            utc_iso(anchor.at)  # refuses a naive time
+        except (ValueError, KeyError, TypeError):
+            raise AnchorFileError(f"{path}:{number}: not an anchor line: {raw[:80]!r}") from None
+        anchors.append(anchor)
+    return anchors
+
+
+def last_anchor(path: Path) -> Anchor | None:
+    """The newest anchor of the file, or None when there is no file or no anchor yet."""
+    if not path.is_file():
+        return None
+    anchors = read_anchors(path)
+    return anchors[-1] if anchors else None
+
+
+@dataclass(frozen=True, slots=True)
+class AnchorBroken:
+    """The first anchor the chain no longer contains (``found`` None) or no longer matches."""
+
+    number: int  # 1-based, among the file's anchors
+    anchor: Anchor
+    found: str | None
+    last_seq: int | None
+
+    def __str__(self) -> str:
+        where = f"anchor {self.number} (seq {self.anchor.seq}, {utc_iso(self.anchor.at)})"
+        if self.found is None:
+            end = f"seq {self.last_seq}" if self.last_seq else "no events"
+            return f"{where}: the chain no longer contains it (it now ends at {end})"
+        return f"{where}: hash {self.anchor.hash}, the chain now has {self.found}"
+
+
+def check_anchors(session: Session, anchors: Sequence[Anchor]) -> AnchorBroken | None:
+    """Compare each anchor with the stored event of its seq: the first one missing (the chain
+    was shortened) or different (rewritten) is returned. ``walk`` checks the links between."""
+    session.flush()
+    wanted = sorted({a.seq for a in anchors if a.seq > 0})
+    stored: dict[int, str] = {}
+    for start in range(0, len(wanted), _BATCH):
+        chunk = wanted[start : start + _BATCH]
+        statement = select(AuditEvent.seq, AuditEvent.hash).where(col(AuditEvent.seq).in_(chunk))
+        stored.update(dict(session.exec(statement).all()))
+    last_seq = session.exec(select(func.max(AuditEvent.seq))).one()
+    for number, anchor in enumerate(anchors, start=1):
+        if anchor.seq == 0:
+            if anchor.hash != GENESIS_HASH:
+                return AnchorBroken(number, anchor, GENESIS_HASH, last_seq)
+            continue
+        found = stored.get(anchor.seq)
+        if found != anchor.hash:
+            return AnchorBroken(number, anchor, found, last_seq)
+    return None
 
 
 ExportFormat = Literal["csv", "jsonl"]

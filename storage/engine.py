@@ -19,6 +19,7 @@ from contextlib import contextmanager
 from typing import Any, Final
 
 from sqlalchemy import BigInteger, ColumnElement, Connection, Engine, create_engine, event, func
+from sqlalchemy import exc as sa_exc
 from sqlalchemy import literal as sa_literal
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import ConnectionPoolEntry
@@ -31,6 +32,14 @@ SQLITE_BUSY_TIMEOUT_SECONDS: Final = 10
 # Execution option that makes a SQLite transaction start with a deferred BEGIN (a WAL reader that
 # never blocks writers) and a PostgreSQL transaction READ ONLY.
 READ_ONLY_OPTION: Final = "postgate_read_only"
+
+
+# What a database that is down, unreachable, locked or read-only raises (a retry later may work).
+UNAVAILABLE: tuple[type[Exception], ...] = (
+    sa_exc.OperationalError,
+    sa_exc.InterfaceError,
+    sa_exc.TimeoutError,
+)
 
 
 def database_url(environ: Mapping[str, str]) -> str:
@@ -98,6 +107,16 @@ class Database:
             return
         with self._write_lock, Session(bind, expire_on_commit=False) as session, session.begin():
             yield session
+
+    def check_writable(self) -> None:
+        """Raise (an ``UNAVAILABLE`` error) unless the database takes writes: a table created and
+        rolled back. For ``serve``, which otherwise would start and fail at its first write."""
+        with self.engine.connect() as connection:
+            transaction = connection.begin()
+            try:
+                connection.exec_driver_sql("CREATE TABLE postgate_write_probe (x INTEGER)")
+            finally:
+                transaction.rollback()
 
     def dispose(self) -> None:
         """Close every pooled connection (at shutdown, and in tests)."""

@@ -27,7 +27,7 @@ transaction, at its end.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -77,6 +77,8 @@ class Claim:
     # ``previous_claimed_at``) may have reached the platform. Reconcile before anything is sent.
     reconcile: bool = False
     previous_claimed_at: datetime | None = None
+    # The first retryable error of the current run of failures (None: not failing).
+    failing_since: datetime | None = None
 
 
 # ---------------------------------------------------------------- claiming
@@ -122,6 +124,7 @@ _CLAIM_RETURNS = (
     col(Publication.emergency),
     col(Publication.confirmed_by),
     col(Publication.claimed_at),
+    col(Publication.failing_since),
 )
 
 
@@ -149,7 +152,7 @@ def _claim(
     chosen = (
         select(col(Publication.id))
         .where(due)
-        .order_by(col(Publication.due_at), col(Publication.id))
+        .order_by(col(Publication.emergency).desc(), col(Publication.due_at), col(Publication.id))
         .limit(limit)
     )
     if _is_postgres(session):
@@ -188,10 +191,11 @@ def _claim(
             lease_until=now + lease,
             reconcile=reconcile,
             previous_claimed_at=row.claimed_at if reconcile else None,
+            failing_since=row.failing_since,
         )
         for row in session.execute(statement).all()
     ]
-    return sorted(claims, key=lambda c: (c.due_at, c.publication_id))
+    return sorted(claims, key=lambda c: (not c.emergency, c.due_at, c.publication_id))
 
 
 def _with_keys(session: Session, claims: list[Claim]) -> list[Claim]:
@@ -254,6 +258,7 @@ def mark_published(
         lease_until=None,
         next_attempt_at=None,
         last_error=None,
+        failing_since=None,
         updated_at=now,
     )
 
@@ -281,6 +286,7 @@ def mark_published_many(
         lease_until=None,
         next_attempt_at=None,
         last_error=None,
+        failing_since=None,
         updated_at=now,
     )
     return {
@@ -290,9 +296,24 @@ def mark_published_many(
     }
 
 
-def mark_retry(session: Session, claim: Claim, *, at: datetime, error: str, now: datetime) -> Claim:
-    """Certainly not sent: back to ``pending``, not before ``at``."""
-    return _change(
+def mark_retry(
+    session: Session,
+    claim: Claim,
+    *,
+    at: datetime,
+    error: str,
+    now: datetime,
+    failing: bool = True,
+) -> Claim:
+    """Certainly not sent: back to ``pending``, not before ``at``. ``failing``: the attempt
+    failed (the run of failures starts now if it has not); else the platform only asked to wait
+    (a rate limit), and the attempt is given back."""
+    values: dict[str, Any] = {}
+    if failing and claim.failing_since is None:
+        values["failing_since"] = now
+    if not failing:
+        values["attempts"] = max(claim.attempts - 1, 0)
+    changed = _change(
         session,
         claim,
         state=S.PENDING.value,
@@ -300,6 +321,87 @@ def mark_retry(session: Session, claim: Claim, *, at: datetime, error: str, now:
         last_error=error,
         lease_until=None,
         leased_by=None,
+        updated_at=now,
+        **values,
+    )
+    return replace(changed, failing_since=values.get("failing_since", claim.failing_since))
+
+
+def renew_leases(
+    session: Session, publication_ids: Iterable[int], *, worker_id: str, until: datetime
+) -> int:
+    """The heartbeat: extend the leases of the rows this worker is sending right now. Rows taken
+    over by another worker (``leased_by`` changed) are not touched, and the version is not
+    bumped: the claims in flight stay valid. Returns how many were renewed."""
+    ids = sorted(set(publication_ids))
+    if not ids:
+        return 0
+    result = session.execute(
+        update(Publication)
+        .where(
+            col(Publication.id).in_(ids),
+            col(Publication.leased_by) == worker_id,
+            col(Publication.state) == S.SENDING.value,
+            col(Publication.lease_until) < until,
+        )
+        .values(lease_until=until)
+        .execution_options(synchronize_session=False)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+def release_dead_workers(
+    session: Session, *, host: str, is_alive: Callable[[int], bool], now: datetime
+) -> list[str]:
+    """End at once the leases of the workers on this host whose process is gone (a crash, a
+    kill -9: worker ids are ``host:pid:suffix``), so their rows are reconciled now rather than
+    when the lease runs out. A pid that is alive again (reused) keeps its lease: the lease then
+    decides. Returns the workers released."""
+    prefix = f"{host}:"
+    leased = session.exec(
+        select(Publication.leased_by)
+        .where(
+            col(Publication.state) == S.SENDING.value,
+            col(Publication.leased_by).startswith(prefix, autoescape=True),
+            col(Publication.lease_until) > now,
+        )
+        .distinct()
+    ).all()
+    dead: list[str] = []
+    for worker in leased:
+        parts = (worker or "").removeprefix(prefix).split(":")
+        if len(parts) == 2 and parts[0].isdigit() and not is_alive(int(parts[0])):
+            dead.append(worker or "")
+    if dead:
+        session.execute(
+            update(Publication)
+            .where(
+                col(Publication.state) == S.SENDING.value,
+                col(Publication.leased_by).in_(dead),
+                col(Publication.lease_until) > now,
+            )
+            .values(lease_until=now)
+            .execution_options(synchronize_session=False)
+        )
+    return dead
+
+
+def retry_failed(session: Session, row: Publication, *, now: datetime) -> None:
+    """failed -> sending with its lease already over: the next tick (any worker) reconciles it
+    with the platform first — published if the post is there — and only then re-checks and
+    sends it, with a fresh budget of attempts and time."""
+    _require(row, {S.FAILED})
+    _change_row(
+        session,
+        row,
+        state=S.SENDING.value,
+        attempts=0,
+        # Already over, by the clock of whoever recorded the failure (a worker elsewhere).
+        lease_until=min(now, row.updated_at),
+        leased_by=None,
+        next_attempt_at=None,
+        failing_since=None,
+        claimed_at=row.claimed_at or row.updated_at,
         updated_at=now,
     )
 

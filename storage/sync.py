@@ -9,6 +9,10 @@ Audit actions: ``config.<kind>.added`` (details: the new values), ``config.<kind
 (details: ``changes`` as ``{field: {"before", "after"}}``), ``config.<kind>.deactivated`` and
 ``config.<kind>.reactivated`` (with any other ``changes``), for kind section, member, account.
 Subjects are ``section:<name>``, ``member:<id>``, ``account:<id>``.
+
+Replicas starting at the same moment each run it: on PostgreSQL a transaction-scoped advisory lock
+makes them take turns (the second then finds the first's rows and changes nothing); on SQLite
+every write transaction is ``BEGIN IMMEDIATE`` already.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final, Protocol
 
+from sqlalchemy import func
 from sqlmodel import Session, SQLModel, select
 
 from storage import audit
@@ -62,6 +67,9 @@ class _Kind:
     unique: tuple[str, ...] = ()
 
 
+# pg_advisory_xact_lock key for sync_config: "pgsync" in ASCII.
+SYNC_LOCK_KEY: Final = int.from_bytes(b"pgsync", "big", signed=True)
+
 _SECTION: Final = _Kind("section", Section, "name")
 _MEMBER: Final = _Kind("member", Member, "id", _MEMBER_IDENTITIES)
 _ACCOUNT: Final = _Kind("account", Account, "id")
@@ -71,6 +79,8 @@ def sync_config(
     session: Session, config: Organisation, *, at: datetime, actor: str = "config"
 ) -> tuple[AuditEvent, ...]:
     """Bring the section, member and account rows in line with ``config``; return the events."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.exec(select(func.pg_advisory_xact_lock(SYNC_LOCK_KEY))).one()
     sections = {
         s.name: {
             "chief": s.chief,

@@ -278,6 +278,9 @@ class Publication(PostgateTable, table=True):
     next_attempt_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     claimed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     confirmed_by: str | None = None
+    # The first retryable error of the current run of failures (retries stop after
+    # publishing.give_up_after_minutes from it); None when not failing.
+    failing_since: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class DeletionRequest(PostgateTable, table=True):
@@ -430,6 +433,9 @@ class MonitorState(PostgateTable, table=True):
     auth_refused_since: datetime | None = Field(default=None, sa_type=UTCDateTime)
     replies: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
     last_error: str | None = None
+    # Polls in a row whose reads failed, and when people were told the watch is blind.
+    failed_polls: int = Field(default=0, sa_column_kwargs={"server_default": text("0")})
+    blind_since: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class ChatMessage(PostgateTable, table=True):

@@ -257,6 +257,12 @@ class RescheduleInPast(Refusal):
     key = "refusal.reschedule_in_past"
 
 
+class PublicationNotFailed(Refusal):
+    """Only a ``failed`` row is sent again by ``retry``."""
+
+    key = "refusal.publication_not_failed"
+
+
 class PublicationNotInReview(Refusal):
     """Only a ``needs_review`` row is resolved by a person's look at the platform."""
 

@@ -20,6 +20,7 @@ from typing import Final
 from bot.chat.alerts import ChatAlerts
 from bot.chat.conversation import Conversation
 from bot.chat.jobs import ChatJobs, ChatNotifier
+from bot.chat.port import Note
 from handlers.chat import ChatUseCases
 from handlers.drafts import Clock
 from handlers.incidents import IncidentUseCases, IncidentView
@@ -81,6 +82,22 @@ class ChatHub:
     async def incident_updated(self, view: IncidentView) -> None:
         for platform in self._each():
             await platform.alerts.incident_updated(view)
+
+    # ------------------------------------------------------------ handlers.anchors.Announcer
+
+    async def announce(self, text: str, member_ids: Sequence[str] = ()) -> None:
+        """A short line in every platform's alerts channel (an audit anchor, a monitor that
+        cannot see), mentioning ``member_ids``; a platform that fails is logged, never raised."""
+        for platform in self._each():
+            channel = platform.alerts.alerts_channel
+            if channel is None:
+                continue
+            conversation = platform.conversation
+            note = Note(text, mentions=conversation.users(member_ids))
+            try:
+                await conversation.port.post(channel, note)
+            except conversation.port.errors as error:
+                _failed("announcement", platform, error)
 
     # ------------------------------------------------------------ jobs
 

@@ -21,7 +21,7 @@ from bot.config import load_config
 from handlers.drafts import DraftUseCases
 from storage.engine import Database
 from storage.migrate import upgrade
-from storage.tables import AuditEvent, DryRunPost, Publication
+from storage.tables import AuditEvent, DryRunPost, MonitorState, Publication
 from tests.fakes.x import FakeX
 from tests.handlers.conftest import NOW, FixedClock, RunningClock
 from tests.handlers.publishing_support import approve
@@ -31,12 +31,13 @@ REPO = Path(__file__).resolve().parents[2]
 STARTUP_LIMIT_SECONDS = 120
 
 
-async def test_healthz_reports_the_loaded_organisation(tmp_path: Path) -> None:
+async def test_healthz_reports_the_loaded_organisation_and_blind_monitors(tmp_path: Path) -> None:
     db = Database(f"sqlite:///{tmp_path / 'p.db'}")
     upgrade(db)
     server = TestServer(build_app(load_config(REPO / "app.yaml"), db), host="127.0.0.1", port=0)
     await server.start_server()
-    try:
+
+    async def healthz() -> object:
         async with (
             aiohttp.ClientSession() as session,
             session.get(server.make_url("/healthz")) as response,
@@ -44,12 +45,46 @@ async def test_healthz_reports_the_loaded_organisation(tmp_path: Path) -> None:
             assert response.status == 200
             assert response.charset == "utf-8"
             raw = await response.read()
-            body = json.loads(raw)
+            assert "みどり市".encode() in raw  # UTF-8 as it is, not \uXXXX escapes
+            return json.loads(raw)
+
+    try:
+        body = await healthz()
+        since = datetime(2026, 11, 24, 1, 0, tzinfo=UTC)
+        with db.session() as session:
+            session.add(
+                MonitorState(
+                    key="account:midori-x",
+                    account_id="midori-x",
+                    watching_since=since,
+                    last_error="x HTTP 403: Forbidden",
+                    failed_polls=3,
+                    blind_since=since,
+                )
+            )
+        blind = await healthz()
     finally:
         await server.close()
         db.dispose()
-    assert body == {"status": "ok", "organisation": "みどり市", "accounts": 9}
-    assert "みどり市".encode() in raw  # UTF-8 as it is, not \uXXXX escapes
+    assert body == {
+        "status": "ok",
+        "organisation": "みどり市",
+        "accounts": 9,
+        "monitoring_blind": [],
+    }
+    assert blind == {
+        "status": "degraded",
+        "organisation": "みどり市",
+        "accounts": 9,
+        "monitoring_blind": [
+            {
+                "account": "midori-x",
+                "since": "2026-11-24T01:00:00+00:00",
+                "failed_polls": 3,
+                "error": "x HTTP 403: Forbidden",
+            }
+        ],
+    }
 
 
 def test_configuration_is_mirrored_and_audited_once(tmp_path: Path) -> None:

@@ -91,3 +91,55 @@ def test_audit_on_an_unmigrated_database_says_what_to_run(tmp_path: Path) -> Non
     assert "postgate db upgrade" in done.stderr
     status = run(tmp_path, "db", "status")
     assert status.returncode == 1
+
+
+def test_anchor_then_verify_against_the_anchors(tmp_path: Path) -> None:
+    seed(tmp_path, 6)
+    anchors = tmp_path / "anchors.jsonl"
+    first = run(tmp_path, "audit", "anchor", "--file", str(anchors))
+    assert first.returncode == 0, first.stderr
+    assert "seq" in first.stdout
+    assert str(anchors) in first.stdout
+    line = json.loads(anchors.read_text(encoding="utf-8").splitlines()[0])
+    assert line["seq"] == 6
+    assert len(line["hash"]) == 64
+    ok = run(tmp_path, "audit", "verify", "--anchors", str(anchors))
+    assert ok.returncode == 0, ok.stderr
+    assert "1 anchors match" in ok.stdout
+    db = Database(f"sqlite:///{tmp_path / 'audit.db'}")
+    with db.session() as session:
+        session.exec(text("DELETE FROM audit_event WHERE seq = 6"))  # type: ignore[call-overload]
+    db.dispose()
+    assert run(tmp_path, "audit", "verify").returncode == 0  # the links alone cannot tell
+    broken = run(tmp_path, "audit", "verify", "--anchors", str(anchors))
+    assert broken.returncode == 1
+    assert "anchor 1 (seq 6" in broken.stderr
+    assert "no longer contains" in broken.stderr
+    assert "seq 5" in broken.stderr
+    assert "記録点と一致しません" in broken.stderr
+
+
+def test_anchor_uses_the_configured_file_or_says_what_to_set(tmp_path: Path) -> None:
+    seed(tmp_path, 2)
+    config = (REPO / "app.yaml").read_text(encoding="utf-8")
+    (tmp_path / "app.yaml").write_text(config, encoding="utf-8")
+    missing = run(tmp_path, "--config", str(tmp_path / "app.yaml"), "audit", "anchor")
+    assert missing.returncode == 2
+    assert "audit.anchor_file" in missing.stderr
+    assert "記録点ファイル" in missing.stderr
+    (tmp_path / "app.yaml").write_text(
+        config + "\naudit:\n  anchor_file: anchors/audit.jsonl\n", encoding="utf-8"
+    )
+    done = run(tmp_path, "--config", str(tmp_path / "app.yaml"), "audit", "anchor")
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "anchors" / "audit.jsonl").read_text(encoding="utf-8").count("\n") == 1
+
+
+def test_verify_with_an_unreadable_anchor_file_is_a_usage_error(tmp_path: Path) -> None:
+    seed(tmp_path, 1)
+    bad = tmp_path / "anchors.jsonl"
+    bad.write_text("not json\n", encoding="utf-8")
+    done = run(tmp_path, "audit", "verify", "--anchors", str(bad))
+    assert done.returncode == 2
+    assert "anchors.jsonl:1" in done.stderr
+    assert "Traceback" not in done.stderr

@@ -330,3 +330,36 @@ def _also_scripted(
     assert isinstance(inner, DryRunClient)
     wrapped = ScriptedClient(inner)
     return wrapped, {**clients, account_id: wrapped}
+
+
+@pytest.mark.usefixtures("cli_env")
+async def test_retry_a_failed_post(
+    usecases: DraftUseCases,  # noqa: F811
+    config: AppConfig,  # noqa: F811
+    db: Database,  # noqa: F811
+    clock: FixedClock,  # noqa: F811
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from sns.base import ErrorKind
+
+    approve(usecases, config)
+    client, clients = scripted(db, config, clock, "midori-x")
+    client.fail_next(ErrorKind.PERMANENT, status=403, message="Forbidden")
+    box = make_outbox(db, config, clock, RecordingNotifier(), clients=clients)
+    await box.run_once()
+    [row] = publications(db)
+    assert row.state == "failed"
+    code, _, err = run(capsys, "posts", "retry", str(row.id), "--as", "kato.shota")
+    assert code == 1
+    assert "承認者" in err or "作成者" in err
+    code, out, err = run(capsys, "posts", "retry", str(row.id), "--as", "takahashi.yui")
+    assert code == 0, err
+    assert "再送の待ち行列に戻しました" in out
+    await box.run_once()
+    [row] = publications(db)
+    assert row.state == "published"
+    assert client.publish_calls == 2
+    assert "publication.retried" in actions(db, f"publication:{row.id}")
+    code, _, err = run(capsys, "posts", "retry", str(row.id), "--as", "takahashi.yui")
+    assert code == 1
+    assert "再送できません" in err

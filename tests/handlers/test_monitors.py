@@ -24,6 +24,7 @@ from handlers.monitors import (
     PollOutcome,
     ReplySeries,
     account_key,
+    blind_watches,
     lookup_key,
     monitor_clients,
 )
@@ -57,6 +58,7 @@ from tests.handlers.publishing_support import (
     make_outbox,
     publications,
 )
+from tests.handlers.test_anchors import RecordingAnnouncer
 from workflows.incidents.flaming import FlameRules, Reply
 from workflows.incidents.model import IncidentKind
 
@@ -93,7 +95,11 @@ class World:
     monitors: list[Monitor] = field(default_factory=list)
 
     def monitor(
-        self, *, replies: dict[str, MentionReader] | None = None, config: AppConfig | None = None
+        self,
+        *,
+        replies: dict[str, MentionReader] | None = None,
+        config: AppConfig | None = None,
+        announcer: RecordingAnnouncer | None = None,
     ) -> Monitor:
         config = config or self.config
         clients: dict[str, SnsClient] = dict(
@@ -113,6 +119,7 @@ class World:
             replies=replies,
             settings=SETTINGS,
             clock=self.clock,
+            announcer=announcer,
         )
         self.monitors.append(monitor)
         return monitor
@@ -220,7 +227,7 @@ async def test_an_unknown_post_is_exactly_one_hijack_incident_with_its_text_and_
     [view] = report.opened
     assert view.kind is IncidentKind.HIJACK
     assert view.account_id == "midori-x"
-    assert "postgate から投稿していない投稿があります" in view.summary
+    assert "postgate を通していない投稿があります" in view.summary
     assert row_value(view, "本文") == HIJACK_TEXT
     assert row_value(view, "リンク") == f"https://x.com/midori_city/status/{post_id}"
     assert row_value(view, "投稿ID") == post_id
@@ -373,6 +380,41 @@ async def test_a_platform_outage_is_no_incident_and_the_next_poll_carries_on(
     state = monitor_state(world.db, account_key("midori-x"))
     assert state is not None
     assert state.last_error is None
+
+
+async def test_three_failed_polls_in_a_row_say_once_that_monitoring_is_blind_then_recovery(
+    world: World, caplog: pytest.LogCaptureFixture
+) -> None:
+    announcer = RecordingAnnouncer()
+    monitor = world.monitor(announcer=announcer)
+    caplog.set_level(logging.INFO, logger="handlers.monitors")
+    await monitor.tick()
+    # A too-small X tier: every read of the account is refused with 403.
+    world.x.fail_next(403, count=4, method="GET", path="/2/users/me")
+    for _ in range(2):
+        report = await world.tick(monitor)
+        assert report.outcome(account_key("midori-x")) is PollOutcome.FAILED
+    assert announcer.lines == []  # two failures may be a blip
+    await world.tick(monitor)
+    [blind] = announcer.lines
+    assert "監視できていません" in blind
+    assert "3回続けて" in blind
+    assert "403" in blind
+    assert "プラン" in blind  # what to do about a 403
+    assert set(announcer.mentioned[0]) == {"sato.keiko", "suzuki.hiroshi", "kobayashi.takeshi"}
+    [watch] = blind_watches(world.db)
+    assert (watch.account_id, watch.failed_polls) == ("midori-x", 3)
+    await world.tick(monitor)  # still blind: said once only
+    assert len(announcer.lines) == 1
+    assert blind_watches(world.db)[0].failed_polls == 4
+    await world.tick(monitor)  # the plan was upgraded: reads work again
+    assert len(announcer.lines) == 2
+    assert "監視を再開しました" in announcer.lines[1]
+    assert blind_watches(world.db) == []
+    polled = [
+        r.getMessage() for r in caplog.records if "monitor: polled midori-x" in r.getMessage()
+    ]
+    assert polled  # the serve log says (INFO) when each account was polled
 
 
 async def test_an_unknown_facebook_post_is_one_incident_too(world: World) -> None:

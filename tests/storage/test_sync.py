@@ -264,3 +264,30 @@ def test_sync_events_carry_the_actor_and_time(db: Database) -> None:
         events = session.exec(select(AuditEvent)).all()
     assert {e.actor for e in events} == {"admin:sato.keiko"}
     assert {e.at for e in events} == {AT}
+
+
+def test_replicas_syncing_a_fresh_database_at_once_do_not_collide(db: Database) -> None:
+    import threading
+
+    config = load_config(REPO / "app.yaml")
+    start = threading.Barrier(4)
+    results: list[int | BaseException] = []
+
+    def replica() -> None:
+        start.wait()
+        try:
+            with db.session() as session:
+                results.append(len(sync_config(session, config, at=AT)))
+        except BaseException as error:
+            results.append(error)
+
+    threads = [threading.Thread(target=replica) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert not [r for r in results if isinstance(r, BaseException)], results
+    expected = len(config.sections) + len(config.members) + len(config.accounts)
+    assert sorted(results) == [0, 0, 0, expected]  # one replica mirrored, the others found it
+    with db.session(read_only=True) as session:
+        assert audit.verify(session) is None

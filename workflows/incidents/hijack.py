@@ -41,6 +41,7 @@ from workflows.incidents.model import (
     Cause,
     Evidence,
     Signal,
+    defang,
     digest,
     format_when,
     require_aware,
@@ -147,7 +148,7 @@ class UnknownPostEvidence(Evidence):
         none = message("incident.none", lang)
         return (
             (message("incident.field.posted_at", lang), format_when(self.created_at, lang)),
-            (message("incident.field.text", lang), self.text or none),
+            (message("incident.field.text", lang), defang(self.text) or none),
             (message("incident.field.link", lang), self.permalink or none),
             (message("incident.field.post_id", lang), self.post_id),
         )
@@ -186,7 +187,7 @@ class ProfileChangeEvidence(Evidence):
         return (
             (message("incident.field.profile_field", lang), self.field.label(lang)),
             (message("incident.field.before", lang), self.before or empty),
-            (message("incident.field.after", lang), self.after or empty),
+            (message("incident.field.after", lang), defang(self.after) or empty),
         )
 
     def to_dict(self) -> dict[str, Any]:

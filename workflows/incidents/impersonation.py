@@ -36,7 +36,7 @@ from rapidfuzz import fuzz
 from workflows.catalogue import Lang, message
 from workflows.checks.data import RuleDataError, load_yaml
 from workflows.checks.model import Platform
-from workflows.incidents.model import AccountRef, Cause, Evidence, Signal, shown_handle
+from workflows.incidents.model import AccountRef, Cause, Evidence, Signal, defang, shown_handle
 from workflows.org import Account, Organisation
 
 _HERE = Path(__file__).parent
@@ -603,9 +603,12 @@ class LookalikeEvidence(Evidence):
         return (
             (message("incident.field.suspect", lang), self.candidate.shown_handle),
             (message("incident.field.name", lang), self.candidate.name or none),
-            (message("incident.field.description", lang), self.candidate.description or none),
+            (
+                message("incident.field.description", lang),
+                defang(self.candidate.description) or none,
+            ),
             (message("incident.field.verified", lang), badge),
-            (message("incident.field.link", lang), self.candidate.url or none),
+            (message("incident.field.link", lang), self.candidate.url or none),  # x.com/handle
             (
                 message("incident.field.score", lang),
                 message("incident.score", lang, score=self.score, threshold=self.threshold),

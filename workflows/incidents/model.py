@@ -13,6 +13,7 @@ the same three ways: ``params`` for the summary message, ``rows`` for a card's l
 from __future__ import annotations
 
 import hashlib
+import re
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from datetime import datetime
@@ -149,6 +150,19 @@ class Signal:
             "summary": self.summary(),
             "evidence": self.evidence.to_dict(),
         }
+
+
+_SCHEME = re.compile(r"\b(h)tt(ps?)://", re.IGNORECASE)
+# A host name: labels of letters, digits and hyphens, a dot, and a top-level label of letters.
+_HOST = re.compile(r"(?<![\w.-])((?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+[a-z]{2,63})\b", re.I)
+
+
+def defang(text: str) -> str:
+    """A text whose links and host names cannot be clicked or unfurled: ``https://evil.example/x``
+    becomes ``hxxps://evil[.]example/x`` (what someone else wrote: a hijacker's post, an
+    impostor's profile). People can still read it, and copy it to report it."""
+    text = _SCHEME.sub(lambda m: f"{m.group(1)}xx{m.group(2)}://", text)
+    return _HOST.sub(lambda m: m.group(1).replace(".", "[.]"), text)
 
 
 def platform_label(platform: Platform, lang: Lang = Lang.JA) -> str:

@@ -194,7 +194,7 @@ async def test_an_unknown_post_is_one_alert_to_everyone_and_a_dm_to_each_contact
     assert card.blocks[1]["text"]["text"].startswith("<!channel> ")  # the mention is rendered
     shown = blocks_text(card.blocks)
     assert "【乗っ取り】インシデント #1" in shown
-    assert "postgate から投稿していない投稿があります" in shown
+    assert "postgate を通していない投稿があります" in shown
     assert f"*本文*: {HIJACK_TEXT}" in shown
     assert f"https://x.com/midori_city/status/{post_id}" in shown
     assert "みどり市（X @midori_city）" in shown

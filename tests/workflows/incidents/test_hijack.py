@@ -76,13 +76,14 @@ def test_a_post_postgate_never_published_is_one_hijack_signal_with_its_text_and_
     assert signal.cause is Cause.UNKNOWN_POST
     assert signal.dedupe_key == "hijack:unknown-post:midori-x:1862000000000000001"
     assert signal.summary() == (
-        "みどり市（X @midori_city）に、postgate から投稿していない投稿があります"
+        "みどり市（X @midori_city）に、postgate を通していない投稿があります"
         "（2026年11月20日(金) 09:55）。乗っ取りのおそれがあります。"
         "すぐに投稿内容を確認してください。"
     )
     rows = dict(signal.rows())
     assert rows["アカウント"] == "みどり市（X @midori_city）"
-    assert rows["本文"] == FAKE.text
+    # The hijacker's link is shown defanged: never clickable, never unfurled.
+    assert rows["本文"] == FAKE.text.replace("https://t.co/abc", "hxxps://t[.]co/abc")
     assert rows["リンク"] == "https://x.com/midori_city/status/1862000000000000001"
     assert rows["投稿日時"] == "2026年11月20日(金) 09:55"
     assert "has a post that postgate did not publish" in signal.summary(Lang.EN)
@@ -251,8 +252,9 @@ def test_refused_credentials_are_one_signal_per_streak() -> None:
     assert first.dedupe_key == later.dedupe_key == "hijack:auth:midori-x:2026-11-19"
     assert later.summary() == (
         "みどり市（X @midori_city）の認証情報がプラットフォームに拒否されています"
-        "（2026年11月19日(木) 04:00から）。パスワードや連携が第三者に変更された、"
-        "乗っ取りのおそれがあります。"
+        "（2026年11月19日(木) 04:00から）。パスワードや連携が第三者に変更された可能性があり、"
+        "乗っ取りのおそれがあります。市がトークンを再発行した（連携をやり直した）だけなら、"
+        "新しいトークンを設定すれば解消します。"
     )
     rows = dict(later.rows())
     assert rows["応答"] == "HTTP 401"
@@ -315,3 +317,13 @@ def test_times_are_shown_in_tokyo() -> None:
     assert dict(signal.rows())["投稿日時"] == "2026年11月20日(金) 10:05"
     assert dict(signal.rows(Lang.EN))["Posted at"] == "Fri 2026-11-20 10:05 JST"
     assert utc.astimezone(JST).hour == 10
+
+
+def test_defang_makes_links_and_host_names_unclickable_but_readable() -> None:
+    from workflows.incidents.model import defang
+
+    assert defang("受け取り→ https://evil.example/login?x=1") == (
+        "受け取り→ hxxps://evil[.]example/login?x=1"
+    )
+    assert defang("bit.ly/abc か HTTP://Evil.CO.jp") == "bit[.]ly/abc か HxxP://Evil[.]CO[.]jp"
+    assert defang("10.5% 増、v1.2") == "10.5% 増、v1.2"  # numbers are not host names

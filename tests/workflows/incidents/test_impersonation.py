@@ -103,7 +103,7 @@ def test_a_cyrillic_letter_in_the_handle_alerts() -> None:
     assert reasons == (
         f"ユーザー名 @mid{CYRILLIC_O}ri_city は市のアカウント @midori_city と見分けにくい文字を"
         f"使っています（「{CYRILLIC_O}」(U+043E CYRILLIC SMALL LETTER O) ↔ 「o」）。",
-        "表示名「みどり市」が市のアカウントの「みどり市」と同じです。",
+        "表示名「みどり市」が、市の名前として監視している「みどり市」と同じです。",
     )
     assert len(detect([fake], WATCHES, RULES)) == 1
 
