@@ -105,7 +105,7 @@ def test_anchor_then_verify_against_the_anchors(tmp_path: Path) -> None:
     assert len(line["hash"]) == 64
     ok = run(tmp_path, "audit", "verify", "--anchors", str(anchors))
     assert ok.returncode == 0, ok.stderr
-    assert "1 anchors match" in ok.stdout
+    assert "記録点 1件と一致" in ok.stdout
     db = Database(f"sqlite:///{tmp_path / 'audit.db'}")
     with db.session() as session:
         session.exec(text("DELETE FROM audit_event WHERE seq = 6"))  # type: ignore[call-overload]

@@ -338,7 +338,7 @@ async def test_retry_a_failed_post(
     config: AppConfig,  # noqa: F811
     db: Database,  # noqa: F811
     clock: FixedClock,  # noqa: F811
-    capsys: pytest.CaptureFixture[str],
+    cli: Cli,
 ) -> None:
     from sns.base import ErrorKind
 
@@ -349,10 +349,10 @@ async def test_retry_a_failed_post(
     await box.run_once()
     [row] = publications(db)
     assert row.state == "failed"
-    code, _, err = run(capsys, "posts", "retry", str(row.id), "--as", "kato.shota")
+    code, _, err = run(cli, "posts", "retry", str(row.id), "--as", "kato.shota")
     assert code == 1
     assert "承認者" in err or "作成者" in err
-    code, out, err = run(capsys, "posts", "retry", str(row.id), "--as", "takahashi.yui")
+    code, out, err = run(cli, "posts", "retry", str(row.id), "--as", "takahashi.yui")
     assert code == 0, err
     assert "再送の待ち行列に戻しました" in out
     await box.run_once()
@@ -360,6 +360,6 @@ async def test_retry_a_failed_post(
     assert row.state == "published"
     assert client.publish_calls == 2
     assert "publication.retried" in actions(db, f"publication:{row.id}")
-    code, _, err = run(capsys, "posts", "retry", str(row.id), "--as", "takahashi.yui")
+    code, _, err = run(cli, "posts", "retry", str(row.id), "--as", "takahashi.yui")
     assert code == 1
     assert "再送できません" in err

@@ -75,7 +75,13 @@ async def test_serve_ticks_the_outbox_monitors_results_and_incident_reminders(
         jobs = {job.id: job.trigger.interval.total_seconds() for job in scheduler.get_jobs()}
     finally:
         await server.close()
-    assert jobs == {"outbox": 1, "monitors": 30, "chat": 3600, "incident_reminders": 60}
+    assert jobs == {
+        "outbox": 1,
+        "monitors": 30,
+        "chat": 3600,
+        "incident_reminders": 60,
+        "audit_anchors": 3600,
+    }
     assert not app[TIMER_KEY].scheduler.running
 
 
