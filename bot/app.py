@@ -27,6 +27,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from bot.config import AppConfig
 from bot.slack.app import SLACK_KEY
 from bot.slack.app import install as install_slack
+from bot.web import install as install_web
 from handlers.drafts import Clock, DraftUseCases, utc_now
 from handlers.incidents import AlertChannel, Alerts, IncidentUseCases, LoggingAlerts
 from handlers.monitors import Monitor, MonitorSettings, monitor_clients
@@ -285,6 +286,16 @@ def build_app(
         app.on_startup.append(start_timer)
     app.on_cleanup.append(stop_timer)
     app.router.add_get("/healthz", healthz)
+    install_web(
+        app,
+        config=config,
+        db=db,
+        drafts=services.drafts,
+        publications=services.publications,
+        incidents=services.incidents,
+        environ=env,
+        clock=clock,
+    )
     return app
 
 

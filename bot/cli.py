@@ -154,6 +154,11 @@ def _parser() -> argparse.ArgumentParser:
     manifest.add_argument("--url", help="the server's public base URL (http mode)")
     manifest.add_argument("--format", choices=["yaml", "json"], default="yaml", dest="fmt")
 
+    web = commands.add_parser("web", help="the web console")
+    web_commands = web.add_subparsers(dest="web_command", required=True, metavar="COMMAND")
+    link = web_commands.add_parser("link", help="print a one-time sign-in link (15 minutes)")
+    link.add_argument("--as", required=True, dest="member", metavar="MEMBER", help="member id")
+
     config = commands.add_parser("config", help="app.yaml tools")
     config_commands = config.add_subparsers(dest="config_command", required=True, metavar="COMMAND")
     config_check = config_commands.add_parser("check", help="validate app.yaml, list every problem")
@@ -183,6 +188,10 @@ def main(argv: Sequence[str] | None = None, *, clock: Callable[[], datetime] = _
         return _slack_manifest(args, sys.stdout, sys.stderr)
     if args.command in ("posts", "pause", "resume"):
         return _publishing(args, sys.stdout, sys.stderr)
+    if args.command == "web":
+        from bot.web.cli import web_link
+
+        return web_link(args, sys.stdout, sys.stderr)
     raise AssertionError(args.command)  # argparse only admits the commands above
 
 

@@ -397,6 +397,12 @@ class DraftUseCases:
                     out.append(self._summary(session, row))
         return out
 
+    def in_states(self, states: Sequence[DraftState], *, limit: int = 200) -> list[DraftSummary]:
+        """Drafts in these states (the web console's lists)."""
+        with self.db.session(read_only=True) as session:
+            rows = repo.in_states(session, states, limit=limit)
+            return [self._summary(session, d) for d in rows]
+
     # ------------------------------------------------------------------ machinery
 
     def _member_or_refuse(self, actor: Actor, op: str, draft_id: int | None) -> Member:
