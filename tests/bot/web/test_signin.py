@@ -108,9 +108,12 @@ async def test_someone_not_in_app_yaml_sees_a_japanese_explanation(console: Cons
             at=console.clock(),
             lifetime=timedelta(hours=1),
         )
-    async with aiohttp.ClientSession(
-        cookie_jar=aiohttp.CookieJar(unsafe=True), cookies={SESSION_COOKIE: secret}
-    ) as session, session.get(console.server.make_url("/")) as response:
+    async with (
+        aiohttp.ClientSession(
+            cookie_jar=aiohttp.CookieJar(unsafe=True), cookies={SESSION_COOKIE: secret}
+        ) as session,
+        session.get(console.server.make_url("/")) as response,
+    ):
         assert response.status == 403
         page = await response.text()
     assert "app.yaml" in page
