@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
+from sqlalchemy import select as sa_select
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
@@ -135,9 +136,19 @@ def planned_posts(
 ) -> list[PlannedPost]:
     """Publications due in [start, end) (not in ``hidden_states``), and the targets of drafts in
     ``waiting_states`` whose requested time falls in it; by time."""
-    posts: list[PlannedPost] = []
-    publications = session.exec(
-        select(Publication, DraftRevision.text)
+    # Plain columns, not ORM objects: a month can hold thousands of publications.
+    publications = session.execute(
+        sa_select(
+            col(Publication.id),
+            col(Publication.draft_id),
+            col(Publication.account_id),
+            col(Publication.due_at),
+            col(Publication.state),
+            col(Publication.hold_reason),
+            col(Publication.permalink),
+            col(Publication.emergency),
+            col(DraftRevision.text),
+        )
         .join(
             DraftRevision,
             (col(DraftRevision.draft_id) == col(Publication.draft_id))
@@ -149,21 +160,30 @@ def planned_posts(
             col(Publication.state).not_in(list(hidden_states)),
         )
     ).all()
-    for publication, text in publications:
-        assert publication.id is not None
-        posts.append(
-            PlannedPost(
-                draft_id=publication.draft_id,
-                account_id=publication.account_id,
-                at=publication.due_at,
-                state=publication.state,
-                publication_id=publication.id,
-                hold_reason=publication.hold_reason,
-                permalink=publication.permalink,
-                text=text,
-                emergency=publication.emergency,
-            )
+    posts = [
+        PlannedPost(
+            draft_id=draft_id,
+            account_id=account_id,
+            at=due_at,
+            state=state,
+            publication_id=publication_id,
+            hold_reason=hold_reason,
+            permalink=permalink,
+            text=text,
+            emergency=emergency,
         )
+        for (
+            publication_id,
+            draft_id,
+            account_id,
+            due_at,
+            state,
+            hold_reason,
+            permalink,
+            emergency,
+            text,
+        ) in publications
+    ]
     waiting = session.exec(
         select(Draft, DraftRevision)
         .join(

@@ -14,6 +14,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
+from functools import cache
 
 from bot.config import AppConfig
 from storage import web as reads
@@ -27,6 +28,7 @@ from workflows.publishing import HoldReason, PublicationState
 WAITING_STATES = (DraftState.IN_REVIEW.value, DraftState.AWAITING_APPROVAL.value)
 HIDDEN_STATES = (PublicationState.CANCELLED.value, PublicationState.DELETED.value)
 WEEKDAYS_JA = ("月", "火", "水", "木", "金", "土", "日")
+MONTH_CELL_POSTS = 6  # a month's day shows this many; the rest behind 「他 N 件」 (the week)
 
 
 class Kind(StrEnum):
@@ -40,7 +42,12 @@ class Kind(StrEnum):
     PAUSED = "paused"  # 一時停止
 
     def label(self) -> str:
-        return message(f"web.kind.{self.value}")
+        return _kind_label(self)
+
+
+@cache
+def _kind_label(kind: Kind) -> str:
+    return message(f"web.kind.{kind.value}")
 
 
 def kind_of(post: PlannedPost) -> Kind:
@@ -83,6 +90,15 @@ class Day:
     is_today: bool
     closed: str | None  # why the office is closed (「土曜日」「祝日（勤労感謝の日）」), or None
     entries: tuple[Entry, ...]
+
+    @property
+    def shown(self) -> tuple[Entry, ...]:
+        """The posts a month's cell lists (a week's day lists them all)."""
+        return self.entries[:MONTH_CELL_POSTS]
+
+    @property
+    def more(self) -> int:
+        return max(0, len(self.entries) - MONTH_CELL_POSTS)
 
     @property
     def weekday(self) -> str:

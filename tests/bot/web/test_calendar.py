@@ -122,3 +122,18 @@ async def test_calendar_feeds_behind_a_revocable_personal_token(console: Console
     await person.post(f"/feeds/{feed_id}/revoke")
     async with reader.session.get(reader.url(f"/calendar.ics?token={token}")) as response:
         assert response.status == 404
+
+
+async def test_a_busy_day_lists_six_and_links_the_rest_to_its_week(console: Console) -> None:
+    drafts = console.server.app[SERVICES_KEY].drafts
+    for minute in range(7):
+        approve(drafts, console.config, publish_at=DEC_1.replace(minute=minute))
+    person = await console.signed_in("suzuki.hiroshi")
+    _, page = await person.get("/?date=2026-12-01")
+    busy = _cell(page, "2026-12-01")
+    assert busy.count('class="entry ') == 6
+    assert "他 1 件" in busy
+    assert 'href="/?view=week&date=2026-12-01"' in busy
+    assert '<li class="k-scheduled">予定 <b>7</b></li>' in page  # every post is counted
+    _, page = await person.get("/?view=week&date=2026-12-01")
+    assert _cell(page, "2026-12-01").count('class="entry ') == 7
