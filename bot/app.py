@@ -28,6 +28,7 @@ from bot.config import AppConfig
 from bot.slack.app import SLACK_KEY
 from bot.slack.app import install as install_slack
 from bot.web import install as install_web
+from bot.web.security import RedactingAccessLogger
 from handlers.drafts import Clock, DraftUseCases, utc_now
 from handlers.incidents import AlertChannel, Alerts, IncidentUseCases, LoggingAlerts
 from handlers.monitors import Monitor, MonitorSettings, monitor_clients
@@ -315,4 +316,10 @@ def run(config: AppConfig, db: Database, *, host: str, port: int) -> None:
         host,
         port,
     )
-    web.run_app(build_app(config, db), host=host, port=port, print=None)
+    web.run_app(
+        build_app(config, db),
+        host=host,
+        port=port,
+        print=None,
+        access_log_class=RedactingAccessLogger,  # no sign-in link or feed token in the log
+    )

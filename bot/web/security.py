@@ -18,6 +18,8 @@ from enum import StrEnum
 from typing import Final
 
 from aiohttp import web
+from aiohttp.web_log import AccessLogger
+from yarl import URL
 
 from handlers.drafts import Clock
 from storage import audit
@@ -220,3 +222,23 @@ async def add_security_headers(request: web.Request, response: web.StreamRespons
         return
     for name, value in SECURITY_HEADERS.items():
         response.headers.setdefault(name, value)
+
+
+def redacted(url: URL) -> URL:
+    """``url`` without its secrets: a sign-in link's token, a feed's ``token`` parameter."""
+    hidden = "[redacted]"
+    if url.path.startswith("/signin/"):
+        url = url.with_path(f"/signin/{hidden}")
+    if "token" in url.query:
+        url = url.update_query({"token": hidden})
+    return url
+
+
+class RedactingAccessLogger(AccessLogger):
+    """aiohttp's access log, with sign-in links and feed tokens left out."""
+
+    def log(self, request: web.BaseRequest, response: web.StreamResponse, time: float) -> None:
+        safe = redacted(request.rel_url)
+        super().log(
+            request if safe == request.rel_url else request.clone(rel_url=safe), response, time
+        )

@@ -1,14 +1,26 @@
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 
 import aiohttp
+import pytest
+from aiohttp.test_utils import TestServer
 from sqlmodel import select
 
-from bot.web.security import SESSION_COOKIE
+from bot.app import build_app
+from bot.config import AppConfig
+from bot.web.security import (
+    SESSION_COOKIE,
+    RedactingAccessLogger,
+    WebSettings,
+    issue_signin_link,
+)
 from storage import web as tokens
+from storage.engine import Database
 from storage.tables import AuditEvent, WebToken
 from tests.bot.web.conftest import Console
+from tests.handlers.conftest import FixedClock
 
 
 async def test_a_sign_in_link_works_once_and_gives_a_safe_session_cookie(console: Console) -> None:
@@ -126,3 +138,28 @@ async def test_healthz_still_answers_beside_the_console(console: Console) -> Non
     async with person.session.get(person.url("/healthz")) as response:
         assert response.status == 200
         assert (await response.json())["organisation"] == "みどり市"
+
+
+async def test_the_access_log_never_holds_a_sign_in_link_or_feed_token(
+    database: Database, config: AppConfig, clock: FixedClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    app = build_app(config, database, environ={}, clock=clock, timers=False)
+    server = TestServer(app, host="127.0.0.1", port=0)
+    await server.start_server(access_log_class=RedactingAccessLogger)  # as `postgate serve`
+    member = config.member("takahashi.yui")
+    assert member is not None
+    link = issue_signin_link(database, member, WebSettings(), at=clock())
+    token = link.rsplit("/", 1)[1]
+    try:
+        with caplog.at_level(logging.INFO, logger="aiohttp.access"):
+            async with aiohttp.ClientSession() as session:
+                for path in (f"/signin/{token}", f"/calendar.ics?token={token}&x=1"):
+                    async with session.get(server.make_url(path)) as response:
+                        await response.read()
+    finally:
+        await server.close()
+    lines = [r.getMessage() for r in caplog.records if r.name == "aiohttp.access"]
+    assert len(lines) == 2
+    assert token not in "\n".join(lines)
+    assert "GET /signin/%5Bredacted%5D HTTP" in lines[0]
+    assert "GET /calendar.ics?token=%5Bredacted%5D&x=1" in lines[1]
