@@ -286,7 +286,11 @@ def _serve(args: argparse.Namespace, err: IO[str]) -> int:
     except DatabaseNotMigrated as exc:
         err.write(f"postgate serve: {exc}\n")
         return EXIT_USAGE
-    run(config, db, host=args.host, port=args.port)
+    try:
+        run(config, db, host=args.host, port=args.port)
+    except ConfigError as exc:  # an environment variable the web console reads
+        err.write(f"postgate serve: {exc}\n")
+        return EXIT_USAGE
     return 0
 
 

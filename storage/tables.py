@@ -497,7 +497,8 @@ class WebToken(PostgateTable, table=True):
     """A secret of the web console, kept only as its SHA-256 (``storage.web``).
 
     Kinds: ``signin`` (a one-time sign-in link, ``used_at`` once redeemed), ``session`` (a
-    browser's session cookie) and ``feed`` (a calendar feed address, revocable).
+    browser's session cookie), ``feed`` (a calendar feed address, revocable) and ``oidc`` (the
+    state of a sign-in at the identity provider, used once; its nonce in ``label``).
     """
 
     __tablename__ = "web_token"

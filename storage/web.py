@@ -26,6 +26,10 @@ class TokenKind(StrEnum):
     SIGNIN = "signin"
     SESSION = "session"
     FEED = "feed"
+    OIDC = "oidc"  # the state of a sign-in at the identity provider (its nonce in ``label``)
+
+
+SINGLE_USE = frozenset({TokenKind.SIGNIN, TokenKind.OIDC})
 
 
 def token_hash(token: str) -> str:
@@ -57,7 +61,7 @@ def issue(
 
 
 def find(session: Session, kind: TokenKind, token: str, *, at: datetime) -> WebToken | None:
-    """The live (unexpired, unrevoked) row of ``token``; a used sign-in link is not live."""
+    """The live (unexpired, unrevoked) row of ``token``; a used sign-in is not live."""
     row = session.exec(
         select(WebToken).where(
             WebToken.token_hash == token_hash(token),
@@ -66,14 +70,16 @@ def find(session: Session, kind: TokenKind, token: str, *, at: datetime) -> WebT
             (col(WebToken.expires_at).is_(None)) | (col(WebToken.expires_at) > at),
         )
     ).first()
-    if row is None or (kind is TokenKind.SIGNIN and row.used_at is not None):
+    if row is None or (kind in SINGLE_USE and row.used_at is not None):
         return None
     return row
 
 
-def redeem(session: Session, token: str, *, at: datetime) -> WebToken | None:
-    """Use a sign-in link: its row if it was live and this call used it, else None."""
-    row = find(session, TokenKind.SIGNIN, token, at=at)
+def redeem(
+    session: Session, token: str, *, at: datetime, kind: TokenKind = TokenKind.SIGNIN
+) -> WebToken | None:
+    """Use a sign-in link (or an OIDC state): its row if it was live and this call used it."""
+    row = find(session, kind, token, at=at)
     if row is None:
         return None
     used = session.execute(

@@ -21,7 +21,7 @@ def web_link(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
     try:
         config = load_config(args.config)
         settings = WebSettings.from_env(os.environ)
-    except (ConfigError, ValueError) as exc:
+    except ConfigError as exc:
         err.write(f"{name}: {exc}\n")
         return EXIT_USAGE
     member = config.member(args.member)

@@ -14,6 +14,7 @@ import difflib
 import io
 import itertools
 import json
+import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -29,6 +30,7 @@ from multidict import MultiDictProxy
 from bot.config import AppConfig
 from bot.web import security
 from bot.web.calendar import Calendar, Filter, Kind
+from bot.web.oidc import OidcClient, OidcError, OidcSettings
 from bot.web.security import Unknown, Viewer, WebSettings
 from handlers.drafts import Actor, Clock, DraftUseCases, NewDraft
 from handlers.incidents import IncidentUseCases
@@ -48,6 +50,7 @@ from workflows.lifecycle import DraftState
 from workflows.publishing import PublicationState
 
 HERE: Final = Path(__file__).parent
+log = logging.getLogger(__name__)
 TOKYO: Final = ZoneInfo("Asia/Tokyo")
 FEED_WINDOW: Final = (timedelta(days=31), timedelta(days=186))  # back, ahead
 T = TypeVar("T")
@@ -64,6 +67,7 @@ class Console:
     incidents: IncidentUseCases
     settings: WebSettings
     clock: Clock
+    oidc: OidcClient | None = None
     calendar: Calendar = field(init=False)
 
     def __post_init__(self) -> None:
@@ -93,14 +97,19 @@ def install(
     clock: Clock,
 ) -> Console:
     """Add the console's routes at ``/`` (and its static files at ``/static/``)."""
+    settings = WebSettings.from_env(environ)
+    oidc = OidcSettings.from_env(environ)
     console = Console(
         config=config,
         db=db,
         drafts=drafts,
         publications=publications,
         incidents=incidents,
-        settings=WebSettings.from_env(environ),
+        settings=settings,
         clock=clock,
+        oidc=OidcClient(oidc, redirect_uri=f"{settings.base_url}/oidc/callback", clock=clock)
+        if oidc
+        else None,
     )
     app[CONSOLE_KEY] = console
     env = aiohttp_jinja2.setup(
@@ -212,15 +221,27 @@ def redirect(location: str) -> web.Response:
 # ---------------------------------------------------------------- sign-in
 
 
+def _signin_page(
+    request: web.Request, *, token: str | None = None, error: str | None = None, status: int = 200
+) -> web.Response:
+    oidc = request.app[CONSOLE_KEY].oidc
+    context = {
+        "token": token,
+        "error": error,
+        "oidc": t(f"signin.with_{oidc.settings.match.value}") if oidc else None,
+    }
+    return render(request, "signin.html", context, status=status)
+
+
 @routes.get("/signin")
 async def signin_help(request: web.Request) -> web.StreamResponse:
-    return render(request, "signin.html", {"token": None})
+    return _signin_page(request)
 
 
 @routes.get("/signin/{token}")
 async def signin_confirm(request: web.Request) -> web.StreamResponse:
     """The link's page: a button, so that a link preview fetching the page does not use it."""
-    return render(request, "signin.html", {"token": request.match_info["token"]})
+    return _signin_page(request, token=request.match_info["token"])
 
 
 @routes.post("/signin")
@@ -231,13 +252,95 @@ async def signin(request: web.Request) -> web.StreamResponse:
         security.start_session, console.db, text_field(form, "token"), at=console.clock()
     )
     if started is None:
-        return render(request, "signin.html", {"token": None, "expired": True}, status=400)
+        return _signin_page(request, error=t("signin.expired"), status=400)
     secret, member_id = started
     if console.config.directory.member(member_id) is None:
         return render(request, "not_member.html", {}, status=403)
     response = redirect("/")
     security.set_session_cookie(response, request, secret, console.settings)
     return response
+
+
+OIDC_STATE_COOKIE: Final = "postgate_oidc_state"
+
+
+@routes.get("/oidc/signin")
+async def oidc_signin(request: web.Request) -> web.StreamResponse:
+    """To the identity provider, with a state (stored hashed, used once, bound to this browser
+    by a cookie) and a nonce."""
+    console = request.app[CONSOLE_KEY]
+    if console.oidc is None:
+        raise web.HTTPNotFound()
+    state, nonce = await run(security.oidc_state, console.db, at=console.clock())
+    try:
+        url = await run(console.oidc.authorization_url, state=state, nonce=nonce)
+    except (OSError, ValueError, KeyError) as exc:  # requests' errors are OSErrors
+        log.warning("OpenID Connect provider unreachable: %s", exc)
+        return _signin_page(request, error=t("signin.provider_down"), status=502)
+    response = redirect(url)
+    response.set_cookie(
+        OIDC_STATE_COOKIE,
+        state,
+        max_age=int(security.OIDC_STATE_LIFETIME.total_seconds()),
+        path="/oidc/",
+        httponly=True,
+        samesite="Lax",
+        secure=security.is_secure(request, console.settings),
+    )
+    return response
+
+
+@routes.get("/oidc/callback")
+async def oidc_callback(request: web.Request) -> web.StreamResponse:
+    console = request.app[CONSOLE_KEY]
+    if console.oidc is None:
+        raise web.HTTPNotFound()
+    state = request.query.get("state", "")
+    code = request.query.get("code", "")
+    if not state or state != request.cookies.get(OIDC_STATE_COOKIE) or not code:
+        return _signin_page(request, error=t("signin.oidc_failed"), status=400)
+    nonce = await run(security.redeem_oidc_state, console.db, state, at=console.clock())
+    if nonce is None:
+        return _signin_page(request, error=t("signin.oidc_failed"), status=400)
+    try:
+        claims = await run(console.oidc.claims, code=code, nonce=nonce)
+    except (OidcError, OSError) as exc:
+        log.warning("OpenID Connect sign-in refused: %s", exc)
+        return _signin_page(request, error=t("signin.oidc_failed"), status=400)
+    member = console.oidc.member(console.config.directory, claims)
+    if member is None:
+        await run(_audit_stranger, console, claims)
+        return render(request, "not_member.html", {}, status=403)
+    secret = await run(
+        security.start_oidc_session,
+        console.db,
+        member.id,
+        at=console.clock(),
+        subject=str(claims.get("sub", "")),
+    )
+    response = redirect("/")
+    response.del_cookie(OIDC_STATE_COOKIE, path="/oidc/")
+    security.set_session_cookie(response, request, secret, console.settings)
+    return response
+
+
+def _audit_stranger(console: Console, claims: Mapping[str, Any]) -> None:
+    """Someone the provider knows but app.yaml does not: recorded, nothing else."""
+    assert console.oidc is not None
+    match = console.oidc.settings.match
+    with console.db.session() as session:
+        audit.append(
+            session,
+            actor=f"oidc:{claims.get('sub', '-')}",
+            action="web.signin_refused",
+            subject="member:-",
+            details={
+                "reason": "not_in_app_yaml",
+                "match": match.value,
+                "user": str(claims.get(match.claim, "")),
+            },
+            at=console.clock(),
+        )
 
 
 @routes.post("/signout")

@@ -11,16 +11,19 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Final
+from typing import Any, Final
 
 from aiohttp import web
 from aiohttp.web_log import AccessLogger
+from sqlmodel import Session
 from yarl import URL
 
+from bot.config import ConfigError
 from handlers.drafts import Clock
 from storage import audit
 from storage import web as tokens
@@ -30,6 +33,7 @@ from workflows.org import Directory, Member
 
 SIGNIN_LINK_LIFETIME: Final = timedelta(minutes=15)
 SESSION_LIFETIME: Final = timedelta(hours=12)
+OIDC_STATE_LIFETIME: Final = timedelta(minutes=10)
 SESSION_COOKIE: Final = "postgate_session"
 CSRF_FIELD: Final = "csrf"
 CSRF_HEADER: Final = "X-CSRF-Token"
@@ -74,9 +78,8 @@ class WebSettings:
             mode = SecureCookies(secure)
         except ValueError:
             choices = ", ".join(m.value for m in SecureCookies)
-            raise ValueError(
-                f"POSTGATE_WEB_SECURE_COOKIES={secure!r}: use one of {choices}"
-            ) from None
+            problem = f"POSTGATE_WEB_SECURE_COOKIES={secure!r}: use one of {choices}"
+            raise ConfigError("environment", [problem]) from None
         return cls(base_url=base.rstrip("/"), secure_cookies=mode)
 
 
@@ -108,22 +111,57 @@ def start_session(db: Database, signin_token: str, *, at: datetime) -> tuple[str
         link = tokens.redeem(session, signin_token, at=at)
         if link is None:
             return None
-        secret, row = tokens.issue(
-            session,
-            kind=tokens.TokenKind.SESSION,
-            member_id=link.member_id,
-            at=at,
-            lifetime=SESSION_LIFETIME,
-        )
-        audit.append(
-            session,
-            actor=link.member_id,
-            action="web.signed_in",
-            subject=f"member:{link.member_id}",
-            details={"link": link.id, "session": row.id},
-            at=at,
-        )
+        secret = _open_session(session, link.member_id, at=at, details={"link": link.id})
         return secret, link.member_id
+
+
+def oidc_state(db: Database, *, at: datetime) -> tuple[str, str]:
+    """A new (state, nonce) for a sign-in at the identity provider, valid 10 minutes."""
+    nonce = secrets.token_urlsafe(24)
+    with db.session() as session:
+        state, _ = tokens.issue(
+            session,
+            kind=tokens.TokenKind.OIDC,
+            member_id="-",
+            at=at,
+            lifetime=OIDC_STATE_LIFETIME,
+            label=nonce,
+        )
+    return state, nonce
+
+
+def redeem_oidc_state(db: Database, state: str, *, at: datetime) -> str | None:
+    """The nonce of a live state, used up by this call; None if unknown, expired or used."""
+    with db.session() as session:
+        row = tokens.redeem(session, state, at=at, kind=tokens.TokenKind.OIDC)
+        return row.label if row else None
+
+
+def start_oidc_session(db: Database, member_id: str, *, at: datetime, subject: str) -> str:
+    """A session for a member the identity provider vouched for (audited with its subject)."""
+    with db.session() as session:
+        return _open_session(session, member_id, at=at, details={"oidc_subject": subject})
+
+
+def _open_session(
+    session: Session, member_id: str, *, at: datetime, details: dict[str, Any]
+) -> str:
+    secret, row = tokens.issue(
+        session,
+        kind=tokens.TokenKind.SESSION,
+        member_id=member_id,
+        at=at,
+        lifetime=SESSION_LIFETIME,
+    )
+    audit.append(
+        session,
+        actor=member_id,
+        action="web.signed_in",
+        subject=f"member:{member_id}",
+        details={**details, "session": row.id},
+        at=at,
+    )
+    return secret
 
 
 def end_session(db: Database, secret: str, *, at: datetime) -> None:
@@ -164,7 +202,7 @@ def set_session_cookie(
         path="/",
         httponly=True,
         samesite="Lax",
-        secure=_secure(request, settings),
+        secure=is_secure(request, settings),
     )
 
 
@@ -172,7 +210,8 @@ def clear_session_cookie(response: web.StreamResponse) -> None:
     response.del_cookie(SESSION_COOKIE, path="/")
 
 
-def _secure(request: web.Request, settings: WebSettings) -> bool:
+def is_secure(request: web.Request, settings: WebSettings) -> bool:
+    """Whether cookies get the Secure flag (over HTTPS, unless configured otherwise)."""
     if settings.secure_cookies is SecureCookies.ALWAYS:
         return True
     if settings.secure_cookies is SecureCookies.NEVER:

@@ -1,8 +1,8 @@
 """The web console: its sign-in links, browser sessions and calendar feed addresses.
 
 - ``web_token``: one row per secret, stored only as its SHA-256 (``token_hash``), with its kind
-  (``signin``, ``session``, ``feed``), the member, when it expires, when a sign-in link was
-  used and when a session or feed was revoked.
+  (``signin``, ``session``, ``feed``, ``oidc``), the member, when it expires, when a sign-in
+  link was used and when a session or feed was revoked.
 
 Revision ID: 0005
 Revises: 0004
