@@ -32,6 +32,7 @@ from bot.web import security
 from bot.web.calendar import Calendar, Filter, Kind
 from bot.web.oidc import OidcClient, OidcError, OidcSettings
 from bot.web.security import Unknown, Viewer, WebSettings
+from handlers.deletions import DeletionUseCases
 from handlers.drafts import Actor, Clock, DraftUseCases, NewDraft
 from handlers.incidents import IncidentUseCases
 from handlers.publishing import PublicationUseCases
@@ -69,9 +70,14 @@ class Console:
     clock: Clock
     oidc: OidcClient | None = None
     calendar: Calendar = field(init=False)
+    deletions: DeletionUseCases = field(init=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "calendar", Calendar(self.config, self.db))
+        deletions = DeletionUseCases(
+            db=self.db, directory=self.config.directory, drafts=self.drafts, clock=self.clock
+        )
+        object.__setattr__(self, "deletions", deletions)
 
 
 CONSOLE_KEY: web.AppKey[Console] = web.AppKey("web_console", Console)
@@ -804,13 +810,15 @@ async def draft_page(request: web.Request, viewer: Viewer) -> web.StreamResponse
     )
 
 
-DONE_KEYS: Final = frozenset({"submit", "peer_check", "approve", "send_back", "reject", "withdraw"})
+DONE_KEYS: Final = frozenset(
+    {"submit", "peer_check", "approve", "send_back", "reject", "withdraw", "revise"}
+)
 
 
 @routes.post("/drafts/{draft_id:\\d+}/{action}")
 @signed_in
 async def draft_action(request: web.Request, viewer: Viewer) -> web.StreamResponse:
-    """Submit, peer-check, approve, send back, reject or withdraw: one use case each."""
+    """Submit, peer-check, approve, send back, reject, withdraw or revise: one use case each."""
     console = request.app[CONSOLE_KEY]
     draft_id = int(request.match_info["draft_id"])
     action = request.match_info["action"]
@@ -841,6 +849,22 @@ async def draft_action(request: web.Request, viewer: Viewer) -> web.StreamRespon
             actor, draft_id, shown_revision=shown, reason=text_field(form, "reason")
         ),
     }
+    if action == "revise":
+        edited = _content_of(form, ())
+        when = text_field(form, "publish_at")
+        publish_at = local_datetime(when)
+        if when and publish_at is None:
+            error = t("form.bad_datetime", value=when)
+            return await _draft_response(request, viewer, draft_id, error=error)
+        calls["revise"] = lambda: uc.revise(
+            actor,
+            draft_id,
+            text=edited.text,
+            variants=dict(edited.variants),
+            media=edited.media,
+            publish_at=publish_at,
+            emergency=bool(form.get("emergency")),
+        )
     call = calls.get(action)
     if call is None:
         raise web.HTTPNotFound()
@@ -878,6 +902,7 @@ async def _outbox_response(
         console.publications.list_publications, states=states, account_id=account, limit=200
     )
     rows.reverse()  # newest first
+    deletions = await run(console.deletions.awaiting, actor_of(viewer))
     return render(
         request,
         "outbox.html",
@@ -889,6 +914,7 @@ async def _outbox_response(
             "config": console.config,
             "error": error,
             "notes": notes,
+            "deletions": deletions,
         },
         viewer=viewer,
         status=400 if error else 200,
@@ -904,7 +930,8 @@ async def outbox_page(request: web.Request, viewer: Viewer) -> web.StreamRespons
 @routes.post("/outbox/{publication_id:\\d+}/{action}")
 @signed_in
 async def outbox_action(request: web.Request, viewer: Viewer) -> web.StreamResponse:
-    """Cancel, reschedule, confirm a held post, settle one that needs review."""
+    """Cancel, reschedule, confirm a held post, settle one that needs review, ask to delete a
+    published one."""
     console = request.app[CONSOLE_KEY]
     publication_id = int(request.match_info["publication_id"])
     form = await form_of(request)
@@ -928,6 +955,13 @@ async def outbox_action(request: web.Request, viewer: Viewer) -> web.StreamRespo
             call = lambda: uc.review(actor, publication_id, published=found)  # noqa: E731
         else:
             call = lambda: uc.review(actor, publication_id, not_published=True)  # noqa: E731
+    elif action == "delete_request":
+        reason = text_field(form, "reason")
+        try:
+            asked = await run(console.deletions.request, actor, publication_id, reason=reason)
+        except Refusal as refusal:
+            return await _outbox_response(request, viewer, error=str(refusal))
+        return await _outbox_response(request, viewer, notes=(asked.request.advice,))
     else:
         raise web.HTTPNotFound()
     try:
@@ -936,6 +970,25 @@ async def outbox_action(request: web.Request, viewer: Viewer) -> web.StreamRespo
         return await _outbox_response(request, viewer, error=str(refusal))
     if result.notes:
         return await _outbox_response(request, viewer, notes=result.notes)
+    return redirect("/outbox")
+
+
+@routes.post("/deletions/{request_id:\\d+}/{action:approve|reject}")
+@signed_in
+async def deletion_decide(request: web.Request, viewer: Viewer) -> web.StreamResponse:
+    """Approve or reject a request to delete published posts (the same rules as chat)."""
+    console = request.app[CONSOLE_KEY]
+    request_id = int(request.match_info["request_id"])
+    form = await form_of(request)
+    actor = actor_of(viewer)
+    try:
+        if request.match_info["action"] == "approve":
+            await run(console.deletions.approve, actor, request_id)
+        else:
+            reason = text_field(form, "reason")
+            await run(console.deletions.reject, actor, request_id, reason=reason)
+    except Refusal as refusal:
+        return await _outbox_response(request, viewer, error=str(refusal))
     return redirect("/outbox")
 
 

@@ -130,6 +130,26 @@ async def test_send_back_needs_a_reason_and_then_returns_the_draft(console: Cons
     status, page = await author.get("/drafts?tab=mine")
     assert "差し戻し" in page
 
+    # The author fixes it: a new revision, checked again, then submitted again.
+    status, page = await author.get("/drafts/1")
+    assert 'id="revise-form"' in page
+    fixed = CLEAN.replace("10時", "10時30分")
+    status, page = await author.post(
+        "/drafts/1/revise", [("text", fixed), ("publish_at", "2026-12-01T10:00")]
+    )
+    assert status == 200
+    assert "新しい版を保存しました" in page
+    assert '<span class="badge s-draft" id="state">下書き</span>' in page
+    assert "第1版 → 第2版" in page
+    status, page = await author.post("/drafts/1/submit")
+    assert '<span class="badge s-in_review" id="state">ダブルチェック待ち</span>' in page
+    status, page = await peer.post("/drafts/1/revise", [("text", "横から書き換え")])
+    assert status == 400  # only the author revises
+    with console.db.session(read_only=True) as session:
+        draft = session.get(Draft, 1)
+    assert draft is not None
+    assert draft.revision == 2
+
 
 async def test_a_draft_page_shows_revisions_side_by_side(console: Console) -> None:
     author = await console.signed_in("takahashi.yui")

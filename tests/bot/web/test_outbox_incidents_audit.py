@@ -8,7 +8,7 @@ from datetime import datetime
 
 from sqlmodel import select
 
-from bot.app import SERVICES_KEY
+from bot.app import OUTBOX_KEY, SERVICES_KEY
 from handlers.drafts import Actor
 from storage.tables import AuditEvent, Publication
 from tests.bot.web.conftest import Console
@@ -115,3 +115,32 @@ async def test_audit_log_search_export_and_chain_status(console: Console) -> Non
     async with person.session.get(person.url(f"/audit/export.csv?draft={draft_id}")) as response:
         body = await response.text()
     assert body.splitlines()[0] == "seq,at,actor,action,subject,details,prev_hash,hash"
+
+
+async def test_ask_to_delete_a_published_post_and_approve_it(console: Console) -> None:
+    drafts = console.server.app[SERVICES_KEY].drafts
+    approve(drafts, console.config)  # as soon as approved
+    outbox = console.server.app[OUTBOX_KEY]
+    await outbox.tick()
+    await outbox.drain()
+    assert _state(console, 1).state == "published"
+
+    author = await console.signed_in("takahashi.yui")
+    status, page = await author.post("/outbox/1/delete_request", {"reason": " "})
+    assert status == 400  # a reason is required
+    status, page = await author.post("/outbox/1/delete_request", {"reason": "日付の誤り"})
+    assert status == 200
+    assert "削除だけでは" in page  # the manual's advice (§8 (3))
+
+    chief = await console.signed_in("sato.keiko")
+    status, page = await chief.get("/outbox")
+    assert 'id="deletions"' in page
+    assert "日付の誤り" in page
+    status, page = await chief.post("/deletions/1/approve")
+    assert status == 200
+    await outbox.tick()
+    await outbox.drain()
+    assert _state(console, 1).state == "deleted"
+    with console.db.session(read_only=True) as session:
+        actions = {e.action for e in session.exec(select(AuditEvent)).all()}
+    assert {"deletion.requested", "deletion.approved"} <= actions
