@@ -6,6 +6,7 @@ live check, Japanese first. ``install`` adds the routes to the bot's aiohttp app
 
 from __future__ import annotations
 
-from bot.web.routes import CONSOLE_KEY, Console, install
+from bot.web.console import CONSOLE_KEY, Console
+from bot.web.routes import install
 
 __all__ = ["CONSOLE_KEY", "Console", "install"]
