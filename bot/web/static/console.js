@@ -34,8 +34,8 @@
       if (f.suggestion) item.append(" → " + f.suggestion);
       list.append(item);
     }
-    status.textContent = result.hint ||
-      ("エラー " + result.errors + " 件・注意 " + result.warnings + " 件");
+    status.textContent = result.hint || form.dataset.summary
+      .replace("{errors}", result.errors).replace("{warnings}", result.warnings);
   }
 
   async function check() {
@@ -50,7 +50,7 @@
       const result = await response.json();
       if (mine === sequence && response.ok) show(result);
     } catch (err) {
-      status.textContent = "自動チェックに接続できません。保存するとチェックされます。";
+      status.textContent = form.dataset.offline;
     }
   }
 
