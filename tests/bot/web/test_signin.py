@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from datetime import timedelta
 
 import aiohttp
@@ -8,7 +9,7 @@ import pytest
 from aiohttp.test_utils import TestServer
 from sqlmodel import select
 
-from bot.app import build_app
+from bot.app import SERVICES_KEY, build_app
 from bot.config import AppConfig
 from bot.web.security import (
     SESSION_COOKIE,
@@ -16,11 +17,13 @@ from bot.web.security import (
     WebSettings,
     issue_signin_link,
 )
+from handlers.drafts import Actor
 from storage import web as tokens
 from storage.engine import Database
 from storage.tables import AuditEvent, WebToken
 from tests.bot.web.conftest import Console
 from tests.handlers.conftest import FixedClock
+from tests.handlers.publishing_support import approve
 
 
 async def test_a_sign_in_link_works_once_and_gives_a_safe_session_cookie(console: Console) -> None:
@@ -163,3 +166,43 @@ async def test_the_access_log_never_holds_a_sign_in_link_or_feed_token(
     assert token not in "\n".join(lines)
     assert "GET /signin/%5Bredacted%5D HTTP" in lines[0]
     assert "GET /calendar.ics?token=%5Bredacted%5D&x=1" in lines[1]
+
+
+async def test_every_form_carries_the_csrf_token_and_no_page_the_session_secret(
+    console: Console,
+) -> None:
+    services = console.server.app[SERVICES_KEY]
+    draft_id = approve(services.drafts, console.config)
+    incident = services.incidents.report(
+        Actor("web", "ito.makoto"), kind="hijack", account_id="midori-x", notes="不審な投稿"
+    )
+    author = await console.signed_in("takahashi.yui")
+    await author.post("/drafts", [("text", "お知らせ"), ("accounts", "midori-x")])
+    person = await console.signed_in("sato.keiko")
+    secret = next(c.value for c in person.session.cookie_jar if c.key == SESSION_COOKIE)
+    pages = [
+        "/",
+        "/?view=week",
+        "/feeds",
+        "/drafts",
+        "/drafts?tab=mine",
+        "/drafts/new",
+        f"/drafts/{draft_id}",
+        f"/drafts/{draft_id + 1}",
+        "/outbox",
+        "/incidents",
+        f"/incidents/{incident.id}",
+        "/audit",
+    ]
+    forms = 0
+    for path in pages:
+        status, page = await person.get(path)
+        assert status == 200, path
+        assert secret not in page, path
+        for form in re.findall(r'<form[^>]*method="post".*?</form>', page, re.S):
+            forms += 1
+            assert f'name="csrf" value="{person.csrf}"' in form, (path, form[:120])
+    assert forms > 20
+    status, page = await person.get("/drafts/999")
+    assert status == 404
+    assert "999" in page  # the use case's Japanese refusal, not a traceback
