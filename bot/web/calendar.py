@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 from functools import cache
+from typing import Final
 
 from bot.config import AppConfig
 from storage import web as reads
@@ -120,6 +121,23 @@ class Filter:
 
 
 @dataclass(frozen=True, slots=True)
+class Target:
+    """An account's weekly posting target against the week's plan (failed posts not counted)."""
+
+    account_id: str
+    account_name: str
+    planned: int
+    wanted: int
+
+    @property
+    def gap(self) -> int:
+        return max(0, self.wanted - self.planned)
+
+
+COUNTED: Final = frozenset(Kind) - {Kind.FAILED}
+
+
+@dataclass(frozen=True, slots=True)
 class Grid:
     """A month (whole weeks, Monday first) or one week of days."""
 
@@ -130,6 +148,7 @@ class Grid:
     previous: date
     next: date
     counts: dict[Kind, int]
+    targets: tuple[Target, ...] = ()  # the week's view: accounts with a cadence
 
     @property
     def title(self) -> str:
@@ -207,7 +226,27 @@ class Calendar:
             for d in _days(first, last)
         ]
         weeks = tuple(tuple(days[i : i + 7]) for i in range(0, len(days), 7))
-        return Grid(view, anchor, weeks, now.astimezone(self.tz), previous, following, counts)
+        targets = self._targets(entries, wanted) if view == "week" else ()
+        return Grid(
+            view, anchor, weeks, now.astimezone(self.tz), previous, following, counts, targets
+        )
+
+    def _targets(self, entries: Sequence[Entry], wanted: Filter) -> tuple[Target, ...]:
+        accounts = wanted.accounts(self.config)
+        planned: dict[str, int] = {}
+        for e in entries:
+            if e.kind in COUNTED:
+                planned[e.post.account_id] = planned.get(e.post.account_id, 0) + 1
+        return tuple(
+            Target(
+                account_id=a.id,
+                account_name=f"{a.display_name}（{a.platform.value}）",
+                planned=planned.get(a.id, 0),
+                wanted=a.cadence.posts,
+            )
+            for a in self.config.accounts
+            if a.cadence is not None and a.id in accounts
+        )
 
     def month_csv(self, month: date, wanted: Filter) -> str:
         """The month's posts as CSV (with a BOM, so that Excel reads the Japanese)."""

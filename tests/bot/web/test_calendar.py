@@ -76,6 +76,12 @@ async def test_the_week_has_a_line_at_the_clocks_time(console: Console) -> None:
     today = _cell(page, "2026-11-24")
     assert today.index('class="now-line"') < today.index(f'href="/drafts/{later}"')
     assert ">10:00</div>" in today
+    # midori-x aims at three posts a week (app.yaml cadence): one is planned.
+    assert "みどり市（x）：今週 1 / 目標 3 件 <b>あと 2 件</b>" in page
+    _, page = await person.get("/?view=week&account=kankyo-x")
+    assert 'id="targets"' not in page  # no target for that account
+    _, page = await person.get("/")
+    assert 'id="targets"' not in page  # the month shows no weekly gaps
 
 
 async def test_a_month_as_csv(console: Console) -> None:
