@@ -6,7 +6,9 @@ rules, the same refusals (shown in Japanese on the page) and the same audit even
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import logging
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Final
 
 import aiohttp_jinja2
 import jinja2
@@ -14,13 +16,17 @@ from aiohttp import web
 
 from bot.config import AppConfig
 from bot.web import calendar_pages, draft_pages, operations, security, signin
-from bot.web.console import CONSOLE_KEY, HERE, JINJA_KEY, Console, t, tokyo_text
+from bot.web.console import CONSOLE_KEY, HERE, JINJA_KEY, Console, render, t, tokyo_text
 from bot.web.oidc import OidcClient, OidcSettings
 from bot.web.security import WebSettings
 from handlers.drafts import Clock, DraftUseCases
 from handlers.incidents import IncidentUseCases
 from handlers.publishing import PublicationUseCases
 from storage.engine import Database
+
+log = logging.getLogger(__name__)
+CHAT_PATHS: Final = ("/slack/", "/api/")
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
 def install(
@@ -64,4 +70,24 @@ def install(
         t=t, tokyo=tokyo_text, static=lambda name: str(static.url_for(filename=name))
     )
     app.on_response_prepare.append(security.add_security_headers)
+    app.middlewares.append(japanese_errors)
     return console
+
+
+@web.middleware
+async def japanese_errors(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Unknown addresses and unexpected failures of the console answer with a Japanese page
+    (never a traceback); the chat platforms' endpoints keep their own answers."""
+    if request.path.startswith(CHAT_PATHS):
+        return await handler(request)
+    try:
+        return await handler(request)
+    except web.HTTPNotFound:
+        return render(request, "message.html", {"text": t("not_found")}, status=404)
+    except web.HTTPMethodNotAllowed:
+        return render(request, "message.html", {"text": t("not_found")}, status=405)
+    except web.HTTPException:
+        raise
+    except Exception:  # the error boundary of the web front door (STYLE.md)
+        log.exception("web console: %s %s failed", request.method, request.path)
+        return render(request, "message.html", {"text": t("server_error")}, status=500)

@@ -257,7 +257,7 @@ def viewer_of(
 async def add_security_headers(request: web.Request, response: web.StreamResponse) -> None:
     """``on_response_prepare``: the console's headers on every answer except the chat
     platforms' endpoints."""
-    if request.path.startswith(("/slack/", "/api/")):
+    if request.path.startswith(("/slack/", "/api/")):  # the chat platforms' endpoints
         return
     for name, value in SECURITY_HEADERS.items():
         response.headers.setdefault(name, value)

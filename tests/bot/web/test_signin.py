@@ -141,6 +141,15 @@ async def test_healthz_still_answers_beside_the_console(console: Console) -> Non
     async with person.session.get(person.url("/healthz")) as response:
         assert response.status == 200
         assert (await response.json())["organisation"] == "みどり市"
+    status, page = await person.get("/no-such-page")
+    assert status == 404
+    assert "このページはありません" in page
+    async with person.session.put(person.url("/drafts")) as response:
+        assert response.status == 405
+        assert "このページはありません" in await response.text()
+    async with person.session.get(person.url("/slack/nothing")) as response:
+        assert response.status == 404
+        assert "このページはありません" not in await response.text()  # not the console's
 
 
 async def test_the_access_log_never_holds_a_sign_in_link_or_feed_token(
