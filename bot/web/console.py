@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 import aiohttp_jinja2
 import jinja2
 from aiohttp import web
-from multidict import MultiDictProxy
+from multidict import MultiDict, MultiDictProxy
 
 from bot.config import AppConfig
 from bot.web import security
@@ -132,8 +132,9 @@ def actor_of(viewer: Viewer) -> Actor:
 
 
 async def form_of(request: web.Request) -> MultiDictProxy[str]:
+    """The posted form's text fields (an uploaded file, which no form asks for, is dropped)."""
     form = await request.post()
-    return MultiDictProxy(form)  # type: ignore[arg-type]
+    return MultiDictProxy(MultiDict((k, v) for k, v in form.items() if isinstance(v, str)))
 
 
 def text_field(form: Mapping[str, Any], name: str) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import aiohttp
 from sqlmodel import select
 
 from bot.app import SERVICES_KEY
@@ -162,3 +163,14 @@ async def test_a_draft_page_shows_revisions_side_by_side(console: Console) -> No
     assert "<del>0</del><ins>1</ins>" in page
     assert "<code>draft.created</code>" in page  # the timeline, from the audit log
     assert "<code>draft.revised</code>" in page
+
+
+async def test_a_file_posted_where_text_is_expected_is_ignored(console: Console) -> None:
+    author = await console.signed_in("takahashi.yui")
+    form = aiohttp.FormData()
+    form.add_field("csrf", author.csrf)
+    form.add_field("text", CLEAN)
+    form.add_field("accounts", b"midori-x", filename="accounts.txt")
+    async with author.session.post(author.url("/drafts"), data=form) as response:
+        assert response.status == 400  # no account chosen: the use case's refusal
+        assert 'id="message"' in await response.text()
