@@ -224,7 +224,19 @@ def planned_posts(
     return posts
 
 
-# ---------------------------------------------------------------- a draft's page, the audit log
+# ---------------------------------------------------------------- drafts, the audit log
+
+
+def newest_in_states(session: Session, states: Sequence[str], *, limit: int) -> list[Draft]:
+    """The ``limit`` most recently changed drafts in these states, newest first."""
+    return list(
+        session.exec(
+            select(Draft)
+            .where(col(Draft.state).in_(list(states)))
+            .order_by(col(Draft.updated_at).desc(), col(Draft.id).desc())
+            .limit(limit)
+        ).all()
+    )
 
 
 def revisions_of(session: Session, draft_id: int) -> list[DraftRevision]:

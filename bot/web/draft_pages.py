@@ -60,7 +60,6 @@ async def drafts_page(request: web.Request, viewer: Viewer) -> web.StreamRespons
         except ValueError:
             state = DraftState.AWAITING_APPROVAL
         rows = await run(console.drafts.in_states, (state,))
-        rows.reverse()  # newest first
     else:
         tab = "waiting"
         rows = await run(console.drafts.awaiting, actor)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 
 import aiohttp
 from sqlmodel import select
@@ -174,3 +175,14 @@ async def test_a_file_posted_where_text_is_expected_is_ignored(console: Console)
     async with author.session.post(author.url("/drafts"), data=form) as response:
         assert response.status == 400  # no account chosen: the use case's refusal
         assert 'id="message"' in await response.text()
+
+
+async def test_drafts_by_state_newest_first(console: Console) -> None:
+    author = await console.signed_in("takahashi.yui")
+    await author.post("/drafts", [("text", CLEAN), ("accounts", "midori-x")])
+    console.clock.now += timedelta(minutes=5)
+    await author.post("/drafts", [("text", CLEAN), ("accounts", "midori-facebook")])
+    _, page = await author.get("/drafts?tab=state&state=draft")
+    assert page.index('<a href="/drafts/2">2</a>') < page.index('<a href="/drafts/1">1</a>')
+    _, page = await author.get("/drafts?tab=state&state=published")
+    assert "該当する投稿案はありません" in page
