@@ -257,11 +257,11 @@ class AuditQuery:
     subject: str | None = None
     start: datetime | None = None
     end: datetime | None = None
-    limit: int = 200
+    limit: int | None = 200  # None: every matching event (an export)
 
 
 def audit_events(session: Session, query: AuditQuery) -> list[AuditEvent]:
-    """The newest ``limit`` events matching ``query``, newest first."""
+    """The newest ``limit`` events matching ``query`` (all of them if None), newest first."""
     statement = select(AuditEvent)
     if query.actor:
         statement = statement.where(AuditEvent.actor == query.actor)
@@ -273,9 +273,10 @@ def audit_events(session: Session, query: AuditQuery) -> list[AuditEvent]:
         statement = statement.where(col(AuditEvent.at) >= query.start)
     if query.end is not None:
         statement = statement.where(col(AuditEvent.at) < query.end)
-    return list(
-        session.exec(statement.order_by(col(AuditEvent.seq).desc()).limit(query.limit)).all()
-    )
+    statement = statement.order_by(col(AuditEvent.seq).desc())
+    if query.limit is not None:
+        statement = statement.limit(query.limit)
+    return list(session.exec(statement).all())
 
 
 def events_about(session: Session, subjects: Sequence[str]) -> list[AuditEvent]:

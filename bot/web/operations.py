@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import json
 from collections.abc import Callable, Sequence
@@ -241,8 +242,13 @@ def _audit_query(request: web.Request) -> reads.AuditQuery:
         subject=f"draft:{subject}" if subject.isdecimal() else None,
         start=day("since"),
         end=until + timedelta(days=1) if until else None,
-        limit=1000,
+        limit=200,
     )
+
+
+def _audit_events(console: Console, query: reads.AuditQuery) -> list[AuditEvent]:
+    with console.db.session(read_only=True) as session:
+        return reads.audit_events(session, query)
 
 
 def _audit_state(console: Console, query: reads.AuditQuery) -> tuple[list[AuditEvent], Any, Any]:
@@ -261,7 +267,7 @@ async def audit_page(request: web.Request, viewer: Viewer) -> web.StreamResponse
         request,
         "audit.html",
         {
-            "events": events[:200],
+            "events": events,
             "broken": broken,
             "head": head,
             "q": request.query,
@@ -275,8 +281,8 @@ async def audit_page(request: web.Request, viewer: Viewer) -> web.StreamResponse
 @signed_in
 async def audit_export(request: web.Request, viewer: Viewer) -> web.StreamResponse:
     console = request.app[CONSOLE_KEY]
-    query = _audit_query(request)
-    events = await run(lambda: _audit_state(console, query)[0])
+    query = dataclasses.replace(_audit_query(request), limit=None)  # every matching event
+    events = await run(_audit_events, console, query)
     fmt = request.match_info["fmt"]
     if fmt == "jsonl":
         body = "".join(
