@@ -210,6 +210,9 @@ class Calendar:
             previous = (anchor - timedelta(days=1)).replace(day=1)
             following = month_end
         entries = self.posts(first, last, wanted)
+        # One account shown: its own operating days (a museum open at weekends); else the office's.
+        account = self.config.account(wanted.account) if wanted.account else None
+        hours = self.config.calendar(account) if account else self.office
         by_day: dict[date, list[Entry]] = {}
         counts = dict.fromkeys(Kind, 0)
         for entry in entries:
@@ -220,7 +223,7 @@ class Calendar:
                 day=d,
                 in_month=view == "week" or d.month == anchor.month,
                 is_today=d == today,
-                closed=self.office.closed_reason(d),
+                closed=hours.closed_reason(d),
                 entries=tuple(by_day.get(d, ())),
             )
             for d in _days(first, last)

@@ -61,6 +61,10 @@ async def test_the_month_shows_every_post_by_state_with_today_and_closed_days(
     december = _cell(page, "2026-12-01")
     assert f'href="/drafts/{approved}"' in december
     assert f'href="/drafts/{waiting}"' not in december
+    # One account shown: its own operating days (the museum opens at weekends, not Mondays).
+    _, page = await person.get("/?account=museum-facebook&date=2026-11-01")
+    assert "closed-reason" not in _cell(page, "2026-11-28")
+    assert "月曜日" in _cell(page, "2026-11-30")
     status, page = await person.get("/?section=環境推進課&date=2026-12-01")
     december = _cell(page, "2026-12-01")
     assert f'href="/drafts/{approved}"' not in december
