@@ -12,7 +12,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Final, TypeVar
+from typing import TYPE_CHECKING, Any, Final, TypeVar
 from zoneinfo import ZoneInfo
 
 import aiohttp_jinja2
@@ -23,7 +23,6 @@ from multidict import MultiDict, MultiDictProxy
 from bot.config import AppConfig
 from bot.web import security
 from bot.web.calendar import Calendar
-from bot.web.oidc import OidcClient
 from bot.web.security import Unknown, Viewer, WebSettings
 from handlers.deletions import DeletionUseCases
 from handlers.drafts import Actor, Clock, DraftUseCases
@@ -31,6 +30,9 @@ from handlers.incidents import IncidentUseCases
 from handlers.publishing import PublicationUseCases
 from storage.engine import Database
 from workflows.catalogue import Lang, message
+
+if TYPE_CHECKING:
+    from bot.web.oidc_client import OidcClient
 
 HERE: Final = Path(__file__).parent
 TOKYO: Final = ZoneInfo("Asia/Tokyo")

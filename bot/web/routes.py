@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 import aiohttp_jinja2
 import jinja2
@@ -17,12 +17,15 @@ from aiohttp import web
 from bot.config import AppConfig
 from bot.web import calendar_pages, draft_pages, operations, security, signin
 from bot.web.console import CONSOLE_KEY, HERE, JINJA_KEY, Console, render, t, tokyo_text
-from bot.web.oidc import OidcClient, OidcSettings
+from bot.web.oidc import OidcSettings
 from bot.web.security import WebSettings
 from handlers.drafts import Clock, DraftUseCases
 from handlers.incidents import IncidentUseCases
 from handlers.publishing import PublicationUseCases
 from storage.engine import Database
+
+if TYPE_CHECKING:
+    from bot.web.oidc_client import OidcClient
 
 log = logging.getLogger(__name__)
 CHAT_PATHS: Final = ("/slack/", "/api/")
@@ -51,9 +54,7 @@ def install(
         incidents=incidents,
         settings=settings,
         clock=clock,
-        oidc=OidcClient(oidc, redirect_uri=f"{settings.base_url}/oidc/callback", clock=clock)
-        if oidc
-        else None,
+        oidc=_relying_party(oidc, settings, clock) if oidc else None,
     )
     app[CONSOLE_KEY] = console
     env = aiohttp_jinja2.setup(
@@ -72,6 +73,13 @@ def install(
     app.on_response_prepare.append(security.add_security_headers)
     app.middlewares.append(japanese_errors)
     return console
+
+
+def _relying_party(oidc: OidcSettings, settings: WebSettings, clock: Clock) -> OidcClient:
+    # Imported here: Authlib and its JOSE library are loaded only when sign-in uses them.
+    from bot.web.oidc_client import OidcClient
+
+    return OidcClient(oidc, redirect_uri=f"{settings.base_url}/oidc/callback", clock=clock)
 
 
 @web.middleware
