@@ -34,6 +34,8 @@ from bot.chat.hub import ChatHub
 from bot.config import AppConfig
 from bot.slack.app import install as install_slack
 from bot.teams.app import install as install_teams
+from bot.web import install as install_web
+from bot.web.security import RedactingAccessLogger
 from handlers.anchors import Announcer, AuditAnchors, LoggingAnnouncer
 from handlers.chat import ChatUseCases
 from handlers.deletions import DeletionUseCases
@@ -460,6 +462,16 @@ def build_app(
         app.on_startup.append(start_timer)
     app.on_cleanup.append(stop_timer)
     app.router.add_get("/healthz", healthz)
+    install_web(
+        app,
+        config=config,
+        db=db,
+        drafts=services.drafts,
+        publications=services.publications,
+        incidents=services.incidents,
+        environ=env,
+        clock=clock,
+    )
     return app
 
 
@@ -505,4 +517,10 @@ def run(config: AppConfig, db: Database, *, host: str, port: int, lang: Lang = L
             port=port,
         )
     )
-    web.run_app(build_app(config, db, lang=lang), host=host, port=port, print=None)
+    web.run_app(
+        build_app(config, db, lang=lang),
+        host=host,
+        port=port,
+        print=None,
+        access_log_class=RedactingAccessLogger,  # no sign-in link or feed token in the log
+    )

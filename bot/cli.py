@@ -212,6 +212,10 @@ def _parser() -> argparse.ArgumentParser:
     teams_manifest.add_argument("--url", required=True, help="the server's public https URL")
     teams_manifest.add_argument("--version", default="1.0.0", help="bump on every upload")
     teams_manifest.add_argument("-o", "--output", default="postgate-teams.zip")
+    web = commands.add_parser("web", help="the web console")
+    web_commands = web.add_subparsers(dest="web_command", required=True, metavar="COMMAND")
+    link = web_commands.add_parser("link", help="print a one-time sign-in link (15 minutes)")
+    link.add_argument("--as", required=True, dest="member", metavar="MEMBER", help="member id")
 
     config = commands.add_parser("config", help="app.yaml tools")
     config_commands = config.add_subparsers(dest="config_command", required=True, metavar="COMMAND")
@@ -296,6 +300,10 @@ def _dispatch(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         return _init(args, lang, out, err)
     if args.command in ("backup", "restore"):
         return _backup(args, lang, out, err)
+    if args.command == "web":
+        from bot.web.cli import web_link
+
+        return web_link(args, out, err)
     raise AssertionError(args.command)  # argparse only admits the commands above
 
 
@@ -502,6 +510,9 @@ def _serve(args: argparse.Namespace, err: IO[str]) -> int:
         run(config, db, host=args.host, port=args.port, lang=Lang(args.lang))
     except SnsConfigError as exc:  # a malformed POSTGATE_*_API_URL or POSTGATE_SNS_TIMEOUT
         err.write(f"postgate serve: {message('cli.bad_setting', Lang(args.lang), error=exc)}\n")
+        return EXIT_USAGE
+    except ConfigError as exc:  # an environment variable the web console reads
+        err.write(f"postgate serve: {exc.message(Lang(args.lang))}\n")
         return EXIT_USAGE
     return 0
 

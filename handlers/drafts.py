@@ -30,6 +30,7 @@ from handlers.views import (
 )
 from storage import audit
 from storage import drafts as repo
+from storage import web as web_reads
 from storage.drafts import Conflict, LoadedDraft, StoredFinding
 from storage.engine import Database
 from storage.tables import Draft
@@ -408,6 +409,12 @@ class DraftUseCases:
                 if mine:
                     out.append(self._summary(session, row))
         return out
+
+    def in_states(self, states: Sequence[DraftState], *, limit: int = 200) -> list[DraftSummary]:
+        """The most recently changed drafts in these states, newest first (the web console)."""
+        with self.db.session(read_only=True) as session:
+            rows = web_reads.newest_in_states(session, [s.value for s in states], limit=limit)
+            return [self._summary(session, d) for d in rows]
 
     # ------------------------------------------------------------------ machinery
 

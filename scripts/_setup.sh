@@ -15,3 +15,13 @@ else
 fi
 # Bytecode is compiled at install, so no later start (tests, `postgate check`) pays for it.
 "$UV" sync --locked --quiet --compile-bytecode
+# The web console's browser tests drive a headless Chromium (Debian's chromium and chromium-driver;
+# a Japanese font for the screenshots). Installed only on CI or when asked, as root with apt-get;
+# never fails the setup (without it those tests are skipped, with the reason).
+if { [ "${CI:-}" = "true" ] || [ "${POSTGATE_INSTALL_BROWSER:-}" = "1" ]; } \
+  && command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = "0" ] \
+  && ! { [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ]; }; then
+  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+      chromium chromium-driver fonts-ipafont-gothic; } >/dev/null 2>&1 \
+    || echo "postgate setup: could not install chromium; the browser tests will be skipped" >&2
+fi

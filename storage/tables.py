@@ -494,3 +494,27 @@ class AuditEvent(PostgateTable, table=True):
     hash: str = Field(max_length=64, unique=True)
 
     GENESIS_HASH: ClassVar[str] = "0" * 64
+
+
+# ---------------------------------------------------------------- the web console
+
+
+class WebToken(PostgateTable, table=True):
+    """A secret of the web console, kept only as its SHA-256 (``storage.web``).
+
+    Kinds: ``signin`` (a one-time sign-in link, ``used_at`` once redeemed), ``session`` (a
+    browser's session cookie), ``feed`` (a calendar feed address, revocable) and ``oidc`` (the
+    state of a sign-in at the identity provider, used once; its nonce in ``label``).
+    """
+
+    __tablename__ = "web_token"
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str
+    token_hash: str = Field(max_length=64, unique=True)
+    member_id: str = Field(index=True)
+    label: str | None = None
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    expires_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    used_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

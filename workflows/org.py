@@ -9,6 +9,7 @@ import re
 from collections.abc import Mapping
 from enum import StrEnum
 from functools import cached_property
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic_core import PydanticCustomError
@@ -58,6 +59,13 @@ class ReplyPolicy(StrEnum):
     AS_NEEDED = "as_needed"  # 必要に応じて回答します
 
 
+class Cadence(_Frozen):
+    """A posting target (manual §7 (1)): at least ``posts`` posts each week."""
+
+    per: Literal["week"] = "week"
+    posts: int = Field(ge=1, le=100)
+
+
 class Account(_Frozen):
     """A managed social-media account and its operation policy (the manual's appendix)."""
 
@@ -80,6 +88,9 @@ class Account(_Frozen):
     )
     credentials: dict[str, str] = Field(
         default_factory=dict, description="Credential name -> environment variable holding it."
+    )
+    cadence: Cadence | None = Field(
+        default=None, description="Posting target, e.g. {per: week, posts: 3} (gaps shown)."
     )
 
     @field_validator("credentials")

@@ -40,6 +40,7 @@ TABLES = {
     "publication",
     "review",
     "section",
+    "web_token",
 }
 
 

@@ -1,0 +1,146 @@
+"""The outbox, incidents and the audit log through the console."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import datetime
+
+from sqlmodel import select
+
+from bot.app import OUTBOX_KEY, SERVICES_KEY
+from handlers.drafts import Actor
+from storage.tables import AuditEvent, Publication
+from tests.bot.web.conftest import Console
+from tests.conftest import JST
+from tests.handlers.publishing_support import approve
+
+DEC_1 = datetime(2026, 12, 1, 10, 0, tzinfo=JST)
+
+
+def _state(console: Console, publication_id: int) -> Publication:
+    with console.db.session(read_only=True) as session:
+        row = session.get(Publication, publication_id)
+        assert row is not None
+        return row
+
+
+async def test_reschedule_cancel_and_pause_from_the_outbox(console: Console) -> None:
+    drafts = console.server.app[SERVICES_KEY].drafts
+    approve(drafts, console.config, publish_at=DEC_1)
+    approve(drafts, console.config, publish_at=DEC_1)
+    chief = await console.signed_in("sato.keiko")
+    status, page = await chief.get("/outbox")
+    assert 'id="publication-1"' in page
+    assert 'id="publication-2"' in page
+
+    status, page = await chief.post("/outbox/1/reschedule", {"at": "2026-12-02T11:30"})
+    assert status == 200
+    assert _state(console, 1).due_at == datetime(2026, 12, 2, 11, 30, tzinfo=JST)
+    status, page = await chief.post("/outbox/1/reschedule", {"at": "2026-11-01T09:00"})
+    assert status == 400  # in the past: the use case's refusal, shown in Japanese
+    assert 'id="message"' in page
+    assert _state(console, 1).due_at == datetime(2026, 12, 2, 11, 30, tzinfo=JST)
+
+    status, page = await chief.post("/outbox/2/cancel", {"reason": "イベント中止のため"})
+    assert _state(console, 2).state == "cancelled"
+
+    stranger = await console.signed_in("kato.shota")  # another section's staff
+    status, page = await stranger.post("/outbox/1/cancel", {"reason": "間違い"})
+    assert status == 400
+    assert _state(console, 1).state == "pending"
+    status, page = await stranger.post("/outbox/pause", {"account": "midori-x", "reason": "x"})
+    assert status == 400
+
+    status, page = await chief.post(
+        "/outbox/pause", {"account": "midori-x", "reason": "乗っ取りの疑い"}
+    )
+    assert status == 200
+    assert _state(console, 1).state == "held"
+    status, page = await chief.get("/?date=2026-12-02")
+    assert "k-paused" in page
+    status, page = await chief.post("/outbox/resume", {"account": "midori-x"})
+    assert _state(console, 1).state == "pending"
+
+    with console.db.session(read_only=True) as session:
+        actions = [e.action for e in session.exec(select(AuditEvent)).all()]
+    for action in (
+        "publication.rescheduled",
+        "publication.cancelled",
+        "publication.refused",
+        "pause.started",
+        "pause.released",
+    ):
+        assert action in actions
+
+
+async def test_acknowledge_and_tick_an_incident(console: Console) -> None:
+    incidents = console.server.app[SERVICES_KEY].incidents
+    opened = incidents.report(
+        Actor("web", "ito.makoto"),
+        kind="hijack",
+        account_id="midori-x",
+        notes="身に覚えのない投稿があります",
+    )
+    incident_id = opened.id
+    person = await console.signed_in("sato.keiko")
+    status, page = await person.get("/incidents")
+    assert f'href="/incidents/{incident_id}"' in page
+    status, page = await person.get(f"/incidents/{incident_id}")
+    step = re.search(r'name="item" value="([\w.-]+)"', page).group(1)  # type: ignore[union-attr]
+    status, page = await person.post(f"/incidents/{incident_id}/acknowledge")
+    assert status == 200
+    status, page = await person.post(f"/incidents/{incident_id}/tick", {"item": step})
+    assert status == 200
+    view = incidents.get(incident_id)
+    assert view.state.value == "acknowledged"
+    assert [line.done_by_id for line in view.checklist if line.item_id == step] == ["sato.keiko"]
+
+
+async def test_audit_log_search_export_and_chain_status(console: Console) -> None:
+    drafts = console.server.app[SERVICES_KEY].drafts
+    draft_id = approve(drafts, console.config, publish_at=DEC_1)
+    person = await console.signed_in("sato.keiko")
+    status, page = await person.get(f"/audit?draft={draft_id}")
+    assert status == 200
+    assert "改ざん検知チェーンを検証しました" in page
+    assert "draft.approved" in page
+    assert "web.signed_in" not in page  # only this draft's events
+    _, page = await person.get("/audit?action=web.")
+    assert "web.signed_in" in page
+    async with person.session.get(person.url(f"/audit/export.jsonl?draft={draft_id}")) as response:
+        lines = [json.loads(line) for line in (await response.text()).splitlines()]
+    assert lines[0]["action"] == "draft.created"
+    assert all(line["subject"] == f"draft:{draft_id}" for line in lines)
+    async with person.session.get(person.url(f"/audit/export.csv?draft={draft_id}")) as response:
+        body = await response.text()
+    assert body.splitlines()[0] == "seq,at,actor,action,subject,details,prev_hash,hash"
+
+
+async def test_ask_to_delete_a_published_post_and_approve_it(console: Console) -> None:
+    drafts = console.server.app[SERVICES_KEY].drafts
+    approve(drafts, console.config)  # as soon as approved
+    outbox = console.server.app[OUTBOX_KEY]
+    await outbox.tick()
+    await outbox.drain()
+    assert _state(console, 1).state == "published"
+
+    author = await console.signed_in("takahashi.yui")
+    status, page = await author.post("/outbox/1/delete_request", {"reason": " "})
+    assert status == 400  # a reason is required
+    status, page = await author.post("/outbox/1/delete_request", {"reason": "日付の誤り"})
+    assert status == 200
+    assert "削除だけでは" in page  # the manual's advice (§8 (3))
+
+    chief = await console.signed_in("sato.keiko")
+    status, page = await chief.get("/outbox")
+    assert 'id="deletions"' in page
+    assert "日付の誤り" in page
+    status, page = await chief.post("/deletions/1/approve")
+    assert status == 200
+    await outbox.tick()
+    await outbox.drain()
+    assert _state(console, 1).state == "deleted"
+    with console.db.session(read_only=True) as session:
+        actions = {e.action for e in session.exec(select(AuditEvent)).all()}
+    assert {"deletion.requested", "deletion.approved"} <= actions
