@@ -153,7 +153,8 @@ def test_a_half_configured_provider_is_named_at_start(
     environ = {"POSTGATE_OIDC_ISSUER": "https://login.microsoftonline.com/t/v2.0"}
     with pytest.raises(ConfigError) as caught:
         build_app(config, database, environ=environ, clock=clock, timers=False)
-    assert "POSTGATE_OIDC_CLIENT_ID, POSTGATE_OIDC_CLIENT_SECRET も設定してください" in str(caught.value)
+    needed = "POSTGATE_OIDC_CLIENT_ID, POSTGATE_OIDC_CLIENT_SECRET も設定してください"
+    assert needed in str(caught.value)
     with pytest.raises(ConfigError) as caught:
         build_app(
             config,
