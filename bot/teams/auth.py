@@ -48,6 +48,9 @@ ISSUER: Final = "https://api.botframework.com"
 SCOPE: Final = "https://api.botframework.com/.default"
 SKEW: Final = timedelta(minutes=5)
 KEYS_KEPT: Final = timedelta(hours=24)
+# An unknown key id makes us fetch the keys again (they rotate), but not more often than this:
+# a stream of tokens with made-up key ids must not turn into a stream of requests to Microsoft.
+REFETCH_AFTER: Final = timedelta(minutes=5)
 CHANNEL: Final = "msteams"
 
 
@@ -171,8 +174,10 @@ class Authenticator:
 
     async def _key(self, kid: str) -> dict[str, Any]:
         now = self.clock()
-        stale = self._fetched_at is None or now - self._fetched_at > KEYS_KEPT
-        if stale or kid not in self._keys:  # keys rotate: fetch again for an unknown kid
+        age = None if self._fetched_at is None else now - self._fetched_at
+        stale = age is None or age > KEYS_KEPT
+        rotated = kid not in self._keys and (age is None or age > REFETCH_AFTER)
+        if stale or rotated:  # keys rotate: fetch again for an unknown kid, now and then
             await self._fetch_keys()
         key = self._keys.get(kid)
         if key is None:

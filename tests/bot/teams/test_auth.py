@@ -82,6 +82,11 @@ async def test_a_token_within_the_clock_skew_is_accepted(teams: TeamsHarness) ->
 async def test_rotated_keys_are_fetched_again(teams: TeamsHarness) -> None:
     assert (await teams.post(TAKAHASHI, CLEAN))[1].status == 200
     fetched = len(teams.fake.requests_to("GET", "/keys"))
+    for n in range(5):  # made-up key ids: refused, without asking Microsoft each time
+        forged = teams.fake.token(teams.clock(), kid=f"made-up-{n}")
+        assert (await teams.send(teams.post_activity(TAKAHASHI, CLEAN), token=forged)).status == 401
+    assert len(teams.fake.requests_to("GET", "/keys")) == fetched
+    teams.clock.now += timedelta(minutes=6)
     teams.fake.key, teams.fake.kid = other_key(), "rotated-2"  # Microsoft rotates its keys
     _, reply = await teams.post(TAKAHASHI, CLEAN)
     await teams.settle()
