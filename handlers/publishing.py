@@ -64,7 +64,7 @@ from storage.deletions import DeletionClaim, DeletionLost
 from storage.drafts import Conflict, DraftSnapshot
 from storage.engine import UNAVAILABLE, Database
 from storage.outbox import Claim, LeaseLost
-from storage.tables import DeletionRequest, Draft, DraftRevision, Publication, Review
+from storage.tables import Deletion, DeletionRequest, Draft, DraftRevision, Publication, Review
 from workflows import approval as ap
 from workflows.calendar import BusinessCalendar
 from workflows.catalogue import Lang, message
@@ -375,7 +375,9 @@ class Outbox:
         deletions = [j.claim.deletion_id for j in jobs if isinstance(j, _DeletionJob)]
         with self.db.session() as session:
             outbox.renew_leases(session, publications, worker_id=self.worker_id, until=until)
-            dl.renew_leases(session, deletions, worker_id=self.worker_id, until=until)
+            outbox.renew_leases(
+                session, deletions, worker_id=self.worker_id, until=until, table=Deletion
+            )
 
     async def drain(self) -> None:
         """Wait for every publication in flight; raise what any of them raised (as a group)."""

@@ -238,28 +238,6 @@ def claim_due(
     return sorted(claims, key=lambda c: c.deletion_id)
 
 
-def renew_leases(
-    session: Session, deletion_ids: Iterable[int], *, worker_id: str, until: datetime
-) -> int:
-    """The heartbeat for deletions in flight (like ``storage.outbox.renew_leases``): the lease of
-    each row this worker still holds is extended; the version is not bumped."""
-    ids = sorted(set(deletion_ids))
-    if not ids:
-        return 0
-    result = session.execute(
-        update(Deletion)
-        .where(
-            col(Deletion.id).in_(ids),
-            col(Deletion.leased_by) == worker_id,
-            col(Deletion.state) == T.SENDING.value,
-            col(Deletion.lease_until) < until,
-        )
-        .values(lease_until=until)
-        .execution_options(synchronize_session=False)
-    )
-    return int(getattr(result, "rowcount", 0) or 0)
-
-
 def _change(session: Session, claim: DeletionClaim, **values: Any) -> DeletionClaim:
     if not update_versioned(session, Deletion, claim.deletion_id, claim.version, **values):
         raise DeletionLost(claim.deletion_id)

@@ -35,8 +35,9 @@ from typing import Any
 from sqlalchemy import and_, bindparam, func, or_, update
 from sqlmodel import Session, col, select
 
-from storage.tables import Pause, Publication, metadata
+from storage.tables import Deletion, Pause, Publication, metadata
 from storage.versioned import update_versioned, update_versioned_many
+from workflows.deletion import TargetState
 from workflows.publishing import HoldReason, PublicationState
 
 S = PublicationState
@@ -328,21 +329,28 @@ def mark_retry(
 
 
 def renew_leases(
-    session: Session, publication_ids: Iterable[int], *, worker_id: str, until: datetime
+    session: Session,
+    ids: Iterable[int],
+    *,
+    worker_id: str,
+    until: datetime,
+    table: type[Publication] | type[Deletion] = Publication,
 ) -> int:
-    """The heartbeat: extend the leases of the rows this worker is sending right now. Rows taken
-    over by another worker (``leased_by`` changed) are not touched, and the version is not
-    bumped: the claims in flight stay valid. Returns how many were renewed."""
-    ids = sorted(set(publication_ids))
+    """The heartbeat: extend the leases of the rows (publications, or deletions with
+    ``table=Deletion``) this worker is sending right now. Rows taken over by another worker
+    (``leased_by`` changed) are not touched, and the version is not bumped: the claims in flight
+    stay valid. Returns how many were renewed."""
+    ids = sorted(set(ids))
     if not ids:
         return 0
+    sending = S.SENDING.value if table is Publication else TargetState.SENDING.value
     result = session.execute(
-        update(Publication)
+        update(table)
         .where(
-            col(Publication.id).in_(ids),
-            col(Publication.leased_by) == worker_id,
-            col(Publication.state) == S.SENDING.value,
-            col(Publication.lease_until) < until,
+            col(table.id).in_(ids),
+            col(table.leased_by) == worker_id,
+            col(table.state) == sending,
+            col(table.lease_until) < until,
         )
         .values(lease_until=until)
         .execution_options(synchronize_session=False)
