@@ -46,6 +46,7 @@ from handlers.monitors import (
     MonitorReport,
     MonitorSettings,
     PollOutcome,
+    PollReport,
     blind_watches,
     monitor_clients,
 )
@@ -429,6 +430,10 @@ def build_app(
     app[CHAT_TICK_KEY] = float(
         env.get("POSTGATE_CHAT_TICK_SECONDS") or env.get("POSTGATE_SLACK_TICK_SECONDS") or 30
     )
+
+    async def check_now() -> list[PollReport]:  # the monitor is built after the chat
+        return await app[MONITOR_KEY].run_now()
+
     context = ChatContext(
         config=config,
         drafts=services.drafts,
@@ -438,6 +443,7 @@ def build_app(
         deletions=services.deletions,
         hub=hub,
         clock=clock,
+        check_now=check_now,
     )
     for install in (install_slack, install_teams):  # each adds its platform to the hub
         install(app, context, env, lang)

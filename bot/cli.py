@@ -747,6 +747,7 @@ def _monitor_run(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
 
     from bot.app import build_monitor, build_services
     from bot.config import ConfigError, load_config
+    from handlers.monitors import report_lines
     from storage.engine import Database, database_url
     from storage.migrate import DatabaseNotMigrated, ensure_migrated
 
@@ -776,15 +777,7 @@ def _monitor_run(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
                 )
             finally:
                 await monitor.close()
-            lines: list[str] = []
-            for report in reports:
-                target = report.account_id or report.key
-                key = f"monitor.outcome.{report.outcome.value}"
-                lines.append(
-                    message(key, target=target, count=len(report.opened), error=report.error)
-                )
-                lines += [f"  #{view.id} {view.summary}" for view in report.opened]
-            return lines or [message("monitor.nothing_watched")]
+            return report_lines(reports)
 
         out.write("\n".join(asyncio.run(poll())) + "\n")
         return 0

@@ -22,6 +22,7 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from handlers.drafts import Actor, Clock, DraftUseCases, utc_now
+from handlers.monitors import BlindWatch, blind_watches
 from handlers.views import DraftSummary
 from storage import dedupe
 from storage import drafts as repo
@@ -141,7 +142,8 @@ class IncidentItem:
 
 @dataclass(frozen=True, slots=True)
 class HomeView:
-    """A member's overview: their drafts, what awaits them, what goes out soon, open incidents."""
+    """A member's overview: their drafts, what awaits them, what goes out soon, open incidents,
+    the watched accounts the monitor cannot read."""
 
     member_name: str | None  # None: the chat user is not a member in app.yaml
     now: datetime
@@ -149,6 +151,7 @@ class HomeView:
     awaiting: tuple[DraftSummary, ...] = ()
     scheduled: tuple[ScheduledItem, ...] = ()
     incidents: tuple[IncidentItem, ...] = ()
+    blind: tuple[BlindWatch, ...] = ()  # 監視できていません: accounts the monitor cannot read
     days: int = HOME_DAYS
 
 
@@ -423,6 +426,7 @@ class ChatUseCases:
             awaiting=awaiting,
             scheduled=scheduled,
             incidents=incidents,
+            blind=tuple(blind_watches(self.db)),
             days=days,
         )
 

@@ -173,6 +173,20 @@ class BlindWatch:
     error: str | None
 
 
+def report_lines(reports: Sequence[PollReport], lang: Lang = Lang.JA) -> list[str]:
+    """What one poll found, a line per account and per incident it opened (``postgate monitor
+    run``, ``/postgate check-now``)."""
+    lines: list[str] = []
+    for report in reports:
+        target = report.account_id or report.key
+        key = f"monitor.outcome.{report.outcome.value}"
+        lines.append(
+            message(key, lang, target=target, count=len(report.opened), error=report.error)
+        )
+        lines += [f"  #{view.id} {view.summary}" for view in report.opened]
+    return lines or [message("monitor.nothing_watched", lang)]
+
+
 def blind_watches(db: Database) -> list[BlindWatch]:
     """The accounts being watched blind right now (for /healthz and App Home)."""
     with db.session(read_only=True) as session:

@@ -22,6 +22,9 @@ APPROVE: Final = "postgate.approval.approve"
 REQUEST_CHANGES: Final = "postgate.approval.request_changes"
 REJECT: Final = "postgate.approval.reject"
 
+# The publication-failed notice in the draft's thread (value: "<publication id>"): 再送する.
+RETRY: Final = "postgate.publication.retry"
+
 # An incident's alert card (alerts channel and DMs; value: "<incident id>", and for a checklist
 # step "<incident id>:<step id>").
 INCIDENT_ACKNOWLEDGE: Final = "postgate.incident.acknowledge"

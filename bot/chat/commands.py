@@ -1,31 +1,47 @@
 """Publications from chat, whatever the platform (Slack ``/postgate …``, a Teams 1:1 chat with
-postgate): settle a publication that needs review, ask to delete a published post, and decide a
-deletion request. The use cases decide and audit; this says what happened and tells whoever must
-hear of it (the approvers of a request, its requester) by direct message.
+postgate): settle a publication that needs review, ask to delete a published post, decide a
+deletion request, and poll the watched accounts now. The use cases decide and audit; this says
+what happened and tells whoever must hear of it (the approvers of a request, its requester) by
+direct message.
 
     review <投稿ID> <URL|ID>     the post is there      review <投稿ID> なし   it is not
     delete <投稿ID> <理由>       ask to delete it (every published post of its draft)
     delete-approve <依頼ID>      approve a deletion     delete-reject <依頼ID> <理由>
+    check-now                    one monitor poll now (City Promotion, Digital Promotion)
 """
 
 from __future__ import annotations
 
 import asyncio
-from typing import Final
+from collections.abc import Awaitable, Callable, Sequence
+from typing import ClassVar, Final
 
 from bot.chat.conversation import Conversation
 from bot.chat.forms import Command
 from bot.chat.port import Note
 from bot.chat.text import mrkdwn
 from handlers.deletions import DeletionUseCases
-from handlers.drafts import Actor
+from handlers.drafts import Actor, DraftUseCases
+from handlers.monitors import PollReport, report_lines
 from handlers.publishing import PublicationUseCases
 from handlers.views import DeletionResult
 from workflows.catalogue import message
+from workflows.errors import Refusal
 from workflows.publishing import PublicationState
 
-POST_COMMANDS: Final = frozenset({"review", "delete", "delete-approve", "delete-reject"})
+POST_COMMANDS: Final = frozenset(
+    {"review", "delete", "delete-approve", "delete-reject", "check-now"}
+)
 NOT_THERE: Final = frozenset({"なし", "無し", "none", "no", "not-published"})
+
+# One monitor poll of every watched account, now (``Monitor.run_now``).
+CheckNow = Callable[[], Awaitable[Sequence[PollReport]]]
+
+
+class PromotionOnly(Refusal):
+    """``check-now`` is for the City Promotion and Digital Promotion sections."""
+
+    key: ClassVar[str] = "refusal.check_now_promotion_only"
 
 
 class PostCommands:
@@ -35,13 +51,19 @@ class PostCommands:
         conversation: Conversation,
         publications: PublicationUseCases,
         deletions: DeletionUseCases,
+        drafts: DraftUseCases,
+        check_now: CheckNow | None = None,
     ) -> None:
         self.talk = conversation
         self.publications = publications
         self.deletions = deletions
+        self.drafts = drafts
+        self._check_now = check_now
 
     async def run(self, actor: Actor, command: Command) -> str:
         """What to answer the person (a usage line when the arguments are not right)."""
+        if command.name == "check-now":
+            return await self.check_now(actor)
         args = command.args
         number = int(args[0].lstrip("#")) if args and args[0].lstrip("#").isdigit() else None
         rest = " ".join(args[1:]).strip()
@@ -83,6 +105,18 @@ class PostCommands:
         if done.state == PublicationState.PUBLISHED.value:
             return message("chat.review.published", publication=done.id, account=done.account_id)
         return message("chat.review.pending", publication=done.id, account=done.account_id)
+
+    async def check_now(self, actor: Actor) -> str:
+        """One monitor poll now, for members of City Promotion or Digital Promotion: what it
+        found (a line per account, and per incident it opened)."""
+        member = await asyncio.to_thread(self.drafts.member, actor)
+        directory = self.talk.directory
+        promotion = (directory.city_promotion, directory.digital_promotion)
+        if member.section not in {s.name for s in promotion if s is not None}:
+            raise PromotionOnly()
+        reports = await self._check_now() if self._check_now is not None else ()
+        lines = [mrkdwn(line) for line in report_lines(reports)]
+        return "\n".join([message("chat.check_now.title"), *lines])
 
     async def tell(self, result: DeletionResult, text: str) -> None:
         """The deletion's news by direct message to whoever its notices name."""

@@ -15,7 +15,7 @@ from typing import Protocol
 from aiohttp import web
 
 from bot.chat.alerts import ChatAlerts
-from bot.chat.commands import PostCommands
+from bot.chat.commands import CheckNow, PostCommands
 from bot.chat.conversation import Conversation
 from bot.chat.flows import DraftFlows
 from bot.chat.hub import ChatHub, Platform
@@ -44,6 +44,7 @@ class ChatContext:
     deletions: DeletionUseCases
     hub: ChatHub
     clock: Clock
+    check_now: CheckNow | None = None  # one monitor poll now (``Monitor.run_now``)
 
 
 @dataclass(frozen=True)
@@ -91,7 +92,11 @@ def join(context: ChatContext, port: ChatPort, channel_id: ChannelId) -> Joined:
         )
     )
     commands = PostCommands(
-        conversation=conversation, publications=context.publications, deletions=context.deletions
+        conversation=conversation,
+        publications=context.publications,
+        deletions=context.deletions,
+        drafts=context.drafts,
+        check_now=context.check_now,
     )
     return Joined(conversation, flows, chat_alerts, commands, alerts_channel)
 

@@ -16,6 +16,7 @@ from typing import Any
 from bot.chat.port import (
     Announcement,
     ApprovalCard,
+    Button,
     Card,
     ChatPort,
     DraftCard,
@@ -132,13 +133,20 @@ class Conversation:
         await self.port.post(ref.channel, card, thread=ref.thread_ts or ref.ts)
         return True
 
-    async def tell(self, draft_id: int, text: str, member_ids: Sequence[str] = ()) -> None:
+    async def tell(
+        self,
+        draft_id: int,
+        text: str,
+        member_ids: Sequence[str] = (),
+        *,
+        buttons: tuple[Button, ...] = (),
+    ) -> None:
         """Say ``text`` in the draft's thread mentioning the members; DM them if no thread."""
         mentions = self.users(member_ids)
-        if await self.say(draft_id, Note(text, mentions)):
+        if await self.say(draft_id, Note(text, mentions, buttons)):
             return
         for user in mentions:
-            await self.dm(user, Note(text))
+            await self.dm(user, Note(text, buttons=buttons))
 
     # ------------------------------------------------------------ after a use case
 

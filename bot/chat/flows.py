@@ -146,6 +146,19 @@ class DraftFlows:
         )
         await self.talk.deliver(result, note=revised_note(current, result.draft))
 
+    # ------------------------------------------------------------ publications
+
+    async def retry(self, actor: Actor, publication_id: int) -> str:
+        """再送する on a failed publication's notice: back in the queue (the use case refuses
+        anyone but the author and the approvers, and a publication that is not failed); the
+        thread says who did it. The text said."""
+        done = (await asyncio.to_thread(self.publications.retry, actor, publication_id)).publication
+        who = mrkdwn(self.drafts.member(actor).name)
+        text = message("chat.retry.done", who=who, publication=done.id, account=done.account_id)
+        await self.talk.tell(done.draft_id, text)
+        await self.talk.refresh(await asyncio.to_thread(self.drafts.get, done.draft_id))
+        return text
+
     # ------------------------------------------------------------ drafts made elsewhere
 
     async def new_draft(self, actor: Actor, form: DraftForm, *, origin: str | None) -> None:

@@ -57,6 +57,14 @@ class IncidentClick:
         return cls(int(incident), item or None)
 
 
+def publication_id(value: object) -> int:
+    """The publication a note's button is about (``Button.target``)."""
+    text = str(value) if isinstance(value, int) else value
+    if not isinstance(text, str) or not text.isdigit():
+        raise BadPayload("button value is not <publication>")
+    return int(text)
+
+
 _STEP_ID = re.compile(r"^[a-z0-9_]{1,64}$")
 
 
@@ -122,6 +130,7 @@ KNOWN_COMMANDS = frozenset(
         "delete",
         "delete-approve",
         "delete-reject",
+        "check-now",
     }
 )
 ALIASES = {
@@ -139,6 +148,7 @@ ALIASES = {
     "削除": "delete",
     "削除承認": "delete-approve",
     "削除却下": "delete-reject",
+    "今すぐ確認": "check-now",
 }
 
 

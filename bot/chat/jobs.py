@@ -2,7 +2,8 @@
 
 - ``ChatNotifier`` implements ``handlers.publishing.Notifier``: a failed, undecidable or held
   publication is told in the draft's thread (the platform's reason and what to do), mentioning
-  the author and approvers; a refused credential also goes to the alerts channel.
+  the author and approvers; a refused credential also goes to the alerts channel. A failed one
+  carries a 再送する button (``actions.RETRY``, worked by ``DraftFlows.retry``).
 - ``ChatJobs.report_published()`` runs right after each outbox tick (and on the timer):
   publications published since are reported in their thread with a link per account.
   ``send_reminders()`` re-sends approvals pending too long to the chief, then offers them to the
@@ -17,8 +18,9 @@ import logging
 import secrets
 from collections import defaultdict
 
+from bot.chat import actions
 from bot.chat.conversation import Conversation
-from bot.chat.port import Note
+from bot.chat.port import Button, Note
 from bot.chat.text import mrkdwn, published, target_label
 from handlers.chat import PublishedResult
 from handlers.drafts import DraftUseCases
@@ -51,7 +53,11 @@ class ChatNotifier:
             )
             if notice.kind is NoticeKind.NEEDS_REVIEW:  # settled from chat, or the CLI
                 text += "\n" + message("chat.hint.review", publication=notice.publication_id)
-            await talk.tell(notice.draft_id, text, notice.member_ids)
+            buttons: tuple[Button, ...] = ()
+            if notice.kind is NoticeKind.FAILED:  # 再送する: back in the queue (author, approvers)
+                label = message("chat.button.retry")
+                buttons = (Button(label, actions.RETRY, notice.publication_id),)
+            await talk.tell(notice.draft_id, text, notice.member_ids, buttons=buttons)
             if notice.kind is NoticeKind.AUTH_FAILED and self.alerts_channel:
                 note = Note(text, talk.users(notice.member_ids))
                 await talk.port.post(self.alerts_channel, note)

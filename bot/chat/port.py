@@ -56,11 +56,21 @@ class ApprovalCard:
 
 
 @dataclass(frozen=True, slots=True)
+class Button:
+    """A button under a note: ``action`` (``bot.chat.actions``) on the publication ``target``."""
+
+    label: str
+    action: str
+    target: int
+
+
+@dataclass(frozen=True, slots=True)
 class Note:
     """A short message in a thread or a DM, mentioning ``mentions`` (platform user ids)."""
 
     text: str
     mentions: tuple[str, ...] = ()
+    buttons: tuple[Button, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -51,7 +51,7 @@ def render_card(card: Card) -> SlackMessage:
             intro=card.intro,
         )
     if isinstance(card, cards.Note):
-        return render.note(card.text, mentions=card.mentions)
+        return render.note(card.text, mentions=card.mentions, buttons=card.buttons)
     if isinstance(card, cards.AlertCard):
         return incident_render.alert_card(
             card.view,

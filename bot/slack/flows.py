@@ -92,6 +92,12 @@ class Flows:
         result = await self.core.withdraw(parse.actor(body), parse.clicked(body).draft_id)
         await self.talk.deliver(result, note=message("slack.thread.withdrawn"))
 
+    async def retry(self, body: Body) -> None:
+        """再送する on a failed publication's notice (the thread says who did it)."""
+        if not await self.fresh(body):
+            return
+        await self.core.retry(parse.actor(body), parse.clicked_publication(body))
+
     async def open_modal(self, body: Body, kind: str) -> None:
         """Open the modal a button asks for (``trigger_id`` is valid for 3 s: at once)."""
         if not await self.fresh(body):

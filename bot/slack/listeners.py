@@ -54,6 +54,11 @@ def register(app: AsyncApp, bot: SlackBot) -> None:
         await ack()
         bot.spawn(flows.withdraw(body), body)
 
+    @app.action(ids.RETRY)
+    async def on_retry(ack: AsyncAck, body: Body) -> None:
+        await ack()
+        bot.spawn(flows.retry(body), body)
+
     modal_for_action = {
         ids.EDIT: "edit",
         ids.SETTINGS: "settings",

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time
 from typing import Any
 
+from bot.chat import forms
 from bot.chat.forms import (
     ApproveForm,
     BadPayload,
@@ -90,6 +91,13 @@ def clicked_incident(body: Body) -> IncidentClick:
     if not isinstance(actions, Sequence) or not actions:
         raise BadPayload("no action")
     return IncidentClick.parse(actions[0].get("value"))
+
+
+def clicked_publication(body: Body) -> int:
+    actions = body.get("actions")
+    if not isinstance(actions, Sequence) or not actions:
+        raise BadPayload("no action")
+    return forms.publication_id(actions[0].get("value"))
 
 
 def action_id(body: Body) -> str:

@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from bot.chat.forms import DraftRef
+from bot.chat.port import Button
 from bot.chat.text import (
     PLATFORM_NAMES,
     account_label,
@@ -517,11 +518,17 @@ def reminder_intro(step: str, hours: int) -> str:
 # ---------------------------------------------------------------- notes in the thread
 
 
-def note(text: str, *, mentions: Sequence[str] = ()) -> SlackMessage:
+def note(
+    text: str, *, mentions: Sequence[str] = (), buttons: Sequence[Button] = ()
+) -> SlackMessage:
     """A short message in a thread; ``text`` is catalogue text with escaped user parts."""
     who = " ".join(f"<@{m}>" for m in mentions)
     body = f"{who} {text}" if who else text
-    return SlackMessage(truncate(body, MESSAGE_TEXT), [section(body)])
+    blocks = [section(body)]
+    if buttons:
+        elements = [button(b.label, b.action, str(b.target)) for b in buttons]
+        blocks.append({"type": "actions", "elements": elements})
+    return SlackMessage(truncate(body, MESSAGE_TEXT), blocks)
 
 
 def refusal(text: str) -> str:
@@ -922,6 +929,21 @@ def home(view: HomeView) -> Block:
                     link=message("slack.home.incident_link", url=i.link) if i.link else "",
                 )
                 for i in view.incidents
+            ],
+            message("slack.home.none"),
+        )
+    if view.blind:
+        part(
+            message("slack.home.blind"),
+            [
+                message(
+                    "slack.home.blind_line",
+                    account=mrkdwn(b.account_id),
+                    since=short_when(b.since),
+                    polls=b.failed_polls,
+                    reason=mrkdwn(_excerpt(b.error or "-", 300)),
+                )
+                for b in view.blind
             ],
             message("slack.home.none"),
         )

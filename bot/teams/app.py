@@ -191,6 +191,10 @@ class TeamsBot:
             first = await self.fresh(f"invoke:{activity.get('id')}")
             if click.verb in actions.INCIDENT_ACTIONS:
                 return await self.incident_click(actor, click, first=first)
+            if click.verb == actions.RETRY:
+                if not first:
+                    return answer_text(message("chat.retry.already"))
+                return answer_text(await self.flows.retry(actor, click.publication()))
             if click.verb not in _DRAFT_VERBS | _PEER_VERBS | _APPROVAL_VERBS:
                 return answer_text(message("teams.error.unknown_action"))
             return await self.draft_click(actor, click, first=first)

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time
 from typing import Any
 
+from bot.chat import forms
 from bot.chat.forms import ApproveForm, BadPayload, DraftRef, IncidentClick, PeerForm
 from bot.chat.text import TOKYO
 from bot.teams import render
@@ -84,6 +85,9 @@ class Click:
         if not isinstance(incident, int):
             raise BadPayload("the button names no incident")
         return IncidentClick(incident, str(step) if step else None)
+
+    def publication(self) -> int:
+        return forms.publication_id(self.data.get("publication"))
 
     def text(self, input_id: str) -> str | None:
         value = self.data.get(input_id)

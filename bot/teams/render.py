@@ -345,12 +345,16 @@ def activity(card: Card, names: Mapping[str, str]) -> Json:
     if isinstance(card, cards.Note):
         mentions, tagged = mention_entities(card.mentions, names)
         shown = markdown(card.text)
-        return {
+        note: Json = {
             "type": "message",
             "textFormat": "markdown",
             "text": f"{mentions} {shown}" if mentions else shown,
             "entities": tagged,
         }
+        if card.buttons:  # the text stays the message's; the buttons come in a card under it
+            actions = [button(b.label, b.action, {"publication": b.target}) for b in card.buttons]
+            note["attachments"] = [{"contentType": CARD_TYPE, "content": adaptive([], actions)}]
+        return note
     if isinstance(card, cards.Announcement):
         return {
             "type": "message",

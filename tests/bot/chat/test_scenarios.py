@@ -8,11 +8,14 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any, Protocol
 
 import pytest
+from sqlmodel import select
 
 from bot.chat import actions
 from bot.config import AppConfig
 from bot.teams import render as teams_render
+from handlers.publishing import NoticeKind, PublicationNotice
 from storage.engine import Database
+from storage.tables import Publication
 from tests.bot.slack import harness as slack_h
 from tests.bot.slack import test_flow as slack_flow
 from tests.bot.slack.harness import CLEAN, SlackHarness, slack_env
@@ -29,6 +32,10 @@ WITH_ERROR = "12月5日(金)に中央図書館でおはなし会を開きます�
 class Driver(Protocol):
     platform: str
     harness: Any
+    author: str
+    chief: str
+    digital: str
+    stranger: str
 
     async def draft(self, text: str) -> str: ...
     def submit_offered(self, handle: str) -> bool: ...
@@ -37,11 +44,14 @@ class Driver(Protocol):
     def thread(self, handle: str) -> str: ...
     def chief_card(self) -> str: ...
     def state(self) -> str: ...
+    async def retry(self, user: str, handle: str) -> str | None: ...
+    async def command(self, user: str, text: str) -> str: ...
 
 
 class SlackDriver:
     platform = "slack"
     author, chief = slack_h.TAKAHASHI, slack_h.SATO
+    digital, stranger = slack_h.KOBAYASHI, "U0YAMAJUN"  # デジタル推進課; 環境推進課
 
     def __init__(self, harness: SlackHarness) -> None:
         self.harness = harness
@@ -80,10 +90,35 @@ class SlackDriver:
     def state(self) -> str:
         return self.harness.draft().state
 
+    async def retry(self, user: str, handle: str) -> str | None:
+        """Click 再送する under the failure notice; what the clicker alone was told, if any."""
+        [notice] = [
+            m for m in self.harness.thread(handle) if actions.RETRY in slack_h.buttons(m.blocks)
+        ]
+        told = len(self.harness.ephemerals(user))
+        await self.harness.click(user, notice, actions.RETRY)
+        await self.harness.settle()
+        shown = self.harness.ephemerals(user)
+        return shown[-1] if len(shown) > told else None
+
+    async def command(self, user: str, text: str) -> str:
+        """``/postgate <text>``: the private answer (a response, or an ephemeral refusal)."""
+        fake = self.harness.fake
+        answered, told = len(fake.responses), len(self.harness.ephemerals(user))
+        await self.harness.command(user, text)
+        await self.harness.settle()
+        if len(fake.responses) > answered:
+            [response] = fake.responses[answered:]
+            assert response["response_type"] == "ephemeral"
+            return slack_h.blocks_text(response["blocks"])
+        [refused] = self.harness.ephemerals(user)[told:]
+        return refused
+
 
 class TeamsDriver:
     platform = "teams"
     author, chief = teams_h.TAKAHASHI, teams_h.SATO
+    digital, stranger = teams_h.KOBAYASHI, "1f0c2a4e-5b6d-4e7f-8a9b-0c1d2e3f4a06"  # 環境推進課
 
     def __init__(self, harness: TeamsHarness) -> None:
         self.harness = harness
@@ -122,6 +157,29 @@ class TeamsDriver:
 
     def state(self) -> str:
         return self.harness.drafts()[0].state
+
+    async def retry(self, user: str, handle: str) -> str | None:
+        """Click 再送する under the failure notice; the answer to the clicker (Teams always
+        answers an Action.Execute)."""
+        [notice] = [
+            a
+            for a in self.harness.fake.thread(teams_h.DRAFTS, handle)
+            if actions.RETRY in verbs(a.card)
+        ]
+        reply = await self.harness.click(user, notice, actions.RETRY)
+        await self.harness.settle()
+        return reply.text
+
+    async def command(self, user: str, text: str) -> str:
+        """The same words in a 1:1 chat with postgate: its answer there."""
+        harness = self.harness
+        activity = harness.base(user, f"a:{user}", type="message", text=text)
+        activity["conversation"]["conversationType"] = "personal"
+        assert (await harness.send(activity)).status == 200
+        await harness.settle()
+        said = harness.fake.messages(f"a:{user}")[-1]
+        assert not said.thread  # in the 1:1 chat itself
+        return str(said.text)
 
 
 @pytest.fixture(params=["slack", "teams"])
@@ -178,10 +236,83 @@ async def draft_with_an_error_offers_no_submit(driver: Driver) -> None:
     assert driver.state() == "draft"
 
 
+async def failed(driver: Driver) -> str:
+    """An approved draft whose X publication failed, told in its thread by the outbox's
+    notifier: the thread's handle."""
+    handle = await driver.draft(CLEAN)
+    await driver.to_approval(handle)
+    assert await driver.approve(driver.chief) is None
+    harness = driver.harness
+    with harness.db.session() as session:
+        [row] = [p for p in session.exec(select(Publication)) if p.account_id == "midori-x"]
+        row.state, row.last_error = "failed", "x HTTP 403: duplicate content"
+        session.add(row)
+        publication_id = row.id
+    assert publication_id is not None
+    notice = PublicationNotice(
+        NoticeKind.FAILED,
+        publication_id,
+        1,
+        "midori-x",
+        ("takahashi.yui", "sato.keiko"),
+        "x HTTP 403: duplicate content",
+    )
+    await harness.hub.notify(notice)
+    return handle
+
+
+def x_state(driver: Driver) -> str:
+    with driver.harness.db.session(read_only=True) as session:
+        rows = session.exec(select(Publication)).all()
+        return next(p.state for p in rows if p.account_id == "midori-x")
+
+
+async def a_failed_publication_is_sent_again_from_its_notice(driver: Driver) -> None:
+    handle = await failed(driver)
+    assert "再送する" in driver.thread(handle)
+    told = await driver.retry(driver.author, handle)
+    assert told is None or "再送の列に戻しました" in told  # Teams answers the click too
+    assert "高橋 結衣 さんが投稿 #" in driver.thread(handle)
+    assert "（midori-x）を再送の列に戻しました" in driver.thread(handle)
+    assert x_state(driver) == "sending"  # the next tick reconciles it first, then sends
+    await driver.harness.outbox.run_once()
+    assert x_state(driver) == "published"
+
+
+async def only_the_author_or_an_approver_may_send_it_again(driver: Driver) -> None:
+    handle = await failed(driver)
+    refused = await driver.retry(driver.stranger, handle)
+    assert refused is not None
+    assert "作成者（高橋 結衣）か承認者（佐藤 恵子、鈴木 博）だけができます" in refused
+    assert "再送の列に戻しました" not in driver.thread(handle)
+    assert x_state(driver) == "failed"
+
+
+async def check_now_polls_for_promotion_members(driver: Driver) -> None:
+    for member in (driver.author, driver.digital):  # City Promotion, Digital Promotion
+        said = await driver.command(member, "check-now")
+        assert "今すぐ確認した結果" in said
+        assert "監視しているアカウントがありません" in said  # nothing has credentials here
+
+
+async def check_now_is_refused_to_other_sections(driver: Driver) -> None:
+    said = await driver.command(driver.stranger, "check-now")
+    assert "シティ・プロモーション課とデジタル推進課の職員だけが実行できます" in said
+    assert "今すぐ確認した結果" not in said
+
+
 SCENARIOS: dict[str, Scenario] = {
     "a clean draft is checked, peer-checked and approved": clean_draft_is_approved,
     "the author is refused at the approve click": author_is_refused_at_the_click,
     "a draft with an error offers no submit": draft_with_an_error_offers_no_submit,
+    "a failed publication is sent again from its notice": (
+        a_failed_publication_is_sent_again_from_its_notice
+    ),
+    "only the author or an approver may send it again": (
+        only_the_author_or_an_approver_may_send_it_again
+    ),
+    "check-now polls for City and Digital Promotion": check_now_polls_for_promotion_members,
+    "check-now is refused to other sections": check_now_is_refused_to_other_sections,
 }
 
 

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
+from bot.chat.text import short_when
 from bot.slack import ids
-from storage.tables import Incident
+from storage.tables import Incident, MonitorState
 from tests.bot.slack.harness import (
     ALERTS,
     CLEAN,
@@ -232,3 +235,35 @@ async def test_review_from_chat_refuses_a_publication_that_needs_none(slack: Sla
     [told] = slack.ephemerals(TAKAHASHI)[-1:]
     assert "投稿 #1 は「投稿済み」で、要確認ではありません" in told
     assert [p.state for p in slack.publications()] == ["published", "published"]
+
+
+async def test_the_home_tab_shows_the_accounts_monitoring_cannot_see(slack: SlackHarness) -> None:
+    since = slack.clock() - timedelta(minutes=15)
+    with slack.db.session() as session:
+        session.add(
+            MonitorState(
+                key="account:midori-x",
+                account_id="midori-x",
+                watching_since=since - timedelta(days=3),
+                last_error="x HTTP 403: client-not-enrolled",
+                failed_polls=3,
+                blind_since=since,
+            )
+        )
+    await slack.open_home(TAKAHASHI)
+    await slack.settle()
+    [view] = [c.params["view"] for c in slack.fake.calls_to("views.publish")]
+    shown = blocks_text(view["blocks"])
+    assert "監視できていません" in shown
+    assert f"midori-x: {short_when(since)} から読み取れていません（3回連続）" in shown
+    assert "理由: x HTTP 403: client-not-enrolled" in shown
+
+    with slack.db.session() as session:  # seeing again: off the Home tab
+        row = session.get(MonitorState, "account:midori-x")
+        assert row is not None
+        row.blind_since, row.failed_polls = None, 0
+        session.add(row)
+    await slack.open_home(TAKAHASHI)
+    await slack.settle()
+    latest = slack.fake.calls_to("views.publish")[-1].params["view"]
+    assert "監視できていません" not in blocks_text(latest["blocks"])

@@ -732,3 +732,34 @@ async def test_the_card_keeps_its_steps_and_buttons_whatever_the_evidence_and_hi
         mentions = sum(s.count("<!channel>") for s in strings)
         assert mentions == (2 if everyone else 0)  # the fallback text and the first section
         assert not any("<!here>" in s or "<@U0SATOKEI>" in s for s in strings)
+
+
+async def test_check_now_polls_at_once_and_answers_privately_with_what_it_found(
+    world: World,
+) -> None:
+    def answered() -> str:
+        [response] = world.fake.responses[-1:]
+        assert response["response_type"] == "ephemeral"
+        return blocks_text(response["blocks"])
+
+    await world.command(TAKAHASHI, "check-now")
+    await world.settle()
+    assert "midori-x: 初回の確認でした。基準を記録しました" in answered()
+
+    world.clock.now += timedelta(minutes=1)  # well within the interval: polled all the same
+    world.x.add_tweet(HIJACK_TEXT)
+    await world.command(KOBAYASHI, "check-now")  # デジタル推進課 may too
+    await world.settle()
+    said = answered()
+    assert "midori-x: 確認しました。新しいインシデント 1件" in said
+    assert "#1 " in said
+    [card] = alert_cards(world)  # alerted like the timer's poll
+    assert "【乗っ取り】インシデント #1" in blocks_text(card.blocks)
+
+    await world.command(YAMAMOTO, "check-now")  # 環境推進課: refused, nothing polled
+    await world.settle()
+    assert (
+        "シティ・プロモーション課とデジタル推進課の職員だけが実行できます"
+        in (world.ephemerals(YAMAMOTO)[-1])
+    )
+    assert len(world.fake.responses) == 2
