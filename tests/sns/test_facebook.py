@@ -19,7 +19,7 @@ TEXT = "【お知らせ】11月23日(月・祝)は市民まつりです。\n会�
 NOW = datetime(2026, 11, 20, 1, 0, tzinfo=UTC)
 
 
-def make_client(fake: FakeGraph, *, timeout: float = 2.0, **changes: str) -> FacebookClient:
+def make_client(fake: FakeGraph, *, timeout: float = 10.0, **changes: str) -> FacebookClient:
     return FacebookClient(
         {**fake.facebook_credentials(), **changes},
         handle="midori.city",

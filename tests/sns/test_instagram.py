@@ -19,7 +19,9 @@ IMAGE = "https://www.city.midori.example.jp/img/matsuri.jpg"
 POST = PostRequest(text=CAPTION, media=(IMAGE,))
 
 
-def make_client(fake: FakeGraph, *, timeout: float = 2.0, max_wait: float = 1.0) -> InstagramClient:
+def make_client(
+    fake: FakeGraph, *, timeout: float = 10.0, max_wait: float = 10.0
+) -> InstagramClient:
     return InstagramClient(
         fake.instagram_credentials(),
         handle="midori_city",

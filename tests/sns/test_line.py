@@ -21,7 +21,7 @@ TEXT = "【みどり市】11月23日(月・祝)は市民まつりです。"
 
 
 def make_client(
-    fake: FakeLine, *, timeout: float = 2.0, clock: Callable[[], datetime] | None = None
+    fake: FakeLine, *, timeout: float = 10.0, clock: Callable[[], datetime] | None = None
 ) -> LineClient:
     if clock is None:
         return LineClient(fake.credentials(), api_url=fake.url, timeout=timeout)

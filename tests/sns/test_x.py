@@ -23,7 +23,7 @@ TEXT = (
 )
 
 
-def make_client(fake: FakeX, *, timeout: float = 2.0) -> XClient:
+def make_client(fake: FakeX, *, timeout: float = 10.0) -> XClient:
     return XClient(
         fake.credentials(),
         handle="@midori_city",
