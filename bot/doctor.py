@@ -30,6 +30,7 @@ from sqlalchemy.exc import OperationalError
 from bot.cli_lang import display_width
 from bot.config import AppConfig, ConfigError, config_path, load_config
 from bot.slack.app import SlackSettings, web_client
+from bot.teams.auth import Http, TeamsSettings, TokenSource
 from sns.base import ErrorKind, SnsError
 from sns.common import SnsConfigError
 from sns.factory import REQUIRED_CREDENTIALS, SnsSettings, build_client
@@ -137,7 +138,7 @@ async def diagnose(
     rows += slack_rows
     if slack_host:
         hosts[slack_host] = None
-    rows.append(_teams(environ, say))
+    rows.append(await _teams(environ, clock, say))
     rows += await asyncio.gather(*(_clock(url, clock, say) for url in hosts))
     return Report(tuple(rows))
 
@@ -357,8 +358,9 @@ async def _slack(
 ) -> tuple[list[Row], str | None]:
     item: Text = ("item.slack", {})
     settings = SlackSettings.from_env(environ)
-    if settings is None:
-        return [say.row(Status.BLOCKING, item, ("slack.off", {}), ("slack.off_fix", {}))], None
+    if settings is None:  # a city on Teams only does not need Slack
+        status = Status.NOT_APPLICABLE if TeamsSettings.from_env(environ) else Status.BLOCKING
+        return [say.row(status, item, ("slack.off", {}), ("slack.off_fix", {}))], None
     client = web_client(settings)
     try:
         auth = await client.auth_test()
@@ -418,11 +420,25 @@ async def _channel(client: AsyncWebClient, channel: str, role: str, say: _Say) -
     return say.row(missing, item, ("channel.not_member", {"name": name}), fix)
 
 
-def _teams(environ: Mapping[str, str], say: _Say) -> Row:
-    """Teams: no adapter exists yet. When one does, check its token here (client credentials
-    against the token endpoint, the same call the adapter makes) and return ✓/✗ like Slack."""
-    del environ
-    return say.row(Status.NOT_APPLICABLE, ("item.teams", {}), ("teams.off", {}))
+async def _teams(environ: Mapping[str, str], clock: Clock, say: _Say) -> Row:
+    """Teams: the bot's own token, by the same client-credentials call the adapter makes."""
+    item: Text = ("item.teams", {})
+    settings = TeamsSettings.from_env(environ)
+    if settings is None:
+        return say.row(Status.NOT_APPLICABLE, item, ("teams.off", {}))
+    host = urlsplit(settings.token_url).netloc
+    http = Http()
+    try:
+        await TokenSource(settings=settings, http=http, clock=clock).token()
+    except aiohttp.ClientResponseError as exc:
+        refused = ("teams.refused", {"status": exc.status})
+        return say.row(Status.BLOCKING, item, refused, ("teams.refused_fix", {}))
+    except (aiohttp.ClientError, TimeoutError, KeyError, ValueError) as exc:
+        unreachable = ("teams.unreachable", {"host": host, "error": type(exc).__name__})
+        return say.row(Status.BLOCKING, item, unreachable, ("teams.unreachable_fix", {}))
+    finally:
+        await http.close()
+    return say.row(Status.OK, item, ("teams.ok", {"host": host}))
 
 
 # ---------------------------------------------------------------- the clock

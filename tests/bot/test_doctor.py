@@ -17,9 +17,11 @@ import pytest
 from bot.doctor import Report, Status, diagnose, print_report
 from storage.engine import Database
 from storage.migrate import upgrade
+from tests.bot.teams.harness import APP_SECRET, teams_env
 from tests.fakes.graph import FakeGraph
 from tests.fakes.line import FakeLine
 from tests.fakes.slack import FakeSlack
+from tests.fakes.teams import FakeTeams
 from tests.fakes.x import FakeX
 from workflows.catalogue import Lang
 
@@ -277,3 +279,23 @@ async def test_postgresql_reachable_migrated_and_writable() -> None:
 
 def now() -> datetime:
     return datetime.now(UTC)
+
+
+async def test_the_teams_token_is_asked_for_and_a_wrong_secret_blocks(world: World) -> None:
+    async with FakeTeams(app_secret=APP_SECRET) as teams:
+        world.environ.update(teams_env(teams))
+        report = await world.diagnose()
+        host = teams.url.removeprefix("http://")
+        assert row(report, "Microsoft Teams")[1] == f"ボットのトークンを取得できました（{host}）"
+        assert teams.tokens_issued == 1
+        world.environ["POSTGATE_TEAMS_APP_SECRET"] = "expired-secret"
+        report = await world.diagnose()
+    status, result, fix = row(report, "Microsoft Teams")
+    assert status is Status.BLOCKING
+    assert result == "ボットのトークンが発行されませんでした（HTTP 401）"
+    assert "クライアントシークレット" in fix
+    assert report.blocking >= 1
+    for name in ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN"):
+        world.environ.pop(name, None)
+    report = await world.diagnose()  # a city on Teams only: Slack off blocks nothing
+    assert row(report, "Slack")[0] is Status.NOT_APPLICABLE
