@@ -1,7 +1,14 @@
-"""Publications from chat, whatever the platform (Slack ``/postgate …``, a Teams 1:1 chat with
-postgate): settle a publication that needs review, ask to delete a published post, and decide a
-deletion request. The use cases decide and audit; this says what happened and tells whoever must
-hear of it (the approvers of a request, its requester) by direct message.
+"""Commands from chat, whatever the platform (Slack ``/postgate …``, a Teams 1:1 chat with
+postgate).
+
+``DraftQueries`` answers the person who asks about drafts:
+
+    status [番号]   a draft's state (no number: their drafts)     mine     their drafts
+    pending         drafts waiting for their check or approval
+
+``PostCommands`` settles a publication that needs review, asks to delete a published post, and
+decides a deletion request. The use cases decide and audit; this says what happened and tells
+whoever must hear of it (the approvers of a request, its requester) by direct message.
 
     review <投稿ID> <URL|ID>     the post is there      review <投稿ID> なし   it is not
     delete <投稿ID> <理由>       ask to delete it (every published post of its draft)
@@ -11,21 +18,55 @@ hear of it (the approvers of a request, its requester) by direct message.
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass
 from typing import Final
 
 from bot.chat.conversation import Conversation
 from bot.chat.forms import Command
-from bot.chat.port import Note
-from bot.chat.text import mrkdwn
+from bot.chat.port import DraftCard, Note
+from bot.chat.text import mrkdwn, summary_line
 from handlers.deletions import DeletionUseCases
-from handlers.drafts import Actor
+from handlers.drafts import Actor, DraftUseCases
 from handlers.publishing import PublicationUseCases
 from handlers.views import DeletionResult
 from workflows.catalogue import message
 from workflows.publishing import PublicationState
 
+DRAFT_QUERIES: Final = frozenset({"status", "mine", "pending"})
 POST_COMMANDS: Final = frozenset({"review", "delete", "delete-approve", "delete-reject"})
+LISTED: Final = 30  # drafts in one answer
 NOT_THERE: Final = frozenset({"なし", "無し", "none", "no", "not-published"})
+
+
+@dataclass(frozen=True, slots=True)
+class Listing:
+    """A titled list of drafts, one line each (catalogue markup)."""
+
+    title: str
+    items: tuple[str, ...]
+
+    def lines(self) -> list[str]:
+        return [self.title, *(self.items or (message("slack.list.none"),))]
+
+
+class DraftQueries:
+    def __init__(self, drafts: DraftUseCases) -> None:
+        self.drafts = drafts
+
+    async def answer(self, actor: Actor, command: Command) -> DraftCard | Listing:
+        """``status <番号>``: the draft's card without buttons; else the person's list."""
+        await asyncio.to_thread(self.drafts.member, actor)
+        number = command.args[0].lstrip("#") if command.args else ""
+        if command.name == "status" and number.isdigit():
+            view = await asyncio.to_thread(self.drafts.get, int(number))
+            return DraftCard(view, buttons=False)
+        if command.name == "pending":
+            items = await asyncio.to_thread(self.drafts.awaiting, actor)
+            title = message("slack.list.pending")
+        else:
+            items = await asyncio.to_thread(self.drafts.my_drafts, actor)
+            title = message("slack.list.mine")
+        return Listing(title, tuple(summary_line(i) for i in items[:LISTED]))
 
 
 class PostCommands:
