@@ -171,6 +171,10 @@ class TeamsBot:
         if command.name in DRAFT_QUERIES:
             found = await self.queries.answer(actor, command)
             answer = found if isinstance(found, DraftCard) else Note("\n".join(found.lines()))
+        elif command.name == "draft" and command.args:  # the text as written, line breaks kept
+            text = parse.plain_text(activity).split(maxsplit=1)[1]
+            view = await self.flows.draft_from_text(actor, text)
+            answer = Note(message("teams.draft.written", draft=view.id))
         elif command.name in POST_COMMANDS:
             answer = Note(await self.commands.run(actor, command))
         else:

@@ -3,7 +3,10 @@ the same shared code (``bot.chat.commands``), through real HTTP."""
 
 from __future__ import annotations
 
+from bot.chat import actions
+from tests.bot.slack.harness import CLEAN
 from tests.bot.teams.harness import (
+    DRAFTS,
     KOBAYASHI,
     SATO,
     STRANGER,
@@ -48,3 +51,20 @@ async def test_someone_not_in_app_yaml_is_told_in_japanese(teams: TeamsHarness) 
     answer = (await teams.say(STRANGER, "mine")).text
     assert "職員名簿（app.yaml の members[].teams_aad_id）で見つけられませんでした" in answer
     assert "#1" not in answer
+
+
+async def test_a_draft_written_in_the_chat_is_announced_in_the_drafts_channel(
+    teams: TeamsHarness,
+) -> None:
+    text = CLEAN + "\n当日は直接会場へお越しください。"
+    said = await teams.say(TAKAHASHI, f"draft {text}")
+    assert "投稿案 #1 を作成しました" in said.text
+    assert len(teams.drafts()) == 1
+    draft = teams.bot.drafts.get(1)
+    assert draft.text == text  # the line break kept
+    assert draft.author_id == "takahashi.yui"
+    assert [t.account_id for t in draft.targets] == ["midori-x", "midori-facebook"]
+    announcement = next(a for a in teams.fake.messages(DRAFTS) if a.thread is None)
+    assert "#1" in announcement.text
+    [card] = teams.fake.thread(DRAFTS, announcement.id)
+    assert actions.SUBMIT in verbs(card.card)  # from here on as any draft
