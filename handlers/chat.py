@@ -291,8 +291,10 @@ class ChatUseCases:
     # ------------------------------------------------------------ reminders
 
     def due_reminders(self, platform: str) -> list[Reminder]:
-        """Approvals pending since their first card on ``platform`` long enough for the next
-        escalation step (workflows.approval.escalation): the chief again, then the deputies."""
+        """Approvals pending since their first card (on any platform: a city may run two, and a
+        member may have an id on one only) long enough for the next escalation step
+        (workflows.approval.escalation): the chief again, then the deputies. Each platform
+        claims its own step, and sends to whoever has an id on it."""
         now = self.clock()
         waiting: list[tuple[int, int, datetime, frozenset[EscalationStep]]] = []
         with self.db.session(read_only=True) as session:
@@ -300,7 +302,7 @@ class ChatUseCases:
                 assert draft.id is not None
                 cards = [
                     r
-                    for r in _refs(session, draft.id, platform, (Purpose.APPROVAL,))
+                    for r in _refs(session, draft.id, None, (Purpose.APPROVAL,))
                     if r.revision == draft.revision
                 ]
                 if not cards:
@@ -432,18 +434,17 @@ class ChatUseCases:
 
 
 def _refs(
-    session: Session, draft_id: int, platform: str, purposes: Iterable[Purpose]
+    session: Session, draft_id: int, platform: str | None, purposes: Iterable[Purpose]
 ) -> list[ChatRef]:
-    rows = session.exec(
-        select(ChatMessage)
-        .where(
-            ChatMessage.subject_kind == SUBJECT_DRAFT,
-            ChatMessage.subject_id == draft_id,
-            ChatMessage.platform == platform,
-            col(ChatMessage.purpose).in_([p.value for p in purposes]),
-        )
-        .order_by(col(ChatMessage.id))
-    ).all()
+    """The draft's messages for ``purposes`` on ``platform`` (None: on every platform)."""
+    query = select(ChatMessage).where(
+        ChatMessage.subject_kind == SUBJECT_DRAFT,
+        ChatMessage.subject_id == draft_id,
+        col(ChatMessage.purpose).in_([p.value for p in purposes]),
+    )
+    if platform is not None:
+        query = query.where(ChatMessage.platform == platform)
+    rows = session.exec(query.order_by(col(ChatMessage.id))).all()
     return [
         ChatRef(
             id=r.id,

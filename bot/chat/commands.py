@@ -1,25 +1,28 @@
-"""Publications from chat, whatever the platform (Slack ``/postgate …``, a Teams 1:1 chat with
-postgate): settle a publication that needs review, ask to delete a published post, decide a
-deletion request, and poll the watched accounts now. The use cases decide and audit; this says
-what happened and tells whoever must hear of it (the approvers of a request, its requester) by
-direct message.
+"""Commands from chat, whatever the platform (Slack ``/postgate …``, a Teams 1:1 chat with
+postgate).
 
-    review <投稿ID> <URL|ID>     the post is there      review <投稿ID> なし   it is not
-    delete <投稿ID> <理由>       ask to delete it (every published post of its draft)
-    delete-approve <依頼ID>      approve a deletion     delete-reject <依頼ID> <理由>
-    check-now                    one monitor poll now (City Promotion, Digital Promotion)
+``DraftQueries`` answers the person who asks about drafts:
+
+    status [番号]   a draft's state (no number: their drafts)     mine     their drafts
+    pending         drafts waiting for their check or approval
+
+``PostCommands`` settles a publication that needs review, asks to delete a published post,
+decides a deletion request, and polls the watched accounts now (``check-now``). The use cases
+decide and audit; this says what happened and tells whoever must hear of it (the approvers of a
+request, its requester) by direct message.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from typing import ClassVar, Final
 
 from bot.chat.conversation import Conversation
 from bot.chat.forms import Command
-from bot.chat.port import Note
-from bot.chat.text import mrkdwn
+from bot.chat.port import DraftCard, Note
+from bot.chat.text import mrkdwn, summary_line
 from handlers.deletions import DeletionUseCases
 from handlers.drafts import Actor, DraftUseCases
 from handlers.monitors import PollReport, report_lines
@@ -29,9 +32,11 @@ from workflows.catalogue import message
 from workflows.errors import Refusal
 from workflows.publishing import PublicationState
 
+DRAFT_QUERIES: Final = frozenset({"status", "mine", "pending"})
 POST_COMMANDS: Final = frozenset(
     {"review", "delete", "delete-approve", "delete-reject", "check-now"}
 )
+LISTED: Final = 30  # drafts in one answer
 NOT_THERE: Final = frozenset({"なし", "無し", "none", "no", "not-published"})
 
 # One monitor poll of every watched account, now (``Monitor.run_now``).
@@ -42,6 +47,37 @@ class PromotionOnly(Refusal):
     """``check-now`` is for the City Promotion and Digital Promotion sections."""
 
     key: ClassVar[str] = "refusal.check_now_promotion_only"
+
+
+@dataclass(frozen=True, slots=True)
+class Listing:
+    """A titled list of drafts, one line each (catalogue markup)."""
+
+    title: str
+    items: tuple[str, ...]
+
+    def lines(self) -> list[str]:
+        return [self.title, *(self.items or (message("slack.list.none"),))]
+
+
+class DraftQueries:
+    def __init__(self, drafts: DraftUseCases) -> None:
+        self.drafts = drafts
+
+    async def answer(self, actor: Actor, command: Command) -> DraftCard | Listing:
+        """``status <番号>``: the draft's card without buttons; else the person's list."""
+        await asyncio.to_thread(self.drafts.member, actor)
+        number = command.args[0].lstrip("#") if command.args else ""
+        if command.name == "status" and number.isdigit():
+            view = await asyncio.to_thread(self.drafts.get, int(number))
+            return DraftCard(view, buttons=False)
+        if command.name == "pending":
+            items = await asyncio.to_thread(self.drafts.awaiting, actor)
+            title = message("slack.list.pending")
+        else:
+            items = await asyncio.to_thread(self.drafts.my_drafts, actor)
+            title = message("slack.list.mine")
+        return Listing(title, tuple(summary_line(i) for i in items[:LISTED]))
 
 
 class PostCommands:

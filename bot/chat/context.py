@@ -68,6 +68,7 @@ def join(context: ChatContext, port: ChatPort, channel_id: ChannelId) -> Joined:
         directory=context.drafts.directory,
         approvals_channel=channel_id(approvals) if approvals else None,
         clock=context.clock,
+        others=lambda: [p.conversation for p in context.hub.platforms.values()],
     )
     alerts_channel = channel_id(alerts) if alerts else None
     flows = DraftFlows(

@@ -2,15 +2,21 @@
 cards, and who is told what after each use case. Platform-neutral: it talks to a ``ChatPort``.
 
 Every message postgate may need again is remembered through ``handlers.chat`` (channel + ts, or
-a Teams conversation + activity id), so after a decision every copy of a card is updated from
-the database.
+a Teams conversation + activity id) with its platform, so after a decision every copy of a card
+is updated from the database.
+
+A city may run Slack and Teams together: a draft lives on the platform of its thread (its
+*home*), where everything about it is said, but approval cards (and a peer-check request sent by
+direct message) reach each member on every platform they have an id for. ``others`` gives the
+conversations of the other platforms (the hub's); a click on any copy decides the same draft.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
 from bot.chat.port import (
@@ -45,8 +51,10 @@ class Conversation:
         directory: Directory,
         approvals_channel: str | None,
         clock: Clock,
+        others: Callable[[], Iterable[Conversation]] = tuple,
     ) -> None:
         self.port = port
+        self.others = others
         self.platform = port.platform
         self.chat = chat
         self.directory = directory
@@ -57,6 +65,17 @@ class Conversation:
 
     def users(self, member_ids: Iterable[str]) -> tuple[str, ...]:
         return tuple(u for u in (self.port.user_of(m) for m in member_ids) if u)
+
+    def everywhere(self) -> list[Conversation]:
+        """This platform's conversation first, then the others'."""
+        return [self, *(c for c in self.others() if c is not self)]
+
+    async def home(self, draft_id: int) -> Conversation:
+        """The conversation of the platform where the draft lives (its thread), else this one."""
+        for talk in self.everywhere():
+            if await talk.thread(draft_id) is not None:
+                return talk
+        return self
 
     def name(self, member_id: str) -> str:
         member = self.directory.member(member_id)
@@ -82,6 +101,11 @@ class Conversation:
             return None
         link = await self.port.permalink(ref.channel, ref.ts)
         return f"<{link}|{message('slack.approval.thread_label')}>" if link else None
+
+    async def link_to_thread(self, draft_id: int) -> str | None:
+        """A link to the draft's thread, on whichever platform it lives."""
+        home = await self.home(draft_id)
+        return await home.thread_link(await home.thread(draft_id))
 
     async def remember(
         self,
@@ -157,16 +181,18 @@ class Conversation:
         note: str | None = None,
         answered: tuple[str, str] | None = None,
     ) -> None:
-        """Show the outcome of a use case: every card of the draft updated (but ``answered``,
-        the copy the platform already replaced with its answer), then whoever must hear of it
-        told (peer-check request, approval cards, the author in the thread). ``answered`` is
-        (channel, ts)."""
+        """Show the outcome of a use case: every card of the draft updated on every platform
+        (but ``answered``, the copy this platform already replaced with its answer), then
+        whoever must hear of it told, from the draft's home (peer-check request, approval
+        cards, the author in the thread). ``answered`` is (channel, ts)."""
         view = result.draft
-        await self.refresh(view, skip=answered)
+        for talk in self.everywhere():
+            await talk.refresh(view, skip=answered if talk is self else None)
+        home = await self.home(view.id)
         if note:
-            await self.tell(view.id, note)
+            await home.tell(view.id, note)
         for notice in result.notices:
-            await self.notify(view, notice)
+            await home.notify(view, notice)
 
     async def notify(self, view: DraftView, notice: Notice) -> None:
         reason = notice.reason
@@ -174,6 +200,17 @@ class Conversation:
             await self.ask_peers(view, notice.member_ids)
         elif reason == "approval_requested":
             sent = await self.send_cards(view, notice.member_ids)
+            for talk in self.everywhere()[1:]:
+                try:
+                    sent += await talk.send_cards(view, notice.member_ids, home=False)
+                except talk.port.errors as error:
+                    log.error(
+                        "draft %s: approval cards not sent on %s: %s",
+                        view.id,
+                        talk.platform,
+                        talk.port.describe(error),
+                    )
+            sent = list(dict.fromkeys(sent))
             if sent:
                 names = "、".join(mrkdwn(self.name(m)) for m in sent)
                 await self.tell(view.id, message("slack.thread.approval_requested", names=names))
@@ -231,7 +268,7 @@ class Conversation:
         recent = [r for r in refs if r.revision is not None and r.revision >= view.revision - 1]
         link = None
         if any(r.purpose is Purpose.APPROVAL for r in recent):
-            link = await self.thread_link(await self.thread(view.id))
+            link = await self.link_to_thread(view.id)
         approvers = self.approvers(view)
         for ref in recent:
             assert ref.revision is not None
@@ -257,10 +294,11 @@ class Conversation:
             await self.update(current[-1], card)
             return
         thread = await self.thread(view.id)
-        if thread is None or thread.channel is None:
-            for user in card.peers:
-                channel, ts = await self.dm(user, card)
-                await self.remember(view, Purpose.PEER_REQUEST, channel, ts)
+        if thread is None or thread.channel is None:  # by DM, on every platform
+            for talk in self.everywhere():
+                for user in talk.users(member_ids):
+                    channel, ts = await talk.dm(user, replace(card, peers=talk.users(member_ids)))
+                    await talk.remember(view, Purpose.PEER_REQUEST, channel, ts)
             return
         thread_ts = thread.thread_ts or thread.ts
         ts = await self.port.post(thread.channel, card, thread=thread_ts)
@@ -273,12 +311,14 @@ class Conversation:
         *,
         intro: str | None = None,
         again: bool = False,
+        home: bool = True,
     ) -> list[str]:
-        """Approval cards by DM to each member (and once into the approvals channel); a member
-        who already has this revision's card gets none unless ``again``. Returns who got one."""
+        """Approval cards by DM to each member who has an id on this platform (and, on the
+        draft's ``home`` platform, once into the approvals channel); a member who already has
+        this revision's card gets none unless ``again``. Returns who got one."""
         existing = await asyncio.to_thread(self.chat.cards, view.id, self.platform)
         have = {r.channel for r in existing if r.revision == view.revision}
-        link = await self.thread_link(await self.thread(view.id))
+        link = await self.link_to_thread(view.id)
         card = ApprovalCard(
             view, view.revision, thread_link=link, intro=intro, approvers=self.approvers(view)
         )
@@ -294,7 +334,7 @@ class Conversation:
             ts = await self.port.post(channel, card)
             await self.remember(view, Purpose.APPROVAL, channel, ts)
             sent.append(member_id)
-        if self.approvals_channel and self.approvals_channel not in have and not again:
+        if home and self.approvals_channel and self.approvals_channel not in have and not again:
             ts = await self.port.post(self.approvals_channel, card)
             await self.remember(view, Purpose.APPROVAL, self.approvals_channel, ts)
         return sent

@@ -161,7 +161,7 @@ class DraftFlows:
 
     # ------------------------------------------------------------ drafts made elsewhere
 
-    async def new_draft(self, actor: Actor, form: DraftForm, *, origin: str | None) -> None:
+    async def new_draft(self, actor: Actor, form: DraftForm, *, origin: str | None) -> DraftView:
         """A draft written in a form: announced in a drafts channel, its card in that thread."""
         new = NewDraft(
             form.text or "",
@@ -174,6 +174,14 @@ class DraftFlows:
         )
         result = await self._run(self.drafts.create, actor, new)
         await self.announce_draft(result.draft, actor, origin=origin)
+        return result.draft
+
+    async def draft_from_text(self, actor: Actor, text: str) -> DraftView:
+        """``draft <本文>`` typed in a chat: a draft for the accounts of the first drafts
+        channel, announced there with its card in that thread (change it from the card)."""
+        origin = next(iter(self.draft_channels), None)
+        targets = self.draft_channels[origin].default_accounts if origin else ()
+        return await self.new_draft(actor, DraftForm(text=text, targets=targets), origin=origin)
 
     async def announce_draft(
         self, view: DraftView, author: Actor, *, origin: str | None, note: str | None = None

@@ -25,6 +25,7 @@ class DraftCard:
 
     view: DraftView
     note: str | None = None
+    buttons: bool = True  # False: its state shown to one person (the ``status`` command)
 
 
 @dataclass(frozen=True, slots=True)

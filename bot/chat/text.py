@@ -14,7 +14,7 @@ from typing import Final
 from zoneinfo import ZoneInfo
 
 from handlers.chat import PublishedResult
-from handlers.views import DraftView, FindingView, ReviewView, TargetView
+from handlers.views import DraftSummary, DraftView, FindingView, ReviewView, TargetView
 from workflows.catalogue import message
 from workflows.checks.model import Platform
 from workflows.lifecycle import DraftState
@@ -203,3 +203,15 @@ def peer_request_text(view: DraftView, request_revision: int, mentions: str) -> 
             "slack.peer.superseded", revision=request_revision, current=view.revision
         )
     return False, message("slack.peer.done", state=view.state_label)
+
+
+def summary_line(item: DraftSummary) -> str:
+    at = message("slack.list.at", at=short_when(item.publish_at)) if item.publish_at else ""
+    return message(
+        "slack.list.line",
+        draft=item.id,
+        state=item.state_label,
+        author=mrkdwn(item.author_name),
+        excerpt=mrkdwn(item.excerpt),
+        at=at,
+    )

@@ -38,7 +38,7 @@ def slack_error(error: BaseException) -> str:
 def render_card(card: Card) -> SlackMessage:
     """A neutral card as Block Kit."""
     if isinstance(card, cards.DraftCard):
-        return render.draft_card(card.view, note=card.note)
+        return render.draft_card(card.view, buttons=card.buttons, note=card.note)
     if isinstance(card, cards.Announcement):
         return render.new_draft_announcement(card.view, card.author)
     if isinstance(card, cards.PeerRequest):

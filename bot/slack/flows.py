@@ -15,10 +15,11 @@ from typing import Any
 
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.chat.commands import POST_COMMANDS, PostCommands
+from bot.chat.commands import DRAFT_QUERIES, POST_COMMANDS, DraftQueries, PostCommands
 from bot.chat.conversation import Conversation
 from bot.chat.flows import DraftFlows
 from bot.chat.forms import ApproveForm, Command, DraftForm, PeerForm
+from bot.chat.port import DraftCard
 from bot.slack import parse, render
 from bot.slack.parse import Body, ModalMeta
 from bot.slack.text import plain_from_slack
@@ -42,6 +43,7 @@ class Flows:
     ) -> None:
         self.core = core
         self.commands = commands
+        self.queries = DraftQueries(drafts)
         self.talk: Conversation = core.talk
         self.drafts = drafts
         self.chat = chat
@@ -170,19 +172,12 @@ class Flows:
             await self.open_new_draft(body)
             return
         await asyncio.to_thread(self.drafts.member, actor)
-        if command.name == "status" and command.args and command.args[0].lstrip("#").isdigit():
-            view = await asyncio.to_thread(self.drafts.get, int(command.args[0].lstrip("#")))
-            await respond(response_type="ephemeral", **render.status_message(view).kwargs())
-        elif command.name in ("status", "mine"):
-            items = await asyncio.to_thread(self.drafts.my_drafts, actor)
-            msg = render.summaries(
-                message("slack.list.mine"), items[:30], empty=message("slack.list.none")
-            )
-            await respond(response_type="ephemeral", **msg.kwargs())
-        elif command.name == "pending":
-            items = await asyncio.to_thread(self.drafts.awaiting, actor)
-            msg = render.summaries(
-                message("slack.list.pending"), items[:30], empty=message("slack.list.none")
+        if command.name in DRAFT_QUERIES:
+            answer = await self.queries.answer(actor, command)
+            msg = (
+                render.status_message(answer.view)
+                if isinstance(answer, DraftCard)
+                else render.summaries(answer)
             )
             await respond(response_type="ephemeral", **msg.kwargs())
         elif command.name in ("pause", "resume"):

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from bot.chat.commands import Listing
 from bot.chat.forms import DraftRef
 from bot.chat.port import Button
 from bot.chat.text import (
@@ -25,6 +26,7 @@ from bot.chat.text import (
     publication_lines,
     publish_time,
     review_line,
+    summary_line,
     target_label,
 )
 from bot.slack import ids
@@ -50,7 +52,7 @@ from bot.slack.text import (
     when,
 )
 from handlers.chat import HomeView
-from handlers.views import DraftSummary, DraftView, FindingView
+from handlers.views import DraftView, FindingView
 from workflows.approval import ChecklistItem
 from workflows.catalogue import message
 from workflows.checks.model import Platform, Severity
@@ -848,23 +850,9 @@ def new_draft_modal(accounts: Sequence[Account], defaults: Sequence[str], meta: 
 # ---------------------------------------------------------------- lists, help, home
 
 
-def summary_line(item: DraftSummary) -> str:
-    at = message("slack.list.at", at=short_when(item.publish_at)) if item.publish_at else ""
-    return message(
-        "slack.list.line",
-        draft=item.id,
-        state=item.state_label,
-        author=mrkdwn(item.author_name),
-        excerpt=mrkdwn(item.excerpt),
-        at=at,
-    )
-
-
-def summaries(title: str, items: Sequence[DraftSummary], *, empty: str) -> SlackMessage:
-    lines = [title]
-    lines += [summary_line(i) for i in items] if items else [empty]
-    blocks, _ = pack_sections(lines, BLOCKS_PER_MESSAGE - 1)
-    return SlackMessage(truncate(title, MESSAGE_TEXT), blocks)
+def summaries(listing: Listing) -> SlackMessage:
+    blocks, _ = pack_sections(listing.lines(), BLOCKS_PER_MESSAGE - 1)
+    return SlackMessage(truncate(listing.title, MESSAGE_TEXT), blocks)
 
 
 def help_message() -> SlackMessage:

@@ -29,7 +29,7 @@ from typing import Any, Final
 from aiohttp import web
 
 from bot.chat import actions, forms
-from bot.chat.commands import POST_COMMANDS
+from bot.chat.commands import DRAFT_QUERIES, POST_COMMANDS, DraftQueries
 from bot.chat.context import ChatContext, join, run_with_server
 from bot.chat.flows import IncidentFlows
 from bot.chat.port import AlertCard, ApprovalCard, Card, DraftCard, Note, PeerRequest
@@ -94,6 +94,7 @@ class TeamsBot:
             draft_flows=self.flows,
         )
         self.commands = joined.commands
+        self.queries = DraftQueries(context.drafts)
         self.tasks = Tasks(self.report, "Teams")
 
     # ------------------------------------------------------------ the endpoint
@@ -160,16 +161,26 @@ class TeamsBot:
         )
 
     async def on_personal(self, activity: Activity) -> None:
-        """A 1:1 chat with postgate: the publication commands (``bot.chat.commands``)."""
+        """A 1:1 chat with postgate: the commands of ``bot.chat.commands``, as Slack's
+        ``/postgate`` has them (anything else: the help)."""
         if not await self.fresh(f"activity:{activity.get('id')}"):
             return
         command = forms.command(parse.plain_text(activity))
-        if command.name in POST_COMMANDS:
-            text = await self.commands.run(parse.actor(activity), command)
+        actor = parse.actor(activity)
+        answer: Card
+        if command.name in DRAFT_QUERIES:
+            found = await self.queries.answer(actor, command)
+            answer = found if isinstance(found, DraftCard) else Note("\n".join(found.lines()))
+        elif command.name == "draft" and command.args:  # the text as written, line breaks kept
+            text = parse.plain_text(activity).split(maxsplit=1)[1]
+            view = await self.flows.draft_from_text(actor, text)
+            answer = Note(message("teams.draft.written", draft=view.id))
+        elif command.name in POST_COMMANDS:
+            answer = Note(await self.commands.run(actor, command))
         else:
-            text = message("teams.help")
+            answer = Note(message("teams.help"))
         conversation, _ = parse.where(activity)
-        await self.port.post(conversation, Note(text))
+        await self.port.post(conversation, answer)
 
     async def on_edit(self, activity: Activity) -> None:
         channel = self._draft_post(activity)

@@ -163,23 +163,27 @@ def _status(view: DraftView) -> list[Json]:
     return body
 
 
-def draft_card(view: DraftView, note: str | None = None) -> Json:
+def draft_card(view: DraftView, note: str | None = None, *, buttons: bool = True) -> Json:
     body = [heading(message("slack.draft.title", draft=view.id, revision=view.revision))]
     if note:
         body.append(text_block(note, isSubtle=True))
     body += [*_status(view), *_findings(view), _preview(view)]
-    buttons = []
-    if view.can_submit:  # a draft with errors cannot be submitted: no button
-        buttons.append(
+    shown = []
+    if buttons and view.can_submit:  # a draft with errors cannot be submitted: no button
+        shown.append(
             button(message("slack.button.submit"), actions.SUBMIT, _ref(view), style="positive")
         )
-    if view.state in (DraftState.DRAFT, DraftState.IN_REVIEW, DraftState.AWAITING_APPROVAL):
-        buttons.append(
+    if buttons and view.state in (
+        DraftState.DRAFT,
+        DraftState.IN_REVIEW,
+        DraftState.AWAITING_APPROVAL,
+    ):
+        shown.append(
             button(
                 message("slack.button.withdraw"), actions.WITHDRAW, _ref(view), style="destructive"
             )
         )
-    return adaptive(body, buttons)
+    return adaptive(body, shown)
 
 
 def announcement(view: DraftView) -> str:
@@ -369,7 +373,7 @@ def activity(card: Card, names: Mapping[str, str]) -> Json:
     entities: list[Json] = []
     text: str | None = None
     if isinstance(card, cards.DraftCard):
-        body = draft_card(card.view, card.note)
+        body = draft_card(card.view, card.note, buttons=card.buttons)
     elif isinstance(card, cards.PeerRequest):
         body = peer_request(card)
         if card.peers:

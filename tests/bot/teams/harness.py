@@ -194,6 +194,14 @@ class TeamsHarness(ServerHarness):
     ) -> Reply:
         return await self.send(self.invoke_activity(user, card, verb, data, **extra))
 
+    async def say(self, user: str, text: str) -> FakeActivity:
+        """Write ``text`` in the user's 1:1 chat with postgate; postgate's answer."""
+        activity = self.base(user, f"a:{user}", type="message", text=text)
+        activity["conversation"]["conversationType"] = "personal"
+        assert (await self.send(activity)).status == 200
+        await self.settle()
+        return self.fake.messages(f"a:{user}")[-1]
+
     def invoke_activity(
         self, user: str, card: FakeActivity, verb: str, data: Mapping[str, Any], **extra: Any
     ) -> dict[str, Any]:

@@ -284,11 +284,7 @@ async def test_a_deletion_is_asked_and_decided_in_a_chat_with_postgate(
         await asyncio.sleep(0.05)
 
     async def say(user: str, text: str) -> str:
-        activity = teams.base(user, f"a:{user}", type="message", text=text)
-        activity["conversation"]["conversationType"] = "personal"
-        assert (await teams.send(activity)).status == 200
-        await teams.settle()
-        return teams.fake.messages(f"a:{user}")[-1].text
+        return (await teams.say(user, text)).text
 
     assert "review 投稿ID" in await say(TAKAHASHI, "こんにちは")  # the help
     assert "削除依頼 #1 を受け付けました" in await say(TAKAHASHI, "delete 1 日付に誤りがありました")
