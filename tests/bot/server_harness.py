@@ -4,9 +4,10 @@ serve`` app (``bot.app.build_app``, timers left to the test) on an aiohttp ``Tes
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 import aiohttp
 from aiohttp import web
@@ -18,11 +19,17 @@ from bot.config import AppConfig
 from storage.engine import Database
 from tests.handlers.conftest import FixedClock
 
+F = TypeVar("F")
 
-class ServerHarness:
+
+class ServerHarness(Generic[F]):
+    """``fake`` is the platform's loopback fake; ``_n`` numbers what the test sends."""
+
     def __init__(
-        self, db: Database, config: AppConfig, clock: FixedClock, env: Mapping[str, str]
+        self, fake: F, db: Database, config: AppConfig, clock: FixedClock, env: Mapping[str, str]
     ) -> None:
+        self.fake = fake
+        self._n = itertools.count(1)
         self.db = db
         self.config = config
         self.clock = clock
@@ -63,7 +70,7 @@ def texts(node: Any, keep: Callable[[dict[str, Any]], list[str]]) -> str:
     return "\n".join(out)
 
 
-H = TypeVar("H", bound=ServerHarness)
+H = TypeVar("H", bound=ServerHarness[Any])
 
 
 @asynccontextmanager

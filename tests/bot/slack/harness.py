@@ -21,7 +21,6 @@ from urllib.parse import urlencode
 
 from sqlmodel import col, select
 
-from bot.config import AppConfig
 from bot.slack import ids
 from bot.slack.app import SLACK_KEY, SlackBot
 from storage.engine import Database
@@ -120,19 +119,12 @@ def all_ticked(view: Mapping[str, Any], **texts: str) -> dict[str, dict[str, Any
     return values
 
 
-class SlackHarness(ServerHarness):
+class SlackHarness(ServerHarness[FakeSlack]):
     def __init__(
-        self,
-        fake: FakeSlack,
-        db: Database,
-        config: AppConfig,
-        clock: FixedClock,
-        env: dict[str, str],
+        self, fake: FakeSlack, db: Database, config: Any, clock: FixedClock, env: dict[str, str]
     ) -> None:
-        super().__init__(db, config, clock, env)
-        self.fake = fake
-        self._ts = itertools.count(1)
-        self._n = itertools.count(1)
+        super().__init__(fake, db, config, clock, env)
+        self._ts = itertools.count(1)  # message timestamps, as Slack numbers them
 
     @property
     def bot(self) -> SlackBot:

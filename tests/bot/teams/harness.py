@@ -8,7 +8,6 @@ allow-list ``127.0.0.1``). The app secret is a canary, so a test can search the 
 
 from __future__ import annotations
 
-import itertools
 import json
 import uuid
 from collections.abc import Mapping
@@ -19,11 +18,9 @@ from sqlmodel import col, select
 
 from bot.config import AppConfig, ChatTarget
 from bot.teams.app import TEAMS_KEY, TeamsBot
-from storage.engine import Database
 from storage.tables import ChatMessage, Draft, ProcessedRequest
 from tests.bot.server_harness import ServerHarness, texts
 from tests.fakes.teams import APP_ID, TENANT, FakeActivity, FakeTeams
-from tests.handlers.conftest import FixedClock
 
 CANARY = uuid.uuid4().hex[:8]
 APP_SECRET = f"CANARY-{CANARY}-teams-app-secret"
@@ -110,19 +107,7 @@ def verbs(card: Mapping[str, Any] | None) -> dict[str, dict[str, Any]]:
     }
 
 
-class TeamsHarness(ServerHarness):
-    def __init__(
-        self,
-        fake: FakeTeams,
-        db: Database,
-        config: AppConfig,
-        clock: FixedClock,
-        env: dict[str, str],
-    ) -> None:
-        super().__init__(db, config, clock, env)
-        self.fake = fake
-        self._n = itertools.count(1)
-
+class TeamsHarness(ServerHarness[FakeTeams]):
     @property
     def bot(self) -> TeamsBot:
         return self.app[TEAMS_KEY]
