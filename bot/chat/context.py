@@ -3,14 +3,14 @@
 An adapter (``bot.slack``, ``bot.teams``) brings only its port (how to post, reply, update, open
 a DM) and which of a channel entry's ids is its own; ``join`` builds the rest — the
 conversation, the draft flows, the incident alerts — and adds the platform to the hub.
-``run_with_server`` starts and stops the adapter with ``postgate serve``.
+``attach`` puts the adapter on the server of ``postgate serve`` and starts and stops it with it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from aiohttp import web
 
@@ -108,8 +108,18 @@ class Adapter(Protocol):
     async def stop(self) -> None: ...
 
 
-def run_with_server(app: web.Application, adapter: Adapter) -> None:
-    """Start ``adapter`` when the server starts and stop it when the server stops."""
+A = TypeVar("A", bound=Adapter)
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+def attach(
+    app: web.Application, key: web.AppKey[A], adapter: A, route: tuple[str, Handler] | None
+) -> A:
+    """Put ``adapter`` on the server of ``postgate serve``: under ``key``, answering POSTs at
+    ``route`` (path, handler) if it has one, started and stopped with the server."""
+    app[key] = adapter
+    if route is not None:
+        app.router.add_post(*route)
 
     async def on_startup(_app: web.Application) -> None:
         await adapter.start()
@@ -119,3 +129,4 @@ def run_with_server(app: web.Application, adapter: Adapter) -> None:
 
     app.on_startup.append(on_startup)
     app.on_cleanup.append(on_cleanup)
+    return adapter

@@ -39,7 +39,7 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 )
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.chat.context import ChatContext, join, run_with_server
+from bot.chat.context import ChatContext, attach, join
 from bot.chat.flows import IncidentFlows as CoreIncidentFlows
 from bot.chat.forms import BadPayload
 from bot.chat.tasks import Tasks
@@ -291,10 +291,8 @@ def install(
         log.warning(message("slack.log.disabled", lang))
         return None
     bot = SlackBot(settings=settings, context=context)
-    app[SLACK_KEY] = bot
-    if settings.mode == "http":
-        app.router.add_post(EVENTS_PATH, bot.handle_http)
-    run_with_server(app, bot)
+    http = settings.mode == "http"  # Socket Mode needs no route: it connects out
+    attach(app, SLACK_KEY, bot, (EVENTS_PATH, bot.handle_http) if http else None)
     log.info(
         message(
             "slack.log.enabled", lang, mode=settings.mode, path=EVENTS_PATH, api=settings.api_url

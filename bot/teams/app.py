@@ -30,7 +30,7 @@ from aiohttp import web
 
 from bot.chat import actions, forms
 from bot.chat.commands import DRAFT_QUERIES, POST_COMMANDS, DraftQueries
-from bot.chat.context import ChatContext, join, run_with_server
+from bot.chat.context import ChatContext, attach, join
 from bot.chat.flows import IncidentFlows
 from bot.chat.port import AlertCard, ApprovalCard, Card, DraftCard, Note, PeerRequest
 from bot.chat.tasks import Tasks
@@ -346,8 +346,6 @@ def install(
         log.info(message("teams.log.disabled", lang))
         return None
     bot = TeamsBot(settings=settings, context=context)
-    app[TEAMS_KEY] = bot
-    app.router.add_post(MESSAGES_PATH, bot.handle)
-    run_with_server(app, bot)
+    attach(app, TEAMS_KEY, bot, (MESSAGES_PATH, bot.handle))
     log.info(message("teams.log.enabled", lang, path=MESSAGES_PATH))
     return bot
