@@ -132,6 +132,12 @@ class DraftFlows:
 
     async def revise(self, actor: Actor, ref: DraftRef, form: DraftForm) -> None:
         """The edit and settings forms: a new revision with what the form changed."""
+        result, note = await self.edit(actor, ref, form)
+        await self.talk.deliver(result, note=note)
+
+    async def edit(self, actor: Actor, ref: DraftRef, form: DraftForm) -> tuple[Result, str]:
+        """``revise`` without the delivery (Teams answers the click with the card first): the
+        result and the note for the draft's thread."""
         current = await asyncio.to_thread(self.drafts.get, ref.draft_id)
         result = await self._run(
             self.drafts.revise,
@@ -144,7 +150,7 @@ class DraftFlows:
             publish_at=form.publish_at,
             emergency=form.emergency,
         )
-        await self.talk.deliver(result, note=revised_note(current, result.draft))
+        return result, revised_note(current, result.draft)
 
     # ------------------------------------------------------------ publications
 
