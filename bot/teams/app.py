@@ -341,8 +341,7 @@ class TeamsBot:
         if command.name == "incident":
             card = team_forms.report_form(accounts)
         else:
-            first = next(iter(self.flows.draft_channels.values()), None)
-            card = team_forms.new_draft_form(accounts, first.default_accounts if first else ())
+            card = team_forms.new_draft_form(accounts, self.flows.default_targets())
         await self.connector.send(conversation, team_forms.form_activity(card))
 
     # ------------------------------------------------------------ the one error boundary
