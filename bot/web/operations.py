@@ -88,8 +88,8 @@ async def outbox_page(request: web.Request, viewer: Viewer) -> web.StreamRespons
 @routes.post("/outbox/{publication_id:\\d+}/{action}")
 @signed_in
 async def outbox_action(request: web.Request, viewer: Viewer) -> web.StreamResponse:
-    """Cancel, reschedule, confirm a held post, settle one that needs review, ask to delete a
-    published one."""
+    """Cancel, reschedule, confirm a held post, retry a failed one, settle one that needs review,
+    ask to delete a published one."""
     console = request.app[CONSOLE_KEY]
     publication_id = int(request.match_info["publication_id"])
     form = await form_of(request)
@@ -107,6 +107,8 @@ async def outbox_action(request: web.Request, viewer: Viewer) -> web.StreamRespo
         call = lambda: uc.cancel(actor, publication_id, reason=text_field(form, "reason"))  # noqa: E731
     elif action == "confirm":
         call = lambda: uc.confirm(actor, publication_id)  # noqa: E731
+    elif action == "retry":
+        call = lambda: uc.retry(actor, publication_id)  # noqa: E731
     elif action == "review":
         found = text_field(form, "published")
         if found:

@@ -6,13 +6,19 @@ import json
 import re
 from datetime import datetime
 
+from aiohttp.test_utils import TestServer
 from sqlmodel import select
 
-from bot.app import OUTBOX_KEY, SERVICES_KEY
+from bot.app import OUTBOX_KEY, SERVICES_KEY, build_app
+from bot.config import AppConfig
 from handlers.drafts import Actor
 from storage.tables import AuditEvent, Publication
+from storage.engine import Database
+from tests.bot.slack.test_incidents import x_env
 from tests.bot.web.conftest import Console
+from tests.fakes.x import FakeX
 from tests.conftest import JST
+from tests.handlers.conftest import FixedClock
 from tests.handlers.publishing_support import approve
 
 DEC_1 = datetime(2026, 12, 1, 10, 0, tzinfo=JST)
@@ -144,3 +150,58 @@ async def test_ask_to_delete_a_published_post_and_approve_it(console: Console) -
     with console.db.session(read_only=True) as session:
         actions = {e.action for e in session.exec(select(AuditEvent)).all()}
     assert {"deletion.requested", "deletion.approved"} <= actions
+
+
+async def test_retry_a_failed_post_from_the_outbox(
+    database: Database, config: AppConfig, clock: FixedClock
+) -> None:
+    """X refuses the post (400): it fails; the author's 再送する puts it back in the queue (the
+    same use case as the chat button, the same refusals and audit event) and it goes out."""
+    async with FakeX() as x:
+        app = build_app(config, database, environ=x_env(config, x), clock=clock, timers=False)
+        server = TestServer(app, host="127.0.0.1", port=0)
+        await server.start_server()
+        console = Console(server, database, config, clock)
+        try:
+            approve(app[SERVICES_KEY].drafts, config)  # as soon as approved
+            x.fail_next(400, method="POST", path="/2/tweets")
+            outbox = app[OUTBOX_KEY]
+            await outbox.tick()
+            await outbox.drain()
+            assert _state(console, 1).state == "failed"
+
+            author = await console.signed_in("takahashi.yui")
+            status, page = await author.get("/outbox?state=failed")
+            assert 'action="/outbox/1/retry"' in page
+            assert "再送する" in page
+
+            stranger = await console.signed_in("kato.shota")  # another section's staff
+            status, page = await stranger.post("/outbox/1/retry")
+            assert status == 400
+            assert 'id="message"' in page
+            assert _state(console, 1).state == "failed"
+
+            status, page = await author.post("/outbox/1/retry", {"csrf": "forged"})
+            assert status == 403
+            assert _state(console, 1).state == "failed"
+
+            status, page = await author.post("/outbox/1/retry")
+            assert status == 200  # back on the outbox page
+            assert _state(console, 1).state == "sending"  # reconciled with X first
+            status, page = await author.post("/outbox/1/retry")
+            assert status == 400  # not failed any more: said, nothing changes
+            assert 'id="message"' in page
+
+            await outbox.tick()
+            await outbox.drain()
+            assert _state(console, 1).state == "published"
+            assert len(x.posted) == 1
+            with database.session(read_only=True) as session:
+                events = session.exec(
+                    select(AuditEvent).where(AuditEvent.action == "publication.retried")
+                ).all()
+            assert [(e.actor, e.subject) for e in events] == [("takahashi.yui", "publication:1")]
+        finally:
+            for person in console.people:
+                await person.session.close()
+            await server.close()
