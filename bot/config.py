@@ -12,6 +12,7 @@ import os
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import time
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +20,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from pydantic_core import PydanticCustomError
 
-from workflows.calendar import BusinessCalendar, BusinessHours
+from workflows.calendar import BusinessCalendar, BusinessHours, Weekday
 from workflows.catalogue import Lang, keys, message
 from workflows.checks.data import RuleDataError
 from workflows.checks.model import Platform
@@ -136,6 +137,15 @@ class AuditSettings(_Frozen):
     anchor_file: Path | None = None
 
 
+class DigestSettings(_Frozen):
+    """The weekly digest: next week's plan and its gaps to the posting targets, sent to each
+    section's drafts channel(s) every ``day`` at ``at`` (business_hours.timezone)."""
+
+    enabled: bool = True
+    day: Weekday = Weekday.MON
+    at: time = time(9, 0)
+
+
 class AppConfig(_Frozen):
     """Everything app.yaml says about the organisation."""
 
@@ -153,6 +163,7 @@ class AppConfig(_Frozen):
     publishing: PublishingTiming = PublishingTiming()
     monitoring: MonitoringTiming = MonitoringTiming()
     audit: AuditSettings = AuditSettings()
+    digest: DigestSettings = DigestSettings()
 
     @property
     def directory(self) -> Directory:

@@ -61,6 +61,7 @@ _EMOJI: Final = {
     ":pause_button:": "⏸️",
     ":arrow_forward:": "▶️",
     ":information_source:": "ℹ️",
+    ":spiral_calendar_pad:": "🗓️",
 }
 _EMOJI_CODE = re.compile(r":[a-z0-9_+\-]+:")
 

@@ -12,12 +12,12 @@ from sqlmodel import select
 from bot.app import OUTBOX_KEY, SERVICES_KEY, build_app
 from bot.config import AppConfig
 from handlers.drafts import Actor
-from storage.tables import AuditEvent, Publication
 from storage.engine import Database
+from storage.tables import AuditEvent, Publication
 from tests.bot.slack.test_incidents import x_env
 from tests.bot.web.conftest import Console
-from tests.fakes.x import FakeX
 from tests.conftest import JST
+from tests.fakes.x import FakeX
 from tests.handlers.conftest import FixedClock
 from tests.handlers.publishing_support import approve
 
