@@ -8,15 +8,15 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any, Protocol
 
 import pytest
-from sqlmodel import select
+from sqlmodel import col, select
 
-from bot.chat import actions
+from bot.chat import actions, forms
 from bot.config import AppConfig
 from bot.slack import ids as slack_ids
 from bot.teams import render as teams_render
 from handlers.publishing import NoticeKind, PublicationNotice
 from storage.engine import Database
-from storage.tables import DeletionRequest, Publication
+from storage.tables import AuditEvent, DeletionRequest, Incident, Publication
 from tests.bot.slack import harness as slack_h
 from tests.bot.slack import test_flow as slack_flow
 from tests.bot.slack.harness import CLEAN, SlackHarness, slack_env
@@ -47,6 +47,9 @@ class Driver(Protocol):
     def state(self) -> str: ...
     async def retry(self, user: str, handle: str) -> str | None: ...
     async def command(self, user: str, text: str) -> str: ...
+    async def edit(self, user: str, handle: str, text: str) -> str | None: ...
+    def revision(self) -> int: ...
+    async def report(self, user: str, values: dict[str, str]) -> str: ...
     async def press(
         self, user: str, handle: str, action: str, typed: str | None = None
     ) -> tuple[str | None, str, set[str]]: ...
@@ -143,6 +146,39 @@ class SlackDriver:
         [refused] = self.harness.ephemerals(user)[told:]
         return refused
 
+    async def edit(self, user: str, handle: str, text: str) -> str | None:
+        """編集 on the draft's card, the text changed in the modal and saved; what the person
+        alone was told, if anything."""
+        harness = self.harness
+        told = len(harness.ephemerals(user))
+        await harness.click(user, harness.card(handle), actions.EDIT)
+        await harness.settle()
+        view = harness.last_view(actions.SAVE_EDIT)
+        value = {"type": "plain_text_input", "value": text}
+        await harness.submit(user, view, {forms.TEXT: {slack_ids.INPUT: value}})
+        await harness.settle()
+        shown = harness.ephemerals(user)
+        return shown[-1] if len(shown) > told else None
+
+    def revision(self) -> int:
+        return self.harness.draft().revision
+
+    async def report(self, user: str, values: dict[str, str]) -> str:
+        """``/postgate incident``, the modal filled in and sent: what the reporter is shown."""
+        harness = self.harness
+        await harness.command(user, "incident")
+        await harness.settle()
+        view = harness.last_view(actions.INCIDENT_REPORT)
+        state: dict[str, Any] = {}
+        for field, value in values.items():
+            if field in (forms.INCIDENT_KIND, forms.INCIDENT_ACCOUNT):
+                state[field] = {slack_ids.INPUT: {"selected_option": {"value": value}}}
+            else:
+                state[field] = {slack_ids.INPUT: {"value": value}}
+        await harness.submit(user, view, state)
+        await harness.settle()
+        return harness.ephemerals(user)[-1]
+
 
 class TeamsDriver:
     platform = "teams"
@@ -229,6 +265,29 @@ class TeamsDriver:
         said = harness.fake.messages(f"a:{user}")[-1]
         assert not said.thread  # in the 1:1 chat itself
         return str(said.text)
+
+    async def edit(self, user: str, handle: str, text: str) -> str | None:
+        """編集 on the draft's card: the form answers the click; saved with ``text``. The
+        message Teams shows the person, if the answer is not the new card."""
+        harness = self.harness
+        card = harness.card(handle)
+        form = (await harness.click(user, card, actions.EDIT)).card
+        data = {**verbs(form)[actions.SAVE_EDIT], forms.TEXT: text, forms.MEDIA: ""}
+        reply = await harness.invoke(user, card, actions.SAVE_EDIT, data)
+        await harness.settle()
+        answer = reply.json()
+        return str(answer["value"]) if answer["type"].endswith("activity.message") else None
+
+    def revision(self) -> int:
+        return self.harness.drafts()[0].revision
+
+    async def report(self, user: str, values: dict[str, str]) -> str:
+        """``incident`` in a 1:1 chat: the form card, filled in and sent; the card answering."""
+        said = await self.harness.say(user, "incident")
+        data = {**verbs(said.card)[actions.INCIDENT_REPORT], **values}
+        reply = await self.harness.invoke(user, said, actions.INCIDENT_REPORT, data)
+        await self.harness.settle()
+        return card_text(reply.card)
 
 
 @pytest.fixture(params=["slack", "teams"])
@@ -466,6 +525,56 @@ async def check_now_is_refused_to_other_sections(driver: Driver) -> None:
     assert "今すぐ確認した結果" not in said
 
 
+async def the_author_edits_the_draft_in_a_form(driver: Driver) -> None:
+    handle = await driver.draft(WITH_ERROR)
+    assert not driver.submit_offered(handle)
+    assert await driver.edit(driver.author, handle, CLEAN) is None
+    assert driver.revision() == 2
+    assert "第2版に更新し、自動チェックをやり直しました" in driver.thread(handle)
+    assert driver.submit_offered(handle)  # checked again: the error is gone from the card
+
+
+async def only_the_author_may_edit_the_draft(driver: Driver) -> None:
+    handle = await driver.draft(CLEAN)
+    told = await driver.edit(driver.chief, handle, "書き換えた本文")
+    assert told is not None
+    assert "作成者（高橋 結衣）だけができます" in told
+    assert driver.revision() == 1
+    with driver.harness.db.session(read_only=True) as session:
+        [refused] = session.exec(select(AuditEvent).where(AuditEvent.action == "draft.refused"))
+    assert refused.details["operation"] == "revise"
+    assert refused.details["via"] == driver.platform
+
+
+async def pause_and_resume_by_the_chief_only(driver: Driver) -> None:
+    refused = await driver.command(driver.stranger, "pause midori-x 念のため")
+    assert "緊急停止・再開ができるのは" in refused
+    paused = await driver.command(driver.chief, "pause midori-x 乗っ取りの疑いのため")
+    assert "midori-x" in paused
+    assert "乗っ取りの疑いのため" in paused
+    assert "再開しました" in await driver.command(driver.chief, "resume midori-x")
+    with driver.harness.db.session(read_only=True) as session:
+        events = session.exec(select(AuditEvent).order_by(col(AuditEvent.seq))).all()
+    assert [e.action for e in events if e.action.startswith("pause.")] == [
+        "pause.refused",
+        "pause.started",
+        "pause.released",
+    ]
+
+
+async def a_members_report_opens_an_incident(driver: Driver) -> None:
+    values = {
+        forms.INCIDENT_KIND: "impersonation",
+        forms.INCIDENT_URL: "https://x.com/midori_clty",
+        forms.INCIDENT_NOTES: "市民から連絡",
+    }
+    shown = await driver.report(driver.digital, values)
+    assert "インシデント #1 として受け付け" in shown
+    with driver.harness.db.session(read_only=True) as session:
+        [incident] = session.exec(select(Incident)).all()
+    assert (incident.kind, incident.created_by) == ("impersonation", "kobayashi.takeshi")
+
+
 SCENARIOS: dict[str, Scenario] = {
     "a clean draft is checked, peer-checked and approved": clean_draft_is_approved,
     "the author is refused at the approve click": author_is_refused_at_the_click,
@@ -486,6 +595,10 @@ SCENARIOS: dict[str, Scenario] = {
     ),
     "check-now polls for City and Digital Promotion": check_now_polls_for_promotion_members,
     "check-now is refused to other sections": check_now_is_refused_to_other_sections,
+    "the author edits the draft in a form": the_author_edits_the_draft_in_a_form,
+    "only the author may edit the draft": only_the_author_may_edit_the_draft,
+    "pause and resume by the chief only": pause_and_resume_by_the_chief_only,
+    "a member's report opens an incident": a_members_report_opens_an_incident,
 }
 
 

@@ -303,7 +303,8 @@ async def test_the_chief_sets_the_publish_time_in_the_card(teams: TeamsHarness) 
     past = {render.DATE: "2020-01-06", render.TIME: "09:00"}
     assert "過去" in (await teams.invoke(SATO, dm, actions.APPROVE, {**data, **past})).text
     half = {render.DATE: "2026-11-25"}
-    assert "両方" in (await teams.invoke(SATO, dm, actions.APPROVE, {**data, **half})).text
+    said = (await teams.invoke(SATO, dm, actions.APPROVE, {**data, **half})).text
+    assert "時刻も指定してください" in said
     when = {render.DATE: "2026-11-25", render.TIME: "10:00"}
     assert (await teams.invoke(SATO, dm, actions.APPROVE, {**data, **when})).status == 200
     await teams.settle()
