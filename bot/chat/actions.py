@@ -36,6 +36,13 @@ DRAFT_CARD: Final = "postgate.draft.card"
 
 # The publication-failed notice in the draft's thread (value: "<publication id>"): 再送する.
 RETRY: Final = "postgate.publication.retry"
+# Under a published result: 削除を依頼 (the reason typed in the message's text box).
+DELETE: Final = "postgate.publication.delete"
+# Under a needs-review notice: 投稿済みと確認 (the post's URL typed in the box), 未投稿として再送.
+REVIEW_PUBLISHED: Final = "postgate.publication.review_published"
+REVIEW_NOT_PUBLISHED: Final = "postgate.publication.review_not_published"
+# The text box of such a note (Slack: its input's block and action id; Teams: the input id).
+NOTE_FIELD: Final = "postgate.note.field"
 
 # An incident's alert card (alerts channel and DMs; value: "<incident id>", and for a checklist
 # step "<incident id>:<step id>").
@@ -48,6 +55,7 @@ INCIDENT_ACTION: Final = "postgate.incident.action"  # a step's action: notice d
 
 DRAFT_ACTIONS: Final = (SUBMIT, EDIT, SETTINGS, WITHDRAW)
 REVIEW_ACTIONS: Final = (PEER_CHECK, PEER_SEND_BACK, APPROVE, REQUEST_CHANGES, REJECT)
+RESULT_ACTIONS: Final = (DELETE, REVIEW_PUBLISHED, REVIEW_NOT_PUBLISHED)
 INCIDENT_ACTIONS: Final = (
     INCIDENT_ACKNOWLEDGE,
     INCIDENT_RESOLVE,

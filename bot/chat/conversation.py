@@ -164,13 +164,15 @@ class Conversation:
         member_ids: Sequence[str] = (),
         *,
         buttons: tuple[Button, ...] = (),
+        field: str | None = None,
     ) -> None:
-        """Say ``text`` in the draft's thread mentioning the members; DM them if no thread."""
+        """Say ``text`` in the draft's thread mentioning the members; DM them if no thread.
+        ``buttons`` (and a text box labelled ``field``) go under it."""
         mentions = self.users(member_ids)
-        if await self.say(draft_id, Note(text, mentions, buttons)):
+        if await self.say(draft_id, Note(text, mentions, buttons, field)):
             return
         for user in mentions:
-            await self.dm(user, Note(text, buttons=buttons))
+            await self.dm(user, Note(text, buttons=buttons, field=field))
 
     # ------------------------------------------------------------ after a use case
 

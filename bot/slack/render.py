@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from bot.chat.actions import EDITABLE, draft_card_actions
+from bot.chat.actions import EDITABLE, NOTE_FIELD, draft_card_actions
 from bot.chat.commands import Listing
 from bot.chat.forms import DraftRef
 from bot.chat.port import Button
@@ -511,12 +511,19 @@ def reminder_intro(step: str, hours: int) -> str:
 
 
 def note(
-    text: str, *, mentions: Sequence[str] = (), buttons: Sequence[Button] = ()
+    text: str,
+    *,
+    mentions: Sequence[str] = (),
+    buttons: Sequence[Button] = (),
+    field: str | None = None,
 ) -> SlackMessage:
-    """A short message in a thread; ``text`` is catalogue text with escaped user parts."""
+    """A short message in a thread; ``text`` is catalogue text with escaped user parts. A
+    ``field`` is a text box above the buttons (its value comes with the click's ``state``)."""
     who = " ".join(f"<@{m}>" for m in mentions)
     body = f"{who} {text}" if who else text
     blocks = [section(body)]
+    if field:
+        blocks.append(input_block(NOTE_FIELD, field, text_input(), optional=True))
     if buttons:
         elements = [button(b.label, b.action, str(b.target)) for b in buttons]
         blocks.append({"type": "actions", "elements": elements})

@@ -29,6 +29,7 @@ from typing import Any, Final
 from aiohttp import web
 
 from bot.chat import actions, forms
+from bot.chat.actions import NOTE_FIELD
 from bot.chat.commands import DRAFT_QUERIES, POST_COMMANDS, DraftQueries
 from bot.chat.context import ChatContext, attach, join
 from bot.chat.flows import IncidentFlows
@@ -104,6 +105,7 @@ class TeamsBot:
             draft_flows=self.flows,
         )
         self.commands = joined.commands
+        self.results = joined.results  # 削除を依頼, 投稿済みと確認, 未投稿として再送
         self.queries = DraftQueries(context.drafts)
         self.tasks = Tasks(self.report, "Teams")
 
@@ -221,6 +223,8 @@ class TeamsBot:
                 if not first:
                     return answer_text(message("chat.retry.already"))
                 return answer_text(await self.flows.retry(actor, click.publication()))
+            if click.verb in actions.RESULT_ACTIONS:
+                return await self.result_click(actor, click, first=first)
             if click.verb in _FORM_VERBS:
                 return await self.form_click(actor, click, first=first)
             if click.verb not in _DRAFT_VERBS | _PEER_VERBS | _APPROVAL_VERBS:
@@ -279,6 +283,15 @@ class TeamsBot:
         if open_ and actor.user_id in card.approvers:
             return render.approval_form(card)
         return render.approval_card(card)
+
+    async def result_click(self, actor: Actor, click: Click, *, first: bool) -> web.Response:
+        """削除を依頼, 投稿済みと確認, 未投稿として再送: the card under the message becomes what
+        was done (the message's text stays)."""
+        if not first:
+            return answer_text(message("chat.result.already"))
+        typed = click.text(NOTE_FIELD)
+        done = await self.results.press(actor, click.verb, click.publication(), typed)
+        return answer_card(render.adaptive([render.text_block(done)]))
 
     async def incident_click(self, actor: Actor, click: Click, *, first: bool) -> web.Response:
         target = click.incident()

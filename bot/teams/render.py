@@ -18,6 +18,7 @@ from typing import Any, Final
 
 from bot.chat import actions
 from bot.chat import port as cards
+from bot.chat.actions import NOTE_FIELD
 from bot.chat.port import Card
 from bot.chat.text import (
     draft_facts,
@@ -355,7 +356,8 @@ def activity(card: Card, names: Mapping[str, str]) -> Json:
         }
         if card.buttons:  # the text stays the message's; the buttons come in a card under it
             actions = [button(b.label, b.action, {"publication": b.target}) for b in card.buttons]
-            note["attachments"] = [{"contentType": CARD_TYPE, "content": adaptive([], actions)}]
+            box = [text_input(NOTE_FIELD, card.field)] if card.field else []
+            note["attachments"] = [{"contentType": CARD_TYPE, "content": adaptive(box, actions)}]
         return note
     if isinstance(card, cards.Announcement):
         return {

@@ -16,7 +16,7 @@ from bot.slack import ids as slack_ids
 from bot.teams import render as teams_render
 from handlers.publishing import NoticeKind, PublicationNotice
 from storage.engine import Database
-from storage.tables import AuditEvent, Incident, Publication
+from storage.tables import AuditEvent, DeletionRequest, Incident, Publication
 from tests.bot.slack import harness as slack_h
 from tests.bot.slack import test_flow as slack_flow
 from tests.bot.slack.harness import CLEAN, SlackHarness, slack_env
@@ -50,6 +50,10 @@ class Driver(Protocol):
     async def edit(self, user: str, handle: str, text: str) -> str | None: ...
     def revision(self) -> int: ...
     async def report(self, user: str, values: dict[str, str]) -> str: ...
+    async def press(
+        self, user: str, handle: str, action: str, typed: str | None = None
+    ) -> tuple[str | None, str, set[str]]: ...
+    def dms(self, user: str) -> str: ...
 
 
 class SlackDriver:
@@ -104,6 +108,30 @@ class SlackDriver:
         await self.harness.settle()
         shown = self.harness.ephemerals(user)
         return shown[-1] if len(shown) > told else None
+
+    async def press(
+        self, user: str, handle: str, action: str, typed: str | None = None
+    ) -> tuple[str | None, str, set[str]]:
+        """Type ``typed`` in the box of the thread's note that has the button, press it: (what
+        the clicker alone was told, if anything; what the note shows afterwards; its buttons)."""
+        [note] = [m for m in self.harness.thread(handle) if action in slack_h.buttons(m.blocks)]
+        told = len(self.harness.ephemerals(user))
+        state = {}
+        if typed is not None:
+            box = {slack_ids.INPUT: {"type": "plain_text_input", "value": typed}}
+            state = {actions.NOTE_FIELD: box}
+        await self.harness.click(user, note, action, state=state)
+        await self.harness.settle()
+        shown = self.harness.ephemerals(user)
+        now = self.harness.fake.message(note.channel, note.ts)
+        return (
+            shown[-1] if len(shown) > told else None,
+            now.text + slack_h.blocks_text(now.blocks),
+            set(slack_h.buttons(now.blocks)),
+        )
+
+    def dms(self, user: str) -> str:
+        return "\n".join(m.text for m in self.harness.fake.messages(slack_h.dm(user)))
 
     async def command(self, user: str, text: str) -> str:
         """``/postgate <text>``: the private answer (a response, or an ephemeral refusal)."""
@@ -206,6 +234,26 @@ class TeamsDriver:
         reply = await self.harness.click(user, notice, actions.RETRY)
         await self.harness.settle()
         return reply.text
+
+    async def press(
+        self, user: str, handle: str, action: str, typed: str | None = None
+    ) -> tuple[str | None, str, set[str]]:
+        """Type ``typed`` in the card's box under the thread's note, press the button: (the
+        answer's message, if Teams was answered with one; what the note shows afterwards — the
+        answered card replaces the one clicked, the message's text stays; its buttons)."""
+        [note] = [
+            a for a in self.harness.fake.thread(teams_h.DRAFTS, handle) if action in verbs(a.card)
+        ]
+        inputs = {actions.NOTE_FIELD: typed} if typed is not None else None
+        reply = await self.harness.click(user, note, action, inputs)
+        await self.harness.settle()
+        answer = reply.json()
+        if answer["type"].endswith("activity.message"):
+            return str(answer["value"]), note.text + card_text(note.card), set(verbs(note.card))
+        return None, note.text + card_text(answer["value"]), set(verbs(answer["value"]))
+
+    def dms(self, user: str) -> str:
+        return "\n".join(a.text for a in self.harness.fake.messages(f"a:{user}"))
 
     async def command(self, user: str, text: str) -> str:
         """The same words in a 1:1 chat with postgate: its answer there."""
@@ -348,6 +396,122 @@ async def only_the_author_or_an_approver_may_send_it_again(driver: Driver) -> No
     assert x_state(driver) == "failed"
 
 
+async def published(driver: Driver) -> str:
+    """An approved draft whose posts went out, reported in its thread: the thread's handle."""
+    handle = await driver.draft(CLEAN)
+    await driver.to_approval(handle)
+    assert await driver.approve(driver.chief) is None
+    harness = driver.harness
+    for _ in range(50):  # the dry-run clients publish on the first ticks
+        await harness.outbox.run_once()
+        with harness.db.session(read_only=True) as session:
+            if all(p.state == "published" for p in session.exec(select(Publication))):
+                break
+    assert await harness.hub.report_published() == 2
+    return handle
+
+
+def deletion_requests(driver: Driver) -> list[DeletionRequest]:
+    with driver.harness.db.session(read_only=True) as session:
+        return list(session.exec(select(DeletionRequest)).all())
+
+
+async def deletion_is_requested_from_the_result(driver: Driver) -> None:
+    handle = await published(driver)
+    assert "投稿しました" in driver.thread(handle)
+    assert "削除を依頼" in driver.thread(handle)
+
+    told, _, buttons = await driver.press(driver.author, handle, actions.DELETE)  # no reason
+    assert told is not None
+    assert "削除を依頼する理由を入力してから" in told
+    assert deletion_requests(driver) == []
+    assert buttons == {actions.DELETE}  # still there
+
+    told, shown, buttons = await driver.press(driver.author, handle, actions.DELETE, "日付の誤り")
+    assert told is None
+    assert buttons == set()
+    [request] = deletion_requests(driver)
+    assert (request.requested_by, request.reason, request.state) == (
+        "takahashi.yui",
+        "日付の誤り",
+        "requested",
+    )
+    done = f"高橋 結衣 さんが削除を依頼しました（削除依頼 #{request.id}、理由: 日付の誤り）"
+    assert done in shown  # the result's buttons became what was done; its links stay
+    assert "投稿しました" in shown
+    assert done in driver.thread(handle)
+    assert f"削除依頼 #{request.id}（高橋 結衣 さん、理由: 日付の誤り）" in driver.dms(driver.chief)
+
+
+async def deletion_from_the_result_follows_the_rules(driver: Driver) -> None:
+    handle = await published(driver)
+    told, _, _ = await driver.press(driver.stranger, handle, actions.DELETE, "間違い")
+    assert told is not None
+    assert "削除を依頼できるのは、アカウント（midori-x、midori-facebook）を所管する所属" in told
+    assert deletion_requests(driver) == []
+    assert "削除を依頼しました" not in driver.thread(handle)
+
+
+async def needs_review(driver: Driver) -> str:
+    """An approved draft whose X publication's outcome is unknown, told in its thread."""
+    handle = await driver.draft(CLEAN)
+    await driver.to_approval(handle)
+    assert await driver.approve(driver.chief) is None
+    harness = driver.harness
+    with harness.db.session() as session:
+        [row] = [p for p in session.exec(select(Publication)) if p.account_id == "midori-x"]
+        row.state, row.last_error = "needs_review", "x: timeout after the request was sent"
+        session.add(row)
+        publication_id = row.id
+    assert publication_id is not None
+    notice = PublicationNotice(
+        NoticeKind.NEEDS_REVIEW,
+        publication_id,
+        1,
+        "midori-x",
+        ("takahashi.yui", "sato.keiko"),
+        "x: timeout after the request was sent",
+    )
+    await harness.hub.notify(notice)
+    return handle
+
+
+async def a_needs_review_publication_is_confirmed_from_its_notice(driver: Driver) -> None:
+    handle = await needs_review(driver)
+    assert "投稿済みと確認" in driver.thread(handle)
+    assert "未投稿として再送" in driver.thread(handle)
+
+    told, _, _ = await driver.press(driver.author, handle, actions.REVIEW_PUBLISHED)  # no URL
+    assert told is not None
+    assert "投稿のURLまたはIDを入力してから" in told
+    assert x_state(driver) == "needs_review"
+
+    url = "https://x.com/midori_city/status/1860000000000000001"
+    told, shown, buttons = await driver.press(driver.chief, handle, actions.REVIEW_PUBLISHED, url)
+    assert told is None
+    assert buttons == set()
+    assert x_state(driver) == "published"
+    done = "佐藤 恵子 さんが投稿 #"
+    assert done in shown
+    assert "（midori-x）を投稿済みと確認しました" in shown
+    assert "（midori-x）を投稿済みと確認しました" in driver.thread(handle)
+
+
+async def a_needs_review_publication_is_sent_again_from_its_notice(driver: Driver) -> None:
+    handle = await needs_review(driver)
+    refused, _, _ = await driver.press(driver.stranger, handle, actions.REVIEW_NOT_PUBLISHED)
+    assert refused is not None
+    assert "作成者（高橋 結衣）か承認者（佐藤 恵子、鈴木 博）だけができます" in refused
+    assert x_state(driver) == "needs_review"
+
+    told, shown, buttons = await driver.press(driver.author, handle, actions.REVIEW_NOT_PUBLISHED)
+    assert told is None
+    assert buttons == set()
+    assert x_state(driver) == "pending"
+    assert "（midori-x）を未投稿と確認しました。送信時の確認を経て再送します。" in shown
+    assert "を未投稿と確認しました" in driver.thread(handle)
+
+
 async def check_now_polls_for_promotion_members(driver: Driver) -> None:
     for member in (driver.author, driver.digital):  # City Promotion, Digital Promotion
         said = await driver.command(member, "check-now")
@@ -420,6 +584,14 @@ SCENARIOS: dict[str, Scenario] = {
     ),
     "only the author or an approver may send it again": (
         only_the_author_or_an_approver_may_send_it_again
+    ),
+    "a deletion is requested from the published result": deletion_is_requested_from_the_result,
+    "a deletion from the result follows the rules": deletion_from_the_result_follows_the_rules,
+    "a needs-review publication is confirmed from its notice": (
+        a_needs_review_publication_is_confirmed_from_its_notice
+    ),
+    "a needs-review publication is sent again from its notice": (
+        a_needs_review_publication_is_sent_again_from_its_notice
     ),
     "check-now polls for City and Digital Promotion": check_now_polls_for_promotion_members,
     "check-now is refused to other sections": check_now_is_refused_to_other_sections,
