@@ -256,9 +256,10 @@ class TeamsBot:
         else:
             card = ApprovalCard(view, ref.revision, approvers=self.conversation.approvers(view))
         if result is not None:
-            clicked = (click.conversation, click.card_id or "")
+            # The answer replaces the clicked card for the one who clicked; everyone else sees it
+            # only when it is PUT, so every copy is refreshed, the clicked one too.
             note = message("slack.thread.withdrawn") if click.verb == actions.WITHDRAW else None
-            self.tasks.spawn(self.conversation.deliver(result, note=note, answered=clicked), None)
+            self.tasks.spawn(self.conversation.deliver(result, note=note), None)
         return answer_card(render.activity(card, self.port.names)["attachments"][0]["content"])
 
     async def decide(self, actor: Actor, click: Click, view: DraftView) -> Result:
