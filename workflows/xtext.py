@@ -539,10 +539,11 @@ def _emoji_regexes() -> _EmojiRegexes:
     return _EmojiRegexes()
 
 
-def _emoji_spans(text: str) -> list[tuple[int, int]]:
+@lru_cache(maxsize=8)  # the length rule counts a draft, then finds where it overflows
+def _emoji_spans(text: str) -> tuple[tuple[int, int], ...]:
     """Spans of emoji sequences (searched from the characters that can start one)."""
     if text.isascii():
-        return []
+        return ()
     rx = _emoji_regexes()
     start = rx.start_or_keycap if "\u20e3" in text else rx.start
     spans = []
@@ -554,7 +555,7 @@ def _emoji_spans(text: str) -> list[tuple[int, int]]:
         else:
             spans.append(m.span())
             pos = m.end()
-    return spans
+    return tuple(spans)
 
 
 # --- Counting ------------------------------------------------------------------------------------
