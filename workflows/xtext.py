@@ -595,9 +595,10 @@ def weighted_length(text: str) -> int:
     total = _units(t) - t.count("\r\n")  # twitter-text counts a CRLF as one newline
     if t.isascii() and "." not in t:
         return total
-    for start, skip, weight in _entities(t):
-        total += weight - _units(t[start : start + skip])
-    return total
+    entities = list(_entities(t))
+    # What the entities count for instead of their characters' weight (one join, one count).
+    total += sum(weight for _, _, weight in entities)
+    return total - _units("".join([t[start : start + skip] for start, skip, _ in entities]))
 
 
 def fitting_end(text: str, limit: int = MAX_WEIGHTED_LENGTH) -> int:

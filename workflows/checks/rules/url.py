@@ -344,17 +344,21 @@ def _malformed(link: Link, norm: NormalizedText) -> Hit | None:
             comma.end(),
             suggestion=joined,
         )
-    host = link.host
+    if _bad_host(link.host):
+        return Hit("url.malformed", Severity.ERROR, "url.malformed_host", link.start, link.end)
+    return None
+
+
+@lru_cache(maxsize=256)  # a draft names the same few hosts again and again
+def _bad_host(host: str) -> bool:
     labels = host.split(".")
     if _IPV4.fullmatch(host) or host.lower() == "localhost":
-        return None
-    if (
+        return False
+    return (
         len(labels) < 2
         or any(not label or label.startswith("-") or label.endswith("-") for label in labels)
         or not _TLD.fullmatch(labels[-1])
-    ):
-        return Hit("url.malformed", Severity.ERROR, "url.malformed_host", link.start, link.end)
-    return None
+    )
 
 
 def check(ctx: CheckContext) -> Iterable[Finding]:
