@@ -8,6 +8,7 @@ every problem listed by its key path, e.g.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
@@ -20,6 +21,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from pydantic_core import PydanticCustomError
 
+from bot.check_config import DEFAULT_CONFIG, config_path
 from workflows.calendar import BusinessCalendar, BusinessHours, Weekday
 from workflows.catalogue import Lang, keys, message
 from workflows.checks.data import RuleDataError
@@ -29,9 +31,15 @@ from workflows.checks.settings import CheckSettings
 from workflows.errors import PostgateError
 from workflows.org import Account, Directory, Member, Organisation, Section
 
-__all__ = ["AppConfig", "ConfigError", "Problem", "config_path", "load_config", "parse_config"]
-
-DEFAULT_CONFIG = Path("app.yaml")
+__all__ = [
+    "DEFAULT_CONFIG",
+    "AppConfig",
+    "ConfigError",
+    "Problem",
+    "config_path",
+    "load_config",
+    "parse_config",
+]
 
 # The credentials each platform's client needs, as the keys of an account's `credentials:`.
 REQUIRED_CREDENTIALS: dict[Platform, tuple[str, ...]] = {
@@ -183,14 +191,6 @@ class AppConfig(_Frozen):
         return BusinessCalendar(account.hours if account and account.hours else self.business_hours)
 
 
-def config_path(explicit: str | os.PathLike[str] | None = None) -> Path:
-    """--config, else $POSTGATE_CONFIG, else ./app.yaml."""
-    if explicit:
-        return Path(explicit)
-    env = os.environ.get("POSTGATE_CONFIG")
-    return Path(env) if env else DEFAULT_CONFIG
-
-
 def load_config(path: str | os.PathLike[str] | None = None) -> AppConfig:
     """Read and validate app.yaml; raise ConfigError listing every problem."""
     p = config_path(path)
@@ -236,7 +236,7 @@ def parse_config(text: str, *, source: str = "app.yaml", base_dir: Path | None =
             broken = Problem("checks.terminology", "terminology_broken", {"error": exc})
             raise ConfigError(source, [broken]) from None
         config = config.model_copy(
-            update={"checks": config.checks.model_copy(update={"terminology": resolved})}
+            update={"checks": dataclasses.replace(config.checks, terminology=resolved)}
         )
     anchor_file = config.audit.anchor_file
     if anchor_file is not None and not anchor_file.is_absolute() and base_dir is not None:
