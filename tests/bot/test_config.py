@@ -250,6 +250,20 @@ def test_our_own_validators_and_references_are_japanese_too() -> None:
     )
 
 
+@pytest.mark.parametrize("written", ["8:30", "25", '"08:30:15"'])
+def test_business_hours_that_are_not_a_quoted_clock_time_say_how_to_write_one(
+    written: str,
+) -> None:
+    # Unquoted, YAML reads 8:30 as the number 510, which pydantic takes for seconds in UTC.
+    text = EXAMPLE.replace('  start: "08:30"\n', f"  start: {written}\n", 1)
+    assert text != EXAMPLE
+    problems = japanese_problems_of(text)
+    assert (
+        'business_hours.start: 時刻は "08:30" のように引用符で囲んで時:分で書いてください。'
+        in problems
+    ), problems
+
+
 def test_a_secret_in_a_wrong_place_is_not_echoed_in_any_language() -> None:
     text = EXAMPLE.replace(
         "channel_access_token: MIDORI_LINE_CHANNEL_TOKEN", "channel_access_token: 12345678901"
