@@ -18,6 +18,13 @@ class CheckSettings(BaseModel):
     official_domains: tuple[str, ...] = Field(
         default=(), description="Domains of the city; e-mail and links elsewhere are flagged."
     )
+    official_names: tuple[str, ...] = Field(
+        default=(),
+        description=(
+            "The organisation's own names written exactly so (sections, facilities); app.yaml's"
+            " organisation and section names are added. Never rewritten; look-alikes are flagged."
+        ),
+    )
     terminology: Path | None = Field(
         default=None, description="An extra prh-style terminology dictionary (YAML)."
     )
