@@ -196,10 +196,22 @@ def _addresses(text: str, p: AddressPatterns) -> Iterable[Hit]:
         for address in (
             _in_brackets(text, hm.end(), p),
             _after(p.home_of.match(text, hm.end()), text, p),
-            _addressee(text, name.start(), p) if hm.group(0) in p.addressee_honorifics else None,
+            _addressee(text, name.start(), p),
         ):
             if address is not None:
                 found[address.span("addr")] = None
+    # A name without an honorific, its home address in brackets: 高橋美咲（本町1-1-1）.
+    pos = 0
+    while (bracket := text.find("(", pos)) >= 0:
+        pos = bracket + 1
+        name = p.name_before.search(text, max(0, bracket - 16), bracket)
+        if (
+            name is not None
+            and (name.start() == 0 or text[name.start() - 1] in _NAME_BOUNDARY)
+            and _is_name(name.group(0), p)
+            and (address := _in_brackets(text, bracket, p)) is not None
+        ):
+            found[address.span("addr")] = None
     for m in p.at_home.finditer(text):
         address = _after(m, text, p)
         if address is not None:
@@ -217,6 +229,10 @@ def _addresses(text: str, p: AddressPatterns) -> Iterable[Hit]:
             found[address.span("addr")] = None
     for span in sorted(found):
         yield Hit("pii.address", Severity.WARNING, "pii.address", *span)
+
+
+# What may stand right before a name written on its own (受賞者：高橋美咲, 「高橋美咲).
+_NAME_BOUNDARY = frozenset(" \n\t:、,。「・")
 
 
 def _after(anchor: re.Match[str] | None, text: str, p: AddressPatterns) -> re.Match[str] | None:
@@ -251,7 +267,7 @@ def _in_brackets(text: str, start: int, p: AddressPatterns) -> re.Match[str] | N
 
 
 def _addressee(text: str, name_start: int, p: AddressPatterns) -> re.Match[str] | None:
-    """みどり市大間々町1234-5 佐藤花子様: the address right before an addressee's name."""
+    """みどり市大間々町1234-5 佐藤花子様: the address right before a person's name."""
     end = name_start
     while end > 0 and text[end - 1] in " 、,":
         end -= 1
@@ -360,7 +376,7 @@ def _address_patterns(raw: dict[str, Any]) -> AddressPatterns:
     of_person = r"(?<=[0-9号番地目])(?:にお住まいの|に住む|在住の|の)"
     person_end = r"さん|様|氏|君|くん|ちゃん|が|は|で|です|から|に|を|[\s、,。)]|\Z"
     return AddressPatterns(
-        hint=re.compile(f"{honorific}|{labels}|{home}|{of_person}"),
+        hint=re.compile(rf"{honorific}|{labels}|{home}|{of_person}|\("),
         honorific=re.compile(honorific),
         addressee_honorifics=frozenset(("様", "さま", "殿")),
         name_before=re.compile(rf"(?:{name})\Z"),
