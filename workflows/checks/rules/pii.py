@@ -385,7 +385,7 @@ def _address_patterns(raw: dict[str, Any]) -> AddressPatterns:
         ),
         address=re.compile(rf"(?P<addr>{postal}{place}{number})"),
         bracket_open=re.compile(rf"(?:{home_of})?\s?\("),
-        bracket_close=re.compile(r"(?:[、, ][^()]{0,40})?\)"),
+        bracket_close=re.compile(r"(?:在住|にお住まい)?(?:[、, ][^()]{0,40})?\)"),
         home_of=re.compile(rf"(?:{home_of})[:\s]{{0,2}}"),
         at_home=re.compile(rf"(?:{home})(?:は|:|\s|\()*"),
         label=re.compile(rf"(?:{labels})(?:は|:|\s)*"),

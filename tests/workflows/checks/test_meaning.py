@@ -1,0 +1,231 @@
+"""Sentence-level meaning: what a sentence is about joined to what it says of it (meaning.yaml).
+
+Each hit is a whole sentence the chief must see, quoted in full with why and what to write
+instead; each look-alike is ordinary city business on the same topic (a human-rights notice,
+the election commission, a road-safety campaign, a disaster drill) and must stay silent.
+"""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import CheckFn
+from workflows import catalogue
+from workflows.checks import CheckSettings, Finding, Severity
+from workflows.checks.data import RuleDataError
+from workflows.checks.lexicon import load_lexicon
+
+MEANING = CheckSettings(enabled_rules=("flame", "prohibited"))
+
+
+def judged(check: CheckFn, text: str, rule: str) -> list[Finding]:
+    found = check(text, settings=MEANING).findings
+    return [f for f in found if f.rule == rule or f.rule.startswith(rule + ".")]
+
+
+# (draft, rule, the sentence quoted, words of the advice the message gives)
+HITS = [
+    # a group of people joined to a judgement of them
+    (
+        "外国籍の住民が増えた地区では、ごみの出し方が守られず困っています。",
+        "flame.discrimination",
+        "外国籍の住民が増えた地区では、ごみの出し方が守られず困っています。",
+        "行為やルールそのもの",
+    ),
+    (
+        "お知らせです。女性は機械に弱いので、説明会では簡単な資料を用意しました。",
+        "flame.discrimination",
+        "女性は機械に弱いので、説明会では簡単な資料を用意しました。",
+        "行為やルールそのもの",
+    ),
+    (
+        "障害のある方は手続きに時間がかかるので、窓口が混む月曜日はご遠慮ください。",
+        "flame.discrimination",
+        "障害のある方は手続きに時間がかかるので、窓口が混む月曜日はご遠慮ください。",
+        "行為やルールそのもの",
+    ),
+    # taking sides in an election
+    (
+        "来月の市長選挙では、市政の継続のために現職への一票をお願いします。",
+        "flame.politics",
+        "来月の市長選挙では、市政の継続のために現職への一票をお願いします。",
+        "選挙管理委員会",
+    ),
+    (
+        "新人候補の主張は実現の見込みがなく、市民を混乱させるだけです。選挙では慎重な判断を。",
+        "flame.politics",
+        "新人候補の主張は実現の見込みがなく、市民を混乱させるだけです。",
+        "中立",
+    ),
+    (
+        "現職の市長が再選されれば、新しい体育館の建設が進みます。投票日は日曜日です。",
+        "flame.politics",
+        "現職の市長が再選されれば、新しい体育館の建設が進みます。",
+        "中立",
+    ),
+    # a disaster: comparing, boasting, promoting, joking
+    (
+        "隣町の避難所は食事が出なかったそうですが、みどり市の避難所では温かい食事を用意しました。",
+        "flame.disaster",
+        "隣町の避難所は食事が出なかったそうですが、みどり市の避難所では温かい食事を用意しました。",
+        "事実だけ",
+    ),
+    (
+        "豪雨で隣県の温泉地が休業しています。今こそ、ぜひみどり市の温泉へ。",
+        "flame.disaster",
+        "今こそ、ぜひみどり市の温泉へ。",
+        "事実だけ",
+    ),
+    (
+        "台風で3人が亡くなりました。みどりんも毎日元気に避難所を回っているよ♪",
+        "flame.disaster",
+        "みどりんも毎日元気に避難所を回っているよ♪",
+        "日を改めて",
+    ),
+    # condoning an illegal act
+    (
+        "駐車場が満車のときは、お店の前の道路に停めても、短い時間なら大丈夫です。",
+        "prohibited.illegal",
+        "駐車場が満車のときは、お店の前の道路に停めても、短い時間なら大丈夫です。",
+        "正しい方法",
+    ),
+    (
+        "川の鮎は遊漁券がなくても、実際にはほとんど注意されません。",
+        "prohibited.illegal",
+        "川の鮎は遊漁券がなくても、実際にはほとんど注意されません。",
+        "正しい方法",
+    ),
+    (
+        "市の資料のイラストは、許可なくネットに転載してもかまいません。",
+        "prohibited.illegal",
+        "市の資料のイラストは、許可なくネットに転載してもかまいません。",
+        "正しい方法",
+    ),
+    (
+        "空き家に残っている物は持ち主がいないので、ご自由にお持ち帰りください。",
+        "prohibited.illegal",
+        "空き家に残っている物は持ち主がいないので、ご自由にお持ち帰りください。",
+        "正しい方法",
+    ),
+    # contempt for residents
+    (
+        "何度も同じことをお伝えしていますが、いまだに守らない方がいます。",
+        "prohibited.disrespect",
+        "何度も同じことをお伝えしていますが、いまだに守らない方がいます。",
+        "お願いの形",
+    ),
+    (
+        "毎年のことですが、なぜ分別ができないのでしょうか。",
+        "prohibited.disrespect",
+        "毎年のことですが、なぜ分別ができないのでしょうか。",
+        "お願いの形",
+    ),
+]
+
+
+@pytest.mark.parametrize(("text", "rule", "sentence", "advice"), HITS)
+def test_a_judgement_quotes_its_sentence_says_why_and_what_to_write(
+    check: CheckFn, text: str, rule: str, sentence: str, advice: str
+) -> None:
+    found = [f for f in judged(check, text, rule) if text[f.start : f.end] == sentence]
+    assert found, [text[f.start : f.end] for f in judged(check, text, rule)]
+    f = found[0]
+    assert f.severity is Severity.WARNING
+    assert f"「{sentence}」" in f.message
+    assert f.message.startswith(("炎上のおそれ", "発信禁止のおそれ"))
+    assert advice in f.message
+
+
+LOOK_ALIKES = [
+    # groups named in ordinary city business
+    "外国人住民の皆さん向けに、やさしい日本語のごみ出しガイドを作りました。",
+    "人権週間にあわせて、外国人への偏見をなくすための講演会を開きます。",
+    "高齢の方はスマホの操作が苦手な方も多いため、窓口でもご案内します。",
+    "子どもが苦手な野菜を使った料理教室を開きます。",
+    "道に迷っている高齢の方を見かけたら、声をかけて交番へご連絡ください。",
+    # the election commission
+    "市長選挙の期日前投票は、市役所1階で受け付けています。（選挙管理委員会）",
+    "前回の市議会議員選挙の投票率は40%でした。あなたの一票を、ぜひ投票所へ。",
+    "みどりFC後援会の総会を市民会館で開きます。",
+    # a road-safety campaign, the city's own permissions
+    "年末の交通安全運動にあわせ、警察と一緒に飲酒運転の根絶を呼びかけます。",
+    "空き家への無断の立ち入りは法律で禁じられています。見回りにご協力ください。",
+    "車でお越しの方は、臨時駐車場に停めていただいても構いません。",
+    "パンフレットはご自由にお持ち帰りください。",
+    "少量の落ち葉は、燃やすごみの日に出しても構いません。",
+    "児童手当の増額分は申請不要です。",
+    # disasters, drills and support
+    "大雨で被害を受けた山川町へ、給水車と職員を派遣しました。",
+    "県内各地で停電が起きていますが、みどり市では被害の報告はありません。",
+    "台風が接近していますが、みどり市では引き続き警戒を続けています。",
+    "例年と違い、今年の防災訓練は夜に行います。",
+    "紅葉が見ごろです。ぜひみどり市へお越しください。",
+    # polite requests to residents
+    "ホームページをご覧になってから、お問い合わせください。",
+    "何度でも無料で相談できます。",
+]
+
+
+@pytest.mark.parametrize("text", LOOK_ALIKES)
+def test_the_same_topics_in_ordinary_city_business_stay_silent(check: CheckFn, text: str) -> None:
+    found = check(text, settings=MEANING).findings
+    assert [(f.rule, text[f.start : f.end]) for f in found if f.severity is not Severity.INFO] == []
+
+
+def test_neither_the_topic_nor_the_stance_alone_is_reported(check: CheckFn) -> None:
+    topic = "外国人観光客の皆さんに、神社の周辺の案内板を多言語で用意しました。"
+    stance = "週末は騒がしいので、静かに過ごせる図書館の自習室をご利用ください。"
+    both = "外国人観光客は騒がしいので、神社の周辺では静かに過ごすよう看板を立てました。"
+    assert judged(check, topic, "flame.discrimination") == []
+    assert judged(check, stance, "flame.discrimination") == []
+    assert [both[f.start : f.end] for f in judged(check, both, "flame.discrimination")] == [both]
+
+
+# ── the lexicon format: about / says ─────────────────────────────────────────────────────────
+
+
+def lexicon_file(tmp_path: Path, body: str) -> Path:
+    path = tmp_path / "test.yaml"
+    path.write_text(textwrap.dedent(body), encoding="utf-8")
+    return path
+
+
+def test_about_and_says_name_the_topics_and_stances_of_meaning_yaml(tmp_path: Path) -> None:
+    path = lexicon_file(
+        tmp_path,
+        """
+        entries:
+          - id: flame.politics
+            severity: warning
+            message: flame.politics.election
+            report: sentence
+            says: [partisanship]
+            about: [election]
+            hits: [市長選挙では現職への一票をお願いします。]
+            clean: [現職への感謝状を贈りました。]
+        """,
+    )
+    lexicon = load_lexicon(path, "flame", message_keys=catalogue.keys())
+    [entry] = lexicon.entries
+    assert entry.requires is not None and "選挙" in entry.requires.source
+
+
+def test_an_unknown_topic_names_the_entry_and_meaning_yaml(tmp_path: Path) -> None:
+    path = lexicon_file(
+        tmp_path,
+        """
+        entries:
+          - id: flame.politics
+            severity: warning
+            message: flame.politics.election
+            says: [partisanship]
+            about: [weather]
+            hits: [x]
+            clean: [y]
+        """,
+    )
+    with pytest.raises(RuleDataError, match=r"entry 1 .*'about' names no topics of meaning.yaml"):
+        load_lexicon(path, "flame", message_keys=catalogue.keys())
