@@ -210,7 +210,8 @@ def test_about_and_says_name_the_topics_and_stances_of_meaning_yaml(tmp_path: Pa
     )
     lexicon = load_lexicon(path, "flame", message_keys=catalogue.keys())
     [entry] = lexicon.entries
-    assert entry.requires is not None and "選挙" in entry.requires.source
+    assert entry.requires is not None
+    assert "選挙" in entry.requires.source
 
 
 def test_an_unknown_topic_names_the_entry_and_meaning_yaml(tmp_path: Path) -> None:
