@@ -357,7 +357,7 @@ def _address_patterns(raw: dict[str, Any]) -> AddressPatterns:
     h = _H
     # The house number: 1-2-3, 1234-5, 3丁目4番5号, 1234番地, 12番地の3, or a bare 1234 (checked).
     number = (
-        rf"(?:[1-9]\d{{0,2}}丁目[1-9]\d{{0,3}}(?:番地?(?:[1-9]\d{{0,3}}号?)?"
+        rf"(?:(?:[1-9]\d{{0,2}}|[一二三四五六七八九十]{{1,3}})丁目[1-9]\d{{0,3}}(?:番地?(?:[1-9]\d{{0,3}}号?)?"
         rf"|[{h}][1-9]\d{{0,3}}(?:[{h}]\d{{1,4}})?)?"
         rf"|[1-9]\d{{0,4}}番地?(?:の?[1-9]\d{{0,3}}号?|[{h}][1-9]\d{{0,3}})?"
         rf"|[1-9]\d{{0,4}}(?:[{h}]\d{{1,5}}){{1,3}}"
@@ -369,12 +369,13 @@ def _address_patterns(raw: dict[str, Any]) -> AddressPatterns:
     postal = rf"(?:〒?\d{{3}}[{h}]\d{{4}} ?)?"
     honorific = _alternation(raw["honorifics"])
     name = r"[一-鿿々ヶ]{1,3} ?[一-鿿々ヶ]{1,4}|[ァ-ヺー]{2,10}(?:[・ ][ァ-ヺー]{2,10})?"
+    lazy_name = r"[一-鿿々ヶ]{1,3}? ?[一-鿿々ヶ]{1,4}?|[ァ-ヺー]{2,10}(?:[・ ][ァ-ヺー]{2,10})?"
     labels = _alternation(raw["labels"])
     home = _alternation(raw["home_words"])
     home_of = "宅|方|邸|のお宅|の家"
     # A person after an address and の: 緑町1-2-3の鈴木次郎が, 緑町1-2-3にお住まいの田中花子さん.
-    of_person = r"(?<=[0-9号番地目])(?:にお住まいの|に住む|在住の|の)"
-    person_end = r"さん|様|氏|君|くん|ちゃん|が|は|で|です|から|に|を|[\s、,。)]|\Z"
+    of_person = r"(?<=[0-9号番地目])(?:にお住まいの|に住む|在住の|在住、|在住 |の)"
+    person_end = r"さん|様|氏|君|くん|ちゃん|宅|方|邸|の家|が|は|で|です|から|に|を|[\s、,。)]|\Z"
     return AddressPatterns(
         hint=re.compile(rf"{honorific}|{labels}|{home}|{of_person}|\("),
         honorific=re.compile(honorific),
@@ -392,7 +393,8 @@ def _address_patterns(raw: dict[str, Any]) -> AddressPatterns:
         honorific_before_label=re.compile(rf"(?:{honorific})\s?[(、,]?\s?(?:の)?\Z"),
         label_prefix=re.compile(rf"(?:{labels})(?:は|:)?"),
         of_person=re.compile(of_person),
-        person_after=re.compile(rf"(?P<name>{name})(?={person_end})"),
+        # The shortest name that ends where a person's name can end (鈴木 in 鈴木宅).
+        person_after=re.compile(rf"(?P<name>{lazy_name})(?={person_end})"),
         not_name=re.compile(f"(?:{_alternation(raw['not_name_endings'])})$"),
         not_place=re.compile(f"(?:{_alternation(raw['not_place_endings'])})$"),
         roles=re.compile(f"^(?:{_alternation(raw['role_prefixes'])})[ :]?"),
