@@ -53,6 +53,9 @@ def spans(text: str, result: CheckResult) -> list[tuple[str, str]]:
         ("※写真は仮のものです", "写真は仮のものです"),
         ("会場：▲▲公民館", "▲▲"),
         ("開始時刻：TBA", "TBA"),
+        ("（課内確認用）作品を募集します。", "（課内確認用）"),
+        ("会場：＿＿＿＿公民館", "＿＿＿＿"),
+        ("参加費：〓〓円", "〓〓"),
     ],
 )
 def test_placeholders_are_errors(check: CheckFn, text: str, placeholder: str) -> None:
@@ -88,6 +91,8 @@ def test_placeholders_are_errors(check: CheckFn, text: str, placeholder: str) ->
         "ここに写真スポットがあります。",
         "【日時】12月5日(土)",
         "後ほど確認のご連絡をいたします。",
+        "ダミー人形を使った救命講習を開きます。",
+        "駅→市役所→公民館の順に回ります。",
     ],
 )
 def test_look_alikes_of_placeholders_pass(check: CheckFn, text: str) -> None:
