@@ -382,7 +382,11 @@ def _address_patterns(raw: dict[str, Any]) -> AddressPatterns:
     # 山田太郎, 加藤トメ (a given name in katakana), スミス・ジョン.
     katakana_name = r"[ァ-ヺー]{2,10}(?:[・ ][ァ-ヺー]{2,10})?"
     name = rf"[一-鿿々ヶ]{{1,3}} ?(?:[一-鿿々ヶ]{{1,4}}|[ァ-ヺ]{{2,3}})|{katakana_name}"
-    lazy_name = rf"[一-鿿々ヶ]{{1,3}}? ?(?:[一-鿿々ヶ]{{1,4}}?|[ァ-ヺ]{{2,3}})|{katakana_name}"
+    # Also a given name in hiragana, but only before an honorific: 山田ゆいちゃん.
+    lazy_name = (
+        rf"[一-鿿々ヶ]{{1,3}}? ?(?:[一-鿿々ヶ]{{1,4}}?|[ァ-ヺ]{{2,3}})|{katakana_name}"
+        r"|[一-鿿々ヶ]{1,3}[ぁ-ゖ]{2,4}(?=さん|ちゃん|くん|君|様)"
+    )
     # What someone does, written between the address and the name: 1540-8の会社員、荒井隆さん.
     occupation = (
         r"(?:会社員|公務員|団体職員|主婦|主夫|農業|自営業|無職|学生|大学生|高校生|中学生|小学生"
