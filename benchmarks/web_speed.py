@@ -8,11 +8,17 @@ signs in with a one-time link and times, over loopback:
 - ``GET /?date=...`` (the month grid, server-rendered: every post counted and coloured, a day's
   cell listing six and the rest behind 「他 N 件」, a link to that week) ``--rounds`` times;
 - ``POST /check`` (the live check: the same checker as a saved draft) ``--rounds`` times with a
-  typical post (about 130 characters, a date, a URL, a phone number).
+  typical post (about 130 characters, a date, a URL, a phone number);
+- ``GET /audit`` with ``--audit-events`` events in the log: the first view after start-up (it
+  walks the whole chain), then ``--rounds`` views with a few events appended before each (only
+  those are walked, and the 200 rows shown are checked), and ``POST /audit/verify`` (the whole
+  chain again, the page's 「全件を再検証」).
 
     uv run python benchmarks/web_speed.py [--publications 2000] [--rounds 30]
+                                          [--audit-events 200000]
 
-Targets: the month under 300 ms, the live check under 150 ms (p50 and p95 are printed).
+Targets: the month under 300 ms, the live check under 150 ms, a later audit view under 300 ms
+(p50 and p95 are printed; the whole walks are printed for what they cost).
 """
 
 from __future__ import annotations
@@ -38,6 +44,7 @@ sys.path.insert(0, str(REPO))
 from bot.app import build_app, synchronise  # noqa: E402
 from bot.config import load_config  # noqa: E402
 from bot.web.security import WebSettings, issue_signin_link  # noqa: E402
+from storage import audit  # noqa: E402
 from storage.engine import Database  # noqa: E402
 from storage.migrate import upgrade  # noqa: E402
 from storage.tables import Draft, DraftRevision, Publication  # noqa: E402
@@ -98,6 +105,28 @@ def seed(db: Database, accounts: list[str], count: int, month: datetime) -> None
             )
 
 
+def seed_audit(db: Database, count: int, at: datetime) -> None:
+    """``count`` events more in the audit log (appended as the app appends them: chained)."""
+    done = 0
+    while done < count:
+        batch = min(5000, count - done)
+        with db.session() as session:
+            audit.append_many(
+                session,
+                [
+                    audit.Entry(
+                        actor="takahashi.yui",
+                        action="draft.created",
+                        subject=f"draft:{done + i}",
+                        at=at,
+                        details={"revision": 1, "text": TEXT},
+                    )
+                    for i in range(batch)
+                ],
+            )
+        done += batch
+
+
 def summary(name: str, seconds: list[float], target_ms: float) -> None:
     ms = sorted(s * 1000 for s in seconds)
     p50 = statistics.median(ms)
@@ -109,7 +138,7 @@ def summary(name: str, seconds: list[float], target_ms: float) -> None:
     )
 
 
-async def main(publications: int, rounds: int) -> None:
+async def main(publications: int, rounds: int, audit_events: int) -> None:
     config = load_config(REPO / "app.yaml")
     month = datetime(2026, 12, 1, tzinfo=TOKYO)
     now = month + timedelta(days=10, hours=10)
@@ -120,6 +149,9 @@ async def main(publications: int, rounds: int) -> None:
         started = time.perf_counter()
         seed(db, [a.id for a in config.accounts], publications, month)
         print(f"seeded {publications} publications in {time.perf_counter() - started:.1f} s")
+        started = time.perf_counter()
+        seed_audit(db, audit_events, now)
+        print(f"seeded {audit_events} audit events in {time.perf_counter() - started:.1f} s")
         server = TestServer(
             build_app(config, db, environ={}, clock=lambda: now, timers=False),
             host="127.0.0.1",
@@ -163,6 +195,38 @@ async def main(publications: int, rounds: int) -> None:
                         assert response.status == 200
                     check_times.append(time.perf_counter() - t0)
                 summary("live check (POST /check)", check_times[1:], 150)
+
+                t0 = time.perf_counter()
+                async with http.get(f"{base}/audit") as response:
+                    body = await response.text()
+                    assert response.status == 200
+                first = time.perf_counter() - t0
+                assert "すべて正常" in body, "the chain does not verify"
+                print(
+                    f"audit page, first view (walks all {audit_events:,} events and more): "
+                    f"{first * 1000:.0f} ms"
+                )
+                audit_times = []
+                for _ in range(rounds):
+                    seed_audit(db, 5, now)  # what a busy city appends between two views
+                    t0 = time.perf_counter()
+                    async with http.get(f"{base}/audit") as response:
+                        body = await response.text()
+                        assert response.status == 200
+                    audit_times.append(time.perf_counter() - t0)
+                assert "すべて正常" in body
+                assert "その後に追加された" in body
+                summary("audit page, later views (GET /audit)", audit_times, 300)
+                t0 = time.perf_counter()
+                async with http.post(
+                    f"{base}/audit/verify", data={"csrf": csrf}, allow_redirects=True
+                ) as response:
+                    body = await response.text()
+                    assert response.status == 200
+                print(
+                    f"audit page, 全件を再検証 (POST /audit/verify, then the page): "
+                    f"{(time.perf_counter() - t0) * 1000:.0f} ms"
+                )
         finally:
             await server.close()
             db.dispose()
@@ -172,5 +236,6 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--publications", type=int, default=2000)
     parser.add_argument("--rounds", type=int, default=30)
+    parser.add_argument("--audit-events", type=int, default=200_000)
     args = parser.parse_args()
-    asyncio.run(main(args.publications, args.rounds))
+    asyncio.run(main(args.publications, args.rounds, args.audit_events))

@@ -5,9 +5,10 @@ The timer is APScheduler's AsyncIOScheduler ticking the outbox every second (and
 start-up; each tick is followed at once by the results it published, into their threads), the
 account monitors every 30 seconds (each account is polled once per monitor interval, whichever
 replica's tick finds it due) and, with a chat platform on, the approval reminders every
-``POSTGATE_CHAT_TICK_SECONDS`` and the incident reminders every minute (each claimed in the
-database). It is only a timer: the database is the truth, so a tick missed or skipped loses
-nothing — the next one claims whatever is due.
+``POSTGATE_CHAT_TICK_SECONDS`` (and, as often, a look whether the weekly digest is due) and the
+incident reminders every minute (each claimed in the database). It is only a timer: the
+database is the truth, so a tick missed or skipped loses nothing — the next one claims whatever
+is due.
 
 Chat: each adapter (``bot.slack``, ``bot.teams``) whose variables are set adds its platform to
 one ``bot.chat.hub.ChatHub``, which is the outbox's ``Notifier`` and the monitors' ``Alerts``;
@@ -30,12 +31,13 @@ from aiohttp import web
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.chat.context import ChatContext
+from bot.chat.digest import WeeklyDigest
 from bot.chat.hub import ChatHub
 from bot.config import AppConfig
 from bot.slack.app import install as install_slack
 from bot.teams.app import install as install_teams
 from bot.web import install as install_web
-from bot.web.security import RedactingAccessLogger
+from bot.web.security import RedactingAccessLogger, WebSettings
 from handlers.anchors import Announcer, AuditAnchors, LoggingAnnouncer
 from handlers.chat import ChatUseCases
 from handlers.deletions import DeletionUseCases
@@ -51,6 +53,7 @@ from handlers.monitors import (
     monitor_clients,
 )
 from handlers.outage import DatabaseOutage
+from handlers.plan import Plan
 from handlers.publishing import (
     LoggingNotifier,
     Notifier,
@@ -101,6 +104,7 @@ LANG_KEY: web.AppKey[Lang] = web.AppKey("lang", Lang)
 HUB_KEY: web.AppKey[ChatHub] = web.AppKey("chat", ChatHub)
 CHAT_TICK_KEY: web.AppKey[float] = web.AppKey("chat_tick", float)
 ANCHORS_KEY: web.AppKey[AuditAnchors] = web.AppKey("anchors", AuditAnchors)
+DIGEST_KEY: web.AppKey[WeeklyDigest] = web.AppKey("weekly_digest", WeeklyDigest)
 OUTAGE_KEY: web.AppKey[DatabaseOutage] = web.AppKey("outage", DatabaseOutage)
 
 
@@ -324,6 +328,8 @@ async def start_timer(app: web.Application) -> None:
         every(app[CHAT_TICK_KEY], hub.tick, "chat")
         # unacknowledged incidents: the card's thread and the recipients
         every(INCIDENT_REMINDER_TICK_SECONDS, hub.remind_incidents, "incident_reminders")
+        # next week's plan and its gaps, to each section's drafts channel (claimed per week)
+        every(app[CHAT_TICK_KEY], app[DIGEST_KEY].tick, "weekly_digest")
     timer.start()
     app[TIMER_KEY] = timer
 
@@ -463,6 +469,13 @@ def build_app(
     announcer = hub if chat_on else None
     if config.audit.anchor_file is not None or announcer is not None:
         app[ANCHORS_KEY] = AuditAnchors(db, config.audit.anchor_file, announcer, clock)
+    app[DIGEST_KEY] = WeeklyDigest(
+        hub=hub,
+        plan=Plan(db, config.accounts, config.calendar().tz),
+        config=config,
+        clock=clock,
+        web_url=WebSettings.from_env(env).base_url,
+    )
     app[OUTAGE_KEY] = DatabaseOutage(clock)
     if timers:
         app.on_startup.append(start_timer)

@@ -316,9 +316,10 @@ def _check(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
         printable,
         read_history,
     )
-    from bot.config import ConfigError, config_path, load_config
+    from bot.check_config import config_path, load_check_config
     from workflows.calendar import BusinessCalendar
     from workflows.checks import Checker, CheckSettings, MediaItem
+    from workflows.errors import PostgateError
 
     lang = Lang(args.lang)
     path = config_path(args.config)
@@ -327,7 +328,7 @@ def _check(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
     platforms = tuple(Platform(p) for p in args.platforms or ())
     try:
         if explicit or path.is_file():
-            config = load_config(path)
+            config = load_check_config(path)
             settings = config.checks
             account = None
             if args.account:
@@ -345,7 +346,7 @@ def _check(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
             parse_at(args.at, lang) if args.at is not None else args.clock().astimezone(calendar.tz)
         )
         history = read_history(Path(args.history), lang) if args.history else ()
-    except (BadInput, ConfigError) as exc:
+    except PostgateError as exc:  # BadInput, or bot.config's ConfigError
         err.write(printable(f"postgate check: {exc}\n"))
         return EXIT_USAGE
     defaults = Defaults(

@@ -8,10 +8,12 @@ every problem listed by its key path, e.g.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import time
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +21,8 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from pydantic_core import PydanticCustomError
 
-from workflows.calendar import BusinessCalendar, BusinessHours
+from bot.check_config import DEFAULT_CONFIG, config_path
+from workflows.calendar import BusinessCalendar, BusinessHours, Weekday
 from workflows.catalogue import Lang, keys, message
 from workflows.checks.data import RuleDataError
 from workflows.checks.model import Platform
@@ -28,9 +31,15 @@ from workflows.checks.settings import CheckSettings
 from workflows.errors import PostgateError
 from workflows.org import Account, Directory, Member, Organisation, Section
 
-__all__ = ["AppConfig", "ConfigError", "Problem", "config_path", "load_config", "parse_config"]
-
-DEFAULT_CONFIG = Path("app.yaml")
+__all__ = [
+    "DEFAULT_CONFIG",
+    "AppConfig",
+    "ConfigError",
+    "Problem",
+    "config_path",
+    "load_config",
+    "parse_config",
+]
 
 # The credentials each platform's client needs, as the keys of an account's `credentials:`.
 REQUIRED_CREDENTIALS: dict[Platform, tuple[str, ...]] = {
@@ -136,6 +145,15 @@ class AuditSettings(_Frozen):
     anchor_file: Path | None = None
 
 
+class DigestSettings(_Frozen):
+    """The weekly digest: next week's plan and its gaps to the posting targets, sent to each
+    section's drafts channel(s) every ``day`` at ``at`` (business_hours.timezone)."""
+
+    enabled: bool = True
+    day: Weekday = Weekday.MON
+    at: time = time(9, 0)
+
+
 class AppConfig(_Frozen):
     """Everything app.yaml says about the organisation."""
 
@@ -153,6 +171,7 @@ class AppConfig(_Frozen):
     publishing: PublishingTiming = PublishingTiming()
     monitoring: MonitoringTiming = MonitoringTiming()
     audit: AuditSettings = AuditSettings()
+    digest: DigestSettings = DigestSettings()
 
     @property
     def directory(self) -> Directory:
@@ -170,14 +189,6 @@ class AppConfig(_Frozen):
 
     def calendar(self, account: Account | None = None) -> BusinessCalendar:
         return BusinessCalendar(account.hours if account and account.hours else self.business_hours)
-
-
-def config_path(explicit: str | os.PathLike[str] | None = None) -> Path:
-    """--config, else $POSTGATE_CONFIG, else ./app.yaml."""
-    if explicit:
-        return Path(explicit)
-    env = os.environ.get("POSTGATE_CONFIG")
-    return Path(env) if env else DEFAULT_CONFIG
 
 
 def load_config(path: str | os.PathLike[str] | None = None) -> AppConfig:
@@ -225,13 +236,13 @@ def parse_config(text: str, *, source: str = "app.yaml", base_dir: Path | None =
             broken = Problem("checks.terminology", "terminology_broken", {"error": exc})
             raise ConfigError(source, [broken]) from None
         config = config.model_copy(
-            update={"checks": config.checks.model_copy(update={"terminology": resolved})}
+            update={"checks": dataclasses.replace(config.checks, terminology=resolved)}
         )
     # The organisation's and its sections' names are official names the checker never rewrites.
     names = (config.organisation.name, *(s.name for s in config.sections))
     official = tuple(dict.fromkeys((*config.checks.official_names, *names)))
     config = config.model_copy(
-        update={"checks": config.checks.model_copy(update={"official_names": official})}
+        update={"checks": dataclasses.replace(config.checks, official_names=official)}
     )
     anchor_file = config.audit.anchor_file
     if anchor_file is not None and not anchor_file.is_absolute() and base_dir is not None:

@@ -13,7 +13,7 @@ import asyncio
 import shutil
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from email.utils import parsedate_to_datetime
 from enum import StrEnum
 from pathlib import Path
@@ -50,6 +50,7 @@ DISK_WARNING: Final = 1024 * 1024 * 1024
 SKEW_BLOCKING: Final = 300.0
 SKEW_WARNING: Final = 30.0
 DATE_TIMEOUT: Final = 10.0
+CERT_WARNING: Final = timedelta(days=30)  # a Teams certificate this close to expiry: renew it
 
 
 class Status(StrEnum):
@@ -359,7 +360,7 @@ async def _slack(
     item: Text = ("item.slack", {})
     settings = SlackSettings.from_env(environ)
     if settings is None:  # a city on Teams only does not need Slack
-        status = Status.NOT_APPLICABLE if TeamsSettings.from_env(environ) else Status.BLOCKING
+        status = Status.NOT_APPLICABLE if _teams_configured(environ) else Status.BLOCKING
         return [say.row(status, item, ("slack.off", {}), ("slack.off_fix", {}))], None
     client = web_client(settings)
     try:
@@ -420,12 +421,29 @@ async def _channel(client: AsyncWebClient, channel: str, role: str, say: _Say) -
     return say.row(missing, item, ("channel.not_member", {"name": name}), fix)
 
 
+def _teams_configured(environ: Mapping[str, str]) -> bool:
+    try:
+        return TeamsSettings.from_env(environ) is not None
+    except ConfigError:  # configured, with a certificate that cannot be used (its own row)
+        return True
+
+
 async def _teams(environ: Mapping[str, str], clock: Clock, say: _Say) -> Row:
-    """Teams: the bot's own token, by the same client-credentials call the adapter makes."""
+    """Teams: the bot's own token, by the same client-credentials call the adapter makes (with
+    the secret, or the certificate's signed assertion — whose expiry is checked first)."""
     item: Text = ("item.teams", {})
-    settings = TeamsSettings.from_env(environ)
+    try:
+        settings = TeamsSettings.from_env(environ)
+    except ConfigError as exc:
+        problem = ("teams.bad_certificate", {"problem": " ".join(exc.lines(say.lang))})
+        return say.row(Status.BLOCKING, item, problem, ("teams.bad_certificate_fix", {}))
     if settings is None:
         return say.row(Status.NOT_APPLICABLE, item, ("teams.off", {}))
+    certificate = settings.certificate
+    until = certificate.not_after.date().isoformat() if certificate else ""
+    if certificate is not None and certificate.not_after <= clock():
+        expired = ("teams.cert_expired", {"until": until})
+        return say.row(Status.BLOCKING, item, expired, ("teams.cert_renew_fix", {}))
     host = urlsplit(settings.token_url).netloc
     http = Http()
     try:
@@ -438,7 +456,12 @@ async def _teams(environ: Mapping[str, str], clock: Clock, say: _Say) -> Row:
         return say.row(Status.BLOCKING, item, unreachable, ("teams.unreachable_fix", {}))
     finally:
         await http.close()
-    return say.row(Status.OK, item, ("teams.ok", {"host": host}))
+    if certificate is None:
+        return say.row(Status.OK, item, ("teams.ok", {"host": host}))
+    issued = ("teams.ok_certificate", {"host": host, "until": until})
+    if certificate.not_after - clock() < CERT_WARNING:
+        return say.row(Status.WARNING, item, issued, ("teams.cert_renew_fix", {}))
+    return say.row(Status.OK, item, issued)
 
 
 # ---------------------------------------------------------------- the clock

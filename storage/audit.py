@@ -192,6 +192,7 @@ class Problem(StrEnum):
     PREV_HASH_MISMATCH = "prev_hash does not match the previous event"
     SEQ_GAP = "gap in seq"
     PLAIN_AFTER_KEYED = "a plain SHA-256 link after keyed (HMAC) ones"
+    CHANGED_SINCE_VERIFIED = "the event verified last has changed or is gone"
 
 
 @dataclass(frozen=True, slots=True)
@@ -220,6 +221,7 @@ class ChainHead:
     seq: int | None
     hash: str
     plain: int = 0
+    keyed: bool = False  # a keyed (HMAC) link was seen: plain ones after it are refused
 
 
 class _Row(NamedTuple):
@@ -233,7 +235,9 @@ class _Row(NamedTuple):
     hash: str
 
 
-def _rows(session: Session, since: datetime | None = None) -> Generator[_Row]:
+def _rows(
+    session: Session, since: datetime | None = None, after_seq: int | None = None
+) -> Generator[_Row]:
     """Events in seq order, streamed in batches (a server-side cursor on PostgreSQL).
 
     Plain rows rather than ORM objects: nothing accumulates in the session however long the log.
@@ -251,6 +255,8 @@ def _rows(session: Session, since: datetime | None = None) -> Generator[_Row]:
     ).order_by(col(AuditEvent.seq))
     if since is not None:
         statement = statement.where(col(AuditEvent.at) >= since)
+    if after_seq is not None:
+        statement = statement.where(col(AuditEvent.seq) > after_seq)
     result = session.connection().execute(statement.execution_options(yield_per=_BATCH))
     try:
         for row in result:
@@ -267,12 +273,43 @@ def walk(session: Session, key: bytes | None = None) -> tuple[BrokenLink | None,
         return _walk(rows, key)
 
 
-def _walk(rows: Iterator[_Row], key: bytes | None) -> tuple[BrokenLink | None, ChainHead]:
-    prev_hash = GENESIS_HASH
-    expected_seq = 1
-    count = plain = 0
-    keyed = False
-    last_seq: int | None = None
+def walk_on(
+    session: Session, since: ChainHead, key: bytes | None = None
+) -> tuple[BrokenLink | None, ChainHead]:
+    """Verify only what was appended after ``since`` (the head an earlier walk returned), once
+    the event at its head is found unchanged: cheap however long the log.
+
+    It cannot see an earlier event changed (``walk`` does); a changed or missing head event, or
+    any bad link after it, it does see."""
+    if since.seq is None:
+        return walk(session, key)
+    session.flush()
+    stored = session.exec(select(AuditEvent).where(AuditEvent.seq == since.seq)).first()
+    if stored is None or stored.hash != since.hash:
+        now = stored.hash if stored else "no event"
+        broken = BrokenLink(
+            seq=since.seq,
+            problem=Problem.CHANGED_SINCE_VERIFIED,
+            detail=f"hash {since.hash} when verified, now {now}",
+        )
+        return broken, since
+    altered = first_altered([stored], key)
+    if altered is not None:
+        detail = f"its content no longer gives its hash ({altered.detail})"
+        return BrokenLink(since.seq, Problem.CHANGED_SINCE_VERIFIED, detail), since
+    with closing(_rows(session, after_seq=since.seq)) as rows:
+        return _walk(rows, key, since)
+
+
+def _walk(
+    rows: Iterator[_Row], key: bytes | None, start: ChainHead | None = None
+) -> tuple[BrokenLink | None, ChainHead]:
+    prev_hash = GENESIS_HASH if start is None else start.hash
+    last_seq = None if start is None else start.seq
+    expected_seq = (last_seq or 0) + 1
+    count = 0 if start is None else start.count
+    plain = 0 if start is None else start.plain
+    keyed = False if start is None else start.keyed
     for event in rows:
         if event.seq != expected_seq:
             broken = BrokenLink(
@@ -280,14 +317,14 @@ def _walk(rows: Iterator[_Row], key: bytes | None) -> tuple[BrokenLink | None, C
                 problem=Problem.SEQ_GAP,
                 detail=f"expected seq {expected_seq}, found {event.seq}",
             )
-            return broken, ChainHead(count, last_seq, prev_hash)
+            return broken, ChainHead(count, last_seq, prev_hash, plain, keyed)
         if event.prev_hash != prev_hash:
             broken = BrokenLink(
                 seq=event.seq,
                 problem=Problem.PREV_HASH_MISMATCH,
                 detail=f"prev_hash {event.prev_hash}, previous event's hash {prev_hash}",
             )
-            return broken, ChainHead(count, last_seq, prev_hash, plain)
+            return broken, ChainHead(count, last_seq, prev_hash, plain, keyed)
         canonical = canonical_event(
             seq=event.seq,
             at=event.at,
@@ -307,7 +344,7 @@ def _walk(rows: Iterator[_Row], key: bytes | None) -> tuple[BrokenLink | None, C
                     problem=Problem.PLAIN_AFTER_KEYED,
                     detail="recomputed without the key after keyed events",
                 )
-                return broken, ChainHead(count, last_seq, prev_hash, plain)
+                return broken, ChainHead(count, last_seq, prev_hash, plain, keyed)
             if unkeyed != event.hash:
                 hint = "" if key else f"; a keyed chain needs ${KEY_ENV}"
                 broken = BrokenLink(
@@ -315,13 +352,47 @@ def _walk(rows: Iterator[_Row], key: bytes | None) -> tuple[BrokenLink | None, C
                     problem=Problem.HASH_MISMATCH,
                     detail=f"stored {event.hash}, computed {digest}{hint}",
                 )
-                return broken, ChainHead(count, last_seq, prev_hash, plain)
+                return broken, ChainHead(count, last_seq, prev_hash, plain, keyed)
             plain += 1
         prev_hash = event.hash
         last_seq = event.seq
         expected_seq += 1
         count += 1
-    return None, ChainHead(count, last_seq, prev_hash, plain)
+    return None, ChainHead(count, last_seq, prev_hash, plain, keyed)
+
+
+def first_altered(events: Sequence[AuditEvent], key: bytes | None = None) -> BrokenLink | None:
+    """The first of ``events`` (any order, e.g. a page of search results) whose stored hash is
+    not that of its own content and ``prev_hash`` (with the key, or plain), or whose
+    ``prev_hash`` is not the hash of the event before it when that one is among ``events`` too.
+    A check of what is shown, not of the chain (``walk`` checks every link)."""
+    by_seq = {e.seq: e for e in events}
+    for event in sorted(events, key=lambda e: e.seq):
+        before = by_seq.get(event.seq - 1)
+        if before is not None and event.prev_hash != before.hash:
+            return BrokenLink(
+                seq=event.seq,
+                problem=Problem.PREV_HASH_MISMATCH,
+                detail=f"prev_hash {event.prev_hash}, previous event's hash {before.hash}",
+            )
+        canonical = canonical_event(
+            seq=event.seq,
+            at=event.at,
+            actor=event.actor,
+            action=event.action,
+            subject=event.subject,
+            details=event.details,
+        )
+        digests = {chain_hash(event.prev_hash, canonical)}
+        if key:
+            digests.add(chain_hash(event.prev_hash, canonical, key))
+        if event.hash not in digests:
+            return BrokenLink(
+                seq=event.seq,
+                problem=Problem.HASH_MISMATCH,
+                detail=f"stored {event.hash}, computed from its content {min(digests)}",
+            )
+    return None
 
 
 def verify(session: Session, key: bytes | None = None) -> BrokenLink | None:

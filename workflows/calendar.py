@@ -7,14 +7,16 @@ All inputs and outputs are timezone-aware; the calendar's own zone defaults to A
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
 from functools import cached_property
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import jpholiday
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
-from pydantic_core import PydanticCustomError
+
+from workflows.schema import Invalid, model_schema
 
 
 class Weekday(StrEnum):
@@ -35,55 +37,69 @@ WEEKDAY_JA = "月火水木金土日"
 _YEAR_END = ("12-29", "12-30", "12-31", "01-01", "01-02", "01-03")
 
 
-class BusinessHours(BaseModel):
-    """When posts may go out: ``business_hours:`` in app.yaml, or an account's own hours."""
+@dataclass(frozen=True, slots=True)
+class BusinessHours:
+    """When posts may go out: ``business_hours:`` in app.yaml, or an account's own hours.
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    A plain dataclass, not a pydantic model, so that `postgate check` never imports pydantic;
+    app.yaml is validated against the same fields and rules (workflows/schema.py).
+    """
 
     timezone: str = "Asia/Tokyo"
     days: tuple[Weekday, ...] = (Weekday.MON, Weekday.TUE, Weekday.WED, Weekday.THU, Weekday.FRI)
     start: time = time(8, 30)
     end: time = time(17, 15)
     closed_on_holidays: bool = True
-    closed_dates: tuple[str, ...] = Field(
-        default=_YEAR_END, description="Yearly closures as MM-DD (default: 12/29-1/3)."
+    closed_dates: tuple[str, ...] = field(
+        default=_YEAR_END,
+        metadata={"description": "Yearly closures as MM-DD (default: 12/29-1/3)."},
     )
     extra_closed_days: tuple[date, ...] = ()
 
-    @field_validator("timezone")
+    def __post_init__(self) -> None:
+        self._known_zone(self.timezone)
+        self._month_day(self.closed_dates)
+        self._start_before_end(self)
+
     @classmethod
-    def _known_zone(cls, value: str) -> str:
+    def __get_pydantic_core_schema__(cls, source: Any, handler: Any) -> Any:
+        return model_schema(
+            cls,
+            handler,
+            field_checks={"timezone": cls._known_zone, "closed_dates": cls._month_day},
+            model_check=cls._start_before_end,
+        )
+
+    @staticmethod
+    def _known_zone(value: str) -> str:
         try:
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError):
-            raise PydanticCustomError(
-                "unknown_time_zone", "unknown time zone '{value}'", {"value": value}
-            ) from None
+            raise Invalid("unknown_time_zone", "unknown time zone '{value}'", value=value) from None
         return value
 
-    @field_validator("closed_dates")
-    @classmethod
-    def _month_day(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+    @staticmethod
+    def _month_day(value: tuple[str, ...]) -> tuple[str, ...]:
         for item in value:
             try:
                 datetime.strptime(f"2024-{item}", "%Y-%m-%d")  # noqa: DTZ007 - a leap year, date only
             except ValueError:
-                raise PydanticCustomError(
-                    "closed_date_format", "closed date '{value}' is not MM-DD", {"value": item}
+                raise Invalid(
+                    "closed_date_format", "closed date '{value}' is not MM-DD", value=item
                 ) from None
         return value
 
-    @model_validator(mode="after")
-    def _start_before_end(self) -> BusinessHours:
-        if self.start >= self.end:
-            raise PydanticCustomError(
+    @staticmethod
+    def _start_before_end(hours: BusinessHours) -> None:
+        if hours.start >= hours.end:
+            raise Invalid(
                 "start_not_before_end",
                 "start {start} must be before end {end}",
-                {"start": f"{self.start:%H:%M}", "end": f"{self.end:%H:%M}"},
+                start=f"{hours.start:%H:%M}",
+                end=f"{hours.end:%H:%M}",
             )
-        if not self.days:
-            raise PydanticCustomError("no_business_days", "at least one business day is needed")
-        return self
+        if not hours.days:
+            raise Invalid("no_business_days", "at least one business day is needed")
 
 
 class BusinessCalendar:

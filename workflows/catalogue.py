@@ -11,8 +11,6 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 _MESSAGES_DIR = Path(__file__).with_name("messages")
 
 
@@ -27,8 +25,23 @@ class CatalogueError(Exception):
 
 @cache
 def _catalogue() -> dict[str, dict[str, str]]:
+    """Every message, parsed once per change of the files (kept in the rule data cache)."""
+    from workflows.checks.data import cached  # noqa: PLC0415 - workflows.checks imports us
+
+    paths = sorted(_MESSAGES_DIR.glob("*.yaml"))
+    try:
+        inputs = [Path(__file__).read_bytes()]
+        inputs += [part for p in paths for part in (p.name.encode(), p.read_bytes())]
+    except OSError:
+        return _load(paths)  # reports the unreadable file its own way
+    return cached("catalogue", inputs, lambda: _load(paths))
+
+
+def _load(paths: list[Path]) -> dict[str, dict[str, str]]:
+    import yaml  # noqa: PLC0415 - only when the cache is cold: `postgate check` starts faster
+
     merged: dict[str, dict[str, str]] = {}
-    for path in sorted(_MESSAGES_DIR.glob("*.yaml")):
+    for path in paths:
         data = yaml.load(path.read_text(encoding="utf-8"), Loader=yaml.CSafeLoader) or {}
         for key, texts in data.items():
             if key in merged:

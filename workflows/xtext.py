@@ -206,11 +206,21 @@ _NAMEPREP_SIMPLE = (
 )
 
 
+# Nameprep deletes only these (RFC 3454 table B.1); every other character leaves at least one
+# behind. NFKC composes at most four code points into one (the longest canonical decomposition)
+# and Punycode writes at least one character per code point, so a label with more than 4 * 63
+# other characters has no ToASCII form of 63 or fewer.
+_MAPPED_TO_NOTHING = "[\u00ad\u034f\u1806\u180b-\u180d\u200b-\u200d\u2060\ufe00-\ufe0f\ufeff]"
+_MAX_NAMEPREP_INPUT = 4 * 63
+
+
 @lru_cache(maxsize=1024)
 def _label_to_ascii_length(label: str) -> int | None:
     """Length of one label after IDNA ToASCII, None where it fails (the codec's rules)."""
     if label.isascii():
         return len(label) if 0 < len(label) < 64 else None
+    if len(_compiled(_MAPPED_TO_NOTHING).sub("", label)) > _MAX_NAMEPREP_INPUT:
+        return None  # too long for any ToASCII result to fit in 63 (nameprep takes ~3 µs a char)
     if not _compiled(_NAMEPREP_SIMPLE).fullmatch(label):
         from encodings import idna  # noqa: PLC0415 - the slow general case, rarely needed
 
@@ -298,6 +308,15 @@ class _Tokens:
         self.dots = _positions(text, ".")
         self.underscores = _positions(text, "_")
         self._ends: dict[int, int | None] = {}
+        self._tld_ends: dict[int, int | None] = {}
+
+    def tld_end(self, r: int) -> int | None:
+        """``grammar.tld_end(text, r)``, remembered: the same dots are asked about twice."""
+        try:
+            return self._tld_ends[r]
+        except KeyError:
+            end = self._tld_ends[r] = self.grammar.tld_end(self.text, r)
+            return end
 
     def index_of(self, q: int) -> int | None:
         i = bisect_right(self.starts, q) - 1
@@ -323,7 +342,7 @@ class _Tokens:
         later = self._ends[a]
         for a, dot in reversed(chain):
             if later is None and not self._has_underscore(a, dot):
-                later = self.grammar.tld_end(text, dot + 1)
+                later = self.tld_end(dot + 1)
             self._ends[a] = later
         return self._ends[q]
 
@@ -376,7 +395,7 @@ def _candidate_starts(text: str, g: _UrlGrammar, tokens: _Tokens) -> list[tuple[
         token = tokens.index_of(i)
         if token is None or token in last_dots:
             i = text.rfind(".", 0, i)
-        elif g.tld_end(text, i + 1) is not None:
+        elif tokens.tld_end(i + 1) is not None:
             last_dots[token] = i
             i = text.rfind(".", 0, tokens.spans[token][0])
         else:
@@ -520,10 +539,11 @@ def _emoji_regexes() -> _EmojiRegexes:
     return _EmojiRegexes()
 
 
-def _emoji_spans(text: str) -> list[tuple[int, int]]:
+@lru_cache(maxsize=8)  # the length rule counts a draft, then finds where it overflows
+def _emoji_spans(text: str) -> tuple[tuple[int, int], ...]:
     """Spans of emoji sequences (searched from the characters that can start one)."""
     if text.isascii():
-        return []
+        return ()
     rx = _emoji_regexes()
     start = rx.start_or_keycap if "\u20e3" in text else rx.start
     spans = []
@@ -535,7 +555,7 @@ def _emoji_spans(text: str) -> list[tuple[int, int]]:
         else:
             spans.append(m.span())
             pos = m.end()
-    return spans
+    return tuple(spans)
 
 
 # --- Counting ------------------------------------------------------------------------------------
@@ -575,9 +595,10 @@ def weighted_length(text: str) -> int:
     total = _units(t) - t.count("\r\n")  # twitter-text counts a CRLF as one newline
     if t.isascii() and "." not in t:
         return total
-    for start, skip, weight in _entities(t):
-        total += weight - _units(t[start : start + skip])
-    return total
+    entities = list(_entities(t))
+    # What the entities count for instead of their characters' weight (one join, one count).
+    total += sum(weight for _, _, weight in entities)
+    return total - _units("".join([t[start : start + skip] for start, skip, _ in entities]))
 
 
 def fitting_end(text: str, limit: int = MAX_WEIGHTED_LENGTH) -> int:
@@ -643,14 +664,32 @@ def _class(ranges: str) -> str:
     return "".join(out)
 
 
+def _either(ranges: str, extra: str = "") -> str:
+    """A regex for one character of ``ranges`` (or of the class body ``extra``).
+
+    ``re`` tests a character outside the Basic Multilingual Plane's bitmap against every range
+    beyond it in turn, and does so for each character the class rejects: hundreds of
+    comparisons per character for these lists. The ranges past U+FFFF go in a second class,
+    tried only for a character that is there.
+    """
+    items = ranges.split()
+    bmp = [i for i in items if int(i.partition("-")[0], 16) <= 0xFFFF]
+    astral = [i for i in items if int(i.partition("-")[0], 16) > 0xFFFF]
+    assert all(int(i.rpartition("-")[2], 16) <= 0xFFFF for i in bmp)  # no range crosses it
+    return f"[{_class(' '.join(bmp))}{extra}]|{_ASTRAL}[{_class(' '.join(astral))}]"
+
+
+_ASTRAL = "(?=[\U00010000-\U0010ffff])"
+
+
 class _HashtagRegexes:
     """Letters, marks and decimal digits as twitter-text defines a hashtag's characters."""
 
     def __init__(self) -> None:
-        marks = _class(_MARKS)
-        not_letters = _class(_NUMBER_LETTERS)  # \w also holds No and Nl: twitter-text does not
-        self.alnum = f"(?:(?![{not_letters}])\\w|[{marks}{_HASHTAG_SPECIAL}])"
-        alpha = f"(?:(?![\\d_{not_letters}])\\w|[{marks}])"
+        # \w also holds No and Nl: twitter-text does not
+        not_letters = _either(_NUMBER_LETTERS)
+        self.alnum = f"(?:(?!{not_letters})\\w|{_either(_MARKS, _HASHTAG_SPECIAL)})"
+        alpha = f"(?:(?![\\d_]|{not_letters})\\w|{_either(_MARKS)})"
         body = f"{self.alnum}*{alpha}{self.alnum}*"
         boundary = f"(?:^|[\ufe0e\ufe0f]|(?!{self.alnum}|&).)"
         self.hashtag = re.compile(f"({boundary})([#＃])(?![\ufe0f\u20e3])({body})", re.DOTALL)

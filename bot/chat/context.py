@@ -21,6 +21,7 @@ from bot.chat.flows import DraftFlows
 from bot.chat.hub import ChatHub, Platform
 from bot.chat.jobs import ChatJobs, ChatNotifier
 from bot.chat.port import ChatPort
+from bot.chat.results import ResultButtons
 from bot.config import AppConfig, ChatTarget
 from handlers.chat import ChatUseCases
 from handlers.deletions import DeletionUseCases
@@ -56,6 +57,7 @@ class Joined:
     alerts: ChatAlerts
     commands: PostCommands
     alerts_channel: str | None
+    results: ResultButtons
 
 
 def join(context: ChatContext, port: ChatPort, channel_id: ChannelId) -> Joined:
@@ -99,7 +101,8 @@ def join(context: ChatContext, port: ChatPort, channel_id: ChannelId) -> Joined:
         drafts=context.drafts,
         check_now=context.check_now,
     )
-    return Joined(conversation, flows, chat_alerts, commands, alerts_channel)
+    results = ResultButtons(commands=commands)
+    return Joined(conversation, flows, chat_alerts, commands, alerts_channel, results)
 
 
 class Adapter(Protocol):

@@ -164,13 +164,15 @@ class Conversation:
         member_ids: Sequence[str] = (),
         *,
         buttons: tuple[Button, ...] = (),
+        field: str | None = None,
     ) -> None:
-        """Say ``text`` in the draft's thread mentioning the members; DM them if no thread."""
+        """Say ``text`` in the draft's thread mentioning the members; DM them if no thread.
+        ``buttons`` (and a text box labelled ``field``) go under it."""
         mentions = self.users(member_ids)
-        if await self.say(draft_id, Note(text, mentions, buttons)):
+        if await self.say(draft_id, Note(text, mentions, buttons, field)):
             return
         for user in mentions:
-            await self.dm(user, Note(text, buttons=buttons))
+            await self.dm(user, Note(text, buttons=buttons, field=field))
 
     # ------------------------------------------------------------ after a use case
 
@@ -179,15 +181,14 @@ class Conversation:
         result: Result,
         *,
         note: str | None = None,
-        answered: tuple[str, str] | None = None,
     ) -> None:
         """Show the outcome of a use case: every card of the draft updated on every platform
-        (but ``answered``, the copy this platform already replaced with its answer), then
+        (the clicked one too: a Teams answer replaces it only for the one who clicked), then
         whoever must hear of it told, from the draft's home (peer-check request, approval
-        cards, the author in the thread). ``answered`` is (channel, ts)."""
+        cards, the author in the thread)."""
         view = result.draft
         for talk in self.everywhere():
-            await talk.refresh(view, skip=answered if talk is self else None)
+            await talk.refresh(view)
         home = await self.home(view.id)
         if note:
             await home.tell(view.id, note)
@@ -251,7 +252,7 @@ class Conversation:
         people = [m for s in view.pending_sections for m in self.directory.approvers(s)]
         return self.users(m for m in dict.fromkeys(people) if m != view.author_id)
 
-    async def refresh(self, view: DraftView, *, skip: tuple[str, str] | None = None) -> None:
+    async def refresh(self, view: DraftView) -> None:
         """Update the draft's card, closed peer requests, and every approval card copy of this
         revision and of the one just superseded (older ones already say so)."""
         refs = await asyncio.to_thread(
@@ -260,7 +261,6 @@ class Conversation:
             self.platform,
             (Purpose.DRAFT, Purpose.PEER_REQUEST, Purpose.APPROVAL),
         )
-        refs = [r for r in refs if (r.channel, r.ts) != skip]
         updates: list[tuple[ChatRef, Card]] = []
         drafts = [r for r in refs if r.purpose is Purpose.DRAFT]
         if drafts:

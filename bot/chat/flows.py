@@ -132,6 +132,12 @@ class DraftFlows:
 
     async def revise(self, actor: Actor, ref: DraftRef, form: DraftForm) -> None:
         """The edit and settings forms: a new revision with what the form changed."""
+        result, note = await self.edit(actor, ref, form)
+        await self.talk.deliver(result, note=note)
+
+    async def edit(self, actor: Actor, ref: DraftRef, form: DraftForm) -> tuple[Result, str]:
+        """``revise`` without the delivery (Teams answers the click with the card first): the
+        result and the note for the draft's thread."""
         current = await asyncio.to_thread(self.drafts.get, ref.draft_id)
         result = await self._run(
             self.drafts.revise,
@@ -144,7 +150,7 @@ class DraftFlows:
             publish_at=form.publish_at,
             emergency=form.emergency,
         )
-        await self.talk.deliver(result, note=revised_note(current, result.draft))
+        return result, revised_note(current, result.draft)
 
     # ------------------------------------------------------------ publications
 
@@ -180,8 +186,14 @@ class DraftFlows:
         """``draft <本文>`` typed in a chat: a draft for the accounts of the first drafts
         channel, announced there with its card in that thread (change it from the card)."""
         origin = next(iter(self.draft_channels), None)
-        targets = self.draft_channels[origin].default_accounts if origin else ()
-        return await self.new_draft(actor, DraftForm(text=text, targets=targets), origin=origin)
+        form = DraftForm(text=text, targets=self.default_targets())
+        return await self.new_draft(actor, form, origin=origin)
+
+    def default_targets(self) -> tuple[str, ...]:
+        """The accounts of a draft written outside a drafts channel (a chat with postgate):
+        those of the first drafts channel."""
+        first = next(iter(self.draft_channels.values()), None)
+        return tuple(first.default_accounts) if first else ()
 
     async def announce_draft(
         self, view: DraftView, author: Actor, *, origin: str | None, note: str | None = None

@@ -6,11 +6,16 @@ acts on them.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime, time
+from typing import Final
 
+from bot.chat.text import TOKYO
 from workflows.approval import ChecklistItem
+from workflows.catalogue import message
 from workflows.checks.model import Platform
+from workflows.incidents.model import IncidentKind
 
 
 class BadPayload(ValueError):
@@ -161,3 +166,114 @@ def command(text: object) -> Command:
     if name not in KNOWN_COMMANDS:
         return Command("help", tuple(words))
     return Command(name, tuple(words[1:]))
+
+
+# ---------------------------------------------------------------- the values of a form
+
+# The fields of postgate's forms: Slack's block ids and the ids of a Teams card's inputs.
+TEXT: Final = "text"
+MEDIA: Final = "media"
+ACCOUNTS: Final = "accounts"
+DATE: Final = "publish_date"
+TIME: Final = "publish_time"
+VARIANT_PREFIX: Final = "variant."  # + platform: variant.x, variant.facebook, ...
+EMERGENCY: Final = "emergency"
+INCIDENT_KIND: Final = "incident_kind"
+INCIDENT_ACCOUNT: Final = "incident_account"
+INCIDENT_URL: Final = "incident_url"
+INCIDENT_NOTES: Final = "incident_notes"
+
+REPORT_KINDS: Final = (  # what a member may report, in the order offered
+    IncidentKind.IMPERSONATION,
+    IncidentKind.HIJACK,
+    IncidentKind.FLAMING,
+    IncidentKind.OTHER,
+)
+
+FormErrors = dict[str, str]  # field -> what to tell the person (Japanese first)
+
+
+def variant_field(platform: Platform) -> str:
+    return f"{VARIANT_PREFIX}{platform.value}"
+
+
+def filled(value: object) -> str | None:
+    """A field's value without surrounding blanks, or None when it is empty or blank."""
+    return value.strip() if isinstance(value, str) and value.strip() else None
+
+
+def written(value: object) -> str | None:
+    """A text as written (blanks kept: they may be the post's), or None when it is blank."""
+    return value if isinstance(value, str) and value.strip() else None
+
+
+def publish_at(day: object, hour: object, now: datetime, errors: FormErrors) -> datetime | None:
+    """The date (``YYYY-MM-DD``) and time (``HH:MM``) of a form as a time in Asia/Tokyo; None
+    when both are empty. One without the other, a value that cannot be read or a time in the
+    past is an error on its field."""
+    day, hour = filled(day), filled(hour)
+    if day is None and hour is None:
+        return None
+    if day is None:
+        errors[DATE] = message("slack.form.date_needed")
+        return None
+    if hour is None:
+        errors[TIME] = message("slack.form.time_needed")
+        return None
+    try:
+        at = datetime.combine(date.fromisoformat(day), time.fromisoformat(hour), tzinfo=TOKYO)
+    except ValueError:
+        errors[DATE] = message("slack.form.bad_date")
+        return None
+    if at < now:
+        errors[TIME] = message("slack.form.in_past")
+    return at
+
+
+def draft_form(values: Mapping[str, object], now: datetime) -> tuple[DraftForm, FormErrors]:
+    """The new-draft, edit and settings forms, whatever the platform: ``values`` maps each field
+    the form had to what the person gave (text, media, dates and times as strings or None,
+    ``accounts`` a sequence of account ids, ``emergency`` a bool). A field missing from
+    ``values`` was not in the form: the draft keeps what it has."""
+    errors = FormErrors()
+    present = frozenset(values)
+    text = written(values.get(TEXT))
+    if TEXT in present and text is None:
+        errors[TEXT] = message("slack.form.text_needed")
+    media: tuple[str, ...] | None = None
+    if MEDIA in present:
+        raw = filled(values.get(MEDIA)) or ""
+        media = tuple(line.strip() for line in raw.splitlines() if line.strip())
+    targets: tuple[str, ...] | None = None
+    if ACCOUNTS in present:
+        chosen = values.get(ACCOUNTS)
+        picked = chosen if isinstance(chosen, Sequence) and not isinstance(chosen, str) else ()
+        targets = tuple(dict.fromkeys(str(a) for a in picked if a))
+        if not targets:
+            errors[ACCOUNTS] = message("slack.form.accounts_needed")
+    variants: dict[Platform, str] | None = None
+    if any(f.startswith(VARIANT_PREFIX) for f in present):
+        variants = {}
+        for platform in Platform:
+            variant = written(values.get(variant_field(platform)))
+            if variant is not None:
+                variants[platform] = variant
+    at = None
+    if DATE in present or TIME in present:
+        at = publish_at(values.get(DATE), values.get(TIME), now, errors)
+    emergency = bool(values.get(EMERGENCY)) if EMERGENCY in present else None
+    return DraftForm(text, media, targets, variants, at, emergency, present), errors
+
+
+def report_form(
+    kind: object, account: object, url: object, notes: object
+) -> tuple[ReportForm, FormErrors]:
+    """``incident``: what a member reports. The kind is needed, and a URL or a note."""
+    errors = FormErrors()
+    chosen = filled(kind)
+    if chosen is None:
+        errors[INCIDENT_KIND] = message("slack.incident.form.kind_needed")
+    link, said = filled(url), filled(notes) or ""
+    if link is None and not said:
+        errors[INCIDENT_URL] = message("slack.incident.form.details_needed")
+    return ReportForm(chosen or "", filled(account), link, said), errors

@@ -21,6 +21,7 @@ from collections import defaultdict
 from bot.chat import actions
 from bot.chat.conversation import Conversation
 from bot.chat.port import Button, Note
+from bot.chat.results import published_buttons, review_buttons
 from bot.chat.text import mrkdwn, published, target_label
 from handlers.chat import PublishedResult
 from handlers.drafts import DraftUseCases
@@ -51,13 +52,16 @@ class ChatNotifier:
                 detail=mrkdwn(notice.text()),
                 draft=notice.draft_id,
             )
-            if notice.kind is NoticeKind.NEEDS_REVIEW:  # settled from chat, or the CLI
-                text += "\n" + message("chat.hint.review", publication=notice.publication_id)
             buttons: tuple[Button, ...] = ()
+            field: str | None = None
+            if notice.kind is NoticeKind.NEEDS_REVIEW:  # settled from its buttons, or the CLI
+                hint = message("chat.hint.review_buttons", publication=notice.publication_id)
+                text += "\n" + hint
+                buttons, field = review_buttons(notice.publication_id)
             if notice.kind is NoticeKind.FAILED:  # 再送する: back in the queue (author, approvers)
                 label = message("chat.button.retry")
                 buttons = (Button(label, actions.RETRY, notice.publication_id),)
-            await talk.tell(notice.draft_id, text, notice.member_ids, buttons=buttons)
+            await talk.tell(notice.draft_id, text, notice.member_ids, buttons=buttons, field=field)
             if notice.kind is NoticeKind.AUTH_FAILED and self.alerts_channel:
                 note = Note(text, talk.users(notice.member_ids))
                 await talk.port.post(self.alerts_channel, note)
@@ -100,11 +104,18 @@ class ChatJobs:
             try:
                 view = await asyncio.to_thread(self.drafts.get, draft_id)
                 labels = {t.account_id: target_label(t) for t in view.targets}
-                await talk.tell(draft_id, published(claimed, labels), (view.author_id,))
-                await talk.refresh(view)
+                buttons, field = published_buttons(claimed[0].publication_id)
+                text = published(claimed, labels)
+                await talk.tell(draft_id, text, (view.author_id,), buttons=buttons, field=field)
                 reported += len(claimed)
             except talk.port.errors as error:
                 self._lost("result", draft_id, error)
+                continue
+            for other in talk.everywhere():  # approval copies on every platform show the result
+                try:
+                    await other.refresh(view)
+                except other.port.errors as error:
+                    self._lost("result refresh", draft_id, error, other)
         return reported
 
     async def send_reminders(self) -> int:
@@ -122,19 +133,38 @@ class ChatJobs:
                 hours = max(1, int((now - reminder.waiting_since).total_seconds() // 3600))
                 intro = message(f"slack.reminder.{reminder.step.value}", hours=hours)
                 to = await talk.send_cards(view, reminder.member_ids, intro=intro, again=True)
-                if to:
-                    names = "、".join(mrkdwn(talk.name(m)) for m in to)
-                    await talk.tell(
-                        view.id,
-                        message(f"slack.thread.reminder.{reminder.step.value}", names=names),
-                    )
                 sent += len(to)
+                if to:
+                    await self._tell_reminded(view.id, reminder.step.value, to)
             except talk.port.errors as error:
                 self._lost("reminder", reminder.draft_id, error)
         return sent
 
-    def _lost(self, what: str, draft_id: int, error: Exception) -> None:
+    async def _tell_reminded(self, draft_id: int, step: str, to: list[str]) -> None:
+        """The draft's thread says who was reminded. A reminder sent here while the draft lives
+        on another platform is said there, for those who have no id on that platform (they were
+        told only here): 「承認者 〇〇 さんにTeamsでリマインドしました」."""
         talk = self.conversation
+        home = await talk.home(draft_id)
+        if home is talk:
+            names = "、".join(mrkdwn(talk.name(m)) for m in to)
+            await talk.tell(draft_id, message(f"slack.thread.reminder.{step}", names=names))
+            return
+        only_here = [m for m in to if home.port.user_of(m) is None]
+        if not only_here:
+            return  # the home platform's own reminder names them
+        names = "、".join(mrkdwn(talk.name(m)) for m in only_here)
+        platform = message(f"chat.platform.{talk.platform}")
+        text = message(f"chat.thread.reminder_elsewhere.{step}", names=names, platform=platform)
+        try:
+            await home.tell(draft_id, text)
+        except home.port.errors as error:
+            self._lost("reminder note", draft_id, error, home)
+
+    def _lost(
+        self, what: str, draft_id: int, error: Exception, talk: Conversation | None = None
+    ) -> None:
+        talk = talk or self.conversation
         log.error(
             "%s incident %s: %s for draft %s not delivered: %s",
             talk.platform,

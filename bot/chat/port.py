@@ -67,11 +67,14 @@ class Button:
 
 @dataclass(frozen=True, slots=True)
 class Note:
-    """A short message in a thread or a DM, mentioning ``mentions`` (platform user ids)."""
+    """A short message in a thread or a DM, mentioning ``mentions`` (platform user ids).
+    ``field``: the label of one text box shown above the buttons (a reason, a URL); what is
+    typed there comes back with the click (``bot.chat.results``)."""
 
     text: str
     mentions: tuple[str, ...] = ()
     buttons: tuple[Button, ...] = ()
+    field: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

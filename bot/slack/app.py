@@ -132,6 +132,7 @@ class SlackBot:
         self.port = SlackPort(client=self.client, directory=context.drafts.directory)
         joined = join(context, self.port, lambda channel: channel.slack)
         self.conversation = joined.conversation
+        self.results = joined.results  # 削除を依頼, 投稿済みと確認, 未投稿として再送
         core = joined.flows
         self.flows = Flows(
             core=core,

@@ -51,7 +51,9 @@ def render_card(card: Card) -> SlackMessage:
             intro=card.intro,
         )
     if isinstance(card, cards.Note):
-        return render.note(card.text, mentions=card.mentions, buttons=card.buttons)
+        return render.note(
+            card.text, mentions=card.mentions, buttons=card.buttons, field=card.field
+        )
     if isinstance(card, cards.AlertCard):
         return incident_render.alert_card(
             card.view,

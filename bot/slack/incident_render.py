@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+from bot.chat import forms
 from bot.chat.forms import IncidentClick
 from bot.chat.text import account_label
 from bot.slack import ids
@@ -43,7 +44,6 @@ from bot.slack.text import (
 )
 from handlers.incidents import ChecklistLineView, IncidentView, RecipientView
 from workflows.catalogue import message
-from workflows.incidents.model import IncidentKind
 from workflows.incidents.playbook import IncidentEvent, ItemAction
 from workflows.org import Account
 
@@ -53,12 +53,6 @@ EVIDENCE_TEXT = 5000  # characters of all the evidence on a card
 EVIDENCE_BLOCKS = 6
 HISTORY_LINES = 8  # the latest state changes shown; the audit log has them all
 RESOLUTION_SHOWN = 1000
-REPORT_KINDS = (
-    IncidentKind.IMPERSONATION,
-    IncidentKind.HIJACK,
-    IncidentKind.FLAMING,
-    IncidentKind.OTHER,
-)
 _ACTION_BUTTONS = frozenset({ItemAction.DRAFT_NOTICE, ItemAction.PAUSE_SCHEDULED})
 
 
@@ -285,7 +279,7 @@ def card_link(url: str, incident_id: int) -> str:
 
 def report_modal(accounts: Sequence[Account], meta: ModalMeta) -> Block:
     """``/postgate incident``: kind, account (a managed one, optional), URL, notes."""
-    kinds = [option_object(kind.label(), kind.value) for kind in REPORT_KINDS]
+    kinds = [option_object(kind.label(), kind.value) for kind in forms.REPORT_KINDS]
     account_options = [option_object(account_label(a), a.id) for a in accounts][:100]
     blocks: list[Block] = [
         section(message("slack.incident.report.intro")),

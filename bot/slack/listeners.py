@@ -17,8 +17,8 @@ from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.context.respond.async_respond import AsyncRespond
 
-from bot.chat import forms
-from bot.slack import ids, parse, render
+from bot.chat import actions, forms
+from bot.slack import ids, parse, render, results
 from bot.slack.parse import Body, Errors
 
 if TYPE_CHECKING:
@@ -58,6 +58,11 @@ def register(app: AsyncApp, bot: SlackBot) -> None:
     async def on_retry(ack: AsyncAck, body: Body) -> None:
         await ack()
         bot.spawn(flows.retry(body), body)
+
+    @app.action(_any_of(actions.RESULT_ACTIONS))
+    async def on_result_button(ack: AsyncAck, body: Body) -> None:
+        await ack()
+        bot.spawn(results.press(flows, bot.results, body), body)
 
     modal_for_action = {
         ids.EDIT: "edit",

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import datetime
 from typing import Any
 
 from bot.chat import forms
@@ -23,11 +23,9 @@ from bot.chat.forms import (
     ReportForm,
 )
 from bot.slack import ids
-from bot.slack.text import TOKYO
 from handlers.drafts import Actor
 from workflows.approval import ChecklistItem
 from workflows.catalogue import message
-from workflows.checks.model import Platform
 
 Body = Mapping[str, Any]
 
@@ -206,28 +204,12 @@ def _rendered_options(body: Body, prefix: str) -> list[str]:
     return out
 
 
-def _publish_at(values: Mapping[str, Mapping[str, Any]], errors: Errors) -> datetime | None:
+def _publish_at(
+    values: Mapping[str, Mapping[str, Any]], now: datetime, errors: Errors
+) -> datetime | None:
     day = values.get(ids.BLOCK_DATE, {}).get("selected_date")
     hour = values.get(ids.BLOCK_TIME, {}).get("selected_time")
-    if not day and not hour:
-        return None
-    if not day:
-        errors[ids.BLOCK_DATE] = message("slack.form.date_needed")
-        return None
-    if not hour:
-        errors[ids.BLOCK_TIME] = message("slack.form.time_needed")
-        return None
-    try:
-        return datetime.combine(date.fromisoformat(day), time.fromisoformat(hour), tzinfo=TOKYO)
-    except ValueError:
-        errors[ids.BLOCK_DATE] = message("slack.form.bad_date")
-        return None
-
-
-def _future(at: datetime | None, now: datetime, errors: Errors) -> datetime | None:
-    if at is not None and at < now:
-        errors[ids.BLOCK_TIME] = message("slack.form.in_past")
-    return at
+    return forms.publish_at(day, hour, now, errors)
 
 
 def _checklist(
@@ -254,7 +236,7 @@ def approve_form(body: Body, now: datetime) -> tuple[ApproveForm, Errors]:
             (b for b in _warning_blocks(body) if set(b[1]) & set(missing)), ("", [])
         )[0]
         errors[first_block] = message("slack.form.warnings_all", count=len(missing))
-    at = _future(_publish_at(values, errors), now, errors)
+    at = _publish_at(values, now, errors)
     return ApproveForm(checklist, tuple(acknowledged), at, _text(values, ids.BLOCK_COMMENT)), errors
 
 
@@ -297,55 +279,30 @@ def _chosen(values: Mapping[str, Mapping[str, Any]], block: str) -> str | None:
 
 
 def report_form(body: Body) -> tuple[ReportForm, Errors]:
-    values, errors = _values(body), Errors()
-    kind = _chosen(values, ids.BLOCK_INCIDENT_KIND)
-    if kind is None:
-        errors[ids.BLOCK_INCIDENT_KIND] = message("slack.incident.form.kind_needed")
-    url = _text(values, ids.BLOCK_INCIDENT_URL)
-    notes = _text(values, ids.BLOCK_INCIDENT_NOTES) or ""
-    if url is None and not notes:
-        errors[ids.BLOCK_INCIDENT_URL] = message("slack.incident.form.details_needed")
-    form = ReportForm(
-        kind or "",
+    values = _values(body)
+    return forms.report_form(
+        _chosen(values, ids.BLOCK_INCIDENT_KIND),
         _chosen(values, ids.BLOCK_INCIDENT_ACCOUNT),
-        url.strip() if url else None,
-        notes.strip(),
+        values.get(ids.BLOCK_INCIDENT_URL, {}).get("value"),
+        values.get(ids.BLOCK_INCIDENT_NOTES, {}).get("value"),
     )
-    return form, errors
 
 
 def draft_form(body: Body, now: datetime) -> tuple[DraftForm, Errors]:
-    values, errors = _values(body), Errors()
-    present = frozenset(values)
-    text = _text(values, ids.BLOCK_TEXT)
-    if ids.BLOCK_TEXT in present and text is None:
-        errors[ids.BLOCK_TEXT] = message("slack.form.text_needed")
-    media: tuple[str, ...] | None = None
-    if ids.BLOCK_MEDIA in present:
-        raw = _text(values, ids.BLOCK_MEDIA) or ""
-        media = tuple(line.strip() for line in raw.splitlines() if line.strip())
-    targets: tuple[str, ...] | None = None
-    if ids.BLOCK_ACCOUNTS in present:
-        targets = tuple(_selected(values, ids.BLOCK_ACCOUNTS))
-        if not targets:
-            errors[ids.BLOCK_ACCOUNTS] = message("slack.form.accounts_needed")
-    variants: dict[Platform, str] | None = None
-    variant_blocks = [b for b in present if b.startswith(ids.BLOCK_VARIANT_PREFIX)]
-    if variant_blocks:
-        variants = {}
-        for block in variant_blocks:
-            variant = _text(values, block)
-            platform = block.removeprefix(ids.BLOCK_VARIANT_PREFIX)
-            if variant is not None and platform in Platform.__members__.values():
-                variants[Platform(platform)] = variant
-    at = None
-    if ids.BLOCK_DATE in present or ids.BLOCK_TIME in present:
-        at = _future(_publish_at(values, errors), now, errors)
-    emergency = None
-    if ids.BLOCK_EMERGENCY in present:
-        emergency = ids.EMERGENCY_OPTION in _selected(values, ids.BLOCK_EMERGENCY)
-    form = DraftForm(text, media, targets, variants, at, emergency, present)
-    return form, errors
+    """The new-draft, edit and settings modals, read by ``bot.chat.forms.draft_form``."""
+    values = _values(body)
+    given: dict[str, object] = {}
+    for block, value in values.items():
+        if block in (ids.BLOCK_ACCOUNTS, ids.BLOCK_EMERGENCY):
+            chosen = _selected(values, block)
+            given[block] = chosen if block == ids.BLOCK_ACCOUNTS else ids.EMERGENCY_OPTION in chosen
+        elif block == ids.BLOCK_DATE:
+            given[block] = value.get("selected_date")
+        elif block == ids.BLOCK_TIME:
+            given[block] = value.get("selected_time")
+        else:
+            given[block] = value.get("value")
+    return forms.draft_form(given, now)
 
 
 # ---------------------------------------------------------------- the slash command

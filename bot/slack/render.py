@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from bot.chat.actions import EDITABLE, NOTE_FIELD, draft_card_actions
 from bot.chat.commands import Listing
 from bot.chat.forms import DraftRef
 from bot.chat.port import Button
@@ -64,17 +65,6 @@ Block = dict[str, Any]
 SEVERITY_ORDER = (Severity.ERROR, Severity.WARNING, Severity.INFO)
 MODAL_PREVIEW = 5000  # characters of the texts shown in a review modal (the card has more)
 MODAL_WARNINGS = 30  # warnings one approve modal can list, each with its own tick
-_EDITABLE = frozenset(
-    {
-        DraftState.DRAFT,
-        DraftState.NEEDS_CHANGES,
-        DraftState.IN_REVIEW,
-        DraftState.AWAITING_APPROVAL,
-        DraftState.APPROVED,
-        DraftState.SCHEDULED,
-    }
-)
-_WITHDRAWABLE = _EDITABLE | {DraftState.CHECKING, DraftState.FAILED}
 
 
 @dataclass(frozen=True, slots=True)
@@ -356,13 +346,10 @@ def draft_card(view: DraftView, *, buttons: bool = True, note: str | None = None
     tail: list[Block] = [*_reviews(view), *_publications(view)]
     ref = DraftRef(view.id, view.revision).value()
     actions: list[Block] = []
-    if buttons and view.state in _EDITABLE | {DraftState.CHECKING, DraftState.FAILED}:
-        if view.can_submit:  # a draft with errors cannot be submitted: no button
+    for action in draft_card_actions(view) if buttons else ():
+        if action == ids.SUBMIT:
             actions.append(button(message("slack.button.submit"), ids.SUBMIT, ref, style="primary"))
-        if view.state in _EDITABLE:
-            actions.append(button(message("slack.button.edit"), ids.EDIT, ref))
-            actions.append(button(message("slack.button.settings"), ids.SETTINGS, ref))
-        if view.state in _WITHDRAWABLE:
+        elif action == ids.WITHDRAW:
             actions.append(
                 button(
                     message("slack.button.withdraw"),
@@ -372,9 +359,12 @@ def draft_card(view: DraftView, *, buttons: bool = True, note: str | None = None
                     confirm=_confirm("withdraw"),
                 )
             )
+        else:
+            label = "slack.button.edit" if action == ids.EDIT else "slack.button.settings"
+            actions.append(button(message(label), action, ref))
     if actions:
         tail.append({"type": "actions", "block_id": f"draft.{view.id}", "elements": actions})
-    if buttons and view.state in _EDITABLE:
+    if buttons and view.state in EDITABLE:
         tail.append(context(message("slack.draft.hint")))
     budget = BLOCKS_PER_MESSAGE - len(head) - len(tail)
     found = findings_blocks(view.findings, min(15, budget // 3))
@@ -521,12 +511,19 @@ def reminder_intro(step: str, hours: int) -> str:
 
 
 def note(
-    text: str, *, mentions: Sequence[str] = (), buttons: Sequence[Button] = ()
+    text: str,
+    *,
+    mentions: Sequence[str] = (),
+    buttons: Sequence[Button] = (),
+    field: str | None = None,
 ) -> SlackMessage:
-    """A short message in a thread; ``text`` is catalogue text with escaped user parts."""
+    """A short message in a thread; ``text`` is catalogue text with escaped user parts. A
+    ``field`` is a text box above the buttons (its value comes with the click's ``state``)."""
     who = " ".join(f"<@{m}>" for m in mentions)
     body = f"{who} {text}" if who else text
     blocks = [section(body)]
+    if field:
+        blocks.append(input_block(NOTE_FIELD, field, text_input(), optional=True))
     if buttons:
         elements = [button(b.label, b.action, str(b.target)) for b in buttons]
         blocks.append({"type": "actions", "elements": elements})

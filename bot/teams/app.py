@@ -29,11 +29,21 @@ from typing import Any, Final
 from aiohttp import web
 
 from bot.chat import actions, forms
+from bot.chat.actions import NOTE_FIELD
 from bot.chat.commands import DRAFT_QUERIES, POST_COMMANDS, DraftQueries
 from bot.chat.context import ChatContext, attach, join
 from bot.chat.flows import IncidentFlows
-from bot.chat.port import AlertCard, ApprovalCard, Card, DraftCard, Note, PeerRequest
+from bot.chat.port import (
+    AlertCard,
+    ApprovalCard,
+    Card,
+    DraftCard,
+    IncidentBrief,
+    Note,
+    PeerRequest,
+)
 from bot.chat.tasks import Tasks
+from bot.teams import forms as team_forms
 from bot.teams import parse, render
 from bot.teams.auth import Authenticator, Http, TeamsSettings, TokenSource, Unauthorized
 from bot.teams.connector import PLATFORM, Connector, TeamsPort, thread_of
@@ -57,6 +67,7 @@ _PEER_VERBS: Final = frozenset({actions.PEER_CHECK, actions.PEER_SEND_BACK})
 _APPROVAL_VERBS: Final = frozenset(
     {actions.APPROVE, actions.REQUEST_CHANGES, actions.REJECT, render.REFRESH}
 )
+_FORM_VERBS: Final = frozenset({actions.EDIT, actions.SETTINGS, *actions.FORM_ACTIONS})
 
 
 def answer_card(card: dict[str, Any]) -> web.Response:
@@ -94,6 +105,7 @@ class TeamsBot:
             draft_flows=self.flows,
         )
         self.commands = joined.commands
+        self.results = joined.results  # 削除を依頼, 投稿済みと確認, 未投稿として再送
         self.queries = DraftQueries(context.drafts)
         self.tasks = Tasks(self.report, "Teams")
 
@@ -175,6 +187,11 @@ class TeamsBot:
             text = parse.plain_text(activity).split(maxsplit=1)[1]
             view = await self.flows.draft_from_text(actor, text)
             answer = Note(message("teams.draft.written", draft=view.id))
+        elif command.name in ("draft", "incident"):
+            await self.open_form(actor, parse.where(activity)[0], command)
+            return
+        elif command.name in ("pause", "resume"):
+            answer = Note(await self.flows.pause_or_resume(actor, command))
         elif command.name in POST_COMMANDS:
             answer = Note(await self.commands.run(actor, command))
         else:
@@ -206,6 +223,10 @@ class TeamsBot:
                 if not first:
                     return answer_text(message("chat.retry.already"))
                 return answer_text(await self.flows.retry(actor, click.publication()))
+            if click.verb in actions.RESULT_ACTIONS:
+                return await self.result_click(actor, click, first=first)
+            if click.verb in _FORM_VERBS:
+                return await self.form_click(actor, click, first=first)
             if click.verb not in _DRAFT_VERBS | _PEER_VERBS | _APPROVAL_VERBS:
                 return answer_text(message("teams.error.unknown_action"))
             return await self.draft_click(actor, click, first=first)
@@ -235,9 +256,10 @@ class TeamsBot:
         else:
             card = ApprovalCard(view, ref.revision, approvers=self.conversation.approvers(view))
         if result is not None:
-            clicked = (click.conversation, click.card_id or "")
+            # The answer replaces the clicked card for the one who clicked; everyone else sees it
+            # only when it is PUT, so every copy is refreshed, the clicked one too.
             note = message("slack.thread.withdrawn") if click.verb == actions.WITHDRAW else None
-            self.tasks.spawn(self.conversation.deliver(result, note=note, answered=clicked), None)
+            self.tasks.spawn(self.conversation.deliver(result, note=note), None)
         return answer_card(render.activity(card, self.port.names)["attachments"][0]["content"])
 
     async def decide(self, actor: Actor, click: Click, view: DraftView) -> Result:
@@ -263,6 +285,15 @@ class TeamsBot:
             return render.approval_form(card)
         return render.approval_card(card)
 
+    async def result_click(self, actor: Actor, click: Click, *, first: bool) -> web.Response:
+        """削除を依頼, 投稿済みと確認, 未投稿として再送: the card under the message becomes what
+        was done (the message's text stays)."""
+        if not first:
+            return answer_text(message("chat.result.already"))
+        typed = click.text(NOTE_FIELD)
+        done = await self.results.press(actor, click.verb, click.publication(), typed)
+        return answer_card(render.adaptive([render.text_block(done)]))
+
     async def incident_click(self, actor: Actor, click: Click, *, first: bool) -> web.Response:
         target = click.incident()
         flows = self.incident_flows
@@ -282,6 +313,50 @@ class TeamsBot:
                 await flows.reopen(actor, target.incident_id, parse.note(click))
         view = await asyncio.to_thread(flows.incidents.get, target.incident_id)
         return answer_card(render.alert_card(AlertCard(view)))
+
+    # ------------------------------------------------------------ forms
+
+    async def form_click(self, actor: Actor, click: Click, *, first: bool) -> web.Response:
+        """A form opened from a draft's card (edit, settings), a form sent (those two, a new
+        draft, an incident report), or a form's キャンセル. A form's values are read (and an
+        incomplete one refused, the card left as the person filled it) before anything is
+        decided; a retried invoke decides nothing twice."""
+        if click.verb == actions.NEW_DRAFT:
+            form = team_forms.draft_form(click, self.clock())
+            if not first:
+                return answer_text(message("teams.form.already_sent"))
+            view = await self.flows.new_draft(actor, form, origin=None)
+            return answer_card(team_forms.done(message("teams.draft.written", draft=view.id)))
+        if click.verb == actions.INCIDENT_REPORT:
+            report = team_forms.report(click)
+            if not first:
+                return answer_text(message("teams.form.already_sent"))
+            incident, intro, link = await self.incident_flows.report(actor, report)
+            return answer_card(team_forms.incident_brief(IncidentBrief(incident, intro, link)))
+        ref = click.draft()
+        if click.verb in (actions.SAVE_EDIT, actions.SAVE_SETTINGS):
+            form = team_forms.draft_form(click, self.clock())
+            if first:
+                result, note = await self.flows.edit(actor, ref, form)
+                # Every copy is updated, this one too: Teams shows the answer to the clicker only.
+                self.tasks.spawn(self.conversation.deliver(result, note=note), None)
+        await asyncio.to_thread(self.drafts.member, actor)
+        view = await asyncio.to_thread(self.drafts.get, ref.draft_id)
+        if click.verb == actions.EDIT:
+            return answer_card(team_forms.edit_form(view))
+        if click.verb == actions.SETTINGS:
+            return answer_card(team_forms.settings_form(view, self.flows.accounts))
+        return answer_card(render.draft_card(view))
+
+    async def open_form(self, actor: Actor, conversation: str, command: forms.Command) -> None:
+        """``draft`` without a text, or ``incident``, in a 1:1 chat: the form, as a card."""
+        await asyncio.to_thread(self.drafts.member, actor)
+        accounts = self.flows.accounts
+        if command.name == "incident":
+            card = team_forms.report_form(accounts)
+        else:
+            card = team_forms.new_draft_form(accounts, self.flows.default_targets())
+        await self.connector.send(conversation, team_forms.form_activity(card))
 
     # ------------------------------------------------------------ the one error boundary
 

@@ -30,6 +30,7 @@ import aiohttp
 import jwt
 from jwt.algorithms import RSAAlgorithm
 
+from bot.teams.certificate import ASSERTION_TYPE, CERT_FILE, CERT_PASSWORD, Certificate
 from handlers.drafts import Clock
 
 log = logging.getLogger(__name__)
@@ -59,8 +60,9 @@ class TeamsSettings:
     """The Teams part of the environment. Secrets never appear in ``repr``."""
 
     app_id: str
-    app_secret: str = field(repr=False)
     tenant_id: str
+    app_secret: str | None = field(default=None, repr=False)
+    certificate: Certificate | None = field(default=None, repr=False)  # wins over the secret
     openid_metadata_url: str = DEFAULT_OPENID_METADATA_URL
     token_url: str = DEFAULT_TOKEN_URL
     service_hosts: tuple[str, ...] = DEFAULT_SERVICE_HOSTS
@@ -68,16 +70,23 @@ class TeamsSettings:
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> TeamsSettings | None:
-        """None (Teams off) unless the app id, its secret and the tenant id are all set."""
+        """None (Teams off) unless the app id, the tenant id and a credential — the client
+        secret, or a certificate file (``bot.teams.certificate``; it wins when both are set)
+        — are set. A certificate file that cannot be used is a ``ConfigError``."""
         app_id = environ.get("POSTGATE_TEAMS_APP_ID", "")
         secret = environ.get("POSTGATE_TEAMS_APP_SECRET", "")
+        cert_file = environ.get(CERT_FILE, "")
         tenant = environ.get("POSTGATE_TEAMS_TENANT_ID", "")
-        if not (app_id and secret and tenant):
+        if not (app_id and tenant and (secret or cert_file)):
             return None
+        certificate = (
+            Certificate.load(cert_file, environ.get(CERT_PASSWORD) or None) if cert_file else None
+        )
         hosts = environ.get("POSTGATE_TEAMS_SERVICE_HOSTS", "")
         return cls(
             app_id=app_id,
-            app_secret=secret,
+            app_secret=None if certificate else secret,
+            certificate=certificate,
             tenant_id=tenant,
             openid_metadata_url=environ.get("POSTGATE_TEAMS_OPENID_METADATA_URL")
             or DEFAULT_OPENID_METADATA_URL,
@@ -200,7 +209,8 @@ class Authenticator:
 
 
 class TokenSource:
-    """The bot's own token (client credentials), cached until shortly before it expires."""
+    """The bot's own token (client credentials with the secret or a certificate's signed
+    assertion), cached until shortly before it expires."""
 
     def __init__(self, *, settings: TeamsSettings, http: Http, clock: Clock) -> None:
         self.settings = settings
@@ -213,12 +223,15 @@ class TokenSource:
         now = self.clock()
         if self._token is not None and self._until is not None and now < self._until:
             return self._token
-        form = {
-            "grant_type": "client_credentials",
-            "client_id": self.settings.app_id,
-            "client_secret": self.settings.app_secret,
-            "scope": SCOPE,
-        }
+        settings = self.settings
+        form = {"grant_type": "client_credentials", "client_id": settings.app_id, "scope": SCOPE}
+        if settings.certificate is not None:  # a JWT signed with the certificate's key
+            form["client_assertion_type"] = ASSERTION_TYPE
+            form["client_assertion"] = settings.certificate.assertion(
+                client_id=settings.app_id, audience=settings.token_url, now=now
+            )
+        else:
+            form["client_secret"] = settings.app_secret or ""
         async with self.http.session.post(self.settings.token_url, data=form) as response:
             if response.status != 200:
                 raise aiohttp.ClientResponseError(

@@ -11,12 +11,11 @@ import html
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import datetime
 from typing import Any
 
 from bot.chat import forms
 from bot.chat.forms import ApproveForm, BadPayload, DraftRef, IncidentClick, PeerForm
-from bot.chat.text import TOKYO
 from bot.teams import render
 from handlers.drafts import Actor
 from handlers.views import DraftView
@@ -141,14 +140,8 @@ def approve_form(click: Click, view: DraftView, now: datetime) -> ApproveForm:
     missing = [f for f in view.warnings if f.warning_id and f.warning_id not in acknowledged]
     if missing:
         raise FormIncomplete(message("teams.form.warnings_all", count=len(missing)))
-    day, hour = click.text(render.DATE), click.text(render.TIME)
-    at = None
-    if day or hour:
-        try:
-            at = datetime.combine(date.fromisoformat(day or ""), time.fromisoformat(hour or ""))
-        except ValueError:
-            raise FormIncomplete(message("teams.form.time_invalid")) from None
-        at = at.replace(tzinfo=TOKYO)
-        if at <= now:
-            raise FormIncomplete(message("teams.form.time_past"))
+    errors: forms.FormErrors = {}
+    at = forms.publish_at(click.text(render.DATE), click.text(render.TIME), now, errors)
+    if errors:
+        raise FormIncomplete("\n".join(errors.values()))
     return ApproveForm(checklist, tuple(acknowledged), at, click.text(render.COMMENT))

@@ -18,6 +18,7 @@ from typing import Any, Final
 
 from bot.chat import actions
 from bot.chat import port as cards
+from bot.chat.actions import NOTE_FIELD
 from bot.chat.port import Card
 from bot.chat.text import (
     draft_facts,
@@ -61,6 +62,7 @@ _EMOJI: Final = {
     ":pause_button:": "⏸️",
     ":arrow_forward:": "▶️",
     ":information_source:": "ℹ️",
+    ":spiral_calendar_pad:": "🗓️",
 }
 _EMOJI_CODE = re.compile(r":[a-z0-9_+\-]+:")
 
@@ -168,22 +170,19 @@ def draft_card(view: DraftView, note: str | None = None, *, buttons: bool = True
     if note:
         body.append(text_block(note, isSubtle=True))
     body += [*_status(view), *_findings(view), _preview(view)]
-    shown = []
-    if buttons and view.can_submit:  # a draft with errors cannot be submitted: no button
-        shown.append(
-            button(message("slack.button.submit"), actions.SUBMIT, _ref(view), style="positive")
-        )
-    if buttons and view.state in (
-        DraftState.DRAFT,
-        DraftState.IN_REVIEW,
-        DraftState.AWAITING_APPROVAL,
-    ):
-        shown.append(
-            button(
-                message("slack.button.withdraw"), actions.WITHDRAW, _ref(view), style="destructive"
-            )
-        )
+    shown = [_draft_button(view, a) for a in actions.draft_card_actions(view)] if buttons else []
+    if buttons and view.state in actions.EDITABLE:
+        body.append(text_block(message("slack.draft.hint"), isSubtle=True))
     return adaptive(body, shown)
+
+
+def _draft_button(view: DraftView, action: str) -> Json:
+    if action == actions.SUBMIT:
+        return button(message("slack.button.submit"), action, _ref(view), style="positive")
+    if action == actions.WITHDRAW:
+        return button(message("slack.button.withdraw"), action, _ref(view), style="destructive")
+    label = "slack.button.edit" if action == actions.EDIT else "slack.button.settings"
+    return button(message(label), action, _ref(view))
 
 
 def announcement(view: DraftView) -> str:
@@ -357,7 +356,8 @@ def activity(card: Card, names: Mapping[str, str]) -> Json:
         }
         if card.buttons:  # the text stays the message's; the buttons come in a card under it
             actions = [button(b.label, b.action, {"publication": b.target}) for b in card.buttons]
-            note["attachments"] = [{"contentType": CARD_TYPE, "content": adaptive([], actions)}]
+            box = [text_input(NOTE_FIELD, card.field)] if card.field else []
+            note["attachments"] = [{"contentType": CARD_TYPE, "content": adaptive(box, actions)}]
         return note
     if isinstance(card, cards.Announcement):
         return {

@@ -12,76 +12,18 @@ import csv
 import io
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
-from enum import StrEnum
-from functools import cache
-from typing import Final
+from datetime import UTC, date, datetime, timedelta
 
 from bot.config import AppConfig
-from storage import web as reads
+from handlers.plan import Entry, Kind, Plan, Target, state_label
 from storage.engine import Database
-from storage.web import PlannedPost
 from workflows.calendar import BusinessCalendar
 from workflows.catalogue import message
-from workflows.lifecycle import DraftState
-from workflows.publishing import HoldReason, PublicationState
 
-WAITING_STATES = (DraftState.IN_REVIEW.value, DraftState.AWAITING_APPROVAL.value)
-HIDDEN_STATES = (PublicationState.CANCELLED.value, PublicationState.DELETED.value)
+__all__ = ["Calendar", "Day", "Entry", "Filter", "Grid", "Kind", "Target"]
+
 WEEKDAYS_JA = ("月", "火", "水", "木", "金", "土", "日")
 MONTH_CELL_POSTS = 6  # a month's day shows this many; the rest behind 「他 N 件」 (the week)
-
-
-class Kind(StrEnum):
-    """How a post is coloured on the calendar."""
-
-    SCHEDULED = "scheduled"  # 予定
-    WAITING = "waiting"  # 承認待ち
-    PUBLISHED = "published"  # 投稿済み
-    FAILED = "failed"  # 失敗
-    HELD = "held"  # 保留
-    PAUSED = "paused"  # 一時停止
-
-    def label(self) -> str:
-        return _kind_label(self)
-
-
-@cache
-def _kind_label(kind: Kind) -> str:
-    return message(f"web.kind.{kind.value}")
-
-
-def kind_of(post: PlannedPost) -> Kind:
-    if post.publication_id is None:
-        return Kind.WAITING
-    state = PublicationState(post.state)
-    if state is PublicationState.PUBLISHED:
-        return Kind.PUBLISHED
-    if state in (PublicationState.FAILED, PublicationState.NEEDS_REVIEW):
-        return Kind.FAILED
-    if state is PublicationState.HELD:
-        return Kind.PAUSED if post.hold_reason == HoldReason.PAUSED.value else Kind.HELD
-    return Kind.SCHEDULED
-
-
-def state_label(post: PlannedPost) -> str:
-    if post.publication_id is None:
-        return DraftState(post.state).label()
-    return PublicationState(post.state).label()
-
-
-@dataclass(frozen=True, slots=True)
-class Entry:
-    post: PlannedPost
-    kind: Kind
-    local: datetime  # Asia/Tokyo
-    platform: str
-    account_name: str
-
-    @property
-    def excerpt(self) -> str:
-        text = " ".join(self.post.text.split())
-        return text if len(text) <= 30 else text[:29] + "…"
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,23 +63,6 @@ class Filter:
 
 
 @dataclass(frozen=True, slots=True)
-class Target:
-    """An account's weekly posting target against the week's plan (failed posts not counted)."""
-
-    account_id: str
-    account_name: str
-    planned: int
-    wanted: int
-
-    @property
-    def gap(self) -> int:
-        return max(0, self.wanted - self.planned)
-
-
-COUNTED: Final = frozenset(Kind) - {Kind.FAILED}
-
-
-@dataclass(frozen=True, slots=True)
 class Grid:
     """A month (whole weeks, Monday first) or one week of days."""
 
@@ -166,34 +91,11 @@ class Calendar:
         self.db = db
         self.office: BusinessCalendar = config.calendar()
         self.tz = self.office.tz
+        self.plan = Plan(db, config.accounts, self.tz)
 
     def posts(self, start: date, end: date, wanted: Filter) -> list[Entry]:
         """The posts of the days [start, end) (Asia/Tokyo) for the filter's accounts."""
-        accounts = wanted.accounts(self.config)
-        with self.db.session(read_only=True) as session:
-            planned = reads.planned_posts(
-                session,
-                start=self._midnight(start),
-                end=self._midnight(end),
-                waiting_states=WAITING_STATES,
-                hidden_states=HIDDEN_STATES,
-            )
-        by_id = {a.id: a for a in self.config.accounts}
-        out = []
-        for post in planned:
-            if post.account_id not in accounts:
-                continue
-            account = by_id[post.account_id]
-            out.append(
-                Entry(
-                    post=post,
-                    kind=kind_of(post),
-                    local=post.at.astimezone(self.tz),
-                    platform=account.platform.value,
-                    account_name=f"{account.display_name}（{account.platform.value}）",
-                )
-            )
-        return out
+        return self.plan.entries(start, end, wanted.accounts(self.config))
 
     def grid(self, view: str, anchor: date, wanted: Filter, now: datetime) -> Grid:
         today = now.astimezone(self.tz).date()
@@ -235,21 +137,7 @@ class Calendar:
         )
 
     def _targets(self, entries: Sequence[Entry], wanted: Filter) -> tuple[Target, ...]:
-        accounts = wanted.accounts(self.config)
-        planned: dict[str, int] = {}
-        for e in entries:
-            if e.kind in COUNTED:
-                planned[e.post.account_id] = planned.get(e.post.account_id, 0) + 1
-        return tuple(
-            Target(
-                account_id=a.id,
-                account_name=f"{a.display_name}（{a.platform.value}）",
-                planned=planned.get(a.id, 0),
-                wanted=a.cadence.posts,
-            )
-            for a in self.config.accounts
-            if a.cadence is not None and a.id in accounts
-        )
+        return self.plan.targets(entries, wanted.accounts(self.config))
 
     def month_csv(self, month: date, wanted: Filter) -> str:
         """The month's posts as CSV (with a BOM, so that Excel reads the Japanese)."""
@@ -304,9 +192,6 @@ class Calendar:
             ]
         lines.append("END:VCALENDAR")
         return "".join(_fold(line) + "\r\n" for line in lines)
-
-    def _midnight(self, day: date) -> datetime:
-        return datetime.combine(day, time(0), tzinfo=self.tz)
 
 
 _CSV_COLUMNS = (

@@ -23,6 +23,7 @@ from multidict import MultiDict, MultiDictProxy
 from bot.config import AppConfig
 from bot.web import security
 from bot.web.calendar import Calendar
+from bot.web.chain import ChainWatch
 from bot.web.security import Unknown, Viewer, WebSettings
 from handlers.deletions import DeletionUseCases
 from handlers.drafts import Actor, Clock, DraftUseCases
@@ -51,11 +52,17 @@ class Console:
     settings: WebSettings
     clock: Clock
     oidc: OidcClient | None = None
+    audit_key: bytes | None = field(default=None, repr=False)
     calendar: Calendar = field(init=False)
     deletions: DeletionUseCases = field(init=False)
+    chain: ChainWatch = field(init=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "calendar", Calendar(self.config, self.db))
+        chain = ChainWatch(
+            self.db, key=self.audit_key, anchor_file=self.config.audit.anchor_file, clock=self.clock
+        )
+        object.__setattr__(self, "chain", chain)
         deletions = DeletionUseCases(
             db=self.db, directory=self.config.directory, drafts=self.drafts, clock=self.clock
         )

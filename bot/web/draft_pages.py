@@ -1,10 +1,10 @@
 """Drafts: the lists, the new-draft form with its live check, a draft's page (findings
-highlighted, revisions diffed, timeline) and its actions — each the use case chat calls."""
+highlighted, any two revisions side by side, timeline) and its actions — each the use case chat
+calls."""
 
 from __future__ import annotations
 
 import difflib
-import itertools
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -31,11 +31,12 @@ from handlers.drafts import NewDraft
 from storage import drafts as draft_repo
 from storage import web as reads
 from storage.drafts import StoredFinding
-from storage.tables import AuditEvent
+from storage.tables import AuditEvent, DraftRevision
 from workflows.approval import ChecklistItem, Content
 from workflows.checks import Platform, Severity
 from workflows.errors import Refusal
 from workflows.lifecycle import DraftState
+from workflows.org import Directory
 
 routes = web.RouteTableDef()
 
@@ -248,15 +249,74 @@ def diff(before: str, after: str) -> list[DiffPiece]:
 
 
 @dataclass(frozen=True, slots=True)
+class Column:
+    """One side of a comparison: a revision, its author and time, and its pieces."""
+
+    revision: int
+    by: str
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Compared:
+    """One part of two revisions (the text, a platform's text, the media) side by side."""
+
+    label: str
+    left: list[DiffPiece]  # the earlier side: what stays and what goes
+    right: list[DiffPiece]  # the later side: what stays and what comes
+    changed: bool
+
+
+@dataclass(frozen=True, slots=True)
+class SideBySide:
+    left: Column
+    right: Column
+    parts: list[Compared]
+
+
+def _parts(revision: DraftRevision) -> dict[str, str]:
+    parts = {t("form.text"): revision.text}
+    for platform, text in sorted(revision.variants.items()):
+        parts[t("form.variant", platform=platform)] = text
+    if revision.media:
+        parts[t("form.media")] = "\n".join(str(m) for m in revision.media)
+    return parts
+
+
+def side_by_side(before: DraftRevision, after: DraftRevision, names: Directory) -> SideBySide:
+    """Two revisions in two columns: every part of either, diffed character by character."""
+    was, now = _parts(before), _parts(after)
+    parts = []
+    for label in dict.fromkeys([*was, *now]):
+        pieces = diff(was.get(label, ""), now.get(label, ""))
+        parts.append(
+            Compared(
+                label,
+                [p for p in pieces if p.change != "added"],
+                [p for p in pieces if p.change != "removed"],
+                any(p.change != "same" for p in pieces),
+            )
+        )
+
+    def column(r: DraftRevision) -> Column:
+        member = names.member(r.created_by)
+        return Column(r.revision, member.name if member else r.created_by, r.created_at)
+
+    return SideBySide(column(before), column(after), parts)
+
+
+@dataclass(frozen=True, slots=True)
 class DraftPage:
-    revisions: list[Any]
-    diffs: list[tuple[int, list[DiffPiece]]]  # (revision, diff against the one before)
+    revisions: list[int]
+    compare: SideBySide | None  # two revisions side by side (None: there is only one)
     texts: list[tuple[str, list[Segment]]]  # (text key, highlighted text) of the current one
     timeline: list[AuditEvent]
     findings: Sequence[StoredFinding]
 
 
-def _draft_page(console: Console, draft_id: int) -> DraftPage:
+def _draft_page(
+    console: Console, draft_id: int, left: int | None = None, right: int | None = None
+) -> DraftPage:
     with console.db.session(read_only=True) as session:
         loaded = draft_repo.load(session, draft_id)
         revisions = reads.revisions_of(session, draft_id)
@@ -270,11 +330,13 @@ def _draft_page(console: Console, draft_id: int) -> DraftPage:
         (key, highlight(_text_of(content, key), [f for f in loaded.findings if f.text_key == key]))
         for key in keys
     ]
-    diffs = [
-        (after.revision, diff(before.text, after.text))
-        for before, after in itertools.pairwise(revisions)
-    ]
-    return DraftPage(revisions, diffs, texts, timeline, loaded.findings)
+    by_number = {r.revision: r for r in revisions}
+    compare = None
+    if len(revisions) > 1:  # the chosen two, else the latest change
+        before = by_number.get(left or 0, revisions[-2])
+        after = by_number.get(right or 0, revisions[-1])
+        compare = side_by_side(before, after, console.config.directory)
+    return DraftPage(list(by_number), compare, texts, timeline, loaded.findings)
 
 
 async def _draft_response(
@@ -288,7 +350,13 @@ async def _draft_response(
     console = request.app[CONSOLE_KEY]
     try:
         view = await run(console.drafts.get, draft_id)
-        page = await run(_draft_page, console, draft_id)
+        page = await run(
+            _draft_page,
+            console,
+            draft_id,
+            _number(request.query.get("from")),
+            _number(request.query.get("to")),
+        )
     except Refusal as refusal:
         return render(request, "message.html", {"text": str(refusal)}, viewer=viewer, status=404)
     return render(
@@ -318,6 +386,10 @@ async def draft_page(request: web.Request, viewer: Viewer) -> web.StreamResponse
         int(request.match_info["draft_id"]),
         done=t(f"done.{done}") if done in DONE_KEYS else None,
     )
+
+
+def _number(value: str | None) -> int | None:
+    return int(value) if value and value.isdecimal() and len(value) < 6 else None
 
 
 DONE_KEYS: Final = frozenset(

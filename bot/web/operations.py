@@ -12,6 +12,7 @@ from typing import Any, Final
 
 from aiohttp import web
 
+from bot.web.chain import ChainStatus
 from bot.web.console import (
     CONSOLE_KEY,
     TOKYO,
@@ -88,8 +89,8 @@ async def outbox_page(request: web.Request, viewer: Viewer) -> web.StreamRespons
 @routes.post("/outbox/{publication_id:\\d+}/{action}")
 @signed_in
 async def outbox_action(request: web.Request, viewer: Viewer) -> web.StreamResponse:
-    """Cancel, reschedule, confirm a held post, settle one that needs review, ask to delete a
-    published one."""
+    """Cancel, reschedule, confirm a held post, retry a failed one, settle one that needs review,
+    ask to delete a published one."""
     console = request.app[CONSOLE_KEY]
     publication_id = int(request.match_info["publication_id"])
     form = await form_of(request)
@@ -107,6 +108,8 @@ async def outbox_action(request: web.Request, viewer: Viewer) -> web.StreamRespo
         call = lambda: uc.cancel(actor, publication_id, reason=text_field(form, "reason"))  # noqa: E731
     elif action == "confirm":
         call = lambda: uc.confirm(actor, publication_id)  # noqa: E731
+    elif action == "retry":
+        call = lambda: uc.retry(actor, publication_id)  # noqa: E731
     elif action == "review":
         found = text_field(form, "published")
         if found:
@@ -251,30 +254,38 @@ def _audit_events(console: Console, query: reads.AuditQuery) -> list[AuditEvent]
         return reads.audit_events(session, query)
 
 
-def _audit_state(console: Console, query: reads.AuditQuery) -> tuple[list[AuditEvent], Any, Any]:
-    with console.db.session(read_only=True) as session:
-        events = reads.audit_events(session, query)
-        broken, head = audit.walk(session)
-    return events, broken, head
+def _audit_events_and_chain(
+    console: Console, query: reads.AuditQuery
+) -> tuple[list[AuditEvent], ChainStatus]:
+    events = _audit_events(console, query)
+    return events, console.chain.status(events)
 
 
 @routes.get("/audit")
 @signed_in
 async def audit_page(request: web.Request, viewer: Viewer) -> web.StreamResponse:
     console = request.app[CONSOLE_KEY]
-    events, broken, head = await run(_audit_state, console, _audit_query(request))
+    events, chain = await run(_audit_events_and_chain, console, _audit_query(request))
     return render(
         request,
         "audit.html",
         {
             "events": events,
-            "broken": broken,
-            "head": head,
+            "chain": chain,
             "q": request.query,
             "query_string": request.query_string,
         },
         viewer=viewer,
     )
+
+
+@routes.post("/audit/verify")
+@signed_in
+async def audit_verify(request: web.Request, viewer: Viewer) -> web.StreamResponse:
+    """Walk the whole chain again (a page view verifies only what was appended since)."""
+    console = request.app[CONSOLE_KEY]
+    await run(console.chain.verify_all)
+    return redirect("/audit")
 
 
 @routes.get("/audit/export.{fmt:csv|jsonl}")

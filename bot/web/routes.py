@@ -22,6 +22,7 @@ from bot.web.security import WebSettings
 from handlers.drafts import Clock, DraftUseCases
 from handlers.incidents import IncidentUseCases
 from handlers.publishing import PublicationUseCases
+from storage import audit
 from storage.engine import Database
 
 if TYPE_CHECKING:
@@ -55,6 +56,7 @@ def install(
         settings=settings,
         clock=clock,
         oidc=_relying_party(oidc, settings, clock) if oidc else None,
+        audit_key=audit.audit_key(environ),
     )
     app[CONSOLE_KEY] = console
     env = aiohttp_jinja2.setup(

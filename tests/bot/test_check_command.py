@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import io
 import json
+import subprocess
+import sys
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -231,3 +233,98 @@ def test_progress_shows_a_count_and_rate_and_is_cleared_at_the_end() -> None:
     assert "件/秒" in shown
     assert shown.endswith("\r\033[K")
     assert len(out.getvalue().splitlines()) == 3
+
+
+# ── app.yaml between runs: the checker's part is kept, and read again when anything changes ──
+
+REPO = Path(__file__).resolve().parents[2]
+LINKED = "詳しくは https://www.example.org/koza/ をご覧ください。".encode()
+
+
+def external_links(done: Any) -> list[str]:
+    assert done.returncode in (0, 1), done.stderr
+    return [f["rule"] for f in json.loads(done.stdout)["findings"] if f["rule"] == "url.external"]
+
+
+def test_check_reads_app_yaml_again_whenever_it_changes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("POSTGATE_CACHE_DIR", str(tmp_path / "cache"))
+    config = tmp_path / "app.yaml"
+    original = (REPO / "app.yaml").read_text(encoding="utf-8")
+    config.write_text(original, encoding="utf-8")
+    args = ("--config", str(config), "check", "--json", "--at", AT)
+    assert external_links(postgate(*args, stdin=LINKED)) == ["url.external"]
+    assert external_links(postgate(*args, stdin=LINKED)) == ["url.external"]  # from the cache
+
+    ours = original.replace(
+        "official_domains: [city.midori.lg.jp]",
+        "official_domains: [city.midori.lg.jp, example.org]",
+    )
+    assert ours != original
+    config.write_text(ours, encoding="utf-8")
+    assert external_links(postgate(*args, stdin=LINKED)) == []
+
+    config.write_text(ours + "\nchecks_typo: 1\n", encoding="utf-8")
+    broken = postgate(*args, stdin=LINKED)
+    assert broken.returncode == 2
+    assert "checks_typo" in broken.stderr
+    assert "Traceback" not in broken.stderr
+
+    config.write_text(original, encoding="utf-8")
+    assert external_links(postgate(*args, stdin=LINKED)) == ["url.external"]
+
+
+def test_check_reports_a_terminology_dictionary_broken_after_an_earlier_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("POSTGATE_CACHE_DIR", str(tmp_path / "cache"))
+    terms = tmp_path / "terms.yaml"
+    terms.write_text(
+        "version: 1\nrules:\n  - expected: みどりの森公園\n    patterns: [緑の森公園]\n",
+        encoding="utf-8",
+    )
+    config = tmp_path / "app.yaml"
+    original = (REPO / "app.yaml").read_text(encoding="utf-8")
+    config.write_text(
+        original.replace("  # terminology: terminology.local.yaml", "  terminology: terms.yaml"),
+        encoding="utf-8",
+    )
+    args = ("--config", str(config), "check", "--json", "--at", AT)
+    done = postgate(*args, stdin="緑の森公園で植樹祭を開きます。".encode())
+    assert done.returncode == 0, done.stderr
+    assert [f["suggestion"] for f in json.loads(done.stdout)["findings"]] == ["みどりの森公園"]
+
+    terms.write_text("version: 1\nrules:\n  - patterns: [緑の森公園]\n", encoding="utf-8")
+    broken = postgate(*args, stdin="緑の森公園で植樹祭を開きます。".encode())
+    assert broken.returncode == 2
+    assert "用語辞書に誤りがあります" in broken.stderr
+    assert "Traceback" not in broken.stderr
+
+
+def test_a_one_draft_check_leaves_pydantic_yaml_and_the_server_unloaded(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What `postgate check` imports once app.yaml and the rule data are in the cache."""
+    monkeypatch.setenv("POSTGATE_CACHE_DIR", str(tmp_path / "cache"))
+    script = (
+        "import sys\n"
+        "from bot.cli import main\n"
+        "code = main(['--config', 'app.yaml', 'check', '--json', '--at', sys.argv[1]])\n"
+        "heavy = ('pydantic', 'yaml', 'sqlalchemy', 'sqlmodel', 'aiohttp', 'slack_bolt')\n"
+        "print(sorted(m for m in heavy if m in sys.modules), code, file=sys.stderr)\n"
+    )
+    runs = [
+        subprocess.run(
+            [sys.executable, "-c", script, AT],
+            input="講座を開きます。".encode(),
+            capture_output=True,
+            cwd=REPO,
+            timeout=60,
+            check=False,
+        )
+        for _ in range(2)
+    ]
+    first, second = (run.stderr.decode().strip().splitlines()[-1] for run in runs)
+    assert first.endswith(" 0"), runs[0].stderr.decode()
+    assert second == "[] 0", runs[1].stderr.decode()

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, time
 from pathlib import Path
 
 import pytest
@@ -177,6 +177,25 @@ def test_incident_reminders_are_read_from_monitoring_with_a_default() -> None:
         )
         [problem] = problems_of(text)
         assert problem.startswith("monitoring.incident_remind_after_minutes:")
+
+
+def test_the_weekly_digest_is_monday_nine_by_default_and_validated() -> None:
+    digest = parse_config(EXAMPLE).digest
+    assert (digest.enabled, digest.day.value, digest.at) == (True, "mon", time(9, 0))
+    without = EXAMPLE.replace('digest:\n  day: mon\n  at: "09:00"\n', "")
+    assert without != EXAMPLE
+    assert parse_config(without).digest == digest
+    text = EXAMPLE.replace('  day: mon\n  at: "09:00"', '  day: fri\n  at: "16:30"')
+    assert (parse_config(text).digest.day.value, parse_config(text).digest.at) == (
+        "fri",
+        time(16, 30),
+    )
+    text = EXAMPLE.replace('  day: mon\n  at: "09:00"', '  day: monday\n  at: "9時"')
+    problems = japanese_problems_of(text)
+    assert any(p.startswith("digest.day: 'monday' は使えません。'mon'") for p in problems), problems
+    assert "digest.at: 時刻として読めません（'9時'）。HH:MM の形で書いてください" in problems[1]
+    [problem] = problems_of(EXAMPLE.replace("  day: mon\n", "  day: mon\n  hour: 9\n"))
+    assert problem.startswith("digest.hour:")
 
 
 def japanese_problems_of(text: str) -> tuple[str, ...]:

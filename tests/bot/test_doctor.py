@@ -21,7 +21,7 @@ from tests.bot.teams.harness import APP_SECRET, teams_env
 from tests.fakes.graph import FakeGraph
 from tests.fakes.line import FakeLine
 from tests.fakes.slack import FakeSlack
-from tests.fakes.teams import FakeTeams
+from tests.fakes.teams import FakeTeams, pem, self_signed
 from tests.fakes.x import FakeX
 from workflows.catalogue import Lang
 
@@ -299,3 +299,50 @@ async def test_the_teams_token_is_asked_for_and_a_wrong_secret_blocks(world: Wor
         world.environ.pop(name, None)
     report = await world.diagnose()  # a city on Teams only: Slack off blocks nothing
     assert row(report, "Slack")[0] is Status.NOT_APPLICABLE
+
+
+async def test_the_teams_token_is_asked_for_with_a_certificate(
+    world: World, tmp_path: Path
+) -> None:
+    """POSTGATE_TEAMS_CERT_FILE instead of the secret: the same token request, signed with
+    the certificate; its expiry is shown, and one that is near or past asks for a new one."""
+    path = tmp_path / "postgate-teams.pem"
+    async with FakeTeams(app_secret=APP_SECRET) as teams:
+        world.environ.update(teams_env(teams, POSTGATE_TEAMS_CERT_FILE=str(path)))
+        del world.environ["POSTGATE_TEAMS_APP_SECRET"]
+        host = teams.url.removeprefix("http://")
+        for days, status in ((365, Status.OK), (10, Status.WARNING)):
+            key, cert = self_signed(now(), days=days)
+            path.write_bytes(pem(key, cert))
+            teams.certificate = cert
+            status_seen, result, fix = row(await world.diagnose(), "Microsoft Teams")
+            until = cert.not_valid_after_utc.date().isoformat()
+            issued = f"ボットのトークンを証明書で取得できました（{host}、証明書の有効期限 {until}）"
+            assert result == issued
+            assert status_seen is status
+            assert ("新しい証明書を作って" in fix) is (status is Status.WARNING)
+        assert len(teams.assertions) == 2
+
+        teams.certificate = self_signed(now())[1]  # not the one uploaded
+        status_seen, result, fix = row(await world.diagnose(), "Microsoft Teams")
+        assert status_seen is Status.BLOCKING
+        assert result == "ボットのトークンが発行されませんでした（HTTP 401）"
+        assert "証明書（アップロード済みか）" in fix
+
+        key, cert = self_signed(now() - timedelta(days=30), days=20)
+        path.write_bytes(pem(key, cert))
+        teams.certificate = cert
+        status_seen, result, fix = row(await world.diagnose(), "Microsoft Teams")
+        assert status_seen is Status.BLOCKING
+        assert result.startswith("証明書の有効期限が切れています")
+        assert teams.tokens_issued == 2  # an expired certificate is not even tried
+
+        path.write_bytes(pem(key, None))
+        for name in ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN"):
+            world.environ.pop(name, None)
+        report = await world.diagnose()
+    status_seen, result, fix = row(report, "Microsoft Teams")
+    assert status_seen is Status.BLOCKING
+    assert result.startswith("証明書を使えません: POSTGATE_TEAMS_CERT_FILE: 証明書ファイル")
+    assert "Entra ID のアプリ登録（証明書とシークレット）にアップロード" in fix
+    assert row(report, "Slack")[0] is Status.NOT_APPLICABLE  # a Teams city, its row blocks

@@ -323,3 +323,79 @@ def test_export_refuses_a_naive_datetime_and_an_unknown_format(db: Database) -> 
 def test_appends_need_a_read_write_session(db: Database) -> None:
     with db.session(read_only=True) as session, pytest.raises(RuntimeError, match="read-write"):
         audit.append(session, actor="a", action="x", subject="s", at=T0)
+
+
+def _append_one(db: Database, n: int) -> None:
+    with db.session() as session:
+        audit.append(
+            session,
+            actor="system",
+            action="publication.published",
+            subject=f"publication:{n}",
+            details={"n": n},
+            at=T0 + timedelta(hours=n),
+        )
+
+
+def test_walk_on_verifies_only_what_came_after_a_verified_head(db: Database) -> None:
+    _append_three(db)
+    with db.session(read_only=True) as session:
+        _, head = audit.walk(session)
+    _append_one(db, 4)
+    _append_one(db, 5)
+    with db.session(read_only=True) as session:
+        broken, on = audit.walk_on(session, head)
+        assert (broken, on) == audit.walk(session)
+    assert (on.count, on.seq) == (5, 5)
+
+    with db.session() as session:  # a new event changed: found from the last head
+        session.connection().execute(
+            text("UPDATE audit_event SET details = :d WHERE seq = 5"), {"d": json.dumps({"n": 9})}
+        )
+    with db.session(read_only=True) as session:
+        broken, _ = audit.walk_on(session, head)
+    assert broken is not None
+    assert (broken.seq, broken.problem) == (5, Problem.HASH_MISMATCH)
+
+
+def test_walk_on_notices_its_head_event_changed_or_gone(db: Database) -> None:
+    _append_three(db)
+    with db.session(read_only=True) as session:
+        _, head = audit.walk(session)
+    with db.session() as session:  # its content, the hash left as it was
+        session.connection().execute(text("UPDATE audit_event SET actor = 'x' WHERE seq = 3"))
+    with db.session(read_only=True) as session:
+        broken, _ = audit.walk_on(session, head)
+    assert broken is not None
+    assert (broken.seq, broken.problem) == (3, Problem.CHANGED_SINCE_VERIFIED)
+    assert "its content no longer gives its hash" in str(broken)
+    with db.session() as session:
+        session.connection().execute(
+            text("UPDATE audit_event SET hash = :h WHERE seq = 3"), {"h": "f" * 64}
+        )
+    with db.session(read_only=True) as session:
+        broken, _ = audit.walk_on(session, head)
+    assert broken is not None
+    assert (broken.seq, broken.problem) == (3, Problem.CHANGED_SINCE_VERIFIED)
+    with db.session() as session:
+        session.connection().execute(text("DELETE FROM audit_event WHERE seq = 3"))
+    with db.session(read_only=True) as session:
+        broken, _ = audit.walk_on(session, head)
+    assert broken is not None
+    assert "now no event" in str(broken)
+
+
+def test_walk_on_keeps_a_keyed_chain_keyed(db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
+    _append_one(db, 1)  # before the key: a plain link
+    monkeypatch.setenv(audit.KEY_ENV, "s3cret-kept-elsewhere")
+    key = audit.audit_key()
+    _append_one(db, 2)
+    with db.session(read_only=True) as session:
+        _, head = audit.walk(session, key)
+    assert (head.plain, head.keyed) == (1, True)
+    monkeypatch.delenv(audit.KEY_ENV)
+    _append_one(db, 3)  # a plain link after keyed ones: refused from the head too
+    with db.session(read_only=True) as session:
+        broken, _ = audit.walk_on(session, head, key)
+    assert broken is not None
+    assert (broken.seq, broken.problem) == (3, Problem.PLAIN_AFTER_KEYED)

@@ -15,7 +15,7 @@ from types import ModuleType
 from typing import Any
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from workflows import xtext
@@ -375,6 +375,29 @@ labels = st.text(
 @settings(max_examples=400, deadline=None)
 @given(labels)
 def test_label_lengths_match_pythons_idna_codec(label: str) -> None:
+    try:
+        expected: int | None = len(idna.ToASCII(label))
+    except UnicodeError:
+        expected = None
+    assert xtext._label_to_ascii_length.__wrapped__(label) == expected
+
+
+# Long labels near the length past which nameprep is skipped: characters nameprep deletes,
+# Hangul jamo and combining accents that compose into fewer code points, and ones that do not.
+long_labels = st.lists(
+    st.sampled_from(
+        ["\u00ad", "\u200b\ufe0f", "\u1100\u1161\u11a8", "e\u0301", "a", "み", "\u3099"]
+    ),
+    min_size=60,
+    max_size=400,
+).map("".join)
+
+
+@settings(max_examples=150, deadline=None)
+@given(long_labels)
+@example("\u1100\u1161\u11a8" * 84 + "a")
+@example("\u00ad" * 300 + "み" * 20)
+def test_long_label_lengths_match_pythons_idna_codec(label: str) -> None:
     try:
         expected: int | None = len(idna.ToASCII(label))
     except UnicodeError:

@@ -68,7 +68,7 @@ def run_specs(path: str, name: str, entry: Any, scanner: Scanner) -> None:
     if not rule or not (hits or misses):
         raise RuleDataError(f"{path}: {name}: every entry needs a rule and specs (hit/miss)")
     try:
-        settings = CheckSettings(**(entry.get("settings") or {}))
+        settings = CheckSettings.of(entry.get("settings") or {})
     except ValueError as exc:
         raise RuleDataError(f"{path}: {name}: bad spec settings: {exc}") from exc
     for want, texts in (("hit", hits), ("miss", misses)):

@@ -2,54 +2,79 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from pathlib import Path
-
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from typing import Any
 
 from workflows.checks.model import Severity
+from workflows.schema import model_schema, validated
 
 
-class CheckSettings(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+def _about(text: str, **constraints: Any) -> dict[str, Any]:
+    return {"description": text, **constraints}
 
-    official_phone_numbers: tuple[str, ...] = Field(
-        default=(), description="Phone numbers the city publishes; others are flagged for a check."
-    )
-    official_domains: tuple[str, ...] = Field(
-        default=(), description="Domains of the city; e-mail and links elsewhere are flagged."
-    )
-    official_names: tuple[str, ...] = Field(
+
+@dataclass(frozen=True, slots=True)
+class CheckSettings:
+    # A plain dataclass, not a pydantic model: `postgate check` never imports pydantic. app.yaml
+    # is validated against the same fields and constraints (workflows/schema.py).
+    official_phone_numbers: tuple[str, ...] = field(
         default=(),
-        description=(
+        metadata=_about("Phone numbers the city publishes; others are flagged for a check."),
+    )
+    official_domains: tuple[str, ...] = field(
+        default=(),
+        metadata=_about("Domains of the city; e-mail and links elsewhere are flagged."),
+    )
+    official_names: tuple[str, ...] = field(
+        default=(),
+        metadata=_about(
             "The organisation's own names written exactly so (sections, facilities); app.yaml's"
             " organisation and section names are added. Never rewritten; look-alikes are flagged."
         ),
     )
-    terminology: Path | None = Field(
-        default=None, description="An extra prh-style terminology dictionary (YAML)."
+    terminology: Path | None = field(
+        default=None, metadata=_about("An extra prh-style terminology dictionary (YAML).")
     )
-    severities: dict[str, Severity] = Field(
-        default_factory=dict, description="Severity per rule id or family, e.g. flame.sports: info."
+    severities: dict[str, Severity] = field(
+        default_factory=dict,
+        metadata=_about("Severity per rule id or family, e.g. flame.sports: info."),
     )
-    enabled_rules: tuple[str, ...] | None = Field(
-        default=None, description="Only these rule ids or families run (default: all)."
+    enabled_rules: tuple[str, ...] | None = field(
+        default=None, metadata=_about("Only these rule ids or families run (default: all).")
     )
-    disabled_rules: tuple[str, ...] = Field(default=(), description="Rule ids or families to skip.")
-    blocked_domains: tuple[str, ...] = Field(
-        default=(), description="Domains never to link to, in addition to the shipped list."
+    disabled_rules: tuple[str, ...] = field(
+        default=(), metadata=_about("Rule ids or families to skip.")
     )
-    media_hosts: tuple[str, ...] = Field(
-        default=(), description="Hosts images may come from (default: the official domains)."
+    blocked_domains: tuple[str, ...] = field(
+        default=(),
+        metadata=_about("Domains never to link to, in addition to the shipped list."),
     )
-    duplicate_window_days: int = Field(default=14, ge=1, le=365)
-    duplicate_similarity: int = Field(
-        default=85, ge=50, le=100, description="rapidfuzz ratio at or above which posts are alike."
+    media_hosts: tuple[str, ...] = field(
+        default=(),
+        metadata=_about("Hosts images may come from (default: the official domains)."),
+    )
+    duplicate_window_days: int = field(default=14, metadata={"ge": 1, "le": 365})
+    duplicate_similarity: int = field(
+        default=85,
+        metadata=_about("rapidfuzz ratio at or above which posts are alike.", ge=50, le=100),
     )
 
-    @field_validator("official_domains", "blocked_domains", "media_hosts")
+    def __post_init__(self) -> None:
+        for name in ("official_domains", "blocked_domains", "media_hosts"):
+            domains = getattr(self, name)
+            object.__setattr__(
+                self, name, tuple(d.strip().lower().lstrip(".") for d in domains if d.strip())
+            )
+
     @classmethod
-    def _lower_domains(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        return tuple(d.strip().lower().lstrip(".") for d in value if d.strip())
+    def __get_pydantic_core_schema__(cls, source: Any, handler: Any) -> Any:
+        return model_schema(cls, handler)
+
+    @classmethod
+    def of(cls, raw: Any) -> CheckSettings:
+        """Settings from parsed YAML, validated as app.yaml's ``checks:`` is (ValueError)."""
+        return validated(cls, raw)
 
     def severity_for(self, rule: str, default: Severity) -> Severity:
         """The configured severity of ``rule`` (exact id first, then its family)."""

@@ -186,3 +186,87 @@ async def test_reminders_and_deputy_offers_reach_each_member_where_they_have_an_
         assert "代理承認のお願い" in card_text(offer.card)
         assert teams_h.SUZUKI in offer.card["refresh"]["userIds"]
         assert slack.fake.messages(slack_h.dm(slack_h.SUZUKI)) == []
+
+
+async def test_a_result_refreshes_the_approval_copies_on_the_other_platform(
+    fake_slack: FakeSlack,
+    fake_teams: FakeTeams,
+    database: Database,
+    config: AppConfig,
+    clock: FixedClock,
+) -> None:
+    """A Slack draft approved on Slack: once its posts are out, the chief's Teams copy of the
+    approval card says so too, as the Slack copies do."""
+    env = {
+        **slack_env(fake_slack),
+        **teams_env(fake_teams, POSTGATE_TEAMS_SERVICE_URL=fake_teams.service_url),
+    }
+    async with running(SlackHarness(fake_slack, database, config, clock, env)) as slack:
+        teams = SharedTeams(fake_teams, slack)
+        handle = await slack_flow.ready_for_approval(slack)
+        await Both(slack, teams).settle()
+        [slack_card] = slack.approval_cards(slack_h.SATO)
+        [teams_card] = teams.approval_cards(teams_h.SATO)
+        await slack_flow.approve(slack, slack_card)
+        await Both(slack, teams).settle()
+        before = len(fake_teams.find(teams_card.id).versions)
+        assert "（現在: 投稿済み）" not in card_text(fake_teams.find(teams_card.id).card)
+
+        await slack_flow.published(slack)
+        assert await slack.hub.report_published() == 2  # the result, in the Slack thread
+        assert any("投稿しました" in m.text for m in slack.thread(handle))
+        assert fake_teams.thread(teams_h.DRAFTS, handle) == []  # no thread on Teams
+
+        shown = fake_teams.find(teams_card.id)
+        assert len(shown.versions) > before  # replaced (PUT) after the result
+        assert "（現在: 投稿済み）" in card_text(shown.card)
+        slack_copy = slack.fake.message(slack_card.channel, slack_card.ts)
+        assert "（現在: 投稿済み）" in slack_h.blocks_text(slack_copy.blocks)
+
+
+async def test_a_reminder_sent_only_on_teams_is_said_in_the_slack_thread(both: Both) -> None:
+    """The chief (佐藤) has only a Teams id: the reminder reaches them there, and the drafter
+    reads in the draft's Slack thread that it was sent, and where."""
+    slack, teams = both.slack, both.teams
+    handle = await slack_flow.ready_for_approval(slack)
+    await both.settle()
+    assert len(teams.approval_cards(teams_h.SATO)) == 1
+
+    slack.clock.now += timedelta(hours=2, minutes=1)
+    await slack.hub.tick()
+    await slack.hub.tick()  # once only
+    assert len(teams.approval_cards(teams_h.SATO)) == 2
+    said = [m.text for m in slack.thread(handle) if "リマインド" in m.text]
+    assert said == ["承認待ちが続いているため、承認者 佐藤 恵子 さんにTeamsでリマインドしました。"]
+
+
+async def test_a_deputy_offer_sent_only_on_teams_is_said_in_the_slack_thread(
+    fake_slack: FakeSlack,
+    fake_teams: FakeTeams,
+    database: Database,
+    config: AppConfig,
+    clock: FixedClock,
+) -> None:
+    """The chief is on Slack only, the deputy on Teams only: the Slack thread names the chief
+    reminded (as ever) and the deputy asked on Teams."""
+    config = without(without(config, "sato.keiko", "teams_aad_id"), "suzuki.hiroshi")
+    env = {
+        **slack_env(fake_slack),
+        **teams_env(fake_teams, POSTGATE_TEAMS_SERVICE_URL=fake_teams.service_url),
+    }
+    async with running(SlackHarness(fake_slack, database, config, clock, env)) as slack:
+        teams = SharedTeams(fake_teams, slack)
+        handle = await slack_flow.ready_for_approval(slack)
+        await Both(slack, teams).settle()
+        clock.now += timedelta(hours=2, minutes=1)
+        await slack.hub.tick()
+        clock.now += timedelta(hours=2)
+        await slack.hub.tick()
+        await slack.hub.tick()
+        assert len(teams.approval_cards(teams_h.SUZUKI)) == 1
+        thread = [m.text for m in slack.thread(handle)]
+        assert "承認待ちが続いているため、佐藤 恵子 さんに再度お知らせしました。" in thread
+        elsewhere = [t for t in thread if "Teamsで" in t]
+        assert elsewhere == [
+            "承認待ちが続いているため、代理者（鈴木 博）にTeamsで承認を依頼しました。"
+        ]

@@ -8,14 +8,15 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any, Protocol
 
 import pytest
-from sqlmodel import select
+from sqlmodel import col, select
 
-from bot.chat import actions
+from bot.chat import actions, forms
 from bot.config import AppConfig
+from bot.slack import ids as slack_ids
 from bot.teams import render as teams_render
 from handlers.publishing import NoticeKind, PublicationNotice
 from storage.engine import Database
-from storage.tables import Publication
+from storage.tables import AuditEvent, DeletionRequest, Incident, Publication
 from tests.bot.slack import harness as slack_h
 from tests.bot.slack import test_flow as slack_flow
 from tests.bot.slack.harness import CLEAN, SlackHarness, slack_env
@@ -46,6 +47,13 @@ class Driver(Protocol):
     def state(self) -> str: ...
     async def retry(self, user: str, handle: str) -> str | None: ...
     async def command(self, user: str, text: str) -> str: ...
+    async def edit(self, user: str, handle: str, text: str) -> str | None: ...
+    def revision(self) -> int: ...
+    async def report(self, user: str, values: dict[str, str]) -> str: ...
+    async def press(
+        self, user: str, handle: str, action: str, typed: str | None = None
+    ) -> tuple[str | None, str, set[str]]: ...
+    def dms(self, user: str) -> str: ...
 
 
 class SlackDriver:
@@ -101,6 +109,30 @@ class SlackDriver:
         shown = self.harness.ephemerals(user)
         return shown[-1] if len(shown) > told else None
 
+    async def press(
+        self, user: str, handle: str, action: str, typed: str | None = None
+    ) -> tuple[str | None, str, set[str]]:
+        """Type ``typed`` in the box of the thread's note that has the button, press it: (what
+        the clicker alone was told, if anything; what the note shows afterwards; its buttons)."""
+        [note] = [m for m in self.harness.thread(handle) if action in slack_h.buttons(m.blocks)]
+        told = len(self.harness.ephemerals(user))
+        state = {}
+        if typed is not None:
+            box = {slack_ids.INPUT: {"type": "plain_text_input", "value": typed}}
+            state = {actions.NOTE_FIELD: box}
+        await self.harness.click(user, note, action, state=state)
+        await self.harness.settle()
+        shown = self.harness.ephemerals(user)
+        now = self.harness.fake.message(note.channel, note.ts)
+        return (
+            shown[-1] if len(shown) > told else None,
+            now.text + slack_h.blocks_text(now.blocks),
+            set(slack_h.buttons(now.blocks)),
+        )
+
+    def dms(self, user: str) -> str:
+        return "\n".join(m.text for m in self.harness.fake.messages(slack_h.dm(user)))
+
     async def command(self, user: str, text: str) -> str:
         """``/postgate <text>``: the private answer (a response, or an ephemeral refusal)."""
         fake = self.harness.fake
@@ -113,6 +145,39 @@ class SlackDriver:
             return slack_h.blocks_text(response["blocks"])
         [refused] = self.harness.ephemerals(user)[told:]
         return refused
+
+    async def edit(self, user: str, handle: str, text: str) -> str | None:
+        """編集 on the draft's card, the text changed in the modal and saved; what the person
+        alone was told, if anything."""
+        harness = self.harness
+        told = len(harness.ephemerals(user))
+        await harness.click(user, harness.card(handle), actions.EDIT)
+        await harness.settle()
+        view = harness.last_view(actions.SAVE_EDIT)
+        value = {"type": "plain_text_input", "value": text}
+        await harness.submit(user, view, {forms.TEXT: {slack_ids.INPUT: value}})
+        await harness.settle()
+        shown = harness.ephemerals(user)
+        return shown[-1] if len(shown) > told else None
+
+    def revision(self) -> int:
+        return self.harness.draft().revision
+
+    async def report(self, user: str, values: dict[str, str]) -> str:
+        """``/postgate incident``, the modal filled in and sent: what the reporter is shown."""
+        harness = self.harness
+        await harness.command(user, "incident")
+        await harness.settle()
+        view = harness.last_view(actions.INCIDENT_REPORT)
+        state: dict[str, Any] = {}
+        for field, value in values.items():
+            if field in (forms.INCIDENT_KIND, forms.INCIDENT_ACCOUNT):
+                state[field] = {slack_ids.INPUT: {"selected_option": {"value": value}}}
+            else:
+                state[field] = {slack_ids.INPUT: {"value": value}}
+        await harness.submit(user, view, state)
+        await harness.settle()
+        return harness.ephemerals(user)[-1]
 
 
 class TeamsDriver:
@@ -170,6 +235,26 @@ class TeamsDriver:
         await self.harness.settle()
         return reply.text
 
+    async def press(
+        self, user: str, handle: str, action: str, typed: str | None = None
+    ) -> tuple[str | None, str, set[str]]:
+        """Type ``typed`` in the card's box under the thread's note, press the button: (the
+        answer's message, if Teams was answered with one; what the note shows afterwards — the
+        answered card replaces the one clicked, the message's text stays; its buttons)."""
+        [note] = [
+            a for a in self.harness.fake.thread(teams_h.DRAFTS, handle) if action in verbs(a.card)
+        ]
+        inputs = {actions.NOTE_FIELD: typed} if typed is not None else None
+        reply = await self.harness.click(user, note, action, inputs)
+        await self.harness.settle()
+        answer = reply.json()
+        if answer["type"].endswith("activity.message"):
+            return str(answer["value"]), note.text + card_text(note.card), set(verbs(note.card))
+        return None, note.text + card_text(answer["value"]), set(verbs(answer["value"]))
+
+    def dms(self, user: str) -> str:
+        return "\n".join(a.text for a in self.harness.fake.messages(f"a:{user}"))
+
     async def command(self, user: str, text: str) -> str:
         """The same words in a 1:1 chat with postgate: its answer there."""
         harness = self.harness
@@ -180,6 +265,29 @@ class TeamsDriver:
         said = harness.fake.messages(f"a:{user}")[-1]
         assert not said.thread  # in the 1:1 chat itself
         return str(said.text)
+
+    async def edit(self, user: str, handle: str, text: str) -> str | None:
+        """編集 on the draft's card: the form answers the click; saved with ``text``. The
+        message Teams shows the person, if the answer is not the new card."""
+        harness = self.harness
+        card = harness.card(handle)
+        form = (await harness.click(user, card, actions.EDIT)).card
+        data = {**verbs(form)[actions.SAVE_EDIT], forms.TEXT: text, forms.MEDIA: ""}
+        reply = await harness.invoke(user, card, actions.SAVE_EDIT, data)
+        await harness.settle()
+        answer = reply.json()
+        return str(answer["value"]) if answer["type"].endswith("activity.message") else None
+
+    def revision(self) -> int:
+        return self.harness.drafts()[0].revision
+
+    async def report(self, user: str, values: dict[str, str]) -> str:
+        """``incident`` in a 1:1 chat: the form card, filled in and sent; the card answering."""
+        said = await self.harness.say(user, "incident")
+        data = {**verbs(said.card)[actions.INCIDENT_REPORT], **values}
+        reply = await self.harness.invoke(user, said, actions.INCIDENT_REPORT, data)
+        await self.harness.settle()
+        return card_text(reply.card)
 
 
 @pytest.fixture(params=["slack", "teams"])
@@ -288,6 +396,122 @@ async def only_the_author_or_an_approver_may_send_it_again(driver: Driver) -> No
     assert x_state(driver) == "failed"
 
 
+async def published(driver: Driver) -> str:
+    """An approved draft whose posts went out, reported in its thread: the thread's handle."""
+    handle = await driver.draft(CLEAN)
+    await driver.to_approval(handle)
+    assert await driver.approve(driver.chief) is None
+    harness = driver.harness
+    for _ in range(50):  # the dry-run clients publish on the first ticks
+        await harness.outbox.run_once()
+        with harness.db.session(read_only=True) as session:
+            if all(p.state == "published" for p in session.exec(select(Publication))):
+                break
+    assert await harness.hub.report_published() == 2
+    return handle
+
+
+def deletion_requests(driver: Driver) -> list[DeletionRequest]:
+    with driver.harness.db.session(read_only=True) as session:
+        return list(session.exec(select(DeletionRequest)).all())
+
+
+async def deletion_is_requested_from_the_result(driver: Driver) -> None:
+    handle = await published(driver)
+    assert "投稿しました" in driver.thread(handle)
+    assert "削除を依頼" in driver.thread(handle)
+
+    told, _, buttons = await driver.press(driver.author, handle, actions.DELETE)  # no reason
+    assert told is not None
+    assert "削除を依頼する理由を入力してから" in told
+    assert deletion_requests(driver) == []
+    assert buttons == {actions.DELETE}  # still there
+
+    told, shown, buttons = await driver.press(driver.author, handle, actions.DELETE, "日付の誤り")
+    assert told is None
+    assert buttons == set()
+    [request] = deletion_requests(driver)
+    assert (request.requested_by, request.reason, request.state) == (
+        "takahashi.yui",
+        "日付の誤り",
+        "requested",
+    )
+    done = f"高橋 結衣 さんが削除を依頼しました（削除依頼 #{request.id}、理由: 日付の誤り）"
+    assert done in shown  # the result's buttons became what was done; its links stay
+    assert "投稿しました" in shown
+    assert done in driver.thread(handle)
+    assert f"削除依頼 #{request.id}（高橋 結衣 さん、理由: 日付の誤り）" in driver.dms(driver.chief)
+
+
+async def deletion_from_the_result_follows_the_rules(driver: Driver) -> None:
+    handle = await published(driver)
+    told, _, _ = await driver.press(driver.stranger, handle, actions.DELETE, "間違い")
+    assert told is not None
+    assert "削除を依頼できるのは、アカウント（midori-x、midori-facebook）を所管する所属" in told
+    assert deletion_requests(driver) == []
+    assert "削除を依頼しました" not in driver.thread(handle)
+
+
+async def needs_review(driver: Driver) -> str:
+    """An approved draft whose X publication's outcome is unknown, told in its thread."""
+    handle = await driver.draft(CLEAN)
+    await driver.to_approval(handle)
+    assert await driver.approve(driver.chief) is None
+    harness = driver.harness
+    with harness.db.session() as session:
+        [row] = [p for p in session.exec(select(Publication)) if p.account_id == "midori-x"]
+        row.state, row.last_error = "needs_review", "x: timeout after the request was sent"
+        session.add(row)
+        publication_id = row.id
+    assert publication_id is not None
+    notice = PublicationNotice(
+        NoticeKind.NEEDS_REVIEW,
+        publication_id,
+        1,
+        "midori-x",
+        ("takahashi.yui", "sato.keiko"),
+        "x: timeout after the request was sent",
+    )
+    await harness.hub.notify(notice)
+    return handle
+
+
+async def a_needs_review_publication_is_confirmed_from_its_notice(driver: Driver) -> None:
+    handle = await needs_review(driver)
+    assert "投稿済みと確認" in driver.thread(handle)
+    assert "未投稿として再送" in driver.thread(handle)
+
+    told, _, _ = await driver.press(driver.author, handle, actions.REVIEW_PUBLISHED)  # no URL
+    assert told is not None
+    assert "投稿のURLまたはIDを入力してから" in told
+    assert x_state(driver) == "needs_review"
+
+    url = "https://x.com/midori_city/status/1860000000000000001"
+    told, shown, buttons = await driver.press(driver.chief, handle, actions.REVIEW_PUBLISHED, url)
+    assert told is None
+    assert buttons == set()
+    assert x_state(driver) == "published"
+    done = "佐藤 恵子 さんが投稿 #"
+    assert done in shown
+    assert "（midori-x）を投稿済みと確認しました" in shown
+    assert "（midori-x）を投稿済みと確認しました" in driver.thread(handle)
+
+
+async def a_needs_review_publication_is_sent_again_from_its_notice(driver: Driver) -> None:
+    handle = await needs_review(driver)
+    refused, _, _ = await driver.press(driver.stranger, handle, actions.REVIEW_NOT_PUBLISHED)
+    assert refused is not None
+    assert "作成者（高橋 結衣）か承認者（佐藤 恵子、鈴木 博）だけができます" in refused
+    assert x_state(driver) == "needs_review"
+
+    told, shown, buttons = await driver.press(driver.author, handle, actions.REVIEW_NOT_PUBLISHED)
+    assert told is None
+    assert buttons == set()
+    assert x_state(driver) == "pending"
+    assert "（midori-x）を未投稿と確認しました。送信時の確認を経て再送します。" in shown
+    assert "を未投稿と確認しました" in driver.thread(handle)
+
+
 async def check_now_polls_for_promotion_members(driver: Driver) -> None:
     for member in (driver.author, driver.digital):  # City Promotion, Digital Promotion
         said = await driver.command(member, "check-now")
@@ -301,6 +525,56 @@ async def check_now_is_refused_to_other_sections(driver: Driver) -> None:
     assert "今すぐ確認した結果" not in said
 
 
+async def the_author_edits_the_draft_in_a_form(driver: Driver) -> None:
+    handle = await driver.draft(WITH_ERROR)
+    assert not driver.submit_offered(handle)
+    assert await driver.edit(driver.author, handle, CLEAN) is None
+    assert driver.revision() == 2
+    assert "第2版に更新し、自動チェックをやり直しました" in driver.thread(handle)
+    assert driver.submit_offered(handle)  # checked again: the error is gone from the card
+
+
+async def only_the_author_may_edit_the_draft(driver: Driver) -> None:
+    handle = await driver.draft(CLEAN)
+    told = await driver.edit(driver.chief, handle, "書き換えた本文")
+    assert told is not None
+    assert "作成者（高橋 結衣）だけができます" in told
+    assert driver.revision() == 1
+    with driver.harness.db.session(read_only=True) as session:
+        [refused] = session.exec(select(AuditEvent).where(AuditEvent.action == "draft.refused"))
+    assert refused.details["operation"] == "revise"
+    assert refused.details["via"] == driver.platform
+
+
+async def pause_and_resume_by_the_chief_only(driver: Driver) -> None:
+    refused = await driver.command(driver.stranger, "pause midori-x 念のため")
+    assert "緊急停止・再開ができるのは" in refused
+    paused = await driver.command(driver.chief, "pause midori-x 乗っ取りの疑いのため")
+    assert "midori-x" in paused
+    assert "乗っ取りの疑いのため" in paused
+    assert "再開しました" in await driver.command(driver.chief, "resume midori-x")
+    with driver.harness.db.session(read_only=True) as session:
+        events = session.exec(select(AuditEvent).order_by(col(AuditEvent.seq))).all()
+    assert [e.action for e in events if e.action.startswith("pause.")] == [
+        "pause.refused",
+        "pause.started",
+        "pause.released",
+    ]
+
+
+async def a_members_report_opens_an_incident(driver: Driver) -> None:
+    values = {
+        forms.INCIDENT_KIND: "impersonation",
+        forms.INCIDENT_URL: "https://x.com/midori_clty",
+        forms.INCIDENT_NOTES: "市民から連絡",
+    }
+    shown = await driver.report(driver.digital, values)
+    assert "インシデント #1 として受け付け" in shown
+    with driver.harness.db.session(read_only=True) as session:
+        [incident] = session.exec(select(Incident)).all()
+    assert (incident.kind, incident.created_by) == ("impersonation", "kobayashi.takeshi")
+
+
 SCENARIOS: dict[str, Scenario] = {
     "a clean draft is checked, peer-checked and approved": clean_draft_is_approved,
     "the author is refused at the approve click": author_is_refused_at_the_click,
@@ -311,8 +585,20 @@ SCENARIOS: dict[str, Scenario] = {
     "only the author or an approver may send it again": (
         only_the_author_or_an_approver_may_send_it_again
     ),
+    "a deletion is requested from the published result": deletion_is_requested_from_the_result,
+    "a deletion from the result follows the rules": deletion_from_the_result_follows_the_rules,
+    "a needs-review publication is confirmed from its notice": (
+        a_needs_review_publication_is_confirmed_from_its_notice
+    ),
+    "a needs-review publication is sent again from its notice": (
+        a_needs_review_publication_is_sent_again_from_its_notice
+    ),
     "check-now polls for City and Digital Promotion": check_now_polls_for_promotion_members,
     "check-now is refused to other sections": check_now_is_refused_to_other_sections,
+    "the author edits the draft in a form": the_author_edits_the_draft_in_a_form,
+    "only the author may edit the draft": only_the_author_may_edit_the_draft,
+    "pause and resume by the chief only": pause_and_resume_by_the_chief_only,
+    "a member's report opens an incident": a_members_report_opens_an_incident,
 }
 
 

@@ -222,8 +222,14 @@ class SlackHarness(ServerHarness[FakeSlack]):
     # ------------------------------------------------------------ interactivity
 
     def click_body(
-        self, user: str, message: FakeMessage, action_id: str, value: str | None = None
+        self,
+        user: str,
+        message: FakeMessage,
+        action_id: str,
+        value: str | None = None,
+        state: Mapping[str, Any] | None = None,
     ) -> dict[str, Any]:
+        """A button click; ``state``: the values of the message's inputs (Slack sends them)."""
         if value is None:
             value = buttons(message.blocks)[action_id]
         n = next(self._n)
@@ -255,12 +261,18 @@ class SlackHarness(ServerHarness[FakeSlack]):
                     "action_ts": f"{time.time():.6f}",
                 }
             ],
+            "state": {"values": dict(state or {})},
         }
 
     async def click(
-        self, user: str, message: FakeMessage, action_id: str, value: str | None = None
+        self,
+        user: str,
+        message: FakeMessage,
+        action_id: str,
+        value: str | None = None,
+        state: Mapping[str, Any] | None = None,
     ) -> Reply:
-        body = self.click_body(user, message, action_id, value)
+        body = self.click_body(user, message, action_id, value, state)
         return await self.post_form({"payload": json.dumps(body)})
 
     def submission_body(

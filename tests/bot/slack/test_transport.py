@@ -81,6 +81,7 @@ async def test_serve_ticks_the_outbox_monitors_results_and_incident_reminders(
         "chat": 3600,
         "incident_reminders": 60,
         "audit_anchors": 3600,
+        "weekly_digest": 3600,  # looks as often as the chat tick; sends once a week
     }
     assert not app[TIMER_KEY].scheduler.running
 

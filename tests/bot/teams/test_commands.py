@@ -3,9 +3,14 @@ the same shared code (``bot.chat.commands``), through real HTTP."""
 
 from __future__ import annotations
 
+from sqlmodel import col, select
+
 from bot.chat import actions
+from bot.teams import render
+from storage.tables import AuditEvent, Publication
 from tests.bot.slack.harness import CLEAN
 from tests.bot.teams.harness import (
+    ALERTS,
     DRAFTS,
     KOBAYASHI,
     SATO,
@@ -15,7 +20,7 @@ from tests.bot.teams.harness import (
     card_text,
     verbs,
 )
-from tests.bot.teams.test_flow import ready_for_approval
+from tests.bot.teams.test_flow import ALL_CHECKED, ready_for_approval
 
 
 async def test_status_mine_pending_and_help_in_a_chat_with_postgate(teams: TeamsHarness) -> None:
@@ -41,8 +46,9 @@ async def test_status_mine_pending_and_help_in_a_chat_with_postgate(teams: Teams
     assert "ありません。" in nothing
 
     help_text = (await teams.say(TAKAHASHI, "help")).text
-    for command in ("status", "mine", "pending", "review", "delete"):
+    for command in ("status", "mine", "pending", "pause", "resume", "incident", "review", "delete"):
         assert f"`{command}" in help_text
+    assert "「編集」「投稿先・日時」" in help_text
     assert (await teams.say(TAKAHASHI, "なにこれ")).text == help_text
 
 
@@ -68,3 +74,46 @@ async def test_a_draft_written_in_the_chat_is_announced_in_the_drafts_channel(
     assert "#1" in announcement.text
     [card] = teams.fake.thread(DRAFTS, announcement.id)
     assert actions.SUBMIT in verbs(card.card)  # from here on as any draft
+
+
+async def test_pause_and_resume_in_a_chat_with_postgate(teams: TeamsHarness) -> None:
+    await ready_for_approval(teams)
+    [dm] = teams.approval_cards(SATO)
+    paused = (await teams.say(SATO, "pause midori-x 乗っ取りの疑いのため")).text
+    assert "midori-x" in paused
+    assert "乗っ取りの疑いのため" in paused
+    [alert] = teams.fake.messages(ALERTS)
+    assert "佐藤 恵子 さんが" in alert.text
+    assert "緊急停止しました" in alert.text
+
+    data = {**dm.card["refresh"]["action"]["data"], render.CHECKLIST: ALL_CHECKED}
+    assert (await teams.invoke(SATO, dm, actions.APPROVE, data)).status == 200
+    await teams.settle()
+    assert publication_states(teams) == {"midori-x": "held", "midori-facebook": "pending"}
+
+    refused = (await teams.say(KOBAYASHI, "resume midori-x")).text  # not theirs to resume
+    assert "緊急停止・再開ができるのは" in refused
+    assert publication_states(teams)["midori-x"] == "held"
+    assert "再開しました" in (await teams.say(SATO, "再開 midori-x")).text
+    assert publication_states(teams)["midori-x"] == "pending"
+    assert len(teams.fake.messages(ALERTS)) == 2
+    assert [e.action for e in audit(teams) if e.action.startswith("pause.")] == [
+        "pause.started",
+        "pause.refused",
+        "pause.released",
+    ]
+
+
+async def test_a_pause_needs_a_reason(teams: TeamsHarness) -> None:
+    assert "理由を入力してください" in (await teams.say(SATO, "pause")).text
+    assert teams.fake.messages(ALERTS) == []
+
+
+def publication_states(teams: TeamsHarness) -> dict[str, str]:
+    with teams.db.session(read_only=True) as session:
+        return {p.account_id: p.state for p in session.exec(select(Publication)).all()}
+
+
+def audit(teams: TeamsHarness) -> list[AuditEvent]:
+    with teams.db.session(read_only=True) as session:
+        return list(session.exec(select(AuditEvent).order_by(col(AuditEvent.seq))).all())

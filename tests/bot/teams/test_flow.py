@@ -70,6 +70,21 @@ async def test_a_channel_post_becomes_a_draft_with_its_card_in_the_thread(
     assert actions.WITHDRAW in verbs(card.card)
 
 
+async def test_a_click_in_the_channel_updates_the_card_for_everyone_there(
+    teams: TeamsHarness,
+) -> None:
+    post_id = await draft(teams)
+    card = teams.card(post_id)
+    reply = await teams.click(TAKAHASHI, card, actions.SUBMIT)
+    assert reply.status == 200
+    assert actions.SUBMIT not in verbs(reply.card)  # what the author sees at once
+    await teams.settle()
+    # Teams shows that answer to the author only; the channel sees the card PUT in its place.
+    assert card.versions
+    assert actions.SUBMIT not in verbs(card.card)
+    assert "ダブルチェック待ち" in card_text(card.card)
+
+
 async def test_the_mention_of_the_bot_is_not_part_of_the_draft(teams: TeamsHarness) -> None:
     await draft(teams)
     from sqlmodel import select
@@ -160,9 +175,11 @@ async def test_approve_answers_with_the_card_and_updates_every_other_copy(
     assert "この承認依頼は終了しました" in card_text(reply.card)
     assert teams.drafts()[0].state in ("approved", "publishing", "published")
     await teams.settle()
-    assert not dm.versions  # answered synchronously, not PUT
-    assert channel_copy.versions  # the other copy is PUT
-    assert "この承認依頼は終了しました" in card_text(channel_copy.card)
+    # The answer replaced the clicked card for the chief only: every copy is PUT as well.
+    for copy in (dm, channel_copy):
+        assert copy.versions
+        assert "この承認依頼は終了しました" in card_text(copy.card)
+        assert not verbs(copy.card)
     assert any("承認されました" in a.text for a in teams.fake.thread(DRAFTS, post_id))
 
     # Teams retries the invoke: one decision, the same answer.
@@ -303,7 +320,8 @@ async def test_the_chief_sets_the_publish_time_in_the_card(teams: TeamsHarness) 
     past = {render.DATE: "2020-01-06", render.TIME: "09:00"}
     assert "過去" in (await teams.invoke(SATO, dm, actions.APPROVE, {**data, **past})).text
     half = {render.DATE: "2026-11-25"}
-    assert "両方" in (await teams.invoke(SATO, dm, actions.APPROVE, {**data, **half})).text
+    said = (await teams.invoke(SATO, dm, actions.APPROVE, {**data, **half})).text
+    assert "時刻も指定してください" in said
     when = {render.DATE: "2026-11-25", render.TIME: "10:00"}
     assert (await teams.invoke(SATO, dm, actions.APPROVE, {**data, **when})).status == 200
     await teams.settle()

@@ -27,15 +27,17 @@ from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By as by
 from selenium.webdriver.support.ui import WebDriverWait as wait
 
-from bot.app import OUTBOX_KEY, build_app, synchronise
+from bot.app import OUTBOX_KEY, SERVICES_KEY, build_app, synchronise
 from bot.config import AppConfig, load_config
 from bot.web.security import WebSettings, issue_signin_link
+from handlers.drafts import Actor, NewDraft
 from storage.engine import Database
 from storage.migrate import upgrade
 from tests.conftest import JST
 from tests.handlers.conftest import NOW, FixedClock
 from tests.handlers.publishing_support import CLEAN
 from tests.storage.conftest import fresh_database
+from workflows.checks import Platform
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
@@ -253,3 +255,65 @@ def _journey(
     assert driver.find_element(by.CSS_SELECTOR, 'td[data-date="2026-12-01"] a.entry')
     shot("calendar-phone")
     driver.set_window_size(1280, 1000)
+
+
+def test_two_revisions_side_by_side_stack_on_a_phone(
+    driver: Any, tmp_path: Path, shots: Path
+) -> None:
+    """Any two revisions in two columns on a desktop, one above the other on a phone."""
+    config: AppConfig = load_config(REPO / "app.yaml")
+    clock = FixedClock(NOW)
+    with fresh_database("sqlite", tmp_path) as db:
+        upgrade(db)
+        synchronise(config, db, clock=clock)
+        app = build_app(config, db, environ={}, clock=clock, timers=False)
+        server = Server(app)
+        server.start()
+        try:
+            drafts = app[SERVICES_KEY].drafts
+            author = Actor("web", "takahashi.yui")
+            created = drafts.create(author, NewDraft(CLEAN, targets=("midori-x",)))
+            draft_id = created.draft.id
+            clock.now += timedelta(minutes=20)
+            later = CLEAN.replace("10時", "10時30分")
+            drafts.revise(author, draft_id, text=later)
+            clock.now += timedelta(minutes=20)
+            drafts.revise(
+                author,
+                draft_id,
+                text=later.replace("参加は無料です。", "先着30名です。"),
+                variants={Platform.INSTAGRAM: "おはなし会を開きます。#みどり市 #図書館"},
+            )
+            base = f"http://127.0.0.1:{server.port}"
+            driver.delete_all_cookies()
+            member = config.member("takahashi.yui")
+            assert member is not None
+            driver.get(issue_signin_link(db, member, WebSettings(base_url=base), at=clock()))
+            driver.find_element(by.ID, "signin").click()
+            wait(driver, WAIT_SECONDS).until(lambda d: d.find_elements(by.ID, "calendar"))
+
+            driver.get(f"{base}/drafts/{draft_id}")
+            select = driver.find_element(by.NAME, "from")
+            select.find_element(by.CSS_SELECTOR, 'option[value="1"]').click()
+            driver.find_element(by.CSS_SELECTOR, "#revisions button[type=submit]").click()
+            wait(driver, WAIT_SECONDS, ignored_exceptions=(stale,)).until(
+                lambda d: "第1版 → 第3版" in d.find_element(by.ID, "compared").text
+            )
+            left, right = (driver.find_element(by.ID, f"{side}-1") for side in ("left", "right"))
+            assert left.location["y"] == right.location["y"]  # side by side
+            assert left.location["x"] < right.location["x"]
+            assert "参加は無料です。" in left.text
+            assert "先着30名です。" in right.text
+            driver.execute_script("document.getElementById('revisions').scrollIntoView()")
+            driver.save_screenshot(str(shots / "draft-revisions.png"))
+
+            driver.set_window_size(390, 844)
+            driver.get(f"{base}/drafts/{draft_id}?from=1&to=3")
+            left, right = (driver.find_element(by.ID, f"{side}-1") for side in ("left", "right"))
+            assert right.location["y"] > left.location["y"]  # stacked on a phone
+            assert left.location["x"] == right.location["x"]
+            driver.execute_script("document.getElementById('compared').scrollIntoView()")
+            driver.save_screenshot(str(shots / "draft-revisions-phone.png"))
+        finally:
+            driver.set_window_size(1280, 1000)
+            server.stop()

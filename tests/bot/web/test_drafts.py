@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import timedelta
 
 import aiohttp
@@ -13,6 +14,7 @@ from handlers.drafts import Actor
 from storage.tables import AuditEvent, Draft, Publication
 from tests.bot.web.conftest import Console, Person
 from tests.handlers.publishing_support import CLEAN
+from workflows.checks import Platform
 
 WRONG_WEEKDAY = "11月24日(月)に市民ホールでコンサートを開きます。"
 ALL_CHECKS = [("checklist", c) for c in ("dates", "wording", "facts", "flame", "human_rights")]
@@ -157,13 +159,41 @@ async def test_a_draft_page_shows_revisions_side_by_side(console: Console) -> No
     author = await console.signed_in("takahashi.yui")
     await author.post("/drafts", [("text", CLEAN), ("accounts", "midori-x")])
     drafts = console.server.app[SERVICES_KEY].drafts
-    drafts.revise(Actor("web", "takahashi.yui"), 1, text=CLEAN.replace("10時", "11時"))
+    actor = Actor("web", "takahashi.yui")
+    drafts.revise(actor, 1, text=CLEAN.replace("10時", "11時"))
+    console.clock.now += timedelta(minutes=30)
+    drafts.revise(
+        actor,
+        1,
+        text=CLEAN.replace("10時", "11時").replace("参加は無料です。", ""),
+        variants={Platform.FACEBOOK: "フェイスブック用の本文です。"},
+    )
     status, page = await author.get("/drafts/1")
     assert status == 200
-    assert "第1版 → 第2版" in page
-    assert "<del>0</del><ins>1</ins>" in page
+    assert "第2版 → 第3版" in page  # by default the latest change
+    left, right = _column(page, "left", 1), _column(page, "right", 1)
+    assert "第2版 高橋 結衣 2026-11-24 10:00" in left
+    assert "第3版 高橋 結衣 2026-11-24 10:30" in right
+    assert re.search(r"<del>[^<]*参加は無料[^<]*</del>", left), left
+    assert "参加は無料です。" not in right  # the later side shows only what it has
+    assert "<ins>フェイスブック用の本文です。</ins>" in _column(page, "right", 2)
+    assert "facebook 用の本文" in page
+
+    status, page = await author.get("/drafts/1?from=1&to=3")  # any two, chosen on the page
+    assert "第1版 → 第3版" in page
+    assert "<del>0</del>" in _column(page, "left", 1)
+    assert "<ins>1</ins>" in _column(page, "right", 1)
+    assert '<option value="1" selected>第1版</option>' in page
+    status, page = await author.get("/drafts/1?from=9&to=x")  # unknown: the latest change
+    assert status == 200
+    assert "第2版 → 第3版" in page
     assert "<code>draft.created</code>" in page  # the timeline, from the audit log
     assert "<code>draft.revised</code>" in page
+
+
+def _column(page: str, side: str, part: int) -> str:
+    start = page.index(f'id="{side}-{part}"')
+    return page[start : page.index("</div>", start)]
 
 
 async def test_a_file_posted_where_text_is_expected_is_ignored(console: Console) -> None:

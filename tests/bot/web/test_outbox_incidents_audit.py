@@ -4,15 +4,25 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import datetime
+from datetime import datetime, timedelta
+from pathlib import Path
 
+import pytest
+from aiohttp.test_utils import TestServer
+from sqlalchemy import func, text
 from sqlmodel import select
 
-from bot.app import OUTBOX_KEY, SERVICES_KEY
+from bot.app import ANCHORS_KEY, OUTBOX_KEY, SERVICES_KEY, build_app
+from bot.config import AppConfig
 from handlers.drafts import Actor
+from storage import audit
+from storage.engine import Database
 from storage.tables import AuditEvent, Publication
+from tests.bot.slack.test_incidents import x_env
 from tests.bot.web.conftest import Console
 from tests.conftest import JST
+from tests.fakes.x import FakeX
+from tests.handlers.conftest import FixedClock
 from tests.handlers.publishing_support import approve
 
 DEC_1 = datetime(2026, 12, 1, 10, 0, tzinfo=JST)
@@ -144,3 +154,181 @@ async def test_ask_to_delete_a_published_post_and_approve_it(console: Console) -
     with console.db.session(read_only=True) as session:
         actions = {e.action for e in session.exec(select(AuditEvent)).all()}
     assert {"deletion.requested", "deletion.approved"} <= actions
+
+
+async def test_retry_a_failed_post_from_the_outbox(
+    database: Database, config: AppConfig, clock: FixedClock
+) -> None:
+    """X refuses the post (400): it fails; the author's 再送する puts it back in the queue (the
+    same use case as the chat button, the same refusals and audit event) and it goes out."""
+    async with FakeX() as x:
+        app = build_app(config, database, environ=x_env(config, x), clock=clock, timers=False)
+        server = TestServer(app, host="127.0.0.1", port=0)
+        await server.start_server()
+        console = Console(server, database, config, clock)
+        try:
+            approve(app[SERVICES_KEY].drafts, config)  # as soon as approved
+            x.fail_next(400, method="POST", path="/2/tweets")
+            outbox = app[OUTBOX_KEY]
+            await outbox.tick()
+            await outbox.drain()
+            assert _state(console, 1).state == "failed"
+
+            author = await console.signed_in("takahashi.yui")
+            status, page = await author.get("/outbox?state=failed")
+            assert 'action="/outbox/1/retry"' in page
+            assert "再送する" in page
+
+            stranger = await console.signed_in("kato.shota")  # another section's staff
+            status, page = await stranger.post("/outbox/1/retry")
+            assert status == 400
+            assert 'id="message"' in page
+            assert _state(console, 1).state == "failed"
+
+            status, page = await author.post("/outbox/1/retry", {"csrf": "forged"})
+            assert status == 403
+            assert _state(console, 1).state == "failed"
+
+            status, page = await author.post("/outbox/1/retry")
+            assert status == 200  # back on the outbox page
+            assert _state(console, 1).state == "sending"  # reconciled with X first
+            status, page = await author.post("/outbox/1/retry")
+            assert status == 400  # not failed any more: said, nothing changes
+            assert 'id="message"' in page
+
+            await outbox.tick()
+            await outbox.drain()
+            assert _state(console, 1).state == "published"
+            assert len(x.posted) == 1
+            with database.session(read_only=True) as session:
+                events = session.exec(
+                    select(AuditEvent).where(AuditEvent.action == "publication.retried")
+                ).all()
+            assert [(e.actor, e.subject) for e in events] == [("takahashi.yui", "publication:1")]
+        finally:
+            for person in console.people:
+                await person.session.close()
+            await server.close()
+
+
+def _tamper(console: Console | Database, seq: int) -> None:
+    db = console.db if isinstance(console, Console) else console
+    with db.session() as session:
+        session.connection().execute(
+            text("UPDATE audit_event SET actor = 'someone.else' WHERE seq = :seq"), {"seq": seq}
+        )
+
+
+def _count(page: str) -> int:
+    found = re.search(r"検証しました：(\d+)件すべて正常", page)
+    assert found, page
+    return int(found.group(1))
+
+
+async def test_the_audit_page_verifies_only_what_is_new_and_keeps_a_break_shown(
+    console: Console,
+) -> None:
+    """A view walks what was appended since the last one; the rows shown are checked against
+    their own hashes; 全件を再検証 walks everything again and finds an older rewritten event."""
+    drafts = console.server.app[SERVICES_KEY].drafts
+    approve(drafts, console.config, publish_at=DEC_1)
+    chief = await console.signed_in("sato.keiko")
+    _, page = await chief.get("/audit")
+    first = _count(page)
+    assert "全件の検証：2026-11-24 10:00:00" in page
+    assert 'action="/audit/verify"' in page
+
+    console.clock.now += timedelta(minutes=5)
+    await console.signed_in("ito.makoto")
+    _, page = await chief.get("/audit?action=web.")
+    assert _count(page) == first + 2  # web.link_issued, web.signed_in
+    assert "その後に追加された 2件" in page
+    assert "全件の検証：2026-11-24 10:00:00" in page  # not walked again
+
+    _tamper(console, 1)  # an old event, not on this page (app.yaml mirrored at start)
+    status, page = await chief.post("/audit/verify", {"csrf": "forged"})
+    assert status == 403
+    status, page = await chief.post("/audit/verify")  # 全件を再検証
+    assert status == 200  # back on the audit page
+    assert "改ざん検知チェーンが壊れています：seq 1: hash mismatch" in page
+    assert "全件の検証：2026-11-24 10:05:00" in page
+    _, page = await chief.get("/audit?action=web.")  # and it stays shown
+    assert "改ざん検知チェーンが壊れています：seq 1" in page
+
+
+async def test_a_tampered_event_on_the_page_shows_at_once(console: Console) -> None:
+    drafts = console.server.app[SERVICES_KEY].drafts
+    draft_id = approve(drafts, console.config, publish_at=DEC_1)
+    chief = await console.signed_in("sato.keiko")
+    _, page = await chief.get("/audit")
+    assert "改ざん検知チェーンを検証しました" in page
+    with console.db.session(read_only=True) as session:
+        created = session.exec(
+            select(AuditEvent.seq).where(AuditEvent.action == "draft.created")
+        ).one()
+    _tamper(console, created)  # one of this draft's events, on the page asked for next
+    _, page = await chief.get(f"/audit?draft={draft_id}")
+    assert f"改ざん検知チェーンが壊れています：seq {created}: hash mismatch" in page
+    assert f'<tr class="tampered" id="tampered"><td>{created}</td>' in page
+
+
+async def test_the_last_verified_event_changed_shows_at_once(console: Console) -> None:
+    approve(console.server.app[SERVICES_KEY].drafts, console.config, publish_at=DEC_1)
+    chief = await console.signed_in("sato.keiko")
+    _, page = await chief.get("/audit?action=draft.created")
+    assert "改ざん検知チェーンを検証しました" in page
+    with console.db.session(read_only=True) as session:
+        head = session.exec(select(func.max(AuditEvent.seq))).one()
+    _tamper(console, head)  # not on the page: the head the last view reached
+    _, page = await chief.get("/audit?action=draft.created")
+    broken = f"改ざん検知チェーンが壊れています：seq {head}: the event verified last has changed"
+    assert broken in page
+
+
+async def test_a_keyed_chain_verifies_with_the_key_and_the_anchor_is_shown(
+    database: Database,
+    config: AppConfig,
+    clock: FixedClock,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """With ``POSTGATE_AUDIT_KEY`` the links are HMACs: the page verifies them with the key.
+    The newest anchor of ``audit.anchor_file`` is compared with the chain on each view."""
+    monkeypatch.setenv(audit.KEY_ENV, "kept-outside-the-database")
+    anchors = tmp_path / "anchors.jsonl"
+    config = config.model_copy(
+        update={"audit": config.audit.model_copy(update={"anchor_file": anchors})}
+    )
+    app = build_app(
+        config,
+        database,
+        environ={audit.KEY_ENV: "kept-outside-the-database"},
+        clock=clock,
+        timers=False,
+    )
+    server = TestServer(app, host="127.0.0.1", port=0)
+    await server.start_server()
+    console = Console(server, database, config, clock)
+    try:
+        approve(app[SERVICES_KEY].drafts, config, publish_at=DEC_1)
+        chief = await console.signed_in("sato.keiko")
+        _, page = await chief.get("/audit")
+        assert "改ざん検知チェーンを検証しました" in page
+        assert "アンカーはまだ記録されていません" in page
+        anchor = app[ANCHORS_KEY].anchor()
+        assert anchor is not None
+        _, page = await chief.get("/audit")
+        assert f"最新のアンカー（seq {anchor.seq}、" in page
+        assert "はチェーンと一致しています" in page
+        with database.session() as session:
+            session.connection().execute(
+                text("UPDATE audit_event SET hash = :h WHERE seq = :seq"),
+                {"h": "0" * 64, "seq": anchor.seq},
+            )
+        _, page = await chief.get("/audit?action=web.")
+        assert "アンカーとチェーンが一致しません" in page
+        assert "改ざん検知チェーンが壊れています" in page
+    finally:
+        for person in console.people:
+            await person.session.close()
+        await server.close()

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 
 # What the scanners look for: digits (full- and half-width), separators of dates, phone numbers,
 # times and versions, the pieces of URLs, e-mail addresses, mentions, domains and hashtags, date
-# words, addresses, brackets, sentence ends, laughing marks and editorial marks.
+# words, addresses, brackets, sentence ends, laughing marks, editorial marks, emoji and the rest.
 UNITS: tuple[str, ...] = (
     "0",
     "1",
@@ -125,6 +125,31 @@ UNITS: tuple[str, ...] = (
     "xx",
     "TBD",
     "要確認",
+    # Emoji and letters beyond U+FFFF (hashtag and length classes), full-width URL pieces,
+    # non-ASCII domain labels (IDNA), invisible and line-ending characters, number formats.
+    "😀",
+    "👍🏻",
+    "🇯🇵",
+    "#️⃣",
+    "#𝐀",
+    "𝐀",
+    "♯a",
+    "＃１",
+    "ｈｔｔｐｓ：／／ａ．ｊｐ",
+    "ｗｗｗ．",
+    "＠ａ",
+    "é",
+    "み.",
+    "https://a.jp/#",
+    "?a=",
+    "\u200b",
+    "\r\n",
+    "\t",
+    "）",
+    "10:00-",
+    "…",
+    "1,000",
+    "０３－１２３４－",
     # Sentence-level judgements (meaning.yaml), editorial notes, bare names, 9-digit numbers.
     "ても、",
     "何度",

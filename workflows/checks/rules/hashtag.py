@@ -74,9 +74,9 @@ def scan(text: str, platforms: Iterable[Platform], data: HashtagData) -> Iterato
         return
     tags = xtext.hashtags(text)
     written = xtext.hashtag_like(text)
-    if written:
+    urls = xtext.url_spans(text) if written else []
+    if urls or "://" in text:
         # "#section" in a link, or "#" before "https://", is no hashtag attempt.
-        urls = xtext.url_spans(text)
         starts = [a for a, _ in urls]
         written = [
             w
@@ -140,6 +140,7 @@ def _broken(
     valid = {start for _, start, _ in tags}
     # A "#" right after a link would join the link (https://a.jp/#みどり), so no fix there.
     url_ends = {end for _, end in xtext.url_spans(text)} if written else set()
+    glued_on = bool(targets & data.glued.platforms)
     previous_end = -1
     for sign, tag, start, end in written:
         glued_to_previous = start == previous_end
@@ -173,10 +174,11 @@ def _broken(
                 )
             continue
         # Glued to a word before it. An ASCII letter is left out: "C#言語" is no hashtag attempt.
-        attached = start > 0 and xtext.is_hashtag_char(text[start - 1])
+        # (Right after another tag it is glued anyway: the character before need not be read.)
+        attached = not glued_to_previous and start > 0 and xtext.is_hashtag_char(text[start - 1])
         before = glued_to_previous or (attached and not text[start - 1].isascii())
         after = text[end : end + 1] in ("#", "＃")
-        if (before or after) and targets & data.glued.platforms:
+        if (before or after) and glued_on:
             space = before or attached
             replacement = (" " if space else "") + text[start:end] + (" " if after else "")
             yield _hit(
@@ -187,7 +189,7 @@ def _broken(
 def _hit(
     check: Check, key: str, start: int, end: int, *, suggestion: str, targets: frozenset[Platform]
 ) -> Hit:
-    names = _platform_names(targets & check.platforms)
+    names = _names_on(targets, check.platforms)
     return Hit(
         check.rule,
         check.severity,
@@ -197,6 +199,11 @@ def _hit(
         {"platforms": names, "fixed": suggestion.strip()},
         suggestion,
     )
+
+
+@cache
+def _names_on(targets: frozenset[Platform], platforms: frozenset[Platform]) -> str:
+    return _platform_names(targets & platforms)
 
 
 @cache

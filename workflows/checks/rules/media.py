@@ -240,7 +240,7 @@ def _run_specs(path: str, name: str, entry: Any, platforms: list[str], data: Med
                 rule = str(spec["rule"])
                 media = tuple(_item(m) for m in spec.get("media") or ())
                 targets = tuple(Platform(p) for p in spec.get("platforms", platforms))
-                settings = CheckSettings(**(spec.get("settings") or {}))
+                settings = CheckSettings.of(spec.get("settings") or {})
             except (KeyError, TypeError, ValueError) as exc:
                 raise RuleDataError(f"{path}: {name}: bad spec {spec!r}: {exc}") from exc
             found = any(h.rule == rule for h in scan(media, targets, settings, data))

@@ -27,7 +27,7 @@ from typing import Any
 
 from workflows.catalogue import Lang
 from workflows.checks.context import CheckContext, Rule
-from workflows.checks.data import RULES_DIR, RuleDataError, load_yaml
+from workflows.checks.data import RULES_DIR, RuleDataError, cached_data, load_yaml
 from workflows.checks.model import Finding, Severity
 from workflows.checks.text import Spans, overlaps, protected_spans
 
@@ -610,10 +610,15 @@ def load_file(
 @cache
 def dictionary(extra: Path | None = None) -> Dictionary:
     """The starter dictionary, with the organisation's dictionary (if any) on top."""
-    terms = load_file(STARTER, strict=True)
+    terms = dict(_starter())
     if extra is not None:
         _merge(terms, load_file(Path(extra)))
     return Dictionary(tuple(t for t in terms.values() if t is not None))
+
+
+@cached_data(STARTER.name)
+def _starter() -> dict[str, Term | None]:
+    return load_file(STARTER, strict=True)
 
 
 # ── the organisation's official names ────────────────────────────────────────────────────────

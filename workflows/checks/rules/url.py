@@ -91,18 +91,24 @@ class Link:
 def host_in(host: str, domains: Iterable[str]) -> bool:
     """Whether ``host`` is one of ``domains`` or a subdomain of one."""
     host = host.lower().rstrip(".")
-    wanted, sizes = _indexed(domains if isinstance(domains, frozenset | tuple) else tuple(domains))
-    # One look-up per distinct domain length, however many domains and however long the host.
-    n = len(host)
-    return any(
-        size <= n and (size == n or host[-size - 1] == ".") and host[-size:] in wanted
-        for size in sizes
-    )
+    known = domains if isinstance(domains, frozenset | tuple) else tuple(domains)
+    wanted, longest = _indexed(known)
+    if host in wanted:
+        return True
+    # The parts after a dot, right to left, while they are no longer than the longest domain:
+    # a few look-ups, however many domains and however long the host.
+    first = len(host) - longest - 1
+    dot = host.rfind(".")
+    while dot >= first and dot >= 0:
+        if host[dot + 1 :] in wanted:
+            return True
+        dot = host.rfind(".", 0, dot)
+    return False
 
 
 @lru_cache(maxsize=64)
-def _indexed(domains: frozenset[str] | tuple[str, ...]) -> tuple[frozenset[str], tuple[int, ...]]:
-    return frozenset(domains), tuple(sorted({len(d) for d in domains}))
+def _indexed(domains: frozenset[str] | tuple[str, ...]) -> tuple[frozenset[str], int]:
+    return frozenset(domains), max(map(len, domains), default=0)
 
 
 def links(text: str) -> list[Link]:
@@ -152,16 +158,16 @@ def scan(norm: NormalizedText, settings: CheckSettings, data: UrlData) -> list[H
     """Every link problem in a normalised text."""
     hits: list[Hit] = []
     text = norm.text
+    kinds: dict[str, _HostKind] = {}  # a draft names the same few hosts again and again
     for written in links(text):
         link = _cut_at_prose(written, norm)
         host = link.host.lower()
-        if link.scheme is None and not (
-            host.rsplit(".", 1)[-1] in data.bare_tlds
-            or host_in(host, settings.blocked_domains)
-            or host_in(host, settings.official_domains)
-        ):
+        kind = kinds.get(host)
+        if kind is None:
+            kind = kinds[host] = _HostKind.of(host, settings, data)
+        if link.scheme is None and not kind.bare_link:
             continue
-        if host_in(host, settings.blocked_domains):
+        if kind.blocked_by_city:
             hits.append(
                 Hit(
                     "url.blocked",
@@ -173,7 +179,7 @@ def scan(norm: NormalizedText, settings: CheckSettings, data: UrlData) -> list[H
                 )
             )
             continue
-        blocked = _blocked(host, data)
+        blocked = kind.blocked
         if blocked is not None:
             hits.append(
                 Hit(
@@ -189,7 +195,7 @@ def scan(norm: NormalizedText, settings: CheckSettings, data: UrlData) -> list[H
         malformed = _malformed(link, norm)
         if malformed is not None:
             hits.append(malformed)
-        if host_in(host, data.shorteners) and not host_in(host, data.shortener_allow):
+        if kind.shortener:
             hits.append(
                 Hit(
                     "url.shortener",
@@ -215,9 +221,8 @@ def scan(norm: NormalizedText, settings: CheckSettings, data: UrlData) -> list[H
                     suggestion=https,
                 )
             )
-        official = settings.official_domains
-        if official and not host_in(host, official):
-            public = host_in(host, data.public_suffixes) or bool(data.public_hosts.search(host))
+        if settings.official_domains and not kind.official:
+            public = kind.public
             hits.append(
                 Hit(
                     "url.external",
@@ -229,6 +234,31 @@ def scan(norm: NormalizedText, settings: CheckSettings, data: UrlData) -> list[H
                 )
             )
     return hits
+
+
+@dataclass(frozen=True, slots=True)
+class _HostKind:
+    """What the rules say of one host (lower-cased)."""
+
+    bare_link: bool  # written without a scheme, still a link to check
+    blocked_by_city: bool
+    blocked: tuple[str, str] | None
+    shortener: bool
+    official: bool
+    public: bool
+
+    @classmethod
+    def of(cls, host: str, settings: CheckSettings, data: UrlData) -> _HostKind:
+        city_blocked = host_in(host, settings.blocked_domains)
+        official = host_in(host, settings.official_domains)
+        return cls(
+            bare_link=host.rsplit(".", 1)[-1] in data.bare_tlds or city_blocked or official,
+            blocked_by_city=city_blocked,
+            blocked=_blocked(host, data),
+            shortener=host_in(host, data.shorteners) and not host_in(host, data.shortener_allow),
+            official=official,
+            public=host_in(host, data.public_suffixes) or bool(data.public_hosts.search(host)),
+        )
 
 
 def _cut_at_prose(link: Link, norm: NormalizedText) -> Link:
@@ -314,17 +344,21 @@ def _malformed(link: Link, norm: NormalizedText) -> Hit | None:
             comma.end(),
             suggestion=joined,
         )
-    host = link.host
+    if _bad_host(link.host):
+        return Hit("url.malformed", Severity.ERROR, "url.malformed_host", link.start, link.end)
+    return None
+
+
+@lru_cache(maxsize=256)  # a draft names the same few hosts again and again
+def _bad_host(host: str) -> bool:
     labels = host.split(".")
     if _IPV4.fullmatch(host) or host.lower() == "localhost":
-        return None
-    if (
+        return False
+    return (
         len(labels) < 2
         or any(not label or label.startswith("-") or label.endswith("-") for label in labels)
         or not _TLD.fullmatch(labels[-1])
-    ):
-        return Hit("url.malformed", Severity.ERROR, "url.malformed_host", link.start, link.end)
-    return None
+    )
 
 
 def check(ctx: CheckContext) -> Iterable[Finding]:
