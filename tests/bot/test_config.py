@@ -127,6 +127,12 @@ def test_terminology_path_is_resolved_beside_the_file(tmp_path: Path) -> None:
         load_config(tmp_path / "app.yaml")
 
 
+def test_the_organisation_and_its_sections_are_official_names_for_the_checker() -> None:
+    names = parse_config(EXAMPLE).checks.official_names
+    assert names[:4] == ("みどり市立博物館", "みどり市民会館", "みどり中央公民館", "みどり市役所")
+    assert {"みどり市", "シティ・プロモーション課", "環境推進課", "博物館"} <= set(names)
+
+
 def test_a_broken_city_dictionary_is_a_config_error(tmp_path: Path) -> None:
     (tmp_path / "local.yaml").write_text(
         "version: 1\nrules:\n  - expected: みどり市役所\n    pattern: 緑市役所\n"
