@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from functools import cache
 
 from workflows import catalogue
+from workflows.checks import sentence_model
 from workflows.checks.context import CheckContext, Rule
 from workflows.checks.lexicon import Lexicon, load_lexicon
 from workflows.checks.model import Finding
@@ -18,7 +19,9 @@ def lexicon() -> Lexicon:
 
 
 def check(ctx: CheckContext) -> Iterable[Finding]:
-    return lexicon().findings(ctx)
+    found = list(lexicon().findings(ctx))
+    # The sentence model's second opinion on sentences the lexicon said nothing of.
+    return [*found, *sentence_model.findings(ctx, "prohibited", found)]
 
 
 RULE = Rule("prohibited", check)

@@ -1,0 +1,111 @@
+"""The sentence model: a second opinion next to the flame and prohibited lexicons.
+
+It must quote the sentence with why and what to write instead, stay silent on ordinary city
+business, never repeat a sentence the lexicon already reported, and be exactly what the training
+script builds from the repository's data.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from benchmarks import train_meaning
+from tests.conftest import CheckFn
+from workflows.checks import CheckSettings, Finding
+from workflows.checks.data import RuleDataError
+from workflows.checks.sentence_model import (
+    CLASSES,
+    MAX_SCORED,
+    MODEL_FILE,
+    from_json,
+    model,
+)
+
+MEANING = CheckSettings(enabled_rules=("flame", "prohibited"))
+# The model's messages say the judgement came from the sentence as a whole.
+FROM_THE_SENTENCE = "文全体の言い回しから判定しました"
+
+
+def findings(check: CheckFn, text: str) -> list[Finding]:
+    return list(check(text, platforms=("facebook",), settings=MEANING).findings)
+
+
+@pytest.mark.parametrize(
+    ("text", "rule", "advice"),
+    [
+        (
+            "年配の方はすぐ怒るので、窓口の対応には若い職員を当てています。",
+            "flame.discrimination",
+            "行為や事実を書き",
+        ),
+        (
+            "外国人の方は夜に騒ぐことが多いので、公園の利用時間を短くしました。",
+            "flame.discrimination",
+            "ひとまとめに評価",
+        ),
+        (
+            "粗大ごみを道ばたに置いていっても、そのうち誰かが片付けてくれます。",
+            "prohibited.illegal",
+            "正しい方法を書いてください",
+        ),
+    ],
+)
+def test_a_problem_sentence_without_listed_wording_is_quoted_with_why_and_what_instead(
+    check: CheckFn, text: str, rule: str, advice: str
+) -> None:
+    found = findings(check, f"お知らせです。{text}詳しくは市のホームページをご覧ください。")
+    assert [(f.rule, f.severity.value) for f in found] == [(rule, "warning")]
+    message = found[0].message
+    assert f"「{text}」" in message
+    assert FROM_THE_SENTENCE in message
+    assert advice in message
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "12月4日から10日は人権週間です。国籍や年齢、障害の有無にかかわらず、互いを認め合いましょう。",
+        "外国人住民のための生活相談会を開きます。通訳がつきますので、お気軽にお越しください。",
+        "市長選挙の期日前投票は、市役所1階で午後8時まで行っています。(選挙管理委員会)",
+        "路上駐車は緊急車両の妨げになります。お車の方は市営駐車場をご利用ください。",
+        "会場の駐車場が満車のときは、第2駐車場に停めていただいても構いません。",
+        "今回の大雨で被害を受けた隣の市へ、給水車と職員を派遣しました。",
+        "ごみは収集日の朝8時30分までに出してください。分け方は環境推進課へお問い合わせください。",
+    ],
+)
+def test_ordinary_city_business_on_the_same_topics_stays_silent(check: CheckFn, text: str) -> None:
+    assert [(f.rule, f.message) for f in findings(check, text)] == []
+
+
+def test_a_sentence_the_lexicon_reported_gets_no_second_finding(check: CheckFn) -> None:
+    text = "高齢ドライバーは判断力が落ちているので、早く免許を返納してください。"
+    assert [v[2] for v in model().flagged(text)] == ["flame.discrimination"]
+    found = findings(check, text)
+    assert [f.rule for f in found] == ["flame.discrimination"]
+    assert FROM_THE_SENTENCE not in found[0].message
+
+
+def test_a_repeated_sentence_is_reported_each_time_and_a_huge_draft_is_read_only_so_far(
+    check: CheckFn,
+) -> None:
+    sentence = "外国人の方は夜に騒ぐことが多いので、公園の利用時間を短くしました。"
+    assert [f.rule for f in findings(check, sentence * 3)] == ["flame.discrimination"] * 3
+    # Past MAX_SCORED characters of distinct sentences nothing more is read.
+    filler = "".join(f"市民会館の催しは第{i}回です。" for i in range(MAX_SCORED // 10))
+    assert [f.rule for f in findings(check, filler + sentence)] == []
+
+
+def test_a_malformed_model_file_names_the_file() -> None:
+    with pytest.raises(RuleDataError, match=MODEL_FILE):
+        from_json({"classes": list(CLASSES), "scale": 100, "bias": [0], "weights": {}})
+    with pytest.raises(RuleDataError, match=MODEL_FILE):
+        from_json(["not", "a", "model"])
+
+
+def test_the_shipped_model_is_what_the_training_script_builds_from_the_repository() -> None:
+    built, _ = train_meaning.build(cv=False)
+    shipped = train_meaning.shipped_path().read_text(encoding="utf-8")
+    assert json.loads(built) == json.loads(shipped)
+    assert built == shipped

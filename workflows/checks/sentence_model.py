@@ -1,0 +1,279 @@
+"""A small statistical second opinion on sentences, next to the flame and prohibited lexicons.
+
+The lexicons (flame.yaml, prohibited.yaml, meaning.yaml) flag a sentence when it names a topic
+and takes a stance in words someone listed. Many problem sentences say the same thing in other
+words, so every sentence is also scored by a multinomial logistic regression over the character
+1-3-grams of its normalised text. The weights (``rules/sentence_model.json``) are trained by
+``benchmarks/train_meaning.py`` from the repository's own labelled data (the tuning half of
+tests/corpus/meaning, its ``training/`` sentences and the main corpus) with a fixed order and
+seed; a test checks that the shipped file is exactly what the script builds.
+
+Each class has a threshold chosen by cross-validation so that no clean draft of that data is
+flagged; a sentence at or above it is reported as a warning of that class's rule id, unless the
+lexicon of the family already reported that sentence.
+
+Cost: a dictionary look-up per character n-gram, with at most MAX_SENTENCE characters of a
+sentence and MAX_SCORED characters of distinct sentences per draft, so it stays linear and small.
+"""
+
+from __future__ import annotations
+
+import bisect
+import json
+import re
+import unicodedata
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from functools import cache
+from math import exp
+
+from workflows.checks.context import CheckContext
+from workflows.checks.data import RuleDataError, cached_data, load_yaml, resolve
+from workflows.checks.model import Finding, Severity
+
+MODEL_FILE = "sentence_model.json"
+# The classes the model tells apart; the last one, "none", is every innocent sentence.
+CLASSES = (
+    "flame.discrimination",
+    "flame.politics",
+    "flame.disaster",
+    "prohibited.illegal",
+    "prohibited.disrespect",
+    "none",
+)
+# Characters of a sentence the model reads (a longer one is read up to there).
+MAX_SENTENCE = 200
+# Characters of distinct sentences scored per draft: posts are far shorter; past it a
+# 70,000-character draft costs no more.
+MAX_SCORED = 12_000
+NGRAMS = (1, 2, 3, 4)
+# A class whose judgement is about a topic of meaning.yaml is reported only when the sentence
+# names that topic too: the model reads the stance, the topic words keep it to its subject.
+TOPIC_OF = {
+    "flame.discrimination": "group",
+    "flame.politics": "election",
+    "flame.disaster": "disaster",
+}
+# A sentence with fewer letters of Japanese than this (a URL, a heading) is not scored.
+MIN_JAPANESE = 6
+_JAPANESE = re.compile(r"[\u3041-\u30ff\u3400-\u9fff]")
+_SENTENCE = re.compile(r"[^。!?\n]+[。!?]?")
+_DIGITS = re.compile(r"[0-9]+")
+
+
+def normalise(sentence: str) -> str:
+    """What the model reads of an NFKC sentence: lower-cased, digits as one 0, no spaces."""
+    text = _DIGITS.sub("0", sentence[:MAX_SENTENCE].lower())
+    return "".join(text.split())
+
+
+def features(sentence: str) -> set[str]:
+    """The character 1-4-grams of the normalised sentence, with ^ and $ at its edges."""
+    text = f"^{normalise(sentence)}$"
+    return {text[i : i + n] for n in NGRAMS for i in range(len(text) - n + 1)} - {"^", "$"}
+
+
+def sentences(text: str) -> Iterator[tuple[int, int]]:
+    """The [start, end) of each sentence of an NFKC text, its closing mark included."""
+    for m in _SENTENCE.finditer(text):
+        start, end = m.span()
+        while start < end and text[start].isspace():
+            start += 1
+        while end > start and text[end - 1].isspace():
+            end -= 1
+        if end > start:
+            yield start, end
+
+
+class Topic:
+    """A topic of meaning.yaml as one regular expression, compiled on first use."""
+
+    __slots__ = ("_regex", "source")
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+        self._regex: re.Pattern[str] | None = None
+
+    def __reduce__(self) -> tuple[type[Topic], tuple[str]]:
+        return Topic, (self.source,)
+
+    def search(self, text: str) -> bool:
+        if self._regex is None:
+            self._regex = re.compile(self.source)
+        return self._regex.search(text) is not None
+
+
+def scored(sentence: str) -> bool:
+    """Whether the model reads this sentence at all."""
+    return len(_JAPANESE.findall(sentence[:MAX_SENTENCE])) >= MIN_JAPANESE
+
+
+@dataclass(frozen=True)
+class Model:
+    bias: tuple[float, ...]
+    weights: dict[str, tuple[float, ...]]
+    # Probability at or above which a sentence is reported, per class (none has none).
+    thresholds: dict[str, float]
+    topics: dict[str, Topic]
+
+    def probabilities(self, sentence: str) -> tuple[float, ...]:
+        weights = self.weights
+        rows = [w for f in features(sentence) if (w := weights.get(f)) is not None]
+        logits = (
+            [b + sum(col) for b, col in zip(self.bias, zip(*rows, strict=True), strict=True)]
+            if rows
+            else list(self.bias)
+        )
+        top = max(logits)
+        exps = [exp(z - top) for z in logits]
+        total = sum(exps)
+        return tuple(e / total for e in exps)
+
+    def flagged(self, text: str) -> list[tuple[int, int, str, float]]:
+        """(start, end, class, probability) of each sentence of ``text`` over its threshold."""
+        out: list[tuple[int, int, str, float]] = []
+        seen: dict[str, tuple[str, float] | None] = {}
+        budget = MAX_SCORED
+        for start, end in sentences(text):
+            key = text[start : min(end, start + MAX_SENTENCE)]
+            if key not in seen:
+                if budget <= 0:
+                    break
+                budget -= len(key)
+                seen[key] = self.verdict(key)
+            if (verdict := seen[key]) is not None:
+                out.append((start, end, *verdict))
+        return out
+
+    def verdict(self, sentence: str) -> tuple[str, float] | None:
+        if not scored(sentence):
+            return None
+        return verdict(self.probabilities(sentence), self.thresholds, self.about(sentence))
+
+    def about(self, sentence: str) -> frozenset[str]:
+        """The classes whose topic the sentence names (or that need none)."""
+        return frozenset(
+            c
+            for c in CLASSES[:-1]
+            if (topic := self.topics.get(c)) is None or topic.search(sentence)
+        )
+
+
+def verdict(
+    probs: tuple[float, ...] | list[float], thresholds: dict[str, float], about: frozenset[str]
+) -> tuple[str, float] | None:
+    """The most likely class of those the sentence is about, if at or over its threshold."""
+    candidates = [k for k in range(len(CLASSES) - 1) if CLASSES[k] in about]
+    if not candidates:
+        return None
+    best = max(candidates, key=probs.__getitem__)
+    label = CLASSES[best]
+    return (label, probs[best]) if probs[best] >= thresholds[label] else None
+
+
+def topics() -> dict[str, Topic]:
+    """The topic of each class that has one, from meaning.yaml."""
+    data = load_yaml("meaning.yaml")
+    try:
+        found = {c: "|".join(f"(?:{p})" for p in data["topics"][t]) for c, t in TOPIC_OF.items()}
+    except (KeyError, TypeError) as exc:
+        raise RuleDataError(
+            f"meaning.yaml: a topic of the sentence model is missing ({exc!r})"
+        ) from None
+    return {c: Topic(unicodedata.normalize("NFKC", p)) for c, p in found.items()}
+
+
+def from_json(data: object, topic_patterns: dict[str, Topic] | None = None) -> Model:
+    """The model of a parsed sentence_model.json; RuleDataError if it is not one."""
+
+    def bad(why: str) -> RuleDataError:
+        return RuleDataError(f"{MODEL_FILE}: not a sentence model ({why})")
+
+    if not isinstance(data, dict) or tuple(data.get("classes") or ()) != CLASSES:
+        raise bad(f"expected a mapping with classes {list(CLASSES)}")
+    n = len(CLASSES) - 1  # stored relative to "none", whose own column is all zeros
+    try:
+        scale = float(data["scale"])
+        bias = (*(float(b) / scale for b in data["bias"]), 0.0)
+        weights = {
+            str(f): (*(float(w) / scale for w in ws), 0.0) for f, ws in data["weights"].items()
+        }
+        thresholds = {str(k): float(v) for k, v in data["thresholds"].items()}
+    except (KeyError, TypeError, ValueError, AttributeError, ZeroDivisionError) as exc:
+        raise bad(repr(exc)) from None
+    if len(bias) != n + 1 or any(len(w) != n + 1 for w in weights.values()):
+        raise bad(f"bias and every weight need {n} numbers")
+    if set(thresholds) != set(CLASSES[:-1]):
+        raise bad(f"thresholds needed for {list(CLASSES[:-1])}")
+    return Model(bias, weights, thresholds, topics() if topic_patterns is None else topic_patterns)
+
+
+@cache
+@cached_data(MODEL_FILE, "meaning.yaml")
+def model() -> Model:
+    """The shipped model, read on first use and kept in the rule-data cache."""
+    try:
+        data = json.loads(resolve(MODEL_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise RuleDataError(f"{MODEL_FILE}: {exc}") from exc
+    return from_json(data)
+
+
+# The last draft's verdicts: flame and prohibited both ask for the same text.
+_last: tuple[str, list[tuple[int, int, str, float]]] = ("", [])
+
+
+def verdicts(text: str) -> list[tuple[int, int, str, float]]:
+    """``model().flagged(text)``, computed once for the draft both families check."""
+    global _last  # noqa: PLW0603 - a one-entry cache; the tuple is replaced whole
+    last = _last
+    if last[0] == text and text:
+        return last[1]
+    found = model().flagged(text)
+    _last = (text, found)
+    return found
+
+
+def findings(ctx: CheckContext, family: str, reported: Sequence[Finding]) -> Iterator[Finding]:
+    """Warnings of ``family`` ("flame" or "prohibited") for the sentences the model flags.
+
+    A sentence the family's lexicon already reported (a finding of the same flame theme, or any
+    prohibited finding, overlapping it) gets no second finding.
+    """
+    covered = {key: _Covered(reported, key) for key in ("flame.", "prohibited.")}
+    for start, end, label, _probability in verdicts(ctx.text):
+        if not label.startswith(family + "."):
+            continue
+        ostart, oend = ctx.norm.span(start, end)
+        if family == "flame":
+            if covered["flame."].overlaps(ostart, oend, label):
+                continue
+        elif covered["prohibited."].overlaps(ostart, oend):
+            continue
+        yield ctx.finding(label, Severity.WARNING, f"{label}.sentence", start, end)
+
+
+class _Covered:
+    """The spans of the findings of one family, asked "does any overlap [start, end)?" in
+    O(log n) (a draft of thousands of repeated sentences must stay linear)."""
+
+    def __init__(self, reported: Sequence[Finding], prefix: str) -> None:
+        self._by_rule: dict[str, tuple[list[int], list[int]]] = {}
+        spans: dict[str, list[tuple[int, int]]] = {}
+        for f in reported:
+            if f.rule.startswith(prefix):
+                rule = ".".join(f.rule.split(".")[:2])
+                spans.setdefault(rule, []).append((f.start, f.end))
+                spans.setdefault("", []).append((f.start, f.end))
+        for rule, found in spans.items():
+            found.sort()
+            ends: list[int] = []
+            for _, end in found:
+                ends.append(max(end, ends[-1]) if ends else end)
+            self._by_rule[rule] = ([s for s, _ in found], ends)
+
+    def overlaps(self, start: int, end: int, rule: str = "") -> bool:
+        """Whether a finding of ``rule`` (a theme such as flame.politics; "" for any) overlaps."""
+        starts, ends = self._by_rule.get(rule, ([], []))
+        i = bisect.bisect_left(starts, end)  # the findings that start before ``end``
+        return i > 0 and ends[i - 1] > start
