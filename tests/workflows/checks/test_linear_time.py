@@ -93,9 +93,9 @@ def test_the_checker_is_linear_on_adversarial_drafts() -> None:
     )
 
 
-# Links, domains and hashtags each written differently: the scanners remember what a repeated
-# link or tag turned out to be, so repetitions of one are cheap; these make every one new, and
-# some as long as what is remembered (64 to 80 characters) or just longer.
+# Links, domains, hashtags and dates each written differently: the scanners remember what a
+# repeated link, tag or date turned out to be, so repetitions of one are cheap; these make every
+# one new, and some as long as what is remembered (64 to 80 characters) or just longer.
 DISTINCT: dict[str, Callable[[int], str]] = {
     "links": lambda i: f"https://a{i}.jp/{i} ",
     "bare domains": lambda i: f"a{i}.jp ",
@@ -105,6 +105,8 @@ DISTINCT: dict[str, Callable[[int], str]] = {
     "long domains": lambda i: f"{i:x}{'a' * 60}.jp ",
     "long tags": lambda i: f"#{i:x}{'a' * 62} ",
     "long paths": lambda i: f"a.jp/{i:x}{'a' * 75} ",
+    "dates": lambda i: f"{2000 + i % 1000}年{i % 12 + 1}月{i % 28 + 1}日",
+    "dates with weekdays": lambda i: f"{i % 12 + 1}月{i % 28 + 1}日({'月火水木金土日'[i % 7]})、",
 }
 
 
