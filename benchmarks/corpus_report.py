@@ -38,6 +38,24 @@ CORPUS_DIR = Path(__file__).resolve().parent.parent / "tests" / "corpus"
 
 OFFICIAL_DOMAINS = ("city.midori.lg.jp",)
 OFFICIAL_PHONE_NUMBERS = ("0277-12-3400", "0277-12-3411", "0277-12-3422", "0277-12-3433")
+# The city's name, its sections (as app.yaml would give them) and its facilities.
+OFFICIAL_NAMES = (
+    "みどり市",
+    "シティ・プロモーション課",
+    "デジタル推進課",
+    "環境推進課",
+    "生涯学習・スポーツ課",
+    "健康づくり課",
+    "障害福祉課",
+    "産業振興課",
+    "保育課",
+    "長寿はつらつ課",
+    "まちづくり推進課",
+    "みどり市立博物館",
+    "みどり市民会館",
+    "みどり中央公民館",
+    "みどり市役所",
+)
 
 FLAME_THEMES = (
     "flame.disaster",
@@ -213,9 +231,11 @@ def split(entries: Sequence[Entry], part: str) -> list[Entry]:
 
 
 def corpus_settings() -> CheckSettings:
-    """The example city's settings: its domain and its published phone numbers."""
+    """The example city's settings: its domain, its published phone numbers, its names."""
     return CheckSettings(
-        official_domains=OFFICIAL_DOMAINS, official_phone_numbers=OFFICIAL_PHONE_NUMBERS
+        official_domains=OFFICIAL_DOMAINS,
+        official_phone_numbers=OFFICIAL_PHONE_NUMBERS,
+        official_names=OFFICIAL_NAMES,
     )
 
 

@@ -109,6 +109,7 @@ OUTAGE_KEY: web.AppKey[DatabaseOutage] = web.AppKey("outage", DatabaseOutage)
 
 
 def build_services(config: AppConfig, db: Database, *, clock: Clock = utc_now) -> Services:
+    db.clock = clock  # rows' updated_at by the same clock as everything else
     directory = config.directory
     drafts = DraftUseCases(
         db=db,

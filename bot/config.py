@@ -238,6 +238,12 @@ def parse_config(text: str, *, source: str = "app.yaml", base_dir: Path | None =
         config = config.model_copy(
             update={"checks": dataclasses.replace(config.checks, terminology=resolved)}
         )
+    # The organisation's and its sections' names are official names the checker never rewrites.
+    names = (config.organisation.name, *(s.name for s in config.sections))
+    official = tuple(dict.fromkeys((*config.checks.official_names, *names)))
+    config = config.model_copy(
+        update={"checks": dataclasses.replace(config.checks, official_names=official)}
+    )
     anchor_file = config.audit.anchor_file
     if anchor_file is not None and not anchor_file.is_absolute() and base_dir is not None:
         audit = config.audit.model_copy(update={"anchor_file": base_dir / anchor_file})

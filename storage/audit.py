@@ -41,6 +41,7 @@ from sqlmodel import Session, col, select
 
 from storage.engine import advisory_key, is_read_only
 from storage.tables import AuditEvent
+from workflows.catalogue import Lang, message
 
 GENESIS_HASH: Final = AuditEvent.GENESIS_HASH
 # pg_advisory_xact_lock key for audit appends: "postgate" in ASCII, as a signed 64-bit integer.
@@ -208,6 +209,11 @@ class BrokenLink:
 
     def __str__(self) -> str:
         return f"seq {self.seq}: {self.problem.value} ({self.detail})"
+
+    def said_in(self, lang: Lang = Lang.JA) -> str:
+        """For people: the problem in ``lang``, the technical detail (hashes) as it is."""
+        problem = message(f"audit.problem.{self.problem.name.lower()}", lang)
+        return message("audit.link_broken", lang, seq=self.seq, problem=problem, detail=self.detail)
 
 
 @dataclass(frozen=True, slots=True)
@@ -489,6 +495,16 @@ class AnchorBroken:
             end = f"seq {self.last_seq}" if self.last_seq else "no events"
             return f"{where}: the chain no longer contains it (it now ends at {end})"
         return f"{where}: hash {self.anchor.hash}, the chain now has {self.found}"
+
+    def said_in(self, lang: Lang = Lang.JA) -> str:
+        """For people, in ``lang``: which anchor, and whether it is gone or rewritten."""
+        where = {"number": self.number, "seq": self.anchor.seq, "at": utc_iso(self.anchor.at)}
+        if self.found is None:
+            end = message("audit.anchor_end", lang, seq=self.last_seq) if self.last_seq else "-"
+            return message("audit.anchor_gone", lang, end=end, **where)
+        return message(
+            "audit.anchor_changed", lang, hash=self.anchor.hash, found=self.found, **where
+        )
 
 
 def check_anchors(session: Session, anchors: Sequence[Anchor]) -> AnchorBroken | None:

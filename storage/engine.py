@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
+from datetime import datetime
 from typing import Any, Final
 
 from sqlalchemy import BigInteger, ColumnElement, Connection, Engine, create_engine, event, func
@@ -73,6 +74,9 @@ class Database:
                 "use sqlite:///FILE or postgresql+psycopg://..."
             )
         self._write_lock: threading.Lock | None = threading.Lock() if self.is_sqlite else None
+        # The application's clock (``build_services`` sets it): every session carries it, so a
+        # row's ``updated_at`` written without an explicit time is the clock's, not the machine's.
+        self.clock: Callable[[], datetime] | None = None
         self._read_only_engine = self.engine.execution_options(**{READ_ONLY_OPTION: True})
         if self.is_postgres:
             self._read_only_engine = self._read_only_engine.execution_options(
@@ -101,11 +105,16 @@ class Database:
         Objects stay usable after the block (no expiry on commit).
         """
         bind = self._read_only_engine if read_only else self.engine
+        info = {"clock": self.clock} if self.clock is not None else None
         if read_only or self._write_lock is None:
-            with Session(bind, expire_on_commit=False) as session, session.begin():
+            with Session(bind, expire_on_commit=False, info=info) as session, session.begin():
                 yield session
             return
-        with self._write_lock, Session(bind, expire_on_commit=False) as session, session.begin():
+        with (
+            self._write_lock,
+            Session(bind, expire_on_commit=False, info=info) as session,
+            session.begin(),
+        ):
             yield session
 
     def check_writable(self) -> None:

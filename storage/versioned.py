@@ -9,6 +9,7 @@ caller read: if someone else changed the row in between, no row matches and the 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import case, tuple_
@@ -19,6 +20,13 @@ from storage.tables import Deletion, DeletionRequest, Draft, Incident, Publicati
 VersionedTable = (
     type[Draft] | type[Publication] | type[Incident] | type[DeletionRequest] | type[Deletion]
 )
+
+
+def session_now(session: Session) -> datetime:
+    """Now by the application's clock the session carries (``Database.clock``), else UTC now."""
+    clock = session.info.get("clock", utc_now)
+    now: datetime = clock()
+    return now
 
 
 def update_versioned(
@@ -35,7 +43,7 @@ def update_versioned(
     """
     if "version" in values or "id" in values:
         raise ValueError("update_versioned sets version itself and never changes id")
-    values.setdefault("updated_at", utc_now())
+    values.setdefault("updated_at", session_now(session))
     statement = (
         update(table)
         .where(col(table.id) == row_id, col(table.version) == expected_version)
@@ -63,7 +71,7 @@ def update_versioned_many(
         raise ValueError("update_versioned_many sets version itself and never changes id")
     if not expected:
         return set()
-    values.setdefault("updated_at", utc_now())
+    values.setdefault("updated_at", session_now(session))
     for column, by_id in (each or {}).items():
         values[column] = case({row_id: by_id[row_id] for row_id in expected}, value=table.id)
     statement = (

@@ -58,6 +58,8 @@ class BusinessHours:
 
     def __post_init__(self) -> None:
         self._known_zone(self.timezone)
+        self._clock_time(self.start)
+        self._clock_time(self.end)
         self._month_day(self.closed_dates)
         self._start_before_end(self)
 
@@ -66,7 +68,12 @@ class BusinessHours:
         return model_schema(
             cls,
             handler,
-            field_checks={"timezone": cls._known_zone, "closed_dates": cls._month_day},
+            field_checks={
+                "timezone": cls._known_zone,
+                "closed_dates": cls._month_day,
+                "start": cls._clock_time,
+                "end": cls._clock_time,
+            },
             model_check=cls._start_before_end,
         )
 
@@ -76,6 +83,14 @@ class BusinessHours:
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError):
             raise Invalid("unknown_time_zone", "unknown time zone '{value}'", value=value) from None
+        return value
+
+    @staticmethod
+    def _clock_time(value: time) -> time:
+        # YAML reads an unquoted 8:30 as the number 510 and pydantic reads a number as seconds
+        # in UTC: a clock time in the hours' own zone is only ever written "08:30".
+        if value.tzinfo is not None or value.second or value.microsecond:
+            raise Invalid("clock_time", 'write the time as "HH:MM" in quotes, e.g. "08:30"')
         return value
 
     @staticmethod

@@ -58,7 +58,15 @@ def message(key: str, lang: Lang = Lang.JA, /, **params: Any) -> str:
         template = _catalogue()[key][lang.value]
     except KeyError:
         raise CatalogueError(f"unknown message key {key!r}") from None
-    return template.format(**params) if params else template
+    if not params:
+        return template
+    # A value that can say itself in a language (``said_in(lang)``, e.g. a broken audit link)
+    # is said in this message's language.
+    said = {
+        k: v.said_in(lang) if callable(getattr(v, "said_in", None)) else v
+        for k, v in params.items()
+    }
+    return template.format(**said)
 
 
 def keys() -> frozenset[str]:

@@ -30,7 +30,7 @@ from handlers.drafts import Actor, Clock, DraftUseCases
 from handlers.incidents import IncidentUseCases
 from handlers.publishing import PublicationUseCases
 from storage.engine import Database
-from workflows.catalogue import Lang, message
+from workflows.catalogue import Lang, keys, message
 
 if TYPE_CHECKING:
     from bot.web.oidc_client import OidcClient
@@ -77,6 +77,17 @@ Page = Callable[[web.Request, Viewer], Awaitable[web.StreamResponse]]
 def t(key: str, **params: Any) -> str:
     """A text of the console from the message catalogue (``web.`` keys), Japanese."""
     return message(f"web.{key}", Lang.JA, **params)
+
+
+def action_label(action: str) -> str:
+    """What an audit event's action means, in Japanese; the code itself when it has no label."""
+    known = keys()
+    if f"audit.action.{action}" in known:
+        return message(f"audit.action.{action}", Lang.JA)
+    family, _, event = action.partition(".")
+    if family == "draft" and f"event.{event}" in known:
+        return message(f"event.{event}", Lang.JA)
+    return action
 
 
 def tokyo_text(at: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:

@@ -16,7 +16,16 @@ from aiohttp import web
 
 from bot.config import AppConfig
 from bot.web import calendar_pages, draft_pages, operations, security, signin
-from bot.web.console import CONSOLE_KEY, HERE, JINJA_KEY, Console, render, t, tokyo_text
+from bot.web.console import (
+    CONSOLE_KEY,
+    HERE,
+    JINJA_KEY,
+    Console,
+    action_label,
+    render,
+    t,
+    tokyo_text,
+)
 from bot.web.oidc import OidcSettings
 from bot.web.security import WebSettings
 from handlers.drafts import Clock, DraftUseCases
@@ -70,7 +79,10 @@ def install(
         app.router.add_routes(page.routes)
     static = app.router.add_static("/static/", HERE / "static", append_version=True)
     env.globals.update(
-        t=t, tokyo=tokyo_text, static=lambda name: str(static.url_for(filename=name))
+        t=t,
+        tokyo=tokyo_text,
+        action_label=action_label,
+        static=lambda name: str(static.url_for(filename=name)),
     )
     app.on_response_prepare.append(security.add_security_headers)
     app.middlewares.append(japanese_errors)

@@ -113,9 +113,8 @@ def test_anchor_then_verify_against_the_anchors(tmp_path: Path) -> None:
     assert run(tmp_path, "audit", "verify").returncode == 0  # the links alone cannot tell
     broken = run(tmp_path, "audit", "verify", "--anchors", str(anchors))
     assert broken.returncode == 1
-    assert "anchor 1 (seq 6" in broken.stderr
-    assert "no longer contains" in broken.stderr
-    assert "seq 5" in broken.stderr
+    assert "記録点 1（seq 6、" in broken.stderr
+    assert "がチェーンにありません（現在の最後: seq 5）" in broken.stderr
     assert "記録点と一致しません" in broken.stderr
 
 

@@ -127,6 +127,12 @@ def test_terminology_path_is_resolved_beside_the_file(tmp_path: Path) -> None:
         load_config(tmp_path / "app.yaml")
 
 
+def test_the_organisation_and_its_sections_are_official_names_for_the_checker() -> None:
+    names = parse_config(EXAMPLE).checks.official_names
+    assert names[:4] == ("みどり市立博物館", "みどり市民会館", "みどり中央公民館", "みどり市役所")
+    assert {"みどり市", "シティ・プロモーション課", "環境推進課", "博物館"} <= set(names)
+
+
 def test_a_broken_city_dictionary_is_a_config_error(tmp_path: Path) -> None:
     (tmp_path / "local.yaml").write_text(
         "version: 1\nrules:\n  - expected: みどり市役所\n    pattern: 緑市役所\n"
@@ -248,6 +254,20 @@ def test_our_own_validators_and_references_are_japanese_too() -> None:
     assert "accounts[6].approving_section: 「広報課」という所属は sections にありません。" in (
         japanese_problems_of(text)
     )
+
+
+@pytest.mark.parametrize("written", ["8:30", "25", '"08:30:15"'])
+def test_business_hours_that_are_not_a_quoted_clock_time_say_how_to_write_one(
+    written: str,
+) -> None:
+    # Unquoted, YAML reads 8:30 as the number 510, which pydantic takes for seconds in UTC.
+    text = EXAMPLE.replace('  start: "08:30"\n', f"  start: {written}\n", 1)
+    assert text != EXAMPLE
+    problems = japanese_problems_of(text)
+    assert (
+        'business_hours.start: 時刻は "08:30" のように引用符で囲んで時:分で書いてください。'
+        in problems
+    ), problems
 
 
 def test_a_secret_in_a_wrong_place_is_not_echoed_in_any_language() -> None:

@@ -16,6 +16,7 @@ from storage import audit
 from storage.audit import BrokenLink, Problem
 from storage.engine import Database
 from storage.tables import AuditEvent
+from workflows.catalogue import Lang, message
 
 JST = ZoneInfo("Asia/Tokyo")
 T0 = datetime(2026, 11, 20, 9, 0, tzinfo=JST)
@@ -399,3 +400,13 @@ def test_walk_on_keeps_a_keyed_chain_keyed(db: Database, monkeypatch: pytest.Mon
         broken, _ = audit.walk_on(session, head, key)
     assert broken is not None
     assert (broken.seq, broken.problem) == (3, Problem.PLAIN_AFTER_KEYED)
+
+
+def test_a_broken_link_is_described_in_japanese_with_its_technical_detail() -> None:
+    broken = audit.BrokenLink(3, audit.Problem.SEQ_GAP, "expected seq 3, found 5")
+    assert broken.said_in() == "seq 3：記録の番号（seq）が抜けています（expected seq 3, found 5）"
+    assert broken.said_in(Lang.EN) == str(broken)
+    # Said in the language of the message it appears in.
+    assert message("audit.broken", Lang.JA, broken=broken).endswith(
+        "記録の番号（seq）が抜けています（expected seq 3, found 5）"
+    )

@@ -32,6 +32,17 @@ def test_an_update_at_the_read_version_wins_and_bumps_it(db: Database) -> None:
         assert (draft.state, draft.version, draft.updated_at) == ("approved", 1, AT)
 
 
+def test_without_a_time_the_update_is_stamped_by_the_database_s_clock(db: Database) -> None:
+    draft_id = _draft(db)
+    db.clock = lambda: AT  # what build_services gives it: the application's one clock
+    with db.session() as session:
+        assert update_versioned(session, Draft, draft_id, 0, state="approved")
+    with db.session() as session:
+        draft = session.get(Draft, draft_id)
+        assert draft is not None
+        assert draft.updated_at == AT
+
+
 def test_a_stale_version_is_refused_and_changes_nothing(db: Database) -> None:
     draft_id = _draft(db)
     # Two people read version 0; the first to write wins.

@@ -14,8 +14,15 @@ A lexicon is a YAML file beside the rule modules::
         within: sentence              # where unless/requires look: sentence | draft | N chars
         suggestion: 保護者             # or {matched text: replacement}
         report: sentence              # optional: the finding spans (and quotes) the sentence
+        about: [election]             # topics of meaning.yaml: like requires (any of them)
+        says: [urging]                # stances of meaning.yaml: like patterns
         hits: [自民党を支持します。]      # or {text: ..., quote: 自民党}: must produce this id
         clean: [市長選挙の投票日です。]   # must not produce this id
+
+A sentence-level judgement names what the sentence is about (``about``: a group of people, an
+election, a law, residents, a disaster) and what it says of it (``says``: a generalisation, an
+urging, a permission, contempt, a comparison); the words of each topic and stance are kept once,
+in ``meaning.yaml``, and an entry flags only the combination, never one of its words alone.
 
 Everything is matched on the NFKC text, so terms and patterns are NFKC-normalised too. A literal
 term that starts or ends with katakana or a Latin letter matches only as a whole word of that
@@ -67,8 +74,11 @@ _ENTRY_KEYS = frozenset(
         "hits",
         "clean",
         "report",
+        "about",
+        "says",
     }
 )
+MEANING = "meaning.yaml"
 # Sentence ends in the NFKC text (！？ have become !?); "." is left out because of URLs.
 _SENTENCE_END = re.compile(r"[。!?\n]")
 _BACKREF = re.compile(r"\\[1-9]|\(\?P[<=]")
@@ -445,6 +455,7 @@ def load_lexicon(path: str | Path, family: str, *, message_keys: frozenset[str])
     file = resolve(path)
     try:
         inputs = [file.read_bytes(), Path(__file__).read_bytes(), family.encode()]
+        inputs.append(resolve(MEANING).read_bytes())
     except OSError as exc:
         raise RuleDataError(f"{file}: {exc}") from exc
     inputs.append("\n".join(sorted(message_keys)).encode())
@@ -458,11 +469,12 @@ def _load(path: Path, family: str, message_keys: frozenset[str]) -> Lexicon:
         raise RuleDataError(f"{name}: expected a mapping with only 'entries'")
     if not isinstance(data["entries"], list):
         raise RuleDataError(f"{name}: 'entries' must be a list")
+    vocabulary = _vocabulary()
     entries: list[Entry] = []
     specs: list[tuple[str, list[tuple[str, str | None]], list[str]]] = []
     for i, raw in enumerate(data["entries"], 1):
         label = _label(name, i, raw)
-        entry, hits, clean = _entry(raw, label, family, message_keys)
+        entry, hits, clean = _entry(_expanded(raw, label, vocabulary), label, family, message_keys)
         entries.append(entry)
         specs.append((label, hits, clean))
     lexicon = Lexicon(tuple(entries))
@@ -474,6 +486,45 @@ def _load(path: Path, family: str, message_keys: frozenset[str]) -> Lexicon:
     if failures:
         raise RuleDataError("\n".join(failures))
     return lexicon
+
+
+def _vocabulary() -> dict[str, dict[str, list[str]]]:
+    """The topics and stances of meaning.yaml: name -> regular expressions."""
+    data = load_yaml(resolve(MEANING))
+    if not isinstance(data, Mapping) or set(data) != {"topics", "stances"}:
+        raise RuleDataError(f"{MEANING}: expected a mapping with only 'topics' and 'stances'")
+    vocabulary: dict[str, dict[str, list[str]]] = {}
+    for part in ("topics", "stances"):
+        words = data[part]
+        if not isinstance(words, Mapping):
+            raise RuleDataError(f"{MEANING}: {part!r} must map names to lists of patterns")
+        vocabulary[part] = {str(k): _strings(words, k, f"{MEANING}: {part}") for k in words}
+        for key, patterns in vocabulary[part].items():
+            if not patterns:
+                raise RuleDataError(f"{MEANING}: {part}.{key} has no patterns")
+            for pattern in patterns:
+                _compile(nfkc(pattern), f"{MEANING}: {part}.{key}", "patterns")
+    return vocabulary
+
+
+def _expanded(
+    raw: Any, label: str, vocabulary: dict[str, dict[str, list[str]]]
+) -> Mapping[str, Any]:
+    """An entry with ``about`` added to its ``requires`` and ``says`` to its ``patterns``."""
+    if not isinstance(raw, Mapping) or not ("about" in raw or "says" in raw):
+        return raw
+    entry = dict(raw)
+    for key, part, into in (("about", "topics", "requires"), ("says", "stances", "patterns")):
+        names = _strings(entry, key, label)
+        unknown = [n for n in names if n not in vocabulary[part]]
+        if unknown:
+            raise RuleDataError(f"{label}: {key!r} names no {part} of {MEANING}: {unknown}")
+        if names:
+            entry[into] = _strings(entry, into, label) + [
+                p for n in names for p in vocabulary[part][n]
+            ]
+        entry.pop(key, None)
+    return entry
 
 
 def _label(file: str, index: int, raw: Any) -> str:

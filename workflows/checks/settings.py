@@ -26,6 +26,13 @@ class CheckSettings:
         default=(),
         metadata=_about("Domains of the city; e-mail and links elsewhere are flagged."),
     )
+    official_names: tuple[str, ...] = field(
+        default=(),
+        metadata=_about(
+            "The organisation's own names written exactly so (sections, facilities); app.yaml's"
+            " organisation and section names are added. Never rewritten; look-alikes are flagged."
+        ),
+    )
     terminology: Path | None = field(
         default=None, metadata=_about("An extra prh-style terminology dictionary (YAML).")
     )

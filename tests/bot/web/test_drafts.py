@@ -187,8 +187,9 @@ async def test_a_draft_page_shows_revisions_side_by_side(console: Console) -> No
     status, page = await author.get("/drafts/1?from=9&to=x")  # unknown: the latest change
     assert status == 200
     assert "第2版 → 第3版" in page
-    assert "<code>draft.created</code>" in page  # the timeline, from the audit log
-    assert "<code>draft.revised</code>" in page
+    # The timeline, from the audit log, in Japanese (the action's code on hover).
+    assert '<span title="draft.created">投稿案の作成</span>' in page
+    assert '<span title="draft.revised">修正</span>' in page
 
 
 def _column(page: str, side: str, part: int) -> str:

@@ -114,10 +114,11 @@ async def test_audit_log_search_export_and_chain_status(console: Console) -> Non
     status, page = await person.get(f"/audit?draft={draft_id}")
     assert status == 200
     assert "改ざん検知チェーンを検証しました" in page
-    assert "draft.approved" in page
+    assert "承認 <code>draft.approved</code>" in page  # what it means, and the code to search
+    assert "投稿案の作成 <code>draft.created</code>" in page
     assert "web.signed_in" not in page  # only this draft's events
     _, page = await person.get("/audit?action=web.")
-    assert "web.signed_in" in page
+    assert "Web画面へのサインイン <code>web.signed_in</code>" in page
     async with person.session.get(person.url(f"/audit/export.jsonl?draft={draft_id}")) as response:
         lines = [json.loads(line) for line in (await response.text()).splitlines()]
     assert lines[0]["action"] == "draft.created"
@@ -250,7 +251,10 @@ async def test_the_audit_page_verifies_only_what_is_new_and_keeps_a_break_shown(
     assert status == 403
     status, page = await chief.post("/audit/verify")  # 全件を再検証
     assert status == 200  # back on the audit page
-    assert "改ざん検知チェーンが壊れています：seq 1: hash mismatch" in page
+    assert (
+        "改ざん検知チェーンが壊れています：seq 1：記録の内容から計算したハッシュ値が保存された値と"
+        in page
+    )
     assert "全件の検証：2026-11-24 10:05:00" in page
     _, page = await chief.get("/audit?action=web.")  # and it stays shown
     assert "改ざん検知チェーンが壊れています：seq 1" in page
@@ -268,7 +272,9 @@ async def test_a_tampered_event_on_the_page_shows_at_once(console: Console) -> N
         ).one()
     _tamper(console, created)  # one of this draft's events, on the page asked for next
     _, page = await chief.get(f"/audit?draft={draft_id}")
-    assert f"改ざん検知チェーンが壊れています：seq {created}: hash mismatch" in page
+    assert (
+        f"改ざん検知チェーンが壊れています：seq {created}：記録の内容から計算したハッシュ" in page
+    )
     assert f'<tr class="tampered" id="tampered"><td>{created}</td>' in page
 
 
@@ -281,7 +287,9 @@ async def test_the_last_verified_event_changed_shows_at_once(console: Console) -
         head = session.exec(select(func.max(AuditEvent.seq))).one()
     _tamper(console, head)  # not on the page: the head the last view reached
     _, page = await chief.get("/audit?action=draft.created")
-    broken = f"改ざん検知チェーンが壊れています：seq {head}: the event verified last has changed"
+    broken = (
+        f"改ざん検知チェーンが壊れています：seq {head}：前回検証した最後の記録が書き換えられたか"
+    )
     assert broken in page
 
 

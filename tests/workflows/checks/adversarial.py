@@ -150,6 +150,21 @@ UNITS: tuple[str, ...] = (
     "…",
     "1,000",
     "０３－１２３４－",
+    # Sentence-level judgements (meaning.yaml), editorial notes, bare names, 9-digit numbers.
+    "ても、",
+    "何度",
+    "ですが、",
+    "と違い",
+    "候補",
+    "地区",
+    "被災",
+    "見かけたら",
+    "ここに写真",
+    "差し替え",
+    "月○",
+    "＜",
+    "山田(",
+    "0277-12-",
 )
 
 # Some scanners only give up after the run, at a character that would complete a match.

@@ -44,6 +44,18 @@ def spans(text: str, result: CheckResult) -> list[tuple[str, str]]:
         ("TODO 写真を差し替える", "TODO"),
         ("開始時間：TBD", "TBD"),
         ("会場：＊＊＊", "＊＊＊"),
+        # Notes in prose, slots and single marks.
+        ("表紙の写真は差し替え予定。", "差し替え予定"),
+        ("【ここに写真】紅葉が見ごろです。", "ここに写真"),
+        ("説明会は1月○日（土）に開きます。", "1月○日"),
+        ("申し込みは12月x日まで。", "12月x日"),
+        ("問い合わせ：＜担当課＞", "＜担当課＞"),
+        ("※写真は仮のものです", "写真は仮のものです"),
+        ("会場：▲▲公民館", "▲▲"),
+        ("開始時刻：TBA", "TBA"),
+        ("（課内確認用）作品を募集します。", "（課内確認用）"),
+        ("会場：＿＿＿＿公民館", "＿＿＿＿"),
+        ("参加費：〓〓円", "〓〓"),
     ],
 )
 def test_placeholders_are_errors(check: CheckFn, text: str, placeholder: str) -> None:
@@ -72,6 +84,15 @@ def test_placeholders_are_errors(check: CheckFn, text: str, placeholder: str) ->
         "ToDoリストの作り方講座",
         "X（旧Twitter）で発信しています。",
         "※先着順",
+        "仮設住宅の入居説明会を開きます。",
+        "仮庁舎での業務は12月28日までです。",
+        "申し込み用紙の差し替え版を窓口に置きました。",
+        "応募作品の差し替えはできません。",
+        "ここに写真スポットがあります。",
+        "【日時】12月5日(土)",
+        "後ほど確認のご連絡をいたします。",
+        "ダミー人形を使った救命講習を開きます。",
+        "駅→市役所→公民館の順に回ります。",
     ],
 )
 def test_look_alikes_of_placeholders_pass(check: CheckFn, text: str) -> None:

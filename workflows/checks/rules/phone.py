@@ -165,7 +165,8 @@ def _judge(
         # An unlabelled run of digits is a phone number only when the numbering plan says so.
         if not labelled and (count != kind.digits or national_format(national) is None):
             return None
-    elif not labelled and count < 10:
+    elif not labelled and count < 10 and not (count == 9 and _grouped(m, text)):
+        # Nine digits in groups after an area code is a fixed line that lost a digit.
         return None
     if count < 6:
         return None
@@ -214,6 +215,19 @@ def _judge(
     if official and national not in official:
         return Hit("phone.unlisted", Severity.WARNING, "phone.unlisted", start, end)
     return None
+
+
+def _grouped(m: re.Match[str], text: str) -> bool:
+    """Whether the number is written in groups after an area code (0277-12-340, 0277-12340)."""
+    start, end = m.span()
+    if text[start - 1 : start] == "第" or text[end : end + 1] == "号":
+        return False  # 第01-234-5678号: a numbered document
+    if m.group("pa") is not None or m.group("qa") is not None:
+        return True
+    area = m.group("a")
+    return (
+        area is not None and len(area) >= 2 and (m.group("c") is not None or len(m.group("b")) >= 4)
+    )
 
 
 def check(ctx: CheckContext) -> Iterable[Finding]:

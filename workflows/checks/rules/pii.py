@@ -91,6 +91,7 @@ class AddressPatterns:
     roles: re.Pattern[str]
     venue: re.Pattern[str]
     of_person: re.Pattern[str]  # 緑町1-2-3の / にお住まいの, right after a house number
+    owner_before: re.Pattern[str]  # 林幸子|が所有する建物, right before a bracket
     person_after: re.Pattern[str]  # 鈴木次郎が, 高橋美咲さん
 
 
@@ -196,10 +197,25 @@ def _addresses(text: str, p: AddressPatterns) -> Iterable[Hit]:
         for address in (
             _in_brackets(text, hm.end(), p),
             _after(p.home_of.match(text, hm.end()), text, p),
-            _addressee(text, name.start(), p) if hm.group(0) in p.addressee_honorifics else None,
+            _addressee(text, name.start(), p),
         ):
             if address is not None:
                 found[address.span("addr")] = None
+    # A name without an honorific, its home address in brackets: 高橋美咲（本町1-1-1）, also
+    # the owner of a building: 林幸子が所有する建物（本町5-1-8）.
+    pos = 0
+    while (bracket := text.find("(", pos)) >= 0:
+        pos = bracket + 1
+        owner = p.owner_before.search(text, max(0, bracket - 30), bracket)
+        before = owner.start("rest") if owner is not None else bracket
+        name = p.name_before.search(text, max(0, before - 16), before)
+        if (
+            name is not None
+            and (owner is not None or name.start() == 0 or text[name.start() - 1] in _NAME_BOUNDARY)
+            and _is_name(name.group(0), p)
+            and (address := _in_brackets(text, bracket, p)) is not None
+        ):
+            found[address.span("addr")] = None
     for m in p.at_home.finditer(text):
         address = _after(m, text, p)
         if address is not None:
@@ -211,12 +227,18 @@ def _addresses(text: str, p: AddressPatterns) -> Iterable[Hit]:
         ):
             found[address.span("addr")] = None
     for m in p.of_person.finditer(text):
-        address = _address_ending(text, m.start(), p)
+        # Where someone lives (にお住まいの) makes even a bare number (大間々2210) a home.
+        lives = m.group(0) != "の"
+        address = _address_ending(text, m.start(), p, bare_ok=lives)
         person = p.person_after.match(text, m.end())
         if address is not None and person is not None and _is_name(person.group("name"), p):
             found[address.span("addr")] = None
     for span in sorted(found):
         yield Hit("pii.address", Severity.WARNING, "pii.address", *span)
+
+
+# What may stand right before a name written on its own (受賞者：高橋美咲, 「高橋美咲).
+_NAME_BOUNDARY = frozenset(" \n\t:、,。「・")
 
 
 def _after(anchor: re.Match[str] | None, text: str, p: AddressPatterns) -> re.Match[str] | None:
@@ -251,7 +273,7 @@ def _in_brackets(text: str, start: int, p: AddressPatterns) -> re.Match[str] | N
 
 
 def _addressee(text: str, name_start: int, p: AddressPatterns) -> re.Match[str] | None:
-    """みどり市大間々町1234-5 佐藤花子様: the address right before an addressee's name."""
+    """みどり市大間々町1234-5 佐藤花子様: the address right before a person's name."""
     end = name_start
     while end > 0 and text[end - 1] in " 、,":
         end -= 1
@@ -260,14 +282,16 @@ def _addressee(text: str, name_start: int, p: AddressPatterns) -> re.Match[str] 
     return _address_ending(text, end, p)
 
 
-def _address_ending(text: str, end: int, p: AddressPatterns) -> re.Match[str] | None:
+def _address_ending(
+    text: str, end: int, p: AddressPatterns, *, bare_ok: bool = False
+) -> re.Match[str] | None:
     """A home address (not a venue's) that ends at ``end``; at most 40 tries, so linear."""
     for at in range(max(0, end - 40), end):
         if at and text[at - 1] not in " \n\t:、,。「(":
             continue
         label = p.label_prefix.match(text, at, end)
         address = p.address.fullmatch(text, label.end() if label else at, end)
-        if address is None or not _is_home(address, p):
+        if address is None or not _is_home(address, p, bare_ok=bare_ok):
             continue
         begin = address.start("addr")
         return None if p.venue.search(text, max(0, begin - 10), begin) else address
@@ -287,12 +311,15 @@ def _named_before(text: str, label_start: int, p: AddressPatterns) -> bool:
     return name is not None and _is_name(name.group(0), p)
 
 
-def _is_home(m: re.Match[str], p: AddressPatterns) -> bool:
+def _is_home(m: re.Match[str], p: AddressPatterns, *, bare_ok: bool = False) -> bool:
     """Whether the matched place and number read like a home address."""
     place = m.group("place")
     if p.not_place.search(place):
         return False
-    return not m.group("bare") or place.endswith(("町", "村", "字", "丁目"))
+    bare = m.group("bare")
+    if bare_ok and bare and len(bare) >= 3:
+        return True
+    return not bare or place.endswith(("町", "村", "字", "丁目"))
 
 
 def _is_name(name: str, p: AddressPatterns) -> bool:
@@ -341,7 +368,7 @@ def _address_patterns(raw: dict[str, Any]) -> AddressPatterns:
     h = _H
     # The house number: 1-2-3, 1234-5, 3丁目4番5号, 1234番地, 12番地の3, or a bare 1234 (checked).
     number = (
-        rf"(?:[1-9]\d{{0,2}}丁目[1-9]\d{{0,3}}(?:番地?(?:[1-9]\d{{0,3}}号?)?"
+        rf"(?:(?:[1-9]\d{{0,2}}|[一二三四五六七八九十]{{1,3}})丁目[1-9]\d{{0,3}}(?:番地?(?:[1-9]\d{{0,3}}号?)?"
         rf"|[{h}][1-9]\d{{0,3}}(?:[{h}]\d{{1,4}})?)?"
         rf"|[1-9]\d{{0,4}}番地?(?:の?[1-9]\d{{0,3}}号?|[{h}][1-9]\d{{0,3}})?"
         rf"|[1-9]\d{{0,4}}(?:[{h}]\d{{1,5}}){{1,3}}"
@@ -352,15 +379,27 @@ def _address_patterns(raw: dict[str, Any]) -> AddressPatterns:
     place = r"(?P<place>[一-鿿々〆ヶぁ-ゖァ-ヺー]{0,19}[一-鿿々ヶァ-ヺ])"
     postal = rf"(?:〒?\d{{3}}[{h}]\d{{4}} ?)?"
     honorific = _alternation(raw["honorifics"])
-    name = r"[一-鿿々ヶ]{1,3} ?[一-鿿々ヶ]{1,4}|[ァ-ヺー]{2,10}(?:[・ ][ァ-ヺー]{2,10})?"
+    # 山田太郎, 加藤トメ (a given name in katakana), スミス・ジョン.
+    katakana_name = r"[ァ-ヺー]{2,10}(?:[・ ][ァ-ヺー]{2,10})?"
+    name = rf"[一-鿿々ヶ]{{1,3}} ?(?:[一-鿿々ヶ]{{1,4}}|[ァ-ヺ]{{2,3}})|{katakana_name}"
+    # Also a given name in hiragana, but only before an honorific: 山田ゆいちゃん.
+    lazy_name = (
+        rf"[一-鿿々ヶ]{{1,3}}? ?(?:[一-鿿々ヶ]{{1,4}}?|[ァ-ヺ]{{2,3}})|{katakana_name}"
+        r"|[一-鿿々ヶ]{1,3}[ぁ-ゖ]{2,4}(?=さん|ちゃん|くん|君|様)"
+    )
+    # What someone does, written between the address and the name: 1540-8の会社員、荒井隆さん.
+    occupation = (
+        r"(?:会社員|公務員|団体職員|主婦|主夫|農業|自営業|無職|学生|大学生|高校生|中学生|小学生"
+        r"|パート|アルバイト|年金生活者)、?"
+    )
     labels = _alternation(raw["labels"])
     home = _alternation(raw["home_words"])
     home_of = "宅|方|邸|のお宅|の家"
     # A person after an address and の: 緑町1-2-3の鈴木次郎が, 緑町1-2-3にお住まいの田中花子さん.
-    of_person = r"(?<=[0-9号番地目])(?:にお住まいの|に住む|在住の|の)"
-    person_end = r"さん|様|氏|君|くん|ちゃん|が|は|で|です|から|に|を|[\s、,。)]|\Z"
+    of_person = r"(?<=[0-9号番地目])(?:にお住まいの|に住む|在住の|在住、|在住 |の)"
+    person_end = r"さん|様|氏|君|くん|ちゃん|宅|方|邸|の家|が|は|で|です|から|に|を|[\s、,。)]|\Z"
     return AddressPatterns(
-        hint=re.compile(f"{honorific}|{labels}|{home}|{of_person}"),
+        hint=re.compile(rf"{honorific}|{labels}|{home}|{of_person}|\("),
         honorific=re.compile(honorific),
         addressee_honorifics=frozenset(("様", "さま", "殿")),
         name_before=re.compile(rf"(?:{name})\Z"),
@@ -369,14 +408,18 @@ def _address_patterns(raw: dict[str, Any]) -> AddressPatterns:
         ),
         address=re.compile(rf"(?P<addr>{postal}{place}{number})"),
         bracket_open=re.compile(rf"(?:{home_of})?\s?\("),
-        bracket_close=re.compile(r"(?:[、, ][^()]{0,40})?\)"),
+        bracket_close=re.compile(r"(?:在住|にお住まい)?(?:[、, ][^()]{0,40})?\)"),
         home_of=re.compile(rf"(?:{home_of})[:\s]{{0,2}}"),
         at_home=re.compile(rf"(?:{home})(?:は|:|\s|\()*"),
         label=re.compile(rf"(?:{labels})(?:は|:|\s)*"),
         honorific_before_label=re.compile(rf"(?:{honorific})\s?[(、,]?\s?(?:の)?\Z"),
         label_prefix=re.compile(rf"(?:{labels})(?:は|:)?"),
         of_person=re.compile(of_person),
-        person_after=re.compile(rf"(?P<name>{name})(?={person_end})"),
+        owner_before=re.compile(
+            r"(?P<rest>(?:が所有する|の所有する|が持つ|名義の)[^()、。]{0,10})\Z"
+        ),
+        # The shortest name that ends where a person's name can end (鈴木 in 鈴木宅).
+        person_after=re.compile(rf"(?:{occupation})?(?P<name>{lazy_name})(?={person_end})"),
         not_name=re.compile(f"(?:{_alternation(raw['not_name_endings'])})$"),
         not_place=re.compile(f"(?:{_alternation(raw['not_place_endings'])})$"),
         roles=re.compile(f"^(?:{_alternation(raw['role_prefixes'])})[ :]?"),

@@ -15,11 +15,13 @@ patterns of their own.
 
 from __future__ import annotations
 
+import bisect
 import re
 import unicodedata
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import cache
+from itertools import accumulate
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +29,7 @@ from workflows.catalogue import Lang
 from workflows.checks.context import CheckContext, Rule
 from workflows.checks.data import RULES_DIR, RuleDataError, cached_data, load_yaml
 from workflows.checks.model import Finding, Severity
-from workflows.checks.text import overlaps, protected_spans
+from workflows.checks.text import Spans, overlaps, protected_spans
 
 STARTER = RULES_DIR / "terminology.yaml"
 KINDS = frozenset({"official", "kobun", "house", "service", "general"})
@@ -619,9 +621,114 @@ def _starter() -> dict[str, Term | None]:
     return load_file(STARTER, strict=True)
 
 
+# ── the organisation's official names ────────────────────────────────────────────────────────
+# Spelling variants a name is folded over: separators dropped, katakana read as hiragana, and
+# these spellings of one word made one.
+_SEPARATORS = frozenset("・･·•‧∙ \u3000")
+_VARIANTS = (
+    ("作り", "づくり"),
+    ("ずくり", "づくり"),
+    ("つくり", "づくり"),
+    ("市立", "市"),
+    ("舘", "館"),
+)
+
+
+def _fold(text: str) -> tuple[str, list[int]]:
+    """``text`` folded over spelling variants, and where in ``text`` each folded character is."""
+    chars: list[str] = []
+    origin: list[int] = []
+    for i, ch in enumerate(text):
+        if ch in _SEPARATORS:
+            continue
+        chars.append(chr(ord(ch) - 0x60) if "ァ" <= ch <= "ヶ" else ch)
+        origin.append(i)
+    folded = "".join(chars)
+    for variant, common in _VARIANTS:
+        if variant not in folded:
+            continue
+        parts: list[str] = []
+        kept: list[int] = []
+        pos = 0
+        while (i := folded.find(variant, pos)) >= 0:
+            parts.append(folded[pos:i] + common)
+            # The common spelling's characters point at the variant's first, its last at the last.
+            j = i + len(variant)
+            kept += origin[pos:i] + [origin[i]] * (len(common) - 1) + [origin[j - 1]]
+            pos = j
+        parts.append(folded[pos:])
+        kept += origin[pos:]
+        folded, origin = "".join(parts), kept
+    return folded, origin
+
+
+@cache
+def _folded_names(names: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
+    """(name, folded name) of each official name, longest first."""
+    unique = dict.fromkeys(_nfkc(n).strip() for n in names if n.strip())
+    return tuple(sorted(((n, _fold(n)[0]) for n in unique), key=lambda p: -len(p[1])))
+
+
+_OFFICIAL = Term(
+    expected="",
+    patterns=(),
+    anchors=(),
+    template="",
+    references=False,
+    must_empty=None,
+    severity=Severity.WARNING,
+    kind="official",
+    note_ja="",
+    note_en="",
+    origin="app.yaml: official names",
+)
+
+
+def official_spans(text: str, names: tuple[str, ...]) -> tuple[Spans, list[Hit]]:
+    """Where ``text`` (NFKC) writes an official name exactly, and where it writes one differently.
+
+    A variant is the name with separators left out or added, in katakana for hiragana, or with
+    作り/づくり or 市立/市 swapped (シティプロモーション課, 長寿ハツラツ課, みどり市博物館).
+    """
+    folded_names = _folded_names(names)
+    if not folded_names:
+        return Spans(()), []
+    found: list[tuple[int, int]] = []
+    for name, _ in folded_names:
+        pos = 0
+        while (i := text.find(name, pos)) >= 0:
+            found.append((i, i + len(name)))
+            pos = i + len(name)
+    found.sort()
+    starts = [s for s, _ in found]
+    reach = list(accumulate((e for _, e in found), max))  # the furthest end of names so far
+    folded, origin = _fold(text)
+    candidates: list[tuple[int, int, str]] = []
+    for name, key in folded_names:
+        pos = 0
+        while (i := folded.find(key, pos)) >= 0:
+            pos = i + len(key)
+            start, end = origin[i], origin[pos - 1] + 1
+            inside = bisect.bisect_right(starts, start) - 1  # the last name starting at or before
+            if text[start:end] != name and not (inside >= 0 and reach[inside] >= end):
+                candidates.append((start, -end, name))
+    variants: list[Hit] = []
+    last_end = -1
+    for start, neg_end, name in sorted(candidates):  # the longest name at each place wins
+        if start >= last_end:
+            variants.append(Hit(start, -neg_end, _OFFICIAL, name))
+            last_end = -neg_end
+    return Spans(found), variants
+
+
 def check(ctx: CheckContext) -> Iterable[Finding]:
     text = ctx.text
+    exact, variants = official_spans(text, ctx.settings.official_names)
     hits = dictionary(ctx.settings.terminology).find(text)
+    hits = sorted(
+        [h for h in hits if not exact.overlaps(h.start, h.end)] + variants,
+        key=lambda h: (h.start, h.end),
+    )
     if not hits:
         return ()
     guarded = protected_spans(text)
