@@ -560,23 +560,64 @@ def find_dates(text: str) -> tuple[DateExpression, ...]:
         return ()
     urls = [m.span() for m in _URL.finditer(text)] if ("://" in text or "www." in text) else []
     found: list[DateExpression] = []
+    # Every pattern here reads a bounded stretch of text, so what is found at a start depends on
+    # the text from the character before it to a little past the last date found (or the run
+    # skipped): a draft that repeats a date reads it once and shifts it to each place it recurs.
+    known: dict[str, tuple[DatePart, ...] | int] = {}
     pos = 0
     while (start := _START.search(text, pos)) is not None:
         at = start.start()
+        inside_url = bool(urls) and any(a <= at < b for a, b in urls)
+        window = text[at - 1 : at + _WINDOW] if at and not inside_url else None
+        if window is not None and (seen := known.get(window)) is not None:
+            if isinstance(seen, int):
+                pos = at + seen
+                continue
+            found.append(DateExpression(tuple(_shifted(p, at) for p in seen)))
+            pos = found[-1].end
+            continue
         m = _CORE.match(text, at)
-        head = _core(m, text) if m is not None else None
-        if head is None or any(a <= at < b for a, b in urls):
+        head = _core(m, text) if m is not None and not inside_url else None
+        if head is None:
             # No date starts inside a run of digits: skip the run, not just one character.
             run = _RUN.match(text, at)
             pos = run.end() if run else at + 1
+            if window is not None and pos < at + _WINDOW - _READ_AFTER:
+                known[window] = pos - at
             continue
         parts = [head]
         if head.is_full and head.certain:
             while (nxt := _next_in_chain(text, parts[-1].end, head, parts[-1])) is not None:
                 parts.append(nxt)
-        found.append(DateExpression(tuple(_share_weekdays(parts))))
-        pos = parts[-1].end
+        expression = DateExpression(tuple(_share_weekdays(parts)))
+        found.append(expression)
+        pos = expression.end
+        if window is not None and pos < at + _WINDOW - _READ_AFTER:
+            known[window] = tuple(_shifted(p, -at) for p in expression.parts)
     return tuple(found)
+
+
+# How far a date's patterns (a core, two markers, a time, a separator and the next date's core
+# tried after it) can read past where the last date found ends: well under this.
+_READ_AFTER = 120
+_WINDOW = 256
+
+
+def _shifted(part: DatePart, by: int) -> DatePart:
+    """``part`` moved ``by`` characters along the text."""
+    marker = part.marker_span
+    spans = part.weekday_spans
+    return tuple.__new__(
+        DatePart,
+        (
+            part.start + by,
+            part.end + by,
+            *part[2:10],
+            None if marker is None else (marker[0] + by, marker[1] + by),
+            tuple([(a + by, b + by) for a, b in spans]) if spans else spans,
+            *part[12:],
+        ),
+    )
 
 
 # --- reading against a reference day --------------------------------------------------------

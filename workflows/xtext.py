@@ -24,11 +24,13 @@ Like the reference, a CRLF counts as one newline. Public: :func:`weighted_length
 
 from __future__ import annotations
 
+import itertools
 import re
 import unicodedata
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterator
 from functools import cache, lru_cache
+from operator import itemgetter
 from typing import NamedTuple
 
 
@@ -111,6 +113,8 @@ class _UrlGrammar:
         vermögensberatung, which starts in ASCII) goes through a small regex. Where both fit,
         one extends the other and twitter-text lists the longer first, so the longer wins.
         """
+        if not s[r : r + 1].isalpha():
+            return None  # every TLD starts with a letter (punycode with "xn--")
         run = _ASCII_RUN.match(s, r)
         end = r
         if run is not None:
@@ -382,33 +386,55 @@ def _match_at(text: str, s: int, g: _UrlGrammar, tokens: _Tokens) -> _Match | No
     return None
 
 
-def _candidate_starts(text: str, g: _UrlGrammar, tokens: _Tokens) -> list[tuple[int, int]]:
-    """Ranges of positions where a URL can begin, in order.
+_DOT_BEFORE_LETTER = re.compile(r"\.(?=[^\W\d_])")
+
+
+def _candidate_starts(
+    text: str, g: _UrlGrammar, tokens: _Tokens
+) -> list[tuple[int, int, int | None]]:
+    """Ranges of positions where a URL can begin, in order, with the token a range lies before
+    and in (None for the position before a scheme).
 
     Every URL holds a dot followed by a TLD, inside one token; only those tokens (and the scheme
     right before them) need trying. Japanese text without spaces is one long token, so this
     keeps the search from starting at every character.
     """
     last_dots: dict[int, int] = {}  # token index -> its last dot followed by a TLD
-    i = text.rfind(".")
-    while i >= 0:
+    # Every TLD starts with a letter: only the dots before one are asked about, right to left.
+    dots = [m.start() for m in _DOT_BEFORE_LETTER.finditer(text)]
+    # Whether a TLD follows a dot depends on the rest of its token and the character after it:
+    # the same few pieces recur in a draft that repeats its links.
+    tlds: dict[str, bool] = {}
+    k = len(dots) - 1
+    while k >= 0:
+        i = dots[k]
         token = tokens.index_of(i)
-        if token is None or token in last_dots:
-            i = text.rfind(".", 0, i)
-        elif tokens.tld_end(i + 1) is not None:
-            last_dots[token] = i
-            i = text.rfind(".", 0, tokens.spans[token][0])
+        if token is None:
+            k -= 1
+            continue
+        token_end = tokens.spans[token][1]
+        if token_end - i <= _MAX_CONTEXT:
+            rest = text[i + 1 : token_end + 1]
+            has_tld = tlds.get(rest)
+            if has_tld is None:
+                has_tld = tlds[rest] = tokens.tld_end(i + 1) is not None
         else:
-            i = text.rfind(".", 0, i)
-    ranges: list[tuple[int, int]] = []
+            has_tld = tokens.tld_end(i + 1) is not None
+        if has_tld:
+            last_dots[token] = i
+            k = bisect_left(dots, tokens.spans[token][0]) - 1  # the rest of the token
+        else:
+            k -= 1
+    ranges: list[tuple[int, int, int | None]] = []
     for token, last_dot in last_dots.items():
         a = tokens.spans[token][0]
-        for scheme_len in (8, 7):  # "https://", "http://"
-            p = a - scheme_len
-            if p >= 0 and g.scheme.fullmatch(text, p, a):
-                ranges.append((max(p - 1, 0), max(p - 1, 0) + 1))
-        ranges.append((max(a - 1, 0), last_dot))
-    ranges.sort()
+        if a >= 7 and text.startswith("://", a - 3):
+            for scheme_len in (8, 7):  # "https://", "http://"
+                p = a - scheme_len
+                if p >= 0 and g.scheme.fullmatch(text, p, a):
+                    ranges.append((max(p - 1, 0), max(p - 1, 0) + 1, None))
+        ranges.append((max(a - 1, 0), last_dot, token))
+    ranges.sort(key=itemgetter(0, 1))
     return ranges
 
 
@@ -424,17 +450,50 @@ def _url_entities(text: str) -> tuple[tuple[int, int, int], ...]:
     g = _grammar()
     tokens = _Tokens(text, g)
     found: list[tuple[int, int, int]] = []
+    # A draft repeats the same few links: the matches of a token's range depend only on the
+    # text from the character before the token to the end of what a URL's tail could take after
+    # it (the first character after the token decides the TLD), so they are worked out once per
+    # such context and shifted to each place it recurs.
+    known: dict[str, tuple[tuple[tuple[int, int, int], ...], int | None]] = {}
     pos = 0
-    for lo, hi in _candidate_starts(text, g, tokens):
+    for lo, hi, token in _candidate_starts(text, g, tokens):
+        context = None
+        if lo > 0 and pos <= lo and token is not None:
+            after = tokens.spans[token][1]
+            tail = _TAIL_RUN.match(text, after)
+            assert tail is not None  # it matches the empty string
+            reach = tail.end()
+            if reach - lo <= _MAX_CONTEXT:
+                context = text[lo : max(reach, after + 1)]
+                memo = known.get(context)
+                if memo is not None:
+                    entities, last_end = memo
+                    found.extend((lo + a, lo + b, skip) for a, b, skip in entities)
+                    if last_end is not None:
+                        pos = lo + last_end
+                    continue
+        first = len(found)
+        last = None
         s = max(lo, pos)
         while s < hi:
             m = _match_at(text, s, g, tokens)
             if m is None:
                 s += 1
                 continue
-            pos = s = m.end
+            pos = s = last = m.end
             found.extend(_accept_url(text, m, g))
+        if context is not None and (last is None or last <= reach):
+            known[context] = (
+                tuple((a - lo, b - lo, skip) for a, b, skip in found[first:]),
+                None if last is None else last - lo,
+            )
     return tuple(found)
+
+
+# What a URL's port, path and query can hold (the tail pattern's characters): a match that
+# starts in a token never reads past the run of these that follows the token.
+_TAIL_RUN = re.compile(f"[{_AZ}{_CYRILLIC}{_ACCENTS}0-9!*';:=+,.$/%#\\[\\]\\-\u2013_~@|&?()]*")
+_MAX_CONTEXT = 80
 
 
 def _accept_url(text: str, m: _Match, g: _UrlGrammar) -> Iterator[tuple[int, int, int]]:
@@ -510,7 +569,7 @@ _FLAGS = (
 
 
 class _EmojiRegexes:
-    """An emoji sequence, and the characters one can start with (to find them quickly)."""
+    """Emoji sequences, each found where a character that can start one is."""
 
     def __init__(self) -> None:
         def ri(letter: str) -> str:
@@ -523,15 +582,17 @@ class _EmojiRegexes:
         skin = "\U0001f3fb-\U0001f3ff"
         element = f"(?:[{_EMOJI_MODIFIER_BASE}][{skin}]|[{_EMOJI_BASE}]\ufe0f?|[\xa9\xae]\ufe0f)"
         hair = "[\U0001f9b0-\U0001f9b3]"
-        self.sequence = re.compile(
+        sequence = (
             f"{flag}"
             "|[#*0-9]\ufe0f?\u20e3"
             "|\U0001f3f4[\U000e0020-\U000e007e]+\U000e007f"
             f"|{element}(?:\u200d(?:{element}|{hair}))*"
         )
         first = f"\U0001f1e6-\U0001f1ff{_EMOJI_BASE}\xa9\xae"
-        self.start = re.compile(f"[{first}]")
-        self.start_or_keycap = re.compile(f"[{first}#*0-9]")
+        # A sequence tried only where one can start (one pass of the regex engine, no Python per
+        # character that starts none); with keycaps (compiled when a text has one) digits too.
+        self.found = re.compile(f"(?=[{first}])(?:{sequence})")
+        self.found_or_keycap = f"(?=[{first}#*0-9])(?:{sequence})"
 
 
 @cache
@@ -545,17 +606,8 @@ def _emoji_spans(text: str) -> tuple[tuple[int, int], ...]:
     if text.isascii():
         return ()
     rx = _emoji_regexes()
-    start = rx.start_or_keycap if "\u20e3" in text else rx.start
-    spans = []
-    pos = 0
-    while (candidate := start.search(text, pos)) is not None:
-        m = rx.sequence.match(text, candidate.start())
-        if m is None:
-            pos = candidate.start() + 1
-        else:
-            spans.append(m.span())
-            pos = m.end()
-    return tuple(spans)
+    found = _compiled(rx.found_or_keycap) if "\u20e3" in text else rx.found
+    return tuple(m.span() for m in found.finditer(text))
 
 
 # --- Counting ------------------------------------------------------------------------------------
@@ -578,6 +630,10 @@ def _entities(text: str) -> Iterator[tuple[int, int, int]]:
     """
     urls = _url_entities(text)
     emoji = _emoji_spans(text)
+    if not urls:  # emoji spans never overlap
+        for start, end in emoji:
+            yield start, end - start, EMOJI_WEIGHT
+        return
     events = sorted(
         [(s, 0, skip, URL_WEIGHT) for s, _, skip in urls]
         + [(s, 1, e - s, EMOJI_WEIGHT) for s, e in emoji]
@@ -696,6 +752,7 @@ class _HashtagRegexes:
         self.loose = re.compile(f"([#＃♯])(?![\ufe0f\u20e3])({body})")
         self.alnum_char = re.compile(f"{self.alnum}|&")
         self.sign = re.compile("[#＃]")
+        self.any_sign = re.compile("[#＃♯]")
 
 
 @cache
@@ -715,19 +772,33 @@ def hashtags(text: str) -> list[tuple[str, int, int]]:
     tags: list[tuple[str, int, int]] = []
     pos = 0
     # twitter-text scans with one regex whose match starts at the boundary character before the
-    # sign; trying it only just before each sign finds the same matches.
-    for sign in rx.sign.finditer(text):
-        i = sign.start()
+    # sign; trying it only just before each sign finds the same matches. No tag holds a sign, so
+    # the text from that character to the next sign decides the match: each such piece of a
+    # draft that repeats its tags is matched once.
+    known: dict[str, tuple[str, int] | None] = {}
+    signs = [m.start() for m in rx.sign.finditer(text)]
+    signs.append(len(text))
+    for i, following in itertools.pairwise(signs):
         s = i - 1 if i > 0 else 0
         if s < pos:
             continue
-        m = rx.hashtag.match(text, s)
-        if m is None or m.start(2) != i:
+        if i == 0 or following - s > _MAX_KNOWN_TAG:
+            m = rx.hashtag.match(text, s)
+            tag = None if m is None or m.start(2) != i else (m.group(3), m.end() - s)
+        else:
+            piece = text[s:following]
+            try:
+                tag = known[piece]
+            except KeyError:
+                m = rx.hashtag.match(piece)
+                tag = known[piece] = None if m is None or m.start(2) != 1 else (m.group(3), m.end())
+        if tag is None:
             continue
-        pos = m.end()
-        if _END_OF_HASHTAG.match(text, m.end()):
+        end = s + tag[1]
+        pos = end
+        if _END_OF_HASHTAG.match(text, end):
             continue
-        tags.append((m.group(3), i, m.end()))
+        tags.append((tag[0], i, end))
     if tags:
         tags = _without_url_overlaps(tags, url_spans(text))
     return tags
@@ -760,10 +831,31 @@ def hashtag_like(text: str) -> list[tuple[str, str, int, int]]:
     """
     if not any(sign in text for sign in "#＃♯"):
         return []
-    return [
-        (m.group(1), m.group(2), m.start(), m.end())
-        for m in _hashtag_regexes().loose.finditer(text)
-    ]
+    rx = _hashtag_regexes()
+    found: list[tuple[str, str, int, int]] = []
+    # No tag holds a sign, so what follows a sign up to the next one decides its tag; a draft
+    # repeats the same tags, so each such piece is matched once (what `loose.finditer` finds).
+    known: dict[str, tuple[str, str, int] | None] = {}
+    signs = [m.start() for m in rx.any_sign.finditer(text)]
+    signs.append(len(text))
+    for i, following in itertools.pairwise(signs):
+        if following - i > _MAX_KNOWN_TAG:
+            m = rx.loose.match(text, i)
+            if m is not None:
+                found.append((m.group(1), m.group(2), i, m.end()))
+            continue
+        piece = text[i:following]
+        try:
+            tag = known[piece]
+        except KeyError:
+            m = rx.loose.match(piece)
+            tag = known[piece] = None if m is None else (m.group(1), m.group(2), m.end())
+        if tag is not None:
+            found.append((tag[0], tag[1], i, i + tag[2]))
+    return found
+
+
+_MAX_KNOWN_TAG = 64
 
 
 def is_hashtag_char(ch: str) -> bool:

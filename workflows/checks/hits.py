@@ -7,8 +7,8 @@ Scanners are pure functions of a text and the rule's data (so specs in YAML can 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
-from typing import Any
+from types import MappingProxyType
+from typing import Any, NamedTuple
 
 from workflows.checks.context import CheckContext
 from workflows.checks.data import RuleDataError
@@ -16,23 +16,31 @@ from workflows.checks.model import Finding, Severity
 from workflows.checks.settings import CheckSettings
 from workflows.checks.text import NormalizedText
 
+_NO_PARAMS: Mapping[str, Any] = MappingProxyType({})
 
-@dataclass(frozen=True, slots=True)
-class Hit:
-    """One problem a scanner found: rule id, severity, message key, span, message parameters."""
+
+class Hit(NamedTuple):
+    """One problem a scanner found: rule id, severity, message key, span, message parameters.
+
+    A tuple: a scanner may make tens of thousands for one draft (the engine shows 50 per rule and
+    counts the rest), and a tuple costs a fraction of a frozen dataclass to make.
+    """
 
     rule: str
     severity: Severity
     key: str
     start: int
     end: int
-    params: Mapping[str, Any] = field(default_factory=dict)
+    params: Mapping[str, Any] = _NO_PARAMS
     suggestion: str | None = None
 
 
 def findings(ctx: CheckContext, hits: Iterable[Hit]) -> Iterator[Finding]:
     """Hits whose spans index the normalised text (``ctx.text``)."""
     for hit in hits:
+        if ctx.full(hit.rule):
+            ctx.over_limit(hit.rule)  # counted: the engine says how many more there were
+            continue
         yield ctx.finding(
             hit.rule,
             hit.severity,

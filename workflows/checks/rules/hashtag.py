@@ -141,6 +141,7 @@ def _broken(
     # A "#" right after a link would join the link (https://a.jp/#みどり), so no fix there.
     url_ends = {end for _, end in xtext.url_spans(text)} if written else set()
     glued_on = bool(targets & data.glued.platforms)
+    glued_names = _names_on(targets, data.glued.platforms)
     previous_end = -1
     for sign, tag, start, end in written:
         glued_to_previous = start == previous_end
@@ -181,8 +182,15 @@ def _broken(
         if (before or after) and glued_on:
             space = before or attached
             replacement = (" " if space else "") + text[start:end] + (" " if after else "")
-            yield _hit(
-                data.glued, "hashtag.glued", start, end, suggestion=replacement, targets=targets
+            # A draft may glue thousands of tags: the Hit is made here, not through _hit.
+            yield Hit(
+                data.glued.rule,
+                data.glued.severity,
+                "hashtag.glued",
+                start,
+                end,
+                {"platforms": glued_names, "fixed": replacement.strip()},
+                replacement,
             )
 
 

@@ -10,7 +10,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache, lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 
 from workflows.checks.context import CheckContext, Rule
 from workflows.checks.data import RuleDataError, cached_data, load_yaml
@@ -68,9 +68,9 @@ class UrlData:
     public_hosts: re.Pattern[str]
 
 
-@dataclass(frozen=True, slots=True)
-class Link:
-    """One link as written: where it is in the normalised text and its parts."""
+class Link(NamedTuple):
+    """One link as written: where it is in the normalised text and its parts (a tuple: a
+    draft can hold thousands)."""
 
     start: int
     end: int
@@ -116,27 +116,42 @@ def links(text: str) -> list[Link]:
     if "." not in text and "/" not in text:
         return []
     found: list[Link] = []
+    # A link's parts follow from what it matched and the few characters after it (where the
+    # pattern stopped); a draft repeats the same links, so each is taken apart once.
+    known: dict[tuple[str, str], _Parts | None] = {}
     for m in _LINK.finditer(text):
-        if m.group("scheme"):
-            scheme, sep, host = m.group("scheme"), m.group("sep"), m.group("host")
-            port, path = m.group("port") or "", m.group("path") or ""
-            lower = scheme.lower()
-            if "tp" not in lower or not ("h" in lower or lower.startswith("tt")):
-                continue  # TPP:12, tp:/ — not a try at http
-            if (lower not in ("http", "https") or sep != "://") and "." not in host:
-                continue  # a broken scheme before something that is no domain is no link
-        else:
-            scheme, sep, host = None, "", m.group("bhost")
-            port, path = m.group("bport") or "", m.group("bpath") or ""
         start, end = m.span()
-        raw = text[start:end]
-        trimmed = _trim(raw)
-        # Only the path can lose characters: host and port end in a letter or digit.
-        cut = len(raw) - len(trimmed)
-        end -= cut
-        path = path[: len(path) - cut]
-        found.append(Link(start, end, scheme, sep, host, port, path))
+        written = (m.group(), text[end : end + 3])
+        try:
+            parts = known[written]
+        except KeyError:
+            parts = known[written] = _parts(m)
+        if parts is not None:
+            found.append(Link(start, start + parts[0], *parts[1:]))
     return found
+
+
+# A link without its place: its length, scheme, separator, host, port and path.
+_Parts = tuple[int, str | None, str, str, str, str]
+
+
+def _parts(m: re.Match[str]) -> _Parts | None:
+    if m.group("scheme"):
+        scheme, sep, host = m.group("scheme"), m.group("sep"), m.group("host")
+        port, path = m.group("port") or "", m.group("path") or ""
+        lower = scheme.lower()
+        if "tp" not in lower or not ("h" in lower or lower.startswith("tt")):
+            return None  # TPP:12, tp:/ — not a try at http
+        if (lower not in ("http", "https") or sep != "://") and "." not in host:
+            return None  # a broken scheme before something that is no domain is no link
+    else:
+        scheme, sep, host = None, "", m.group("bhost")
+        port, path = m.group("bport") or "", m.group("bpath") or ""
+    raw = m.group()
+    trimmed = _trim(raw)
+    # Only the path can lose characters: host and port end in a letter or digit.
+    cut = len(raw) - len(trimmed)
+    return len(trimmed), scheme, sep, host, port, path[: len(path) - cut]
 
 
 def _trim(url: str) -> str:
@@ -159,8 +174,9 @@ def scan(norm: NormalizedText, settings: CheckSettings, data: UrlData) -> list[H
     hits: list[Hit] = []
     text = norm.text
     kinds: dict[str, _HostKind] = {}  # a draft names the same few hosts again and again
+    full_width = _FULL_WIDTH.search(norm.original) is not None
     for written in links(text):
-        link = _cut_at_prose(written, norm)
+        link = _cut_at_prose(written, norm) if full_width else written
         host = link.host.lower()
         kind = kinds.get(host)
         if kind is None:
@@ -192,7 +208,7 @@ def scan(norm: NormalizedText, settings: CheckSettings, data: UrlData) -> list[H
                 )
             )
             continue
-        malformed = _malformed(link, norm)
+        malformed = _malformed(link, norm, full_width)
         if malformed is not None:
             hits.append(malformed)
         if kind.shortener:
@@ -295,11 +311,11 @@ def _blocked(host: str, data: UrlData) -> tuple[str, str] | None:
     return None
 
 
-def _malformed(link: Link, norm: NormalizedText) -> Hit | None:
-    """Why a link cannot work as written, or None."""
+def _malformed(link: Link, norm: NormalizedText, full_width: bool = True) -> Hit | None:
+    """Why a link cannot work as written, or None (``full_width``: whether the draft has any
+    full-width character at all)."""
     text = norm.text
-    ostart, oend = norm.span(link.start, link.end)
-    if _FULL_WIDTH.search(norm.original, ostart, oend):
+    if full_width and _FULL_WIDTH.search(norm.original, *norm.span(link.start, link.end)):
         return Hit(
             "url.malformed",
             Severity.ERROR,
