@@ -148,11 +148,12 @@ class Pattern:
     them all would be most of a one-draft `postgate check`.
     """
 
-    __slots__ = ("_regex", "source")
+    __slots__ = ("_needed", "_regex", "source")
 
     def __init__(self, source: str) -> None:
         self.source = source
         self._regex: re.Pattern[str] | None = None
+        self._needed: tuple[frozenset[str], ...] | None = None
 
     def __reduce__(self) -> tuple[type[Pattern], tuple[str]]:
         return Pattern, (self.source,)
@@ -169,6 +170,58 @@ class Pattern:
     def search(self, text: str, lowered: str, pos: int) -> tuple[int, int] | None:
         m = self.regex.search(text, pos)
         return None if m is None else m.span()
+
+    def possible(self, text: str) -> bool:
+        """False when ``text`` lacks a piece every match must contain (a literal run, or each
+        word of a literal alternation): no need to run the expression at every position then.
+        A repeated trigger (``候補`` x 35,000) before ``[^。]{0,30}(不可能|…)`` costs nothing."""
+        if self._needed is None:
+            self._needed = _needed(self.source)
+        return all(any(word in text for word in words) for words in self._needed)
+
+
+def _needed(source: str) -> tuple[frozenset[str], ...]:
+    """The pieces every match of ``source`` contains: each a set of words, one of which must
+    appear verbatim. Only what is certain is kept (no case-insensitive part, no optional one)."""
+    try:
+        parsed = _sre.parse(source)
+    except re.error:
+        return ()
+    if parsed.state.flags & re.IGNORECASE:
+        return ()
+    return tuple(_needs(list(parsed)))
+
+
+def _needs(items: list[tuple[Any, Any]]) -> Iterator[frozenset[str]]:
+    c = _C
+    run: list[str] = []
+    for op, av in items:
+        if op is c.LITERAL:
+            run.append(chr(av))
+            continue
+        if run:
+            yield frozenset({"".join(run)})
+            run = []
+        if op is c.SUBPATTERN and not av[1] & re.IGNORECASE:
+            yield from _needs(list(av[3]))
+        elif op is c.BRANCH:
+            words = [_literal(list(branch)) for branch in av[1]]
+            if all(words):
+                yield frozenset(w for w in words if w)
+        elif op is c.IN and av and all(kind is c.LITERAL for kind, _ in av):
+            yield frozenset(chr(code) for _, code in av)  # (に|へ) is read as [にへ]
+        elif op in (c.MAX_REPEAT, c.MIN_REPEAT, c.POSSESSIVE_REPEAT) and av[0] >= 1:
+            yield from _needs(list(av[2]))
+        elif op is c.ATOMIC_GROUP:
+            yield from _needs(list(av))
+    if run:
+        yield frozenset({"".join(run)})
+
+
+def _literal(items: list[tuple[Any, Any]]) -> str | None:
+    if not items or any(op is not _C.LITERAL for op, _ in items):
+        return None
+    return "".join(chr(av) for _, av in items)
 
 
 @dataclass(frozen=True, slots=True)
@@ -312,6 +365,8 @@ class Lexicon:
             index, alt = self._alternatives[n]
             entry = self.entries[index]
             pos = 0
+            if isinstance(alt, Pattern) and not alt.possible(text):
+                continue
             while (span := alt.search(text, lowered, pos)) is not None:
                 start, end = span
                 if end > start and context.allows(entry, start, end):
@@ -357,8 +412,9 @@ def _ascii_lower(text: str) -> str:
 
 
 # ── first characters ─────────────────────────────────────────────────────────────────────────
-# The parse tree of ``re`` is internal (re._parser); it is only read here, at load time, and any
-# node this does not know makes the pattern "may start with anything", which is always safe.
+# The parse tree of ``re`` is internal (re._parser); it is only read here (first characters at
+# load time, the words a match needs at first use), and any node this does not know makes the
+# pattern "may start with anything" or "needs nothing", which is always safe.
 _sre: Any = importlib.import_module("re._parser")
 _C: Any = importlib.import_module("re._constants")
 _ZERO_WIDTH = {_C.AT, _C.ASSERT, _C.ASSERT_NOT}

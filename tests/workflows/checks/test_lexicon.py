@@ -6,6 +6,7 @@ import time
 from pathlib import Path
 
 import pytest
+import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -13,7 +14,7 @@ from tests.conftest import DEFAULT_AT
 from workflows import catalogue
 from workflows.checks import Checker, CheckSettings, DraftToCheck
 from workflows.checks.data import RuleDataError
-from workflows.checks.lexicon import Lexicon, first_chars, load_lexicon
+from workflows.checks.lexicon import Lexicon, Pattern, first_chars, load_lexicon
 from workflows.checks.rules import flame, prohibited
 from workflows.checks.text import NormalizedText
 
@@ -253,6 +254,44 @@ def test_first_chars_of_patterns() -> None:
     assert first_chars(re.compile(r"\s*x")) is None
     assert first_chars(re.compile("[^。]x")) is None
     assert first_chars(re.compile("x?")) is None
+
+
+def test_the_words_a_match_needs() -> None:
+    assert Pattern("候補[^。]{0,30}(?:不可能|無理)").possible("候補の公約は無理") is True
+    assert Pattern("候補[^。]{0,30}(?:不可能|無理)").possible("候補" * 1000) is False
+    assert Pattern("(?:さん|氏)を(ぜひ)?(市長|知事)(に|へ)").possible("佐藤さんを市長") is False
+    # Optional, empty or case-insensitive parts are never required.
+    assert Pattern("a(?:b|)c").possible("ac") is True
+    assert Pattern("x(?:ぜひ)?y").possible("xy") is True
+    assert Pattern("(?i)vpn").possible("VPN") is True
+    assert Pattern("(?i:vpn)接続").possible("VPN接続") is True
+
+
+def _examples() -> list[str]:
+    found: list[str] = []
+    for name in ("flame", "prohibited"):
+        data = yaml.safe_load((RULES / f"{name}.yaml").read_text(encoding="utf-8"))
+        for entry in data["entries"]:
+            for example in (*entry.get("hits", ()), *entry.get("clean", ())):
+                found.append(example["text"] if isinstance(example, dict) else example)
+    return sorted(set(found))
+
+
+RULES = Path(flame.__file__).parent
+_EXAMPLES = _examples()
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.data())
+def test_a_shipped_pattern_ruled_out_by_its_words_never_matches(data: st.DataObject) -> None:
+    lex = data.draw(st.sampled_from([flame.lexicon(), prohibited.lexicon()]))
+    patterns = [alt for e in lex.entries for alt in e.alternatives if isinstance(alt, Pattern)]
+    pattern = data.draw(st.sampled_from(patterns))
+    # Texts made of the lexicons' own examples (hits and look-alikes), so matches are likely.
+    text = "。".join(data.draw(st.lists(st.sampled_from(_EXAMPLES), max_size=4)))
+    text += data.draw(st.text(alphabet="候補さんをにへ市長の。、一票", max_size=20))
+    if not pattern.possible(text):
+        assert pattern.regex.search(text) is None, (pattern.source, text)
 
 
 def test_a_pattern_that_can_start_anywhere_still_matches(tmp_path: Path) -> None:
