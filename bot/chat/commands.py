@@ -27,7 +27,7 @@ from handlers.deletions import DeletionUseCases
 from handlers.drafts import Actor, DraftUseCases
 from handlers.monitors import PollReport, report_lines
 from handlers.publishing import PublicationUseCases
-from handlers.views import DeletionResult
+from handlers.views import DeletionResult, DeletionView
 from workflows.catalogue import message
 from workflows.errors import Refusal
 from workflows.publishing import PublicationState
@@ -108,15 +108,7 @@ class PostCommands:
         if command.name == "review":
             return await self.review(actor, number, rest)
         if command.name == "delete":
-            result = await asyncio.to_thread(self.deletions.request, actor, number, reason=rest)
-            request = result.request
-            asked = message(
-                "chat.deletion.asked",
-                request=request.id,
-                who=mrkdwn(request.requester_name),
-                reason=mrkdwn(request.reason),
-            )
-            await self.tell(result, asked)
+            request = await self.request_deletion(actor, number, rest)
             return message("chat.deletion.requested", request=request.id) + "\n" + request.advice
         if command.name == "delete-approve":
             result = await asyncio.to_thread(self.deletions.approve, actor, number)
@@ -153,6 +145,23 @@ class PostCommands:
         reports = await self._check_now() if self._check_now is not None else ()
         lines = [mrkdwn(line) for line in report_lines(reports)]
         return "\n".join([message("chat.check_now.title"), *lines])
+
+    async def request_deletion(
+        self, actor: Actor, publication_id: int, reason: str
+    ) -> DeletionView:
+        """Ask for the post's deletion; its approvers are told (the command and the button)."""
+        result = await asyncio.to_thread(
+            self.deletions.request, actor, publication_id, reason=reason
+        )
+        request = result.request
+        asked = message(
+            "chat.deletion.asked",
+            request=request.id,
+            who=mrkdwn(request.requester_name),
+            reason=mrkdwn(request.reason),
+        )
+        await self.tell(result, asked)
+        return request
 
     async def tell(self, result: DeletionResult, text: str) -> None:
         """The deletion's news by direct message to whoever its notices name."""

@@ -68,17 +68,7 @@ class ResultButtons:
         if action == actions.DELETE:
             if not typed:
                 raise ReasonNeeded()
-            result = await asyncio.to_thread(
-                self.commands.deletions.request, actor, publication_id, reason=typed
-            )
-            request = result.request
-            asked = message(
-                "chat.deletion.asked",
-                request=request.id,
-                who=mrkdwn(request.requester_name),
-                reason=mrkdwn(request.reason),
-            )
-            await self.commands.tell(result, asked)
+            request = await self.commands.request_deletion(actor, publication_id, typed)
             reason = mrkdwn(request.reason)
             text = message("chat.result.done.delete", who=who, request=request.id, reason=reason)
             draft_id = request.draft_id
