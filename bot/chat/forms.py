@@ -12,6 +12,7 @@ from datetime import date, datetime, time
 from typing import Final
 
 from bot.chat.text import TOKYO
+from handlers.views import DraftView
 from workflows.approval import ChecklistItem
 from workflows.catalogue import message
 from workflows.checks.model import Platform
@@ -20,6 +21,22 @@ from workflows.incidents.model import IncidentKind
 
 class BadPayload(ValueError):
     """A payload postgate did not produce (a tampered button value, a missing field)."""
+
+
+@dataclass(frozen=True, slots=True)
+class DraftSettings:
+    """What a settings or new-draft form shows filled in: the draft's accounts, per-platform
+    texts, publish time and emergency flag — or a new draft's default accounts."""
+
+    targets: tuple[str, ...]
+    variants: Mapping[Platform, str] = field(default_factory=dict)
+    publish_at: datetime | None = None
+    emergency: bool = False
+
+    @classmethod
+    def of(cls, view: DraftView) -> DraftSettings:
+        targets = tuple(t.account_id for t in view.targets)
+        return cls(targets, view.variants, view.publish_at, view.emergency)
 
 
 @dataclass(frozen=True, slots=True)

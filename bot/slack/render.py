@@ -8,11 +8,12 @@ splitting long texts and saying what was left out.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from bot.chat import forms
 from bot.chat.actions import EDITABLE, NOTE_FIELD, draft_card_actions
 from bot.chat.commands import Listing
 from bot.chat.forms import DraftRef
@@ -757,14 +758,9 @@ def edit_modal(view: DraftView, meta: ModalMeta) -> Block:
     )
 
 
-def _draft_fields(
-    accounts: Sequence[Account],
-    *,
-    targets: Sequence[str],
-    variants: Mapping[Platform, str],
-    publish_at: datetime | None,
-    emergency: bool,
-) -> list[Block]:
+def _draft_fields(accounts: Sequence[Account], shown: forms.DraftSettings) -> list[Block]:
+    targets, variants, emergency = shown.targets, shown.variants, shown.emergency
+    publish_at = shown.publish_at
     options = [option_object(account_label(a), a.id) for a in accounts][:100]
     accounts_element: Block = {"type": "multi_static_select", "options": options}
     chosen = [o for o in options if o["value"] in targets]
@@ -802,13 +798,7 @@ def _draft_fields(
 
 def settings_modal(view: DraftView, accounts: Sequence[Account], meta: ModalMeta) -> Block:
     blocks: list[Block] = [section(message("slack.modal.settings.intro", draft=view.id))]
-    blocks += _draft_fields(
-        accounts,
-        targets=[t.account_id for t in view.targets],
-        variants=view.variants,
-        publish_at=view.publish_at,
-        emergency=view.emergency,
-    )
+    blocks += _draft_fields(accounts, forms.DraftSettings.of(view))
     return modal_view(
         ids.VIEW_SETTINGS,
         message("slack.modal.settings.title"),
@@ -823,9 +813,7 @@ def new_draft_modal(accounts: Sequence[Account], defaults: Sequence[str], meta: 
         section(message("slack.modal.new.intro")),
         input_block(ids.BLOCK_TEXT, message("slack.modal.text"), text_input()),
     ]
-    blocks += _draft_fields(
-        accounts, targets=defaults, variants={}, publish_at=None, emergency=False
-    )
+    blocks += _draft_fields(accounts, forms.DraftSettings(tuple(defaults)))
     blocks.append(
         input_block(
             ids.BLOCK_MEDIA,

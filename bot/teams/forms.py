@@ -105,14 +105,9 @@ def _cancel(view: DraftView) -> Json:
     return action
 
 
-def _draft_fields(
-    accounts: Sequence[Account],
-    *,
-    targets: Sequence[str],
-    variants: Mapping[Platform, str],
-    publish_at: datetime | None,
-    emergency: bool,
-) -> list[Json]:
+def _draft_fields(accounts: Sequence[Account], shown: forms.DraftSettings) -> list[Json]:
+    targets, variants, emergency = shown.targets, shown.variants, shown.emergency
+    publish_at = shown.publish_at
     options = [(account_label(a), a.id) for a in accounts]
     date: Json = {"type": "Input.Date", "id": forms.DATE, "label": message("slack.modal.date")}
     time: Json = {"type": "Input.Time", "id": forms.TIME, "label": message("slack.modal.time")}
@@ -198,13 +193,7 @@ def settings_form(view: DraftView, accounts: Sequence[Account]) -> Json:
     body = [
         heading(message("slack.modal.settings.title")),
         text_block(message("slack.modal.settings.intro", draft=view.id)),
-        *_draft_fields(
-            accounts,
-            targets=[t.account_id for t in view.targets],
-            variants=view.variants,
-            publish_at=view.publish_at,
-            emergency=view.emergency,
-        ),
+        *_draft_fields(accounts, forms.DraftSettings.of(view)),
     ]
     ref = {"draft": view.id, "revision": view.revision}
     save = _save(message("slack.modal.save"), actions.SAVE_SETTINGS, ref, SETTINGS_FIELDS)
@@ -216,7 +205,7 @@ def new_draft_form(accounts: Sequence[Account], defaults: Sequence[str]) -> Json
         heading(message("slack.modal.new.title")),
         text_block(message("slack.modal.new.intro")),
         _text(),
-        *_draft_fields(accounts, targets=defaults, variants={}, publish_at=None, emergency=False),
+        *_draft_fields(accounts, forms.DraftSettings(tuple(defaults))),
         *_media(),
     ]
     create = _save(message("slack.modal.new.submit"), actions.NEW_DRAFT, {}, NEW_DRAFT_FIELDS)
