@@ -239,46 +239,40 @@ def test_a_database_that_cannot_be_opened_is_explained(tmp_path: Path) -> None:
     assert "Traceback" not in done.stderr
 
 
-def test_a_malformed_setting_stops_serve_with_a_sentence(tmp_path: Path) -> None:
+def _serve_on_a_migrated_database(
+    tmp_path: Path, **settings: str
+) -> subprocess.CompletedProcess[str]:
+    """`postgate serve` on a fresh, migrated SQLite database with these POSTGATE_ variables."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("POSTGATE_")}
     env["POSTGATE_DATABASE_URL"] = f"sqlite:///{tmp_path / 'p.db'}"
     cli = [sys.executable, "-m", "bot.cli"]
     subprocess.run([*cli, "db", "upgrade"], env=env, cwd=REPO, check=True, capture_output=True)
-    env["POSTGATE_SNS_TIMEOUT"] = "abc"
-    done = subprocess.run(
+    return subprocess.run(
         [*cli, "serve", "--port", "0"],
-        env=env,
+        env={**env, **settings},
         cwd=REPO,
         capture_output=True,
         text=True,
         timeout=60,
         check=False,
     )
+
+
+def test_a_malformed_setting_stops_serve_with_a_sentence(tmp_path: Path) -> None:
+    done = _serve_on_a_migrated_database(tmp_path, POSTGATE_SNS_TIMEOUT="abc")
     assert done.returncode == 2
     assert "postgate serve: 環境変数の設定が正しくありません: POSTGATE_SNS_TIMEOUT" in done.stderr
     assert "Traceback" not in done.stderr
 
 
 def test_an_unusable_teams_certificate_stops_serve_with_what_is_wrong(tmp_path: Path) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("POSTGATE_")}
-    env["POSTGATE_DATABASE_URL"] = f"sqlite:///{tmp_path / 'p.db'}"
-    cli = [sys.executable, "-m", "bot.cli"]
-    subprocess.run([*cli, "db", "upgrade"], env=env, cwd=REPO, check=True, capture_output=True)
     certificate = tmp_path / "postgate-teams.pem"
     certificate.write_text("-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n")
-    env.update(
+    done = _serve_on_a_migrated_database(
+        tmp_path,
         POSTGATE_TEAMS_APP_ID="00000000-0000-4000-8000-00000000a11d",
         POSTGATE_TEAMS_TENANT_ID="0f0e0d0c-0b0a-4909-8807-060504030201",
         POSTGATE_TEAMS_CERT_FILE=str(certificate),
-    )
-    done = subprocess.run(
-        [*cli, "serve", "--port", "0"],
-        env=env,
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
     )
     assert done.returncode == 2
     assert "POSTGATE_TEAMS_CERT_FILE: 証明書ファイル" in done.stderr
