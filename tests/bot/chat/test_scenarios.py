@@ -344,29 +344,27 @@ async def draft_with_an_error_offers_no_submit(driver: Driver) -> None:
     assert driver.state() == "draft"
 
 
-async def failed(driver: Driver) -> str:
-    """An approved draft whose X publication failed, told in its thread by the outbox's
-    notifier: the thread's handle."""
+async def x_publication_told(driver: Driver, kind: NoticeKind, error: str) -> str:
+    """An approved draft whose X publication ended as ``kind`` (failed, needs review), told in
+    its thread by the outbox's notifier: the thread's handle."""
     handle = await driver.draft(CLEAN)
     await driver.to_approval(handle)
     assert await driver.approve(driver.chief) is None
     harness = driver.harness
     with harness.db.session() as session:
         [row] = [p for p in session.exec(select(Publication)) if p.account_id == "midori-x"]
-        row.state, row.last_error = "failed", "x HTTP 403: duplicate content"
+        row.state, row.last_error = kind.value, error
         session.add(row)
         publication_id = row.id
     assert publication_id is not None
-    notice = PublicationNotice(
-        NoticeKind.FAILED,
-        publication_id,
-        1,
-        "midori-x",
-        ("takahashi.yui", "sato.keiko"),
-        "x HTTP 403: duplicate content",
-    )
+    recipients = ("takahashi.yui", "sato.keiko")
+    notice = PublicationNotice(kind, publication_id, 1, "midori-x", recipients, error)
     await harness.hub.notify(notice)
     return handle
+
+
+async def failed(driver: Driver) -> str:
+    return await x_publication_told(driver, NoticeKind.FAILED, "x HTTP 403: duplicate content")
 
 
 def x_state(driver: Driver) -> str:
@@ -453,27 +451,8 @@ async def deletion_from_the_result_follows_the_rules(driver: Driver) -> None:
 
 
 async def needs_review(driver: Driver) -> str:
-    """An approved draft whose X publication's outcome is unknown, told in its thread."""
-    handle = await driver.draft(CLEAN)
-    await driver.to_approval(handle)
-    assert await driver.approve(driver.chief) is None
-    harness = driver.harness
-    with harness.db.session() as session:
-        [row] = [p for p in session.exec(select(Publication)) if p.account_id == "midori-x"]
-        row.state, row.last_error = "needs_review", "x: timeout after the request was sent"
-        session.add(row)
-        publication_id = row.id
-    assert publication_id is not None
-    notice = PublicationNotice(
-        NoticeKind.NEEDS_REVIEW,
-        publication_id,
-        1,
-        "midori-x",
-        ("takahashi.yui", "sato.keiko"),
-        "x: timeout after the request was sent",
-    )
-    await harness.hub.notify(notice)
-    return handle
+    error = "x: timeout after the request was sent"
+    return await x_publication_told(driver, NoticeKind.NEEDS_REVIEW, error)
 
 
 async def a_needs_review_publication_is_confirmed_from_its_notice(driver: Driver) -> None:
