@@ -3,14 +3,16 @@
 The lexicons (flame.yaml, prohibited.yaml, meaning.yaml) flag a sentence when it names a topic
 and takes a stance in words someone listed. Many problem sentences say the same thing in other
 words, so every sentence is also scored by a multinomial logistic regression over the character
-1-3-grams of its normalised text. The weights (``rules/sentence_model.json``) are trained by
+1-4-grams of its normalised text. The weights (``rules/sentence_model.json``) are trained by
 ``benchmarks/train_meaning.py`` from the repository's own labelled data (the tuning half of
 tests/corpus/meaning, its ``training/`` sentences and the main corpus) with a fixed order and
 seed; a test checks that the shipped file is exactly what the script builds.
 
 Each class has a threshold chosen by cross-validation so that no clean draft of that data is
 flagged; a sentence at or above it is reported as a warning of that class's rule id, unless the
-lexicon of the family already reported that sentence.
+lexicon of the family already reported that sentence. The model reads the stance; the topic
+words of meaning.yaml keep a class to its subject (a group, a disaster, an election), and an
+election verdict also needs a stance word in the sentence (see STANCE_OF and DRAFT_TOPIC).
 
 Cost: a dictionary look-up per character n-gram, with at most MAX_SENTENCE characters of a
 sentence and MAX_SCORED characters of distinct sentences per draft, so it stays linear and small.
@@ -22,7 +24,7 @@ import bisect
 import json
 import re
 import unicodedata
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import cache
 from math import exp
@@ -54,6 +56,15 @@ TOPIC_OF = {
     "flame.politics": "election",
     "flame.disaster": "disaster",
 }
+# A class that also needs the sentence to take a stance (a stance of meaning.yaml): the election
+# commission's notices name the same candidates and results as a partisan post ("現職の山田氏が
+# 当選しました"), so a politics verdict needs words that urge, judge, compare or make a condition;
+# a plain report has none.
+STANCE_OF = {"flame.politics": "stance_on_an_election"}
+# Classes whose topic may be named in another sentence of the draft: "市長も応援に駆けつけます"
+# takes a side only because the sentence before announces a candidate's rally. The stance must
+# still be in the sentence itself.
+DRAFT_TOPIC = frozenset({"flame.politics"})
 # A sentence with fewer letters of Japanese than this (a URL, a heading) is not scored.
 MIN_JAPANESE = 6
 _JAPANESE = re.compile(r"[\u3041-\u30ff\u3400-\u9fff]")
@@ -86,7 +97,7 @@ def sentences(text: str) -> Iterator[tuple[int, int]]:
 
 
 class Topic:
-    """A topic of meaning.yaml as one regular expression, compiled on first use."""
+    """A topic (or stance) of meaning.yaml as one regular expression, compiled on first use."""
 
     __slots__ = ("_regex", "source")
 
@@ -114,7 +125,7 @@ class Model:
     weights: dict[str, tuple[float, ...]]
     # Probability at or above which a sentence is reported, per class (none has none).
     thresholds: dict[str, float]
-    topics: dict[str, Topic]
+    topics: dict[str, tuple[Topic, ...]]
 
     def probabilities(self, sentence: str) -> tuple[float, ...]:
         weights = self.weights
@@ -131,32 +142,56 @@ class Model:
 
     def flagged(self, text: str) -> list[tuple[int, int, str, float]]:
         """(start, end, class, probability) of each sentence of ``text`` over its threshold."""
-        out: list[tuple[int, int, str, float]] = []
-        seen: dict[str, tuple[str, float] | None] = {}
+        spans: list[tuple[int, int, str]] = []
+        distinct: dict[str, tuple[str, float] | None] = {}
         budget = MAX_SCORED
         for start, end in sentences(text):
             key = text[start : min(end, start + MAX_SENTENCE)]
-            if key not in seen:
+            if key not in distinct:
                 if budget <= 0:
                     break
                 budget -= len(key)
-                seen[key] = self.verdict(key)
-            if (verdict := seen[key]) is not None:
-                out.append((start, end, *verdict))
-        return out
+                distinct[key] = None
+            spans.append((start, end, key))
+        named = self.named(distinct)
+        for key in distinct:
+            distinct[key] = self.verdict(key, named)
+        return [(start, end, *v) for start, end, key in spans if (v := distinct[key]) is not None]
 
-    def verdict(self, sentence: str) -> tuple[str, float] | None:
+    def named(self, sentences: Iterable[str]) -> frozenset[str]:
+        """The classes of DRAFT_TOPIC whose topic one of the draft's sentences names."""
+        return draft_topics(self.topics, sentences)
+
+    def verdict(
+        self, sentence: str, named: frozenset[str] = frozenset()
+    ) -> tuple[str, float] | None:
         if not scored(sentence):
             return None
-        return verdict(self.probabilities(sentence), self.thresholds, self.about(sentence))
-
-    def about(self, sentence: str) -> frozenset[str]:
-        """The classes whose topic the sentence names (or that need none)."""
-        return frozenset(
-            c
-            for c in CLASSES[:-1]
-            if (topic := self.topics.get(c)) is None or topic.search(sentence)
+        return verdict(
+            self.probabilities(sentence), self.thresholds, about(self.topics, sentence, named)
         )
+
+
+def draft_topics(gates: dict[str, tuple[Topic, ...]], sentences: Iterable[str]) -> frozenset[str]:
+    """The classes of DRAFT_TOPIC whose topic (their first gate) one of ``sentences`` names."""
+    found: set[str] = set()
+    for sentence in sentences:
+        found |= {c for c in DRAFT_TOPIC - found if gates[c][0].search(sentence)}
+        if found == DRAFT_TOPIC:
+            break
+    return frozenset(found)
+
+
+def about(
+    gates: dict[str, tuple[Topic, ...]], sentence: str, named: frozenset[str] = frozenset()
+) -> frozenset[str]:
+    """The classes all of whose gates (topic, stance) match the sentence; a class without any
+    is always a candidate, and one whose topic the draft names (``named``) needs only the rest."""
+    return frozenset(
+        c
+        for c in CLASSES[:-1]
+        if all(g.search(sentence) for g in gates.get(c, ())[1 if c in named else 0 :])
+    )
 
 
 def verdict(
@@ -171,19 +206,29 @@ def verdict(
     return (label, probs[best]) if probs[best] >= thresholds[label] else None
 
 
-def topics() -> dict[str, Topic]:
-    """The topic of each class that has one, from meaning.yaml."""
+def topics() -> dict[str, tuple[Topic, ...]]:
+    """The gates of each class that has any, from meaning.yaml: its topic, then its stance."""
     data = load_yaml("meaning.yaml")
+
+    def one(part: str, name: str) -> Topic:
+        source = "|".join(f"(?:{p})" for p in data[part][name])
+        return Topic(unicodedata.normalize("NFKC", source))
+
     try:
-        found = {c: "|".join(f"(?:{p})" for p in data["topics"][t]) for c, t in TOPIC_OF.items()}
+        return {
+            c: (
+                one("topics", TOPIC_OF[c]),
+                *((one("stances", STANCE_OF[c]),) if c in STANCE_OF else ()),
+            )
+            for c in TOPIC_OF
+        }
     except (KeyError, TypeError) as exc:
         raise RuleDataError(
-            f"meaning.yaml: a topic of the sentence model is missing ({exc!r})"
+            f"meaning.yaml: a topic or stance of the sentence model is missing ({exc!r})"
         ) from None
-    return {c: Topic(unicodedata.normalize("NFKC", p)) for c, p in found.items()}
 
 
-def from_json(data: object, topic_patterns: dict[str, Topic] | None = None) -> Model:
+def from_json(data: object, topic_patterns: dict[str, tuple[Topic, ...]] | None = None) -> Model:
     """The model of a parsed sentence_model.json; RuleDataError if it is not one."""
 
     def bad(why: str) -> RuleDataError:

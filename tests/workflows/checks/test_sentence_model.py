@@ -97,6 +97,38 @@ def test_a_repeated_sentence_is_reported_each_time_and_a_huge_draft_is_read_only
     assert [f.rule for f in findings(check, filler + sentence)] == []
 
 
+def _always(label: str) -> dict[str, object]:
+    """A model file that gives ``label`` a probability near 1 for every sentence."""
+    bias = [1000 if c == label else 0 for c in CLASSES[:-1]]
+    return {
+        "classes": list(CLASSES),
+        "scale": 100,
+        "bias": bias,
+        "thresholds": dict.fromkeys(CLASSES[:-1], 0.5),
+        "weights": {},
+    }
+
+
+def test_an_election_verdict_needs_a_stance_in_the_sentence_and_the_election_in_the_draft() -> None:
+    politics = from_json(_always("flame.politics"))
+
+    def flagged(text: str) -> list[str]:
+        return [text[start:end] for start, end, _, _ in politics.flagged(text)]
+
+    # The election commission's plain reports take no stance: never a politics verdict.
+    result = "市長選挙の開票結果：現職の山田氏が当選しました。(選挙管理委員会)"
+    booth = "期日前投票所を、市役所の1階に開設しました。"
+    assert flagged(f"{result}\n{booth}") == []
+    # A stance (urging, praise, a condition) in a sentence about the election is judged.
+    urging = "市長選挙では、現職に一票をお願いします。"
+    assert flagged(f"{result}\n{urging}") == [urging]
+    # A stance whose election is named only in another sentence of the draft is judged too,
+    # but not in a draft that names no election at all.
+    rally = "市長も応援に駆けつけます。"
+    assert flagged("佐藤候補が市民会館で話をします。" + rally) == [rally]
+    assert flagged("少年野球の決勝戦を市民球場で開きます。" + rally) == []
+
+
 def test_a_malformed_model_file_names_the_file() -> None:
     with pytest.raises(RuleDataError, match=MODEL_FILE):
         from_json({"classes": list(CLASSES), "scale": 100, "bias": [0], "weights": {}})
