@@ -78,7 +78,7 @@ FOLDS = 5
 MIN_COUNT = 3
 # Added to the highest out-of-fold score of a clean draft's sentence to make a threshold.
 MARGIN = 0.05
-MIN_THRESHOLD = 0.7
+MIN_THRESHOLD = 0.8
 # A corpus label -> the classes that meet it.
 LABEL_CLASSES = {
     "flame.discrimination": ("flame.discrimination",),

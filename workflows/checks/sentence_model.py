@@ -52,9 +52,9 @@ NGRAMS = (1, 2, 3, 4)
 # A class whose judgement is about a topic of meaning.yaml is reported only when the sentence
 # names that topic too: the model reads the stance, the topic words keep it to its subject.
 TOPIC_OF = {
-    "flame.discrimination": "group",
-    "flame.politics": "election",
-    "flame.disaster": "disaster",
+    "flame.discrimination": ("group",),
+    "flame.politics": ("election", "politics"),
+    "flame.disaster": ("disaster",),
 }
 # A class that also needs the sentence to take a stance (a stance of meaning.yaml): the election
 # commission's notices name the same candidates and results as a partisan post ("現職の山田氏が
@@ -210,14 +210,14 @@ def topics() -> dict[str, tuple[Topic, ...]]:
     """The gates of each class that has any, from meaning.yaml: its topic, then its stance."""
     data = load_yaml("meaning.yaml")
 
-    def one(part: str, name: str) -> Topic:
-        source = "|".join(f"(?:{p})" for p in data[part][name])
+    def one(part: str, *names: str) -> Topic:
+        source = "|".join(f"(?:{p})" for name in names for p in data[part][name])
         return Topic(unicodedata.normalize("NFKC", source))
 
     try:
         return {
             c: (
-                one("topics", TOPIC_OF[c]),
+                one("topics", *TOPIC_OF[c]),
                 *((one("stances", STANCE_OF[c]),) if c in STANCE_OF else ()),
             )
             for c in TOPIC_OF
