@@ -49,7 +49,7 @@ from workflows.checks.data import RULES_DIR
 from workflows.checks.sentence_model import (
     CLASSES,
     MODEL_FILE,
-    Topic,
+    Gates,
     about,
     draft_topics,
     features,
@@ -322,7 +322,7 @@ def cross_validate(units: Sequence[Unit]) -> dict[str, list[list[float]]]:
 
 
 @functools.cache
-def _gates() -> dict[str, tuple[Topic, ...]]:
+def _gates() -> Gates:
     return topics()
 
 

@@ -65,6 +65,10 @@ STANCE_OF = {"flame.politics": "stance_on_an_election"}
 # takes a side only because the sentence before announces a candidate's rally. The stance must
 # still be in the sentence itself.
 DRAFT_TOPIC = frozenset({"flame.politics"})
+# A class a sentence cannot be when it only states a rule (the first stance of meaning.yaml)
+# without a word that condones breaking it (the second): "空き地に家電を捨てるのは不法投棄で、
+# 犯罪です" names the same acts as the problem sentences, and the model alone confused them.
+VETO_OF = {"prohibited.illegal": ("rule_stated", "condoning_anyway")}
 # A sentence with fewer letters of Japanese than this (a URL, a heading) is not scored.
 MIN_JAPANESE = 6
 _JAPANESE = re.compile(r"[\u3041-\u30ff\u3400-\u9fff]")
@@ -114,6 +118,26 @@ class Topic:
         return self._regex.search(text) is not None
 
 
+class Veto:
+    """A gate that a sentence fails when it matches ``rule`` and not ``but``."""
+
+    __slots__ = ("but", "rule")
+
+    def __init__(self, rule: Topic, but: Topic) -> None:
+        self.rule = rule
+        self.but = but
+
+    def __reduce__(self) -> tuple[type[Veto], tuple[Topic, Topic]]:
+        return Veto, (self.rule, self.but)
+
+    def search(self, text: str) -> bool:
+        return not self.rule.search(text) or self.but.search(text)
+
+
+# What a sentence must pass to be a candidate of a class: its topic (first), a stance, a veto.
+Gates = dict[str, tuple[Topic | Veto, ...]]
+
+
 def scored(sentence: str) -> bool:
     """Whether the model reads this sentence at all."""
     return len(_JAPANESE.findall(sentence[:MAX_SENTENCE])) >= MIN_JAPANESE
@@ -125,7 +149,7 @@ class Model:
     weights: dict[str, tuple[float, ...]]
     # Probability at or above which a sentence is reported, per class (none has none).
     thresholds: dict[str, float]
-    topics: dict[str, tuple[Topic, ...]]
+    topics: Gates
 
     def probabilities(self, sentence: str) -> tuple[float, ...]:
         weights = self.weights
@@ -172,7 +196,7 @@ class Model:
         )
 
 
-def draft_topics(gates: dict[str, tuple[Topic, ...]], sentences: Iterable[str]) -> frozenset[str]:
+def draft_topics(gates: Gates, sentences: Iterable[str]) -> frozenset[str]:
     """The classes of DRAFT_TOPIC whose topic (their first gate) one of ``sentences`` names."""
     found: set[str] = set()
     for sentence in sentences:
@@ -182,9 +206,7 @@ def draft_topics(gates: dict[str, tuple[Topic, ...]], sentences: Iterable[str]) 
     return frozenset(found)
 
 
-def about(
-    gates: dict[str, tuple[Topic, ...]], sentence: str, named: frozenset[str] = frozenset()
-) -> frozenset[str]:
+def about(gates: Gates, sentence: str, named: frozenset[str] = frozenset()) -> frozenset[str]:
     """The classes all of whose gates (topic, stance) match the sentence; a class without any
     is always a candidate, and one whose topic the draft names (``named``) needs only the rest."""
     return frozenset(
@@ -206,8 +228,8 @@ def verdict(
     return (label, probs[best]) if probs[best] >= thresholds[label] else None
 
 
-def topics() -> dict[str, tuple[Topic, ...]]:
-    """The gates of each class that has any, from meaning.yaml: its topic, then its stance."""
+def topics() -> Gates:
+    """The gates of each class that has any, from meaning.yaml: its topic, its stance, a veto."""
     data = load_yaml("meaning.yaml")
 
     def one(part: str, *names: str) -> Topic:
@@ -215,20 +237,23 @@ def topics() -> dict[str, tuple[Topic, ...]]:
         return Topic(unicodedata.normalize("NFKC", source))
 
     try:
-        return {
+        gates: Gates = {
             c: (
                 one("topics", *TOPIC_OF[c]),
                 *((one("stances", STANCE_OF[c]),) if c in STANCE_OF else ()),
             )
             for c in TOPIC_OF
         }
+        for c, (rule, but) in VETO_OF.items():
+            gates[c] = (*gates.get(c, ()), Veto(one("stances", rule), one("stances", but)))
+        return gates
     except (KeyError, TypeError) as exc:
         raise RuleDataError(
             f"meaning.yaml: a topic or stance of the sentence model is missing ({exc!r})"
         ) from None
 
 
-def from_json(data: object, topic_patterns: dict[str, tuple[Topic, ...]] | None = None) -> Model:
+def from_json(data: object, topic_patterns: Gates | None = None) -> Model:
     """The model of a parsed sentence_model.json; RuleDataError if it is not one."""
 
     def bad(why: str) -> RuleDataError:
