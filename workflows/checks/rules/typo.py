@@ -392,7 +392,9 @@ def _bracket(s: Segments, text: str, start: int, close: int) -> str | None:
         s.media.match(content) or (standing and s.slot.search(content))
     ):
         return "placeholder"
-    if standing and (s.slot.fullmatch(content) or s.link_slot.search(content)):
+    # A picture named after a description (講座の様子（写真）) is a caption, not a slot.
+    slot = s.slot.fullmatch(content) and not s.media.fullmatch(content)
+    if standing and (slot or s.link_slot.search(content)):
         return "placeholder"  # 会場：【会場名】, （URL）から
     return None
 
