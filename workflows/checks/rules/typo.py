@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache, partial
 from typing import Any
 
@@ -104,6 +104,23 @@ class TypoData:
 
 # A detector returns (start, end, detail) spans of the normalised text.
 Span = tuple[int, int, str]
+
+# Answers of _is_note for one draft: (content, bracketed) -> note or not.
+Memo = dict[tuple[str, bool], bool]
+# A bracket kind that depends on where the bracket stands.
+STANDING = "standing"
+_UNKNOWN = "unknown"
+
+
+@dataclass(slots=True)
+class _Draft:
+    """What the bracket judgements of one draft share: whether it is a quiz, the answers so far
+    (its brackets often repeat: （土）, （日）)."""
+
+    quiz: bool
+    kinds: dict[tuple[str, str], str | None] = field(default_factory=dict)
+    notes: Memo = field(default_factory=dict)
+
 
 KINDS = ("placeholder", "note")
 # Characters around a line or a remark that are decoration, not content (---ここまで---).
@@ -349,54 +366,65 @@ def _segment_spans(s: Segments, text: str) -> list[Span]:
 
 def _brackets(s: Segments, text: str) -> list[Span]:
     found: list[Span] = []
+    draft = _Draft(quiz=bool(s.quiz.search(text)))
     for m in s.opening.finditer(text):
         start = m.start()
         close = text.find(s.closing[m.group()], start + 1, start + s.longest + 2)
         if close < 0 or "\n" in text[start:close]:
             continue
-        if kind := _bracket(s, text, start, close):
+        if kind := _bracket(s, text, start, close, draft):
             found.append((start, close + 1, f"{kind}:error"))
     return found
 
 
 def _notes(s: Segments, text: str, segments: Iterable[tuple[int, int]]) -> list[Span]:
+    memo: Memo = {}
     return [
         (start, end, "note:error")
         for start, end in segments
-        if _is_note(s, text[start:end], bracketed=False)
+        if _is_note(s, text[start:end], bracketed=False, memo=memo)
     ]
 
 
-def _bracket(s: Segments, text: str, start: int, close: int) -> str | None:
+def _bracket(s: Segments, text: str, start: int, close: int, draft: _Draft) -> str | None:
     """What the segment text[start:close+1] is: "note", "placeholder" or None."""
-    opener, inside = text[start], text[start + 1 : close]
-    frame = s.closing[opener] == opener
-    after = close + 1
-    if opener in "「『" and s.quoted.match(text, after):
+    opener = text[start]
+    if opener in "「『" and s.quoted.match(text, close + 1):
         return None  # 「確認中」と表示されたら: a term being quoted
+    key = (opener, text[start + 1 : close])
+    if (kind := draft.kinds.get(key, _UNKNOWN)) is _UNKNOWN:
+        kind = draft.kinds[key] = _bracket_kind(s, opener, key[1], draft)
+    if kind != STANDING:
+        return kind
+    colon = text[max(0, start - 3) : start].rstrip(" ").endswith(":")
+    return "placeholder" if colon or s.slot_after.match(text, close + 1) else None
+
+
+def _bracket_kind(s: Segments, opener: str, inside: str, draft: _Draft) -> str | None:
+    """What a bracket holding ``inside`` is wherever it stands, or STANDING: a slot name that is a
+    placeholder where it stands for a value (after a colon, inside a sentence)."""
+    frame = s.closing[opener] == opener
     if not inside.strip():  # 会場：（　）, unless it is a blank of a quiz
-        return None if frame or s.quiz.search(text) else "placeholder"
+        return None if frame or draft.quiz else "placeholder"
     content = inside.strip(DECORATION)
     if not content:
         return None
-    if _is_note(s, content, bracketed=not frame):
+    if _is_note(s, content, bracketed=not frame, memo=draft.notes):
         return "note"
     if frame:
         return None
-    if opener in s.questions and "?" in content and not s.quiz.search(text):
+    if opener in s.questions and "?" in content and not draft.quiz:
         return "note"  # （正面玄関前？）: a doubt left for a colleague
-    colon = text[max(0, start - 3) : start].rstrip(" ").endswith(":")
-    standing = colon or bool(s.slot_after.match(text, after))
-    # ＜写真＞, [画像: 外観], ＜担当課＞ at the end; ＜提出期限＞６月３０日 is a label.
-    if opener in s.slot_brackets and (
-        s.media.match(content) or (standing and s.slot.search(content))
-    ):
-        return "placeholder"
+    if opener in s.slot_brackets:
+        # ＜写真＞ and [画像: 外観] anywhere, ＜担当課＞ where it stands for a value;
+        # ＜提出期限＞６月３０日 is a label.
+        if s.media.match(content):
+            return "placeholder"
+        return STANDING if s.slot.search(content) else None
     # A picture named after a description (講座の様子（写真）) is a caption, not a slot.
     slot = s.slot.fullmatch(content) and not s.media.fullmatch(content)
-    if standing and (slot or s.link_slot.search(content)):
-        return "placeholder"  # 会場：【会場名】, （URL）から
-    return None
+    # 会場：【会場名】, （URL）から
+    return STANDING if slot or s.link_slot.search(content) else None
 
 
 def _remarks(s: Segments, text: str) -> Iterator[tuple[int, int]]:
@@ -438,8 +466,20 @@ def _trimmed(text: str, start: int, end: int) -> tuple[int, int]:
     return start, end
 
 
-def _is_note(s: Segments, content: str, *, bracketed: bool) -> bool:
-    """Whether a segment's content is a note: note vocabulary, and not information or a sentence."""
+def _is_note(s: Segments, content: str, *, bracketed: bool, memo: Memo | None = None) -> bool:
+    """Whether a segment's content is a note: note vocabulary, and not information or a sentence.
+
+    ``memo`` keeps the answers for one draft, whose brackets often repeat (（土）, （日）).
+    """
+    if memo is None:
+        return _judge(s, content, bracketed=bracketed)
+    key = (content, bracketed)
+    if (known := memo.get(key)) is None:
+        known = memo[key] = _judge(s, content, bracketed=bracketed)
+    return known
+
+
+def _judge(s: Segments, content: str, *, bracketed: bool) -> bool:
     content = content.strip(DECORATION)
     if not content or s.polite.search(content):
         return False
