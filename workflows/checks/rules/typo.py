@@ -411,8 +411,8 @@ def _bracket_kind(s: Segments, opener: str, inside: str, draft: _Draft) -> str |
         return None
     if _is_note(s, content, bracketed=not frame, memo=draft.notes):
         return "note"
-    if frame:
-        return None
+    if frame:  # ★写真★: a picture still to come
+        return "placeholder" if s.media.fullmatch(content) else None
     if opener in s.questions and "?" in content and not draft.quiz:
         return "note"  # （正面玄関前？）: a doubt left for a colleague
     if opener in s.slot_brackets:
