@@ -480,7 +480,7 @@ def _is_note(s: Segments, content: str, *, bracketed: bool, memo: Memo | None = 
 
 
 def _judge(s: Segments, content: str, *, bracketed: bool) -> bool:
-    content = content.strip(DECORATION)
+    content = content.strip(DECORATION).rstrip("!")  # （日付確認！）
     if not content or s.polite.search(content):
         return False
     # Vocabulary inside a word of information (仮 in 仮設, 確認 in 本人確認) does not count.
