@@ -86,6 +86,7 @@ class Segments:
     quiz: re.Pattern[str]
     media: re.Pattern[str]  # slots no text can fill: a picture, a map
     link_slot: re.Pattern[str]  # a link named by what it leads to
+    asks_residents: re.Pattern[str]  # a question to residents, not to a colleague
     slot_brackets: str  # openers whose content starts with a slot name: a slot
     questions: str  # openers in which a question mark makes a note
 
@@ -221,6 +222,7 @@ def _load_segments(section: dict[str, Any]) -> Segments:
         "quiz",
         "media",
         "link_slot",
+        "asks_residents",
     )
     compiled = {name: _regex(section.get(name), f"segments.{name}") for name in names}
     segments = Segments(
@@ -409,11 +411,17 @@ def _bracket_kind(s: Segments, opener: str, inside: str, draft: _Draft) -> str |
     content = inside.strip(DECORATION)
     if not content:
         return None
-    if _is_note(s, content, bracketed=not frame, memo=draft.notes):
+    # Quotation marks hold speech, where plain forms (「増やしてほしい」) are natural.
+    bracketed = not frame and opener not in "「『"
+    if _is_note(s, content, bracketed=bracketed, memo=draft.notes):
         return "note"
     if frame:  # ★写真★: a picture still to come
         return "placeholder" if s.media.fullmatch(content) else None
-    if opener in s.questions and "?" in content and not draft.quiz:
+    if (
+        opener in s.questions
+        and "?" in content
+        and not (draft.quiz or s.asks_residents.search(content))
+    ):
         return "note"  # （正面玄関前？）: a doubt left for a colleague
     if opener in s.slot_brackets:
         # ＜写真＞ and [画像: 外観] anywhere, ＜担当課＞ where it stands for a value;
