@@ -55,11 +55,47 @@ class Letters:
     allow: frozenset[str]
 
 
+class Lazy:
+    """A pattern compiled on first use.
+
+    The rule data is read back from a pickle, and unpickling a compiled pattern compiles it again:
+    the note patterns are long, and most drafts never reach most of them (no colleague's name, no
+    bracket), so `postgate check` starts faster without compiling them up front.
+    """
+
+    __slots__ = ("_compiled", "source")
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+        self._compiled: re.Pattern[str] | None = None
+
+    def __reduce__(self) -> tuple[type[Lazy], tuple[str]]:
+        return Lazy, (self.source,)
+
+    @property
+    def compiled(self) -> re.Pattern[str]:
+        if self._compiled is None:
+            self._compiled = re.compile(self.source)
+        return self._compiled
+
+    def finditer(self, text: str) -> Iterator[re.Match[str]]:
+        return self.compiled.finditer(text)
+
+    def search(self, text: str) -> re.Match[str] | None:
+        return self.compiled.search(text)
+
+    def match(self, text: str, pos: int = 0) -> re.Match[str] | None:
+        return self.compiled.match(text, pos)
+
+    def fullmatch(self, text: str) -> re.Match[str] | None:
+        return self.compiled.fullmatch(text)
+
+
 @dataclass(frozen=True, slots=True)
 class Leftover:
     """One placeholder or note entry: its pattern, what it is and how sure."""
 
-    pattern: re.Pattern[str]
+    pattern: Lazy
     probe: Probe
     kind: str  # "placeholder" (fill it in) or "note" (do what it says, then delete it)
     severity: Severity
@@ -76,9 +112,9 @@ class Segments:
     closing: dict[str, str]  # opening -> closing (a frame closes with its own mark)
     opening: re.Pattern[str]  # any opening bracket or frame mark
     longest: int
-    note: re.Pattern[str]
-    bracketed: re.Pattern[str]
-    unless: re.Pattern[str]
+    note: Lazy
+    bracketed: Lazy
+    unless: Lazy
     polite: re.Pattern[str]
     slot: re.Pattern[str]
     slot_after: re.Pattern[str]
@@ -198,7 +234,7 @@ def _load_placeholders(entries: list[Any]) -> tuple[Leftover, ...]:
             severity = Severity(entry.get("severity", "error"))
         except ValueError:
             raise RuleDataError(f"{DATA_FILE}: {where}: unknown severity") from None
-        one = (Leftover(pattern, Probe.of(pattern), kind, severity),)
+        one = (Leftover(Lazy(pattern.pattern), Probe.of(pattern), kind, severity),)
         _run_specs(entry.get("specs"), where, partial(_first_placeholders, one))
         loaded.extend(one)
     return tuple(loaded)
@@ -211,25 +247,28 @@ def _load_segments(section: dict[str, Any]) -> Segments:
     longest = section.get("longest")
     if not isinstance(longest, int) or longest < 1:
         raise RuleDataError(f"{DATA_FILE}: segments.longest: a positive number of characters")
-    names = (
-        "note",
-        "bracketed",
-        "unless",
-        "polite",
-        "slot",
-        "slot_after",
-        "quoted",
-        "quiz",
-        "media",
-        "link_slot",
-        "asks_residents",
-    )
-    compiled = {name: _regex(section.get(name), f"segments.{name}") for name in names}
+
+    def regex(name: str) -> re.Pattern[str]:
+        return _regex(section.get(name), f"segments.{name}")
+
+    def lazy(name: str) -> Lazy:
+        return Lazy(regex(name).pattern)  # compiled once here to check it
+
     segments = Segments(
         closing={pair[0]: pair[1] for pair in pairs},
         opening=re.compile(f"[{re.escape(''.join(pair[0] for pair in pairs))}]"),
         longest=longest,
-        **compiled,
+        note=lazy("note"),
+        bracketed=lazy("bracketed"),
+        unless=lazy("unless"),
+        polite=regex("polite"),
+        slot=regex("slot"),
+        slot_after=regex("slot_after"),
+        quoted=regex("quoted"),
+        quiz=regex("quiz"),
+        media=regex("media"),
+        link_slot=regex("link_slot"),
+        asks_residents=regex("asks_residents"),
         slot_brackets=str(section.get("slot_brackets", "")),
         questions=str(section.get("questions", "")),
     )
