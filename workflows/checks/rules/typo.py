@@ -447,6 +447,8 @@ def _bracket_kind(s: Segments, opener: str, inside: str, draft: _Draft) -> str |
     frame = s.closing[opener] == opener
     if not inside.strip():  # 会場：（　）, unless it is a blank of a quiz
         return None if frame or draft.quiz else "placeholder"
+    if not frame and inside.rstrip().endswith(":"):
+        return "placeholder"  # （担当：　）: a label with its value still to come
     content = inside.strip(DECORATION)
     if not content:
         return None
