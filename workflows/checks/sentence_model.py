@@ -11,8 +11,9 @@ seed; a test checks that the shipped file is exactly what the script builds.
 Each class has a threshold chosen by cross-validation so that no clean draft of that data is
 flagged; a sentence at or above it is reported as a warning of that class's rule id, unless the
 lexicon of the family already reported that sentence. The model reads the stance; the topic
-words of meaning.yaml keep a class to its subject (a group, a disaster, an election), and an
-election verdict also needs a stance word in the sentence (see STANCE_OF and DRAFT_TOPIC).
+words of meaning.yaml keep a class to its subject (a group, a disaster, an election), an
+election verdict also needs a stance word in the sentence, and a plain statement of a rule is
+never condoning it (TOPIC_OF, STANCE_OF, DRAFT_TOPIC, VETO_OF).
 
 Cost: a dictionary look-up per character n-gram, with at most MAX_SENTENCE characters of a
 sentence and MAX_SCORED characters of distinct sentences per draft, so it stays linear and small.
@@ -207,8 +208,9 @@ def draft_topics(gates: Gates, sentences: Iterable[str]) -> frozenset[str]:
 
 
 def about(gates: Gates, sentence: str, named: frozenset[str] = frozenset()) -> frozenset[str]:
-    """The classes all of whose gates (topic, stance) match the sentence; a class without any
-    is always a candidate, and one whose topic the draft names (``named``) needs only the rest."""
+    """The classes all of whose gates (topic, stance, veto) the sentence passes; a class without
+    any is always a candidate, and one whose topic the draft names (``named``) needs only the
+    rest."""
     return frozenset(
         c
         for c in CLASSES[:-1]
