@@ -93,6 +93,23 @@ class AddressPatterns:
     of_person: re.Pattern[str]  # 緑町1-2-3の / にお住まいの, right after a house number
     owner_before: re.Pattern[str]  # 林幸子|が所有する建物, right before a bracket
     person_after: re.Pattern[str]  # 鈴木次郎が, 高橋美咲さん
+    # The proximity pass: any house number, then a person within a short gap before or after it.
+    number: re.Pattern[str]  # 1-2-3, 三丁目5番8号, 1234番地 (found anywhere, the place read back)
+    room: re.Pattern[str]  # ハイツ201号室, found at the building word
+    person_hint: re.Pattern[str]  # anything that can mark a person, searched near an address
+    person_marker: re.Pattern[str]  # さん, 宅, （72）: where a name after the address ends
+    name_tail: re.Pattern[str]  # a name in any script that ends where the search ends
+    gap_stop: re.Pattern[str]  # a sentence or line ends: no person after the address
+    kind_tail: re.Pattern[str]  # さん宅, 様: an honorific right before the address's gap
+    plain_tail: re.Pattern[str]  # 松井健 right before （北町3-3-3）
+    gap_tail: re.Pattern[str]  # （72）, のご住所は: between a name and the address
+    facility_before: re.Pattern[str]  # 〇〇商店（
+    facility_after: re.Pattern[str]  # の東町集会所
+    blocker: re.Pattern[str]  # a facility or a role between the address and the person
+    role_before: re.Pattern[str]  # 市長 , 市民課 (right before a name)
+    role: re.Pattern[str]  # 企画課 佐藤: a role inside what reads as a name
+    name_field: re.Pattern[str]  # 氏名：佐藤花子
+    not_kana_name: re.Pattern[str]
 
 
 def scan(norm: NormalizedText, settings: CheckSettings, data: PiiData) -> list[Hit]:
@@ -101,7 +118,7 @@ def scan(norm: NormalizedText, settings: CheckSettings, data: PiiData) -> list[H
     hits: list[Hit] = []
     if "@" in text:
         hits.extend(_emails(text, settings, data))
-    if any(ch.isdigit() for ch in text):
+    if any(ch.isdigit() for ch in text) or "丁目" in text or "番地" in text:
         hits.extend(_mobiles(text, settings, data))
         hits.extend(_my_numbers(text, data))
         hits.extend(_cards(text, data))
@@ -221,6 +238,8 @@ def _addresses(text: str, p: AddressPatterns) -> Iterable[Hit]:
         if address is not None:
             found[address.span("addr")] = None
     for m in p.label.finditer(text):
+        if p.venue.search(text, max(0, m.start() - 8), m.start()):
+            continue  # 記入例：住所 …, 送付先住所：…
         address = _after(m, text, p)
         if address is not None and (
             _named_after(text, address.end(), p) or _named_before(text, m.start(), p)
@@ -231,10 +250,162 @@ def _addresses(text: str, p: AddressPatterns) -> Iterable[Hit]:
         lives = m.group(0) != "の"
         address = _address_ending(text, m.start(), p, bare_ok=lives)
         person = p.person_after.match(text, m.end())
-        if address is not None and person is not None and _is_name(person.group("name"), p):
+        if (
+            address is not None
+            and person is not None
+            and _is_name(person.group("name"), p)
+            and not p.facility_after.match(text, address.end())  # のカフェで, の交差点付近で
+        ):
             found[address.span("addr")] = None
-    for span in sorted(found):
-        yield Hit("pii.address", Severity.WARNING, "pii.address", *span)
+    for span in _near(text, p):
+        found[span] = None
+    for first, end in _merged(found):
+        start = first
+        while text[start] in _PARTICLES:  # の家は本町1-2-3: the address starts after は
+            start += 1
+        yield Hit("pii.address", Severity.WARNING, "pii.address", start, end)
+
+
+_PARTICLES = frozenset("はがをにでと")
+
+
+def _merged(spans: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Overlapping spans found by several passes, reported once."""
+    merged: list[tuple[int, int]] = []
+    for start, end in sorted(spans):
+        if merged and start < merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
+        else:
+            merged.append((start, end))
+    return merged
+
+
+# What a place name before a house number is made of, read backwards from the number.
+_PLACE_CHARS = re.compile(r"[一-鿿々〆ヶァ-ヺー]")
+# A place is an address only with an administrative unit in it (笠懸町阿左美, 北区, 大字).
+_ADMIN = re.compile(r"[町村市区郡字]")
+_TOWN = re.compile(r"[町村字][一-鿿々ヶ]{1,4}$")
+
+
+def _place_before(text: str, at: int) -> int:
+    """Where the place name that ends at ``at`` starts (``at`` when there is none)."""
+    start = at
+    if start > 0 and text[start - 1] == " ":
+        start -= 1
+    end = start
+    while start > 0 and end - start < 16 and _PLACE_CHARS.match(text, start - 1):
+        start -= 1
+    if start < at and text[start] == "市":  # みどり市 is written in kana
+        while start > 0 and at - start < 24 and "ぁ" <= text[start - 1] <= "ゖ":
+            start -= 1
+    return at if start == end else start
+
+
+def _home_spans(text: str, p: AddressPatterns) -> Iterable[tuple[int, int, bool]]:
+    """Every place + house number (and building + room): start, end, whether the number is bare."""
+    for m in p.number.finditer(text):
+        start = _place_before(text, m.start())
+        place = text[start : m.start()].strip()
+        if not place or not _ADMIN.search(place) or p.not_place.search(place):
+            continue
+        bare = m.group("bare") is not None
+        # A bare number is a house number after 町/村/字 (大間々町桐原1234), never a count.
+        if bare and not (place.endswith(("町", "村", "字")) or _TOWN.search(place)):
+            continue
+        yield start, m.end(), bare
+    for m in p.room.finditer(text):
+        start = m.start()
+        while start > 0 and m.start() - start < 12 and _PLACE_CHARS.match(text, start - 1):
+            start -= 1
+        yield start, m.end(), False
+
+
+def _near(text: str, p: AddressPatterns) -> Iterable[tuple[int, int]]:
+    """A house number with a private person written just before or just after it."""
+    for start, end, bare in _home_spans(text, p):
+        if not p.person_hint.search(text, max(0, start - 40), end + 40):
+            continue  # no honorific, 宅, bracket or name field near: cheap to rule out
+        before = text[max(0, start - 14) : start]
+        if p.venue.search(before) or p.facility_before.search(before):
+            continue
+        if _person_after(text, end, p) or (
+            not bare
+            and (
+                (_person_before(text, start, p) and not p.facility_after.match(text, end))
+                or _fields_near(text, start, end, p)
+            )
+        ):
+            yield start, end
+
+
+def _person_after(text: str, end: int, p: AddressPatterns) -> bool:
+    """の会社員 松田亮さん, にお住まいの加藤トメさん, 前川家の: a person a short gap after."""
+    marker = p.person_marker.search(text, end, min(len(text), end + 40))
+    if marker is None:
+        return False
+    name = p.name_tail.search(text, max(end, marker.start() - 16), marker.start())
+    if name is None:
+        return False
+    gap = text[end : name.start()]
+    return (
+        len(gap) <= 24
+        # A sentence or line ends in between, unless the name is alone on the next line.
+        and not (gap.strip() and p.gap_stop.search(gap))
+        and not p.blocker.search(gap)
+        and _is_person(text, name.group(0), name.start(), p)
+    )
+
+
+def _person_before(text: str, start: int, p: AddressPatterns) -> bool:
+    """鈴木一郎さん（72）、 / 松井健（ / 橋本様のご住所は: a person right before the address."""
+    at = start
+    while at > max(0, start - 20):
+        if text[at - 1] in _GAP_CHARS:
+            at -= 1
+        elif (tail := p.gap_tail.search(text, max(0, at - 8), at)) is not None:
+            at = tail.start()
+        else:
+            break
+    kind = p.kind_tail.search(text, max(0, at - 6), at)
+    if kind is not None:
+        name = p.name_tail.search(text, max(0, kind.start() - 16), kind.start())
+    elif text[at : at + 1] == "(":
+        name = p.plain_tail.search(text, max(0, at - 20), at)
+    else:
+        return False
+    return name is not None and _is_person(text, name.group(0), name.start(), p)
+
+
+# What may stand between a name and the address after it: 鈴木一郎さん、本町…, 様／南町…
+_GAP_CHARS = frozenset(" \t\n、,・/:([【")
+
+
+def _is_person(text: str, name: str, at: int, p: AddressPatterns) -> bool:
+    """Whether the name matched reads as a private person's, not a role, group or thing."""
+    name = name.strip()
+    if name.startswith("の"):
+        name = name[1:]
+    if not name or p.roles.match(name) or p.role_before.search(text, max(0, at - 10), at):
+        return False
+    if "ぁ" <= name[-1] <= "ゖ" and (
+        "の" in name
+        or p.not_kana_name.search(name)
+        or not ("一" <= name[0] <= "鿿" or len(name) >= 2)
+    ):
+        return False
+    return not p.not_name.search(name)
+
+
+def _fields_near(text: str, start: int, end: int, p: AddressPatterns) -> bool:
+    """住所：… and 氏名：… on neighbouring lines (either order)."""
+    label = p.label_prefix.search(text, max(0, start - 8), start)
+    if label is None:
+        return False
+    lo, hi = max(0, start - 40), min(len(text), end + 40)
+    return any(
+        _is_person(text, m.group("name"), m.start("name"), p)
+        for m in p.name_field.finditer(text, lo, hi)
+    )
 
 
 # What may stand right before a name written on its own (受賞者：高橋美咲, 「高橋美咲).
@@ -267,6 +438,7 @@ def _in_brackets(text: str, start: int, p: AddressPatterns) -> re.Match[str] | N
             address is not None
             and p.bracket_close.match(text, address.end())
             and _is_home(address, p)
+            and not p.facility_after.match(text, address.end())  # （東町2-2 東町集会所）
         ):
             return address
     return None
@@ -325,7 +497,7 @@ def _is_home(m: re.Match[str], p: AddressPatterns, *, bare_ok: bool = False) -> 
 def _is_name(name: str, p: AddressPatterns) -> bool:
     """Whether ``name`` reads like a private person's name, not a role, group or place."""
     name = p.roles.sub("", name)
-    return len(name) >= 2 and not p.not_name.search(name)
+    return len(name) >= 2 and not p.not_name.search(name) and not p.role.search(name)
 
 
 def check(ctx: CheckContext) -> Iterable[Finding]:
@@ -364,6 +536,18 @@ def _mobile_pattern(prefixes: Iterable[Any]) -> re.Pattern[str]:
     )
 
 
+def _class_without(first: str, last: str, excluded: str, *, extra: str = "") -> str:
+    """A character class of ``first``–``last`` without ``excluded`` (one class: fast to match)."""
+    ranges: list[str] = []
+    lo = ord(first)
+    for cut in sorted(ord(ch) for ch in excluded):
+        if lo < cut:
+            ranges.append(f"{chr(lo)}-{chr(cut - 1)}" if cut - 1 > lo else chr(lo))
+        lo = cut + 1
+    ranges.append(f"{chr(lo)}-{last}")
+    return "[" + "".join(ranges) + extra + "]"
+
+
 def _address_patterns(raw: dict[str, Any]) -> AddressPatterns:
     h = _H
     # The house number: 1-2-3, 1234-5, 3丁目4番5号, 1234番地, 12番地の3, or a bare 1234 (checked).
@@ -398,8 +582,65 @@ def _address_patterns(raw: dict[str, Any]) -> AddressPatterns:
     # A person after an address and の: 緑町1-2-3の鈴木次郎が, 緑町1-2-3にお住まいの田中花子さん.
     of_person = r"(?<=[0-9号番地目])(?:にお住まいの|に住む|在住の|在住、|在住 |の)"
     person_end = r"さん|様|氏|君|くん|ちゃん|宅|方|邸|の家|が|は|で|です|から|に|を|[\s、,。)]|\Z"
+    # The proximity pass. Numbers in kanji too (三丁目五番); a bare number only after 町/村/字.
+    kd = "[一二三四五六七八九十百千〇]{1,6}"
+    d = rf"(?:[1-9]\d{{0,4}}|{kd})"
+    house = (
+        rf"(?<![0-9{h}.,:/])(?:{d}丁目{d}(?:番地?(?:の?{d}号?)?|[{h}][1-9]\d{{0,3}}(?:[{h}]\d{{1,4}})?)?"
+        # In kanji only with 番地: 一番 is "the best", 千二百三十四番地 a house number.
+        rf"|(?:[1-9]\d{{0,4}}番地?|{kd}番地)(?:の?{d}号?|[{h}][1-9]\d{{0,3}})?"
+        rf"|[1-9]\d{{0,4}}(?:[{h}]\d{{1,5}}){{1,3}}"
+        rf"|[1-9]\d{{0,4}}の[1-9]\d{{0,3}}"
+        rf"|(?P<bare>[1-9]\d{{1,4}}))"
+        rf"(?![0-9])(?![{h}]\d)(?![年月日時分人名円回歳才%号棟階線位点件台本枚個冊匹頭軒世kmgm])"
+    )
+    residence = _alternation(raw["residence_words"])
+    room = (
+        rf"(?:{residence})[ァ-ヺー一-鿿々A-Za-z]{{0,8}}? ?[A-Z]?"
+        rf"(?:\d{{1,4}}号室|\d{{3,4}}(?![0-9号]))"
+    )
+    # A kanji of a name: never an honorific or 宅 that follows it (岩田様方 is 岩田 + 様方).
+    kanji = _class_without("一", "鿿", "様氏君殿宅方邸家", extra="々ヶ")
+    # A person's name in any script: 山田太郎, 森田 聡, 小林さくら, やまだ たろう,
+    # グエン・ヴァン・ナム, Taro Yamada / YAMADA Hanako.
+    kana_name = r"(?<![ぁ-ゖ])[ぁ-ゖ]{2,6}(?: [ぁ-ゖ]{2,6})?"
+    latin_name = r"(?<![A-Za-z])[A-Z][A-Za-z]+ [A-Z][A-Za-z]+"
+    any_name = (
+        rf"(?<!{kanji}){kanji}{{1,4}}(?: ?{kanji}{{1,4}})?"
+        r"(?:[ぁ-ゖ]{2,4}(?=さん|ちゃん|くん|様))?"
+        rf"|{katakana_name}|{latin_name}|{kana_name}"
+    )
+    kind = r"\s?(?:さん|様|さま|氏|君|くん|ちゃん|殿)"
+    age = r"\(\d{1,3}歳?\)"
+    facility = _alternation(raw["facility_words"])
+    role = _alternation(raw["role_words"])
+    fields = _alternation(raw["name_fields"])
     return AddressPatterns(
-        hint=re.compile(rf"{honorific}|{labels}|{home}|{of_person}|\("),
+        number=re.compile(house),
+        room=re.compile(room),
+        person_hint=re.compile(rf"{honorific}|[宅方邸家(]|{fields}"),
+        person_marker=re.compile(rf"{kind}|宅|方|邸|家の|{age}"),
+        name_tail=re.compile(rf"(?:{any_name})\Z"),
+        gap_stop=re.compile(r"[。\n!?]"),
+        kind_tail=re.compile(rf"{kind}(?:宅|方|邸)?\Z"),
+        # Without an honorific, only a full name set apart: 受賞者：松井健（北町3-3-3）.
+        plain_tail=re.compile(rf"(?<![^\s、,:「・\n])(?:{kanji}{{3,6}}|{latin_name})\Z"),
+        gap_tail=re.compile(
+            rf"(?:{age}|\d{{1,3}}[歳才]|(?:宅|のお宅|の自宅|の家|の?ご?住所)?(?:は|:)|の?ご?住所"
+            r"|[がの](?:住む|住んでいる|暮らす))\Z"
+        ),
+        facility_before=re.compile(rf"(?<!住)(?:{facility})[\s(:]*\Z"),
+        facility_after=re.compile(
+            rf"\)?\s?(?:の|にある)?[一-鿿ァ-ヺー]{{0,8}}?(?:{facility})(?![一-鿿])"
+        ),
+        blocker=re.compile(rf"(?:{facility})(?![一-鿿])|{role}"),
+        role_before=re.compile(rf"(?:{role})[\s:・の]*\Z"),
+        role=re.compile(role),
+        name_field=re.compile(rf"(?:{fields})\s*:?\s*(?P<name>{any_name})"),
+        not_kana_name=re.compile(_alternation(raw["not_kana_names"])),
+        hint=re.compile(
+            rf"{honorific}|{labels}|{home}|{of_person}|\(|[宅方家]|{fields}|号室|{residence}"
+        ),
         honorific=re.compile(honorific),
         addressee_honorifics=frozenset(("様", "さま", "殿")),
         name_before=re.compile(rf"(?:{name})\Z"),
