@@ -1,6 +1,7 @@
 """Recall per rule family and clean-pass rate of the checker on the labelled draft corpus.
 
-Usage: ``uv run python benchmarks/corpus_report.py [--json] [--corpus DIR] [--split PART]``
+Usage: ``uv run python benchmarks/corpus_report.py [--json] [--corpus DIR] [--split PART]
+[--files GLOB] [--summary]``
 
 The corpus (tests/corpus/*.yaml, described in tests/corpus/README.md) holds realistic drafts of
 the fictional みどり市, each labelled with the rule families that MUST be reported at warning or
@@ -10,6 +11,7 @@ error level (``expect``); clean drafts have ``expect: []`` and must get no warni
 from __future__ import annotations
 
 import argparse
+import fnmatch
 import hashlib
 import json
 import sys
@@ -391,8 +393,8 @@ def _finding_lines(entry: Entry, findings: Iterable[Finding], indent: str) -> li
     return lines
 
 
-def render(report: Report) -> str:
-    """The human-readable report."""
+def render(report: Report, *, details: bool = True) -> str:
+    """The human-readable report; without ``details``, the figures alone."""
     out = [
         f"Corpus: {len(report.outcomes)} drafts "
         f"({len(report.clean)} clean, {len(report.flawed)} flawed)",
@@ -413,6 +415,8 @@ def render(report: Report) -> str:
         f"Clean-pass rate: {passed} / {len(report.clean)} = {report.clean_pass_rate:.2f}"
         " (clean drafts with no warning or error)",
     ]
+    if not details:
+        return "\n".join(out)
     if report.false_alarms:
         out.append("False alarms on clean drafts:")
         for o in report.false_alarms:
@@ -451,17 +455,32 @@ def main(argv: Sequence[str] | None = None) -> int:
         default="all",
         help="part of the corpus (tests/corpus/meaning/README.md)",
     )
+    parser.add_argument(
+        "--files",
+        metavar="GLOB",
+        help="only the entries of the corpus files whose name matches, e.g. 'drafts_[56].yaml'",
+    )
+    parser.add_argument(
+        "--summary",
+        action="store_true",
+        help="only the figures, no draft ids or findings (for the held-out half)",
+    )
     args = parser.parse_args(argv)
     try:
         entries = split(load_corpus(args.corpus), args.split)
     except (CorpusError, OSError, yaml.YAMLError) as exc:
         print(f"corpus_report: {exc}", file=sys.stderr)
         return 2
+    if args.files is not None:
+        entries = [e for e in entries if fnmatch.fnmatchcase(e.source, args.files)]
+        if not entries:
+            print(f"corpus_report: no entries in files matching {args.files!r}", file=sys.stderr)
+            return 2
     report = evaluate(entries)
     if args.json:
         print(json.dumps(report.to_dict(), ensure_ascii=False, indent=2))
     else:
-        print(render(report))
+        print(render(report, details=not args.summary))
     return 0
 
 

@@ -208,3 +208,30 @@ def test_the_meaning_corpus_and_its_held_out_split_are_fixed() -> None:
     assert 0.35 < len(held) / len(meaning) < 0.65
     assert all(held_out(e.id) for e in held)
     assert not evaluate(meaning).crashes
+
+
+def test_the_report_can_show_one_batch_by_figures_alone(capsys: pytest.CaptureFixture[str]) -> None:
+    """``--files`` keeps one batch; ``--summary`` prints figures only, never a draft's id —
+    the way the held-out half is looked at."""
+    from benchmarks.corpus_report import main
+
+    args = [
+        "--corpus",
+        str(CORPUS_DIR / "meaning"),
+        "--split",
+        "tuning",
+        "--files",
+        "drafts_2.yaml",
+    ]
+    assert main([*args, "--summary"]) == 0
+    summary = capsys.readouterr().out
+    batch = [
+        e
+        for e in split(load_corpus(CORPUS_DIR / "meaning"), "tuning")
+        if e.source == "drafts_2.yaml"
+    ]
+    assert summary.startswith(f"Corpus: {len(batch)} drafts")
+    assert "Clean-pass rate" in summary
+    assert not any(e.id in summary for e in batch)
+    assert main([*args, "--files", "no-such-*.yaml"]) == 2
+    assert "no entries in files matching" in capsys.readouterr().err

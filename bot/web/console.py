@@ -31,6 +31,7 @@ from handlers.incidents import IncidentUseCases
 from handlers.publishing import PublicationUseCases
 from storage.engine import Database
 from workflows.catalogue import Lang, keys, message
+from workflows.org import Directory
 
 if TYPE_CHECKING:
     from bot.web.oidc_client import OidcClient
@@ -88,6 +89,20 @@ def action_label(action: str) -> str:
     if family == "draft" and f"event.{event}" in known:
         return message(f"event.{event}", Lang.JA)
     return action
+
+
+def actor_text(directory: Directory, actor: str) -> str:
+    """Who an audit event's actor is, in Japanese: a member's name, postgate's own workers, or
+    a chat user who is not in app.yaml (the code stays beside it in the page, for search)."""
+    if (member := directory.member(actor)) is not None:
+        return member.name
+    known = keys()
+    if f"web.audit.actor.{actor}" in known:
+        return message(f"web.audit.actor.{actor}", Lang.JA)
+    platform, sep, _ = actor.partition(":")
+    if sep and f"web.audit.stranger.{platform}" in known:
+        return message(f"web.audit.stranger.{platform}", Lang.JA)
+    return actor
 
 
 def tokyo_text(at: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:

@@ -6,6 +6,7 @@ rules, the same refusals (shown in Japanese on the page) and the same audit even
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING, Final
@@ -22,6 +23,7 @@ from bot.web.console import (
     JINJA_KEY,
     Console,
     action_label,
+    actor_text,
     render,
     t,
     tokyo_text,
@@ -82,6 +84,7 @@ def install(
         t=t,
         tokyo=tokyo_text,
         action_label=action_label,
+        actor_label=functools.partial(actor_text, config.directory),
         static=lambda name: str(static.url_for(filename=name)),
     )
     app.on_response_prepare.append(security.add_security_headers)

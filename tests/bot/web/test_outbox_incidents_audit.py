@@ -14,6 +14,7 @@ from sqlmodel import select
 
 from bot.app import ANCHORS_KEY, OUTBOX_KEY, SERVICES_KEY, build_app
 from bot.config import AppConfig
+from bot.web.console import actor_text
 from handlers.drafts import Actor
 from storage import audit
 from storage.engine import Database
@@ -117,6 +118,8 @@ async def test_audit_log_search_export_and_chain_status(console: Console) -> Non
     assert "承認 <code>draft.approved</code>" in page  # what it means, and the code to search
     assert "投稿案の作成 <code>draft.created</code>" in page
     assert "web.signed_in" not in page  # only this draft's events
+    # who acted, by name, with the member id beside it (what the 実行者 search takes)
+    assert "<td>佐藤 恵子 <code>sato.keiko</code></td>" in page
     _, page = await person.get("/audit?action=web.")
     assert "Web画面へのサインイン <code>web.signed_in</code>" in page
     async with person.session.get(person.url(f"/audit/export.jsonl?draft={draft_id}")) as response:
@@ -128,6 +131,21 @@ async def test_audit_log_search_export_and_chain_status(console: Console) -> Non
     assert body.splitlines()[0] == "seq,at,actor,action,subject,details,prev_hash,hash"
 
 
+@pytest.mark.parametrize(
+    ("actor", "shown"),
+    [
+        ("sato.keiko", "佐藤 恵子"),
+        ("monitor", "postgate（アカウント監視）"),
+        ("slack:U0NOBODY", "名簿にないSlack利用者"),
+        ("teams:00000000-0000-0000-0000-000000000000", "名簿にないTeams利用者"),
+        ("oidc:someone", "名簿にないサインイン"),
+        ("someone.gone", "someone.gone"),  # a member since removed from app.yaml: the id
+    ],
+)
+def test_the_audit_page_names_who_acted(config: AppConfig, actor: str, shown: str) -> None:
+    assert actor_text(config.directory, actor) == shown
+
+
 async def test_ask_to_delete_a_published_post_and_approve_it(console: Console) -> None:
     drafts = console.server.app[SERVICES_KEY].drafts
     approve(drafts, console.config)  # as soon as approved
@@ -137,6 +155,8 @@ async def test_ask_to_delete_a_published_post_and_approve_it(console: Console) -
     assert _state(console, 1).state == "published"
 
     author = await console.signed_in("takahashi.yui")
+    _, page = await author.get("/audit?draft=1")
+    assert "<td>postgate（送信キュー） <code>outbox</code></td>" in page  # the worker that posted
     status, page = await author.post("/outbox/1/delete_request", {"reason": " "})
     assert status == 400  # a reason is required
     status, page = await author.post("/outbox/1/delete_request", {"reason": "日付の誤り"})
