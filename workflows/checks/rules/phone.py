@@ -29,7 +29,9 @@ _CANDIDATE = re.compile(
     r"""
     # Never right after these: the digits would be part of a date, time, amount, code or URL;
     # but TEL0277-12-3400 (also ℡, which NFKC writes TEL) and FAX… are labels.
-    (?:(?<![0-9A-Za-z+/\#=@_%$¥&?{H}])(?<![0-9][.,:])|(?<=TEL)|(?<=Tel)|(?<=tel)|(?<=FAX)|(?<=Fax))
+    # A hyphen before counts only after a digit or letter: センター(0277)… has a long-vowel mark.
+    (?:(?<![0-9A-Za-z+/\#=@_%$¥&?])(?<![0-9A-Za-z][{H}])(?<![0-9][.,:])
+      |(?<=TEL)|(?<=Tel)|(?<=tel)|(?<=FAX)|(?<=Fax))
     (?:
         (?P<intl>\+\ ?81[\ {H}]?(?:\(0\)[\ {H}]?)?)
         (?: (?P<ia>\d{1,5})[{H}](?P<ib>\d{1,6})(?:[{H}](?P<ic>\d{1,6}))? | (?P<ix>\d{9,11}) )

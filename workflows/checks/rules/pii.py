@@ -99,6 +99,8 @@ class AddressPatterns:
     person_hint: re.Pattern[str]  # anything that can mark a person, searched near an address
     person_marker: re.Pattern[str]  # さん, 宅, （72）: where a name after the address ends
     name_tail: re.Pattern[str]  # a name in any script that ends where the search ends
+    english: re.Pattern[str]  # Ms. Yuko Aoki of 2-8-4 Midorimachi
+    reading_tail: re.Pattern[str]  # （きくち しょうた）: a name's reading before its honorific
     gap_stop: re.Pattern[str]  # a sentence or line ends: no person after the address
     kind_tail: re.Pattern[str]  # さん宅, 様: an honorific right before the address's gap
     plain_tail: re.Pattern[str]  # 松井健 right before （北町3-3-3）
@@ -122,7 +124,7 @@ def scan(norm: NormalizedText, settings: CheckSettings, data: PiiData) -> list[H
         hits.extend(_mobiles(text, settings, data))
         hits.extend(_my_numbers(text, data))
         hits.extend(_cards(text, data))
-        if data.address.hint.search(text):
+        if data.address.hint.search(text) or data.address.english.search(text):
             hits.extend(_addresses(text, data.address))
     return hits
 
@@ -259,6 +261,9 @@ def _addresses(text: str, p: AddressPatterns) -> Iterable[Hit]:
             found[address.span("addr")] = None
     for span in _near(text, p):
         found[span] = None
+    for m in p.english.finditer(text):
+        if m.group("who") or m.group("to"):
+            found[m.span("addr")] = None
     for first, end in _merged(found):
         start = first
         while text[start] in _PARTICLES:  # の家は本町1-2-3: the address starts after は
@@ -327,6 +332,9 @@ def _near(text: str, p: AddressPatterns) -> Iterable[tuple[int, int]]:
             continue  # no honorific, 宅, bracket or name field near: cheap to rule out
         before = text[max(0, start - 14) : start]
         if p.venue.search(before) or p.facility_before.search(before):
+            # A place to go that is someone's home: 集合場所は、北町3-2-6の川口様方の前.
+            if _person_after(text, end, p, adjacent=True):
+                yield start, end
             continue
         if _person_after(text, end, p) or (
             not bare
@@ -338,15 +346,20 @@ def _near(text: str, p: AddressPatterns) -> Iterable[tuple[int, int]]:
             yield start, end
 
 
-def _person_after(text: str, end: int, p: AddressPatterns) -> bool:
-    """の会社員 松田亮さん, にお住まいの加藤トメさん, 前川家の: a person a short gap after."""
+def _person_after(text: str, end: int, p: AddressPatterns, *, adjacent: bool = False) -> bool:
+    """の会社員 松田亮さん, にお住まいの加藤トメさん, 前川家の: a person a short gap after.
+
+    ``adjacent``: only a person right after the address and の (北町3-2-6の川口様方).
+    """
     marker = p.person_marker.search(text, end, min(len(text), end + 40))
     if marker is None:
         return False
-    name = p.name_tail.search(text, max(end, marker.start() - 16), marker.start())
+    name = _name_ending(text, max(end, marker.start() - 30), marker.start(), p)
     if name is None:
         return False
     gap = text[end : name.start()]
+    if adjacent and gap not in ("", "の"):
+        return False
     return (
         len(gap) <= 24
         # A sentence or line ends in between, unless the name is alone on the next line.
@@ -368,12 +381,20 @@ def _person_before(text: str, start: int, p: AddressPatterns) -> bool:
             break
     kind = p.kind_tail.search(text, max(0, at - 6), at)
     if kind is not None:
-        name = p.name_tail.search(text, max(0, kind.start() - 16), kind.start())
+        name = _name_ending(text, max(0, kind.start() - 30), kind.start(), p)
     elif text[at : at + 1] == "(":
         name = p.plain_tail.search(text, max(0, at - 20), at)
     else:
         return False
     return name is not None and _is_person(text, name.group(0), name.start(), p)
+
+
+def _name_ending(text: str, lo: int, end: int, p: AddressPatterns) -> re.Match[str] | None:
+    """The name that ends at ``end``, also before its reading: 菊地翔太（きくち しょうた）さん."""
+    reading = p.reading_tail.search(text, max(lo, end - 20), end)
+    if reading is not None:
+        end = reading.start()
+    return p.name_tail.search(text, max(lo, end - 16), end)
 
 
 # What may stand between a name and the address after it: 鈴木一郎さん、本町…, 様／南町…
@@ -611,6 +632,12 @@ def _address_patterns(raw: dict[str, Any]) -> AddressPatterns:
         rf"|{katakana_name}|{latin_name}|{kana_name}"
     )
     kind = r"\s?(?:さん|様|さま|氏|君|くん|ちゃん|殿)"
+    english_title = r"(?<![A-Za-z])(?:Mr|Ms|Mrs|Miss|Mx)\.?"
+    english_place = (
+        r"(?<![0-9-])[1-9]\d{0,4}(?:-\d{1,5}){1,3},? [A-Z][a-z]+(?:-[a-z]+)?(?![0-9a-z-])"
+        r"(?! (?:Clinic|Hall|Library|Cent(?:er|re)|Station|Park|School|Office|Shop|Store|Hotel"
+        r"|Hospital|Museum|Gym|Building|Plaza))"
+    )
     age = r"\(\d{1,3}歳?\)"
     facility = _alternation(raw["facility_words"])
     role = _alternation(raw["role_words"])
@@ -621,6 +648,13 @@ def _address_patterns(raw: dict[str, Any]) -> AddressPatterns:
         person_hint=re.compile(rf"{honorific}|[宅方邸家(]|{fields}"),
         person_marker=re.compile(rf"{kind}|宅|方|邸|家の|{age}"),
         name_tail=re.compile(rf"(?:{any_name})\Z"),
+        # In English: Ms. Yuko Aoki of 2-8-4 Midorimachi / 2-8-4 Omama-cho, Mr. Taro Sato.
+        english=re.compile(
+            rf"(?P<who>(?:{english_title}) ?[A-Z][a-z]+(?: [A-Z][a-z]+)?"
+            rf"(?:, | (?:of|at|from|in|lives at|living at|who lives at) | ?\())?"
+            rf"(?P<addr>{english_place})(?=(?P<to>,? (?:{english_title}) ?[A-Z]))?"
+        ),
+        reading_tail=re.compile(r"\([ぁ-ゖァ-ヺー ・]{2,16}\)\Z"),
         gap_stop=re.compile(r"[。\n!?]"),
         kind_tail=re.compile(rf"{kind}(?:宅|方|邸)?\Z"),
         # Without an honorific, only a full name set apart: 受賞者：松井健（北町3-3-3）.
