@@ -336,8 +336,9 @@ def _near(text: str, p: AddressPatterns) -> Iterable[tuple[int, int]]:
             if _person_after(text, end, p, adjacent=True):
                 yield start, end
             continue
+        # A bare number (塩原333) is a house number before a name only in brackets after it.
         if _person_after(text, end, p) or (
-            not bare
+            (not bare or text[end : end + 1] == ")")
             and (
                 (_person_before(text, start, p) and not p.facility_after.match(text, end))
                 or _fields_near(text, start, end, p)
