@@ -112,6 +112,7 @@ class AddressPatterns:
     role: re.Pattern[str]  # 企画課 佐藤: a role inside what reads as a name
     name_field: re.Pattern[str]  # 氏名：佐藤花子
     not_kana_name: re.Pattern[str]
+    not_single_names: frozenset[str]
 
 
 def scan(norm: NormalizedText, settings: CheckSettings, data: PiiData) -> list[Hit]:
@@ -272,6 +273,7 @@ def _addresses(text: str, p: AddressPatterns) -> Iterable[Hit]:
 
 
 _PARTICLES = frozenset("はがをにでと")
+_HIRAGANA = re.compile("[ぁ-ゖ]")
 
 
 def _merged(spans: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
@@ -361,6 +363,8 @@ def _person_after(text: str, end: int, p: AddressPatterns, *, adjacent: bool = F
     gap = text[end : name.start()]
     if adjacent and gap not in ("", "の"):
         return False
+    if marker.group(0).startswith("(") and _HIRAGANA.search(name.group(0)):
+        return False  # の子どもたち（12）: an age after a word, not after a name
     return (
         len(gap) <= 24
         # A sentence or line ends in between, unless the name is alone on the next line.
@@ -408,6 +412,8 @@ def _is_person(text: str, name: str, at: int, p: AddressPatterns) -> bool:
     if name.startswith("の"):
         name = name[1:]
     if not name or p.roles.match(name) or p.role_before.search(text, max(0, at - 10), at):
+        return False
+    if name in p.not_single_names:
         return False
     if "ぁ" <= name[-1] <= "ゖ" and (
         "の" in name
@@ -628,7 +634,7 @@ def _address_patterns(raw: dict[str, Any]) -> AddressPatterns:
     kana_name = r"(?<![ぁ-ゖ])[ぁ-ゖ]{2,6}(?: [ぁ-ゖ]{2,6})?"
     latin_name = r"(?<![A-Za-z])[A-Z][A-Za-z]+ [A-Z][A-Za-z]+"
     any_name = (
-        rf"(?<!{kanji}){kanji}{{1,4}}(?: ?{kanji}{{1,4}})?"
+        rf"(?<!{kanji}){kanji}{{1,4}}(?: ?(?:{kanji}|[ァ-ヺ]){{1,4}})?"
         r"(?:[ぁ-ゖ]{2,4}(?=さん|ちゃん|くん|様))?"
         rf"|{katakana_name}|{latin_name}|{kana_name}"
     )
@@ -664,7 +670,8 @@ def _address_patterns(raw: dict[str, Any]) -> AddressPatterns:
             rf"(?:{age}|\d{{1,3}}[歳才]|(?:宅|のお宅|の自宅|の家|の?ご?住所)?(?:は|:)|の?ご?住所"
             r"|[がの](?:住む|住んでいる|暮らす))\Z"
         ),
-        facility_before=re.compile(rf"(?<!住)(?:{facility})[\s(:]*\Z"),
+        # A facility, or anything named in brackets (「そば処 やまだ」（…）), owns the address.
+        facility_before=re.compile(rf"(?:(?<!住)(?:{facility})|」)[\s(:]*\Z"),
         facility_after=re.compile(
             rf"\)?\s?(?:の|にある)?[一-鿿ァ-ヺー]{{0,8}}?(?:{facility})(?![一-鿿])"
         ),
@@ -673,6 +680,7 @@ def _address_patterns(raw: dict[str, Any]) -> AddressPatterns:
         role=re.compile(role),
         name_field=re.compile(rf"(?:{fields})\s*:?\s*(?P<name>{any_name})"),
         not_kana_name=re.compile(_alternation(raw["not_kana_names"])),
+        not_single_names=frozenset(str(w) for w in raw["not_single_names"]),
         hint=re.compile(
             rf"{honorific}|{labels}|{home}|{of_person}|\(|[宅方家]|{fields}|号室|{residence}"
         ),
