@@ -30,13 +30,14 @@ _CANDIDATE = re.compile(
     # Never right after these: the digits would be part of a date, time, amount, code or URL;
     # but TEL0277-12-3400 (also ℡, which NFKC writes TEL) and FAX… are labels.
     # A hyphen before counts only after a digit or letter: センター(0277)… has a long-vowel mark.
-    (?:(?<![0-9A-Za-z+/\#=@_%$¥&?])(?<![0-9A-Za-z][{H}])(?<![0-9][.,:])
+    # A slash counts only in a URL or after a digit: （直通）/0277-12-343 is a list.
+    (?:(?<![0-9A-Za-z+\#=@_%$¥&?])(?<![0-9A-Za-z][{H}])(?<![0-9][.,:])(?<![0-9A-Za-z./:_]/)
       |(?<=TEL)|(?<=Tel)|(?<=tel)|(?<=FAX)|(?<=Fax))
     (?:
         (?P<intl>\+\ ?81[\ {H}]?(?:\(0\)[\ {H}]?)?)
         (?: (?P<ia>\d{1,5})[{H}](?P<ib>\d{1,6})(?:[{H}](?P<ic>\d{1,6}))? | (?P<ix>\d{9,11}) )
       | \((?P<pa>0\d{1,4})\)[\ {H}]?(?P<pb>\d{1,6})(?:[{H}](?P<pc>\d{1,6}))?
-      | (?P<qa>0\d{1,4})\((?P<qb>\d{1,6})\)(?P<qc>\d{1,6})
+      | (?P<qa>0\d{1,4})\ ?\((?P<qb>\d{1,6})\)\ ?(?P<qc>\d{1,6})
       | (?P<a>0\d{0,5})[{H}](?P<b>\d{1,8})(?:[{H}](?P<c>\d{1,6})(?:[{H}](?P<d>\d{1,4}))?)?
       # Spaces separate groups only in the plain 3-group shape: "0277 12 3400" (or "0277 12 340").
       | (?P<sa>0\d{1,4})\ (?P<sb>\d{1,4})\ (?P<sc>\d{2,5})
