@@ -8,9 +8,9 @@ exactly what to remove.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
-from dataclasses import dataclass
-from functools import cache
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, fields
+from functools import cache, partial
 from typing import Any
 
 from workflows.checks.context import CheckContext, Rule
@@ -65,53 +65,89 @@ class PiiData:
     address: AddressPatterns
 
 
+_METHODS = ("search", "match", "fullmatch", "finditer", "sub")
+
+
+class Lazy:
+    """A pattern compiled on first use, pickled as its source (the rule cache stores it so).
+
+    The first call of any method compiles the pattern and puts the compiled pattern's own methods
+    in place, so later calls cost what a compiled pattern's do.
+    """
+
+    __slots__ = ("finditer", "fullmatch", "match", "pattern", "search", "sub")
+
+    def __init__(self, pattern: str) -> None:
+        self.pattern = pattern
+        self.search: Callable[..., re.Match[str] | None] = partial(self._first, "search")
+        self.match: Callable[..., re.Match[str] | None] = partial(self._first, "match")
+        self.fullmatch: Callable[..., re.Match[str] | None] = partial(self._first, "fullmatch")
+        self.finditer: Callable[..., Iterator[re.Match[str]]] = partial(self._first, "finditer")
+        self.sub: Callable[..., str] = partial(self._first, "sub")
+
+    def __reduce__(self) -> tuple[type[Lazy], tuple[str]]:
+        return (Lazy, (self.pattern,))
+
+    def compile(self) -> re.Pattern[str]:
+        compiled = re.compile(self.pattern)
+        for name in _METHODS:
+            setattr(self, name, getattr(compiled, name))
+        return compiled
+
+    def _first(self, name: str, *args: Any) -> Any:
+        return getattr(self.compile(), name)(*args)
+
+
 @dataclass(frozen=True, slots=True)
 class AddressPatterns:
     """How a home address shows next to a person.
 
-    Only ``address``, ``name_before`` and ``name_after`` hold the large kanji/kana classes (each
-    costs milliseconds to compile); the others are cheap anchors matched where those end or start.
+    Only ``address``, ``name_before``, ``name_after`` and the proximity pass's name patterns hold
+    the large kanji/kana classes (each costs milliseconds to compile); the others are cheap anchors
+    matched where those end or start. All compile on first use (``Lazy``): most drafts never need
+    them, and start-up stays short.
     """
 
-    hint: re.Pattern[str]
-    honorific: re.Pattern[str]
+    hint: Lazy
+    honorific: Lazy
     addressee_honorifics: frozenset[str]
-    name_before: re.Pattern[str]  # a name that ends where an honorific starts
-    name_after: re.Pattern[str]  # 住所：… 佐藤花子
-    address: re.Pattern[str]
-    bracket_open: re.Pattern[str]  # 山田太郎さん（
-    bracket_close: re.Pattern[str]
-    home_of: re.Pattern[str]  # 鈴木一郎様方
-    at_home: re.Pattern[str]  # 自宅（
-    label: re.Pattern[str]  # 住所：
-    honorific_before_label: re.Pattern[str]  # 佐藤花子様の住所
-    label_prefix: re.Pattern[str]
-    not_name: re.Pattern[str]
-    not_place: re.Pattern[str]
-    roles: re.Pattern[str]
-    venue: re.Pattern[str]
-    of_person: re.Pattern[str]  # 緑町1-2-3の / にお住まいの, right after a house number
-    owner_before: re.Pattern[str]  # 林幸子|が所有する建物, right before a bracket
-    person_after: re.Pattern[str]  # 鈴木次郎が, 高橋美咲さん
+    name_before: Lazy  # a name that ends where an honorific starts
+    name_after: Lazy  # 住所：… 佐藤花子
+    address: Lazy
+    bracket_open: Lazy  # 山田太郎さん（
+    bracket_close: Lazy
+    home_of: Lazy  # 鈴木一郎様方
+    at_home: Lazy  # 自宅（
+    label: Lazy  # 住所：
+    honorific_before_label: Lazy  # 佐藤花子様の住所
+    label_prefix: Lazy
+    not_name: Lazy
+    not_place: Lazy
+    roles: Lazy
+    venue: Lazy
+    of_person: Lazy  # 緑町1-2-3の / にお住まいの, right after a house number
+    owner_before: Lazy  # 林幸子|が所有する建物, right before a bracket
+    person_after: Lazy  # 鈴木次郎が, 高橋美咲さん
     # The proximity pass: any house number, then a person within a short gap before or after it.
-    number: re.Pattern[str]  # 1-2-3, 三丁目5番8号, 1234番地 (found anywhere, the place read back)
-    room: re.Pattern[str]  # ハイツ201号室, found at the building word
-    person_hint: re.Pattern[str]  # anything that can mark a person, searched near an address
-    person_marker: re.Pattern[str]  # さん, 宅, （72）: where a name after the address ends
-    name_tail: re.Pattern[str]  # a name in any script that ends where the search ends
-    english: re.Pattern[str]  # Ms. Yuko Aoki of 2-8-4 Midorimachi
-    reading_tail: re.Pattern[str]  # （きくち しょうた）: a name's reading before its honorific
-    gap_stop: re.Pattern[str]  # a sentence or line ends: no person after the address
-    kind_tail: re.Pattern[str]  # さん宅, 様: an honorific right before the address's gap
-    plain_tail: re.Pattern[str]  # 松井健 right before （北町3-3-3）
-    gap_tail: re.Pattern[str]  # （72）, のご住所は: between a name and the address
-    facility_before: re.Pattern[str]  # 〇〇商店（
-    facility_after: re.Pattern[str]  # の東町集会所
-    blocker: re.Pattern[str]  # a facility or a role between the address and the person
-    role_before: re.Pattern[str]  # 市長 , 市民課 (right before a name)
-    role: re.Pattern[str]  # 企画課 佐藤: a role inside what reads as a name
-    name_field: re.Pattern[str]  # 氏名：佐藤花子
-    not_kana_name: re.Pattern[str]
+    number: Lazy  # 1-2-3, 三丁目5番8号, 1234番地 (found anywhere, the place read back)
+    room: Lazy  # ハイツ201号室, found at the building word
+    person_hint: Lazy  # anything that can mark a person, searched near an address
+    person_marker: Lazy  # さん, 宅, （72）: where a name after the address ends
+    name_tail: Lazy  # a name in any script that ends where the search ends
+    english: Lazy  # Ms. Yuko Aoki of 2-8-4 Midorimachi
+    reading_tail: Lazy  # （きくち しょうた）: a name's reading before its honorific
+    gap_stop: Lazy  # a sentence or line ends: no person after the address
+    kind_tail: Lazy  # さん宅, 様: an honorific right before the address's gap
+    plain_tail: Lazy  # 松井健 right before （北町3-3-3）
+    gap_tail: Lazy  # （72）, のご住所は: between a name and the address
+    owned_before: Lazy  # a venue word or a facility right before the address
+    facility_before: Lazy  # 〇〇商店（
+    facility_after: Lazy  # の東町集会所
+    blocker: Lazy  # a facility or a role between the address and the person
+    role_before: Lazy  # 市長 , 市民課 (right before a name)
+    role: Lazy  # 企画課 佐藤: a role inside what reads as a name
+    name_field: Lazy  # 氏名：佐藤花子
+    not_kana_name: Lazy
     not_single_names: frozenset[str]
 
 
@@ -287,32 +323,27 @@ def _merged(spans: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
     return merged
 
 
-# What a place name before a house number is made of, read backwards from the number.
+# What a building's name before its room number is made of, read backwards.
 _PLACE_CHARS = re.compile(r"[一-鿿々〆ヶァ-ヺー]")
 # A place is an address only with an administrative unit in it (笠懸町阿左美, 北区, 大字).
 _ADMIN = re.compile(r"[町村市区郡字]")
 _TOWN = re.compile(r"[町村字][一-鿿々ヶ]{1,4}$")
 
 
-def _place_before(text: str, at: int) -> int:
-    """Where the place name that ends at ``at`` starts (``at`` when there is none)."""
-    start = at
-    if start > 0 and text[start - 1] == " ":
-        start -= 1
-    end = start
-    while start > 0 and end - start < 16 and _PLACE_CHARS.match(text, start - 1):
-        start -= 1
-    if start < at and text[start] == "市":  # みどり市 is written in kana
-        while start > 0 and at - start < 24 and "ぁ" <= text[start - 1] <= "ゖ":
-            start -= 1
-    return at if start == end else start
+def _with_kana_city(text: str, start: int) -> int:
+    """Where an address that starts at ``start`` starts with its city: みどり市東町1-2-3."""
+    at = start
+    if text[start] == "市":
+        while at > 0 and start - at < 8 and "ぁ" <= text[at - 1] <= "ゖ":
+            at -= 1
+    return at
 
 
 def _home_spans(text: str, p: AddressPatterns) -> Iterable[tuple[int, int, bool]]:
     """Every place + house number (and building + room): start, end, whether the number is bare."""
     for m in p.number.finditer(text):
-        start = _place_before(text, m.start())
-        place = text[start : m.start()].strip()
+        start = _with_kana_city(text, m.start())
+        place = m.group("place")
         if not place or not _ADMIN.search(place) or p.not_place.search(place):
             continue
         bare = m.group("bare") is not None
@@ -332,8 +363,7 @@ def _near(text: str, p: AddressPatterns) -> Iterable[tuple[int, int]]:
     for start, end, bare in _home_spans(text, p):
         if not p.person_hint.search(text, max(0, start - 40), end + 40):
             continue  # no honorific, 宅, bracket or name field near: cheap to rule out
-        before = text[max(0, start - 14) : start]
-        if p.venue.search(before) or p.facility_before.search(before):
+        if p.owned_before.search(text, max(0, start - 14), start):
             # A place to go that is someone's home: 集合場所は、北町3-2-6の川口様方の前.
             if _person_after(text, end, p, adjacent=True):
                 yield start, end
@@ -396,9 +426,10 @@ def _person_before(text: str, start: int, p: AddressPatterns) -> bool:
 
 def _name_ending(text: str, lo: int, end: int, p: AddressPatterns) -> re.Match[str] | None:
     """The name that ends at ``end``, also before its reading: 菊地翔太（きくち しょうた）さん."""
-    reading = p.reading_tail.search(text, max(lo, end - 20), end)
-    if reading is not None:
-        end = reading.start()
+    if text[end - 1 : end] == ")":
+        reading = p.reading_tail.search(text, max(lo, end - 20), end)
+        if reading is not None:
+            end = reading.start()
     return p.name_tail.search(text, max(lo, end - 16), end)
 
 
@@ -614,12 +645,13 @@ def _address_patterns(raw: dict[str, Any]) -> AddressPatterns:
     kd = "[一二三四五六七八九十百千〇]{1,6}"
     d = rf"(?:[1-9]\d{{0,4}}|{kd})"
     house = (
-        rf"(?<![0-9{h}.,:/])(?:{d}丁目{d}(?:番地?(?:の?{d}号?)?|[{h}][1-9]\d{{0,3}}(?:[{h}]\d{{1,4}})?)?"
+        rf"(?P<place>[一-鿿々〆ヶァ-ヺー]{{1,16}}) ?"
+        rf"(?P<num>(?:{d}丁目{d}(?:番地?(?:の?{d}号?)?|[{h}][1-9]\d{{0,3}}(?:[{h}]\d{{1,4}})?)?"
         # In kanji only with 番地: 一番 is "the best", 千二百三十四番地 a house number.
         rf"|(?:[1-9]\d{{0,4}}番地?|{kd}番地)(?:の?{d}号?|[{h}][1-9]\d{{0,3}})?"
         rf"|[1-9]\d{{0,4}}(?:[{h}]\d{{1,5}}){{1,3}}"
         rf"|[1-9]\d{{0,4}}の[1-9]\d{{0,3}}"
-        rf"|(?P<bare>[1-9]\d{{1,4}}))"
+        rf"|(?P<bare>[1-9]\d{{1,4}})))"
         rf"(?![0-9])(?![{h}]\d)(?![年月日時分人名円回歳才%号棟階線位点件台本枚個冊匹頭軒世kmgm])"
     )
     residence = _alternation(raw["residence_words"])
@@ -647,67 +679,67 @@ def _address_patterns(raw: dict[str, Any]) -> AddressPatterns:
     )
     age = r"\(\d{1,3}歳?\)"
     facility = _alternation(raw["facility_words"])
+    venue = _alternation(raw["venue_words"])
     role = _alternation(raw["role_words"])
     fields = _alternation(raw["name_fields"])
     return AddressPatterns(
-        number=re.compile(house),
-        room=re.compile(room),
-        person_hint=re.compile(rf"{honorific}|[宅方邸家(]|{fields}"),
-        person_marker=re.compile(rf"{kind}|宅|方|邸|家の|{age}"),
-        name_tail=re.compile(rf"(?:{any_name})\Z"),
+        number=Lazy(house),
+        room=Lazy(room),
+        person_hint=Lazy(rf"{honorific}|[宅方邸家(]|{fields}"),
+        person_marker=Lazy(rf"{kind}|宅|方|邸|家の|{age}"),
+        name_tail=Lazy(rf"(?:{any_name})\Z"),
         # In English: Ms. Yuko Aoki of 2-8-4 Midorimachi / 2-8-4 Omama-cho, Mr. Taro Sato.
-        english=re.compile(
+        english=Lazy(
             rf"(?P<who>(?:{english_title}) ?[A-Z][a-z]+(?: [A-Z][a-z]+)?"
             rf"(?:, | (?:of|at|from|in|lives at|living at|who lives at) | ?\())?"
             rf"(?P<addr>{english_place})(?=(?P<to>,? (?:{english_title}) ?[A-Z]))?"
         ),
-        reading_tail=re.compile(r"\([ぁ-ゖァ-ヺー ・]{2,16}\)\Z"),
-        gap_stop=re.compile(r"[。\n!?]"),
-        kind_tail=re.compile(rf"{kind}(?:宅|方|邸)?\Z"),
+        reading_tail=Lazy(r"\([ぁ-ゖァ-ヺー ・]{2,16}\)\Z"),
+        gap_stop=Lazy(r"[。\n!?]"),
+        kind_tail=Lazy(rf"{kind}(?:宅|方|邸)?\Z"),
         # Without an honorific, only a full name set apart: 受賞者：松井健（北町3-3-3）.
-        plain_tail=re.compile(rf"(?<![^\s、,:「・\n])(?:{kanji}{{3,6}}|{latin_name})\Z"),
-        gap_tail=re.compile(
+        plain_tail=Lazy(rf"(?<![^\s、,:「・\n])(?:{kanji}{{3,6}}|{latin_name})\Z"),
+        gap_tail=Lazy(
             rf"(?:{age}|\d{{1,3}}[歳才]|(?:宅|のお宅|の自宅|の家|の?ご?住所)?(?:は|:)|の?ご?住所"
             r"|[がの](?:住む|住んでいる|暮らす))\Z"
         ),
         # A facility, or anything named in brackets (「そば処 やまだ」（…）), owns the address.
-        facility_before=re.compile(rf"(?:(?<!住)(?:{facility})|」)[\s(:]*\Z"),
-        facility_after=re.compile(
+        facility_before=Lazy(rf"(?:(?<!住)(?:{facility})|」)[\s(:]*\Z"),
+        owned_before=Lazy(rf"{venue}|(?:(?<!住)(?:{facility})|」)[\s(:]*\Z"),
+        facility_after=Lazy(
             rf"\)?\s?(?:の|にある)?[一-鿿ァ-ヺー]{{0,8}}?(?:{facility})(?![一-鿿])"
         ),
-        blocker=re.compile(rf"(?:{facility})(?![一-鿿])|{role}"),
-        role_before=re.compile(rf"(?:{role})[\s:・の]*\Z"),
-        role=re.compile(role),
-        name_field=re.compile(rf"(?:{fields})\s*:?\s*(?P<name>{any_name})"),
-        not_kana_name=re.compile(_alternation(raw["not_kana_names"])),
+        blocker=Lazy(rf"(?:{facility})(?![一-鿿])|{role}"),
+        role_before=Lazy(rf"(?:{role})[\s:・の]*\Z"),
+        role=Lazy(role),
+        name_field=Lazy(rf"(?:{fields})\s*:?\s*(?P<name>{any_name})"),
+        not_kana_name=Lazy(_alternation(raw["not_kana_names"])),
         not_single_names=frozenset(str(w) for w in raw["not_single_names"]),
-        hint=re.compile(
+        hint=Lazy(
             rf"{honorific}|{labels}|{home}|{of_person}|\(|[宅方家]|{fields}|号室|{residence}"
         ),
-        honorific=re.compile(honorific),
+        honorific=Lazy(honorific),
         addressee_honorifics=frozenset(("様", "さま", "殿")),
-        name_before=re.compile(rf"(?:{name})\Z"),
-        name_after=re.compile(
+        name_before=Lazy(rf"(?:{name})\Z"),
+        name_after=Lazy(
             rf"[\s、,]+(?:氏名[:\s]*)?(?P<name>{name})(?=(?:{honorific})|[\s、,。)]|\Z)"
         ),
-        address=re.compile(rf"(?P<addr>{postal}{place}{number})"),
-        bracket_open=re.compile(rf"(?:{home_of})?\s?\("),
-        bracket_close=re.compile(r"(?:在住|にお住まい)?(?:[、, ][^()]{0,40})?\)"),
-        home_of=re.compile(rf"(?:{home_of})[:\s]{{0,2}}"),
-        at_home=re.compile(rf"(?:{home})(?:は|:|\s|\()*"),
-        label=re.compile(rf"(?:{labels})(?:は|:|\s)*"),
-        honorific_before_label=re.compile(rf"(?:{honorific})\s?[(、,]?\s?(?:の)?\Z"),
-        label_prefix=re.compile(rf"(?:{labels})(?:は|:)?"),
-        of_person=re.compile(of_person),
-        owner_before=re.compile(
-            r"(?P<rest>(?:が所有する|の所有する|が持つ|名義の)[^()、。]{0,10})\Z"
-        ),
+        address=Lazy(rf"(?P<addr>{postal}{place}{number})"),
+        bracket_open=Lazy(rf"(?:{home_of})?\s?\("),
+        bracket_close=Lazy(r"(?:在住|にお住まい)?(?:[、, ][^()]{0,40})?\)"),
+        home_of=Lazy(rf"(?:{home_of})[:\s]{{0,2}}"),
+        at_home=Lazy(rf"(?:{home})(?:は|:|\s|\()*"),
+        label=Lazy(rf"(?:{labels})(?:は|:|\s)*"),
+        honorific_before_label=Lazy(rf"(?:{honorific})\s?[(、,]?\s?(?:の)?\Z"),
+        label_prefix=Lazy(rf"(?:{labels})(?:は|:)?"),
+        of_person=Lazy(of_person),
+        owner_before=Lazy(r"(?P<rest>(?:が所有する|の所有する|が持つ|名義の)[^()、。]{0,10})\Z"),
         # The shortest name that ends where a person's name can end (鈴木 in 鈴木宅).
-        person_after=re.compile(rf"(?:{occupation})?(?P<name>{lazy_name})(?={person_end})"),
-        not_name=re.compile(f"(?:{_alternation(raw['not_name_endings'])})$"),
-        not_place=re.compile(f"(?:{_alternation(raw['not_place_endings'])})$"),
-        roles=re.compile(f"^(?:{_alternation(raw['role_prefixes'])})[ :]?"),
-        venue=re.compile(_alternation(raw["venue_words"])),
+        person_after=Lazy(rf"(?:{occupation})?(?P<name>{lazy_name})(?={person_end})"),
+        not_name=Lazy(f"(?:{_alternation(raw['not_name_endings'])})$"),
+        not_place=Lazy(f"(?:{_alternation(raw['not_place_endings'])})$"),
+        roles=Lazy(f"^(?:{_alternation(raw['role_prefixes'])})[ :]?"),
+        venue=Lazy(venue),
     )
 
 
@@ -725,6 +757,10 @@ def load(path: str) -> PiiData:
             brands=tuple(_brand(b) for b in raw["cards"]["brands"]),
             address=_address_patterns(raw["address"]),
         )
+        for field in fields(AddressPatterns):  # a malformed pattern fails here, not in a check
+            pattern = getattr(compiled.address, field.name)
+            if isinstance(pattern, Lazy):
+                pattern.compile()
     except (KeyError, TypeError, AttributeError, ValueError, re.error) as exc:
         raise RuleDataError(f"{path}: malformed pii data: {exc!r}") from exc
     for name in ("private_mail", "other_mail", "mobile", "mynumber", "cards", "address", "clean"):
