@@ -8,6 +8,7 @@ exactly what to remove.
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, fields
 from functools import cache, partial
@@ -140,8 +141,8 @@ class AddressPatterns:
     kind_tail: Lazy  # さん宅, 様: an honorific right before the address's gap
     plain_tail: Lazy  # 松井健 right before （北町3-3-3）
     gap_tail: Lazy  # （72）, のご住所は: between a name and the address
-    owned_before: Lazy  # a venue word or a facility right before the address
-    facility_before: Lazy  # 〇〇商店（
+    facility_tail: Lazy  # 〇〇商店（: a facility word that ends right before an address
+    facility_longest: int
     facility_after: Lazy  # の東町集会所
     blocker: Lazy  # a facility or a role between the address and the person
     role_before: Lazy  # 市長 , 市民課 (right before a name)
@@ -360,23 +361,36 @@ def _home_spans(text: str, p: AddressPatterns) -> Iterable[tuple[int, int, bool]
 
 def _near(text: str, p: AddressPatterns) -> Iterable[tuple[int, int]]:
     """A house number with a private person written just before or just after it."""
+    fields = _NameFields(text, p)
     for start, end, bare in _home_spans(text, p):
         if not p.person_hint.search(text, max(0, start - 40), end + 40):
             continue  # no honorific, 宅, bracket or name field near: cheap to rule out
-        if p.owned_before.search(text, max(0, start - 14), start):
+        if p.venue.search(text, max(0, start - 14), start) or _facility_before(text, start, p):
             # A place to go that is someone's home: 集合場所は、北町3-2-6の川口様方の前.
             if _person_after(text, end, p, adjacent=True):
                 yield start, end
             continue
-        # A bare number (塩原333) is a house number before a name only in brackets after it.
-        if _person_after(text, end, p) or (
+        # A bare number (塩原333) is a house number before a name only in brackets after it;
+        # the cheapest tests first.
+        if (
             (not bare or text[end : end + 1] == ")")
             and (
-                (_person_before(text, start, p) and not p.facility_after.match(text, end))
-                or _fields_near(text, start, end, p)
+                fields.near(start, end)
+                or (_person_before(text, start, p) and not p.facility_after.match(text, end))
             )
-        ):
+        ) or _person_after(text, end, p):
             yield start, end
+
+
+def _facility_before(text: str, start: int, p: AddressPatterns) -> bool:
+    """〇〇商店（東町2-3）, 「そば処 やまだ」（…）: a facility or a named thing owns the address."""
+    end = start
+    while end > 0 and start - end < 3 and text[end - 1] in " (:":
+        end -= 1
+    if text[end - 1 : end] == "」":
+        return True
+    tail = p.facility_tail.search(text, max(0, end - p.facility_longest), end)
+    return tail is not None and text[tail.start() - 1 : end] != "住所"
 
 
 def _person_after(text: str, end: int, p: AddressPatterns, *, adjacent: bool = False) -> bool:
@@ -430,7 +444,16 @@ def _name_ending(text: str, lo: int, end: int, p: AddressPatterns) -> re.Match[s
         reading = p.reading_tail.search(text, max(lo, end - 20), end)
         if reading is not None:
             end = reading.start()
-    return p.name_tail.search(text, max(lo, end - 16), end)
+    begin = end
+    while begin > max(lo, end - 16) and _NAME_CHAR.match(text, begin - 1):
+        begin -= 1
+    if begin == end:
+        return None  # fast: no name can end here
+    # Most names start where the run of name characters starts; else (東町の鈴木) search.
+    return p.name_tail.match(text, begin, end) or p.name_tail.search(text, begin, end)
+
+
+_NAME_CHAR = re.compile(r"[一-鿿々ヶぁ-ゖァ-ヺーA-Za-z ・]")
 
 
 # What may stand between a name and the address after it: 鈴木一郎さん、本町…, 様／南町…
@@ -455,16 +478,26 @@ def _is_person(text: str, name: str, at: int, p: AddressPatterns) -> bool:
     return not p.not_name.search(name)
 
 
-def _fields_near(text: str, start: int, end: int, p: AddressPatterns) -> bool:
-    """住所：… and 氏名：… on neighbouring lines (either order)."""
-    label = p.label_prefix.search(text, max(0, start - 8), start)
-    if label is None:
-        return False
-    lo, hi = max(0, start - 40), min(len(text), end + 40)
-    return any(
-        _is_person(text, m.group("name"), m.start("name"), p)
-        for m in p.name_field.finditer(text, lo, hi)
-    )
+class _NameFields:
+    """Where the draft's name fields (氏名：佐藤花子) are, found once and only when asked."""
+
+    def __init__(self, text: str, p: AddressPatterns) -> None:
+        self.text, self.p = text, p
+        self.starts: list[int] | None = None
+
+    def near(self, start: int, end: int) -> bool:
+        """住所：… and 氏名：… on neighbouring lines (either order)."""
+        text, p = self.text, self.p
+        if p.label_prefix.search(text, max(0, start - 8), start) is None:
+            return False
+        if self.starts is None:
+            self.starts = [
+                m.start()
+                for m in p.name_field.finditer(text)
+                if _is_person(text, m.group("name"), m.start("name"), p)
+            ]
+        i = bisect_left(self.starts, start - 40)
+        return i < len(self.starts) and self.starts[i] <= end + 40
 
 
 # What may stand right before a name written on its own (受賞者：高橋美咲, 「高橋美咲).
@@ -704,8 +737,8 @@ def _address_patterns(raw: dict[str, Any]) -> AddressPatterns:
             r"|[がの](?:住む|住んでいる|暮らす))\Z"
         ),
         # A facility, or anything named in brackets (「そば処 やまだ」（…）), owns the address.
-        facility_before=Lazy(rf"(?:(?<!住)(?:{facility})|」)[\s(:]*\Z"),
-        owned_before=Lazy(rf"{venue}|(?:(?<!住)(?:{facility})|」)[\s(:]*\Z"),
+        facility_tail=Lazy(rf"(?:{facility})\Z"),
+        facility_longest=max(len(str(w)) for w in raw["facility_words"]),
         facility_after=Lazy(
             rf"\)?\s?(?:の|にある)?[一-鿿ァ-ヺー]{{0,8}}?(?:{facility})(?![一-鿿])"
         ),
