@@ -362,8 +362,9 @@ def _home_spans(text: str, p: AddressPatterns) -> Iterable[tuple[int, int, bool]
 def _near(text: str, p: AddressPatterns) -> Iterable[tuple[int, int]]:
     """A house number with a private person written just before or just after it."""
     fields = _NameFields(text, p)
+    dropped = "敬称略" in text
     for start, end, bare in _home_spans(text, p):
-        if not p.person_hint.search(text, max(0, start - 40), end + 40):
+        if not dropped and not p.person_hint.search(text, max(0, start - 40), end + 40):
             continue  # no honorific, 宅, bracket or name field near: cheap to rule out
         if p.venue.search(text, max(0, start - 14), start) or _facility_before(text, start, p):
             # A place to go that is someone's home: 集合場所は、北町3-2-6の川口様方の前.
@@ -376,7 +377,10 @@ def _near(text: str, p: AddressPatterns) -> Iterable[tuple[int, int]]:
             (not bare or text[end : end + 1] == ")")
             and (
                 fields.near(start, end)
-                or (_person_before(text, start, p) and not p.facility_after.match(text, end))
+                or (
+                    _person_before(text, start, p, dropped=dropped)
+                    and not p.facility_after.match(text, end)
+                )
             )
         ) or _person_after(text, end, p):
             yield start, end
@@ -418,8 +422,11 @@ def _person_after(text: str, end: int, p: AddressPatterns, *, adjacent: bool = F
     )
 
 
-def _person_before(text: str, start: int, p: AddressPatterns) -> bool:
-    """鈴木一郎さん（72）、 / 松井健（ / 橋本様のご住所は: a person right before the address."""
+def _person_before(text: str, start: int, p: AddressPatterns, *, dropped: bool = False) -> bool:
+    """鈴木一郎さん（72）、 / 松井健（ / 橋本様のご住所は: a person right before the address.
+
+    ``dropped``: the draft says it leaves out honorifics (敬称略), so a bare full name counts.
+    """
     at = start
     while at > max(0, start - 20):
         if text[at - 1] in _GAP_CHARS:
@@ -431,7 +438,8 @@ def _person_before(text: str, start: int, p: AddressPatterns) -> bool:
     kind = p.kind_tail.search(text, max(0, at - 6), at)
     if kind is not None:
         name = _name_ending(text, max(0, kind.start() - 30), kind.start(), p)
-    elif text[at : at + 1] == "(":
+    elif text[at : at + 1] == "(" or (dropped and at < start):
+        # 松井健（北町3-3-3）; in a list "（敬称略）" also 池田 勇 北町2-2-1.
         name = p.plain_tail.search(text, max(0, at - 20), at)
     else:
         return False
@@ -696,12 +704,13 @@ def _address_patterns(raw: dict[str, Any]) -> AddressPatterns:
     kanji = _class_without("一", "鿿", "様氏君殿宅方邸家", extra="々ヶ")
     # A person's name in any script: 山田太郎, 森田 聡, 小林さくら, やまだ たろう,
     # グエン・ヴァン・ナム, Taro Yamada / YAMADA Hanako.
-    kana_name = r"(?<![ぁ-ゖ])[ぁ-ゖ]{2,6}(?: [ぁ-ゖ]{2,6})?"
+    kana_name = r"(?<![ぁ-ゖ])[ぁ-ゖ]{2,10}(?: [ぁ-ゖ]{2,6})?"
     latin_name = r"(?<![A-Za-z])[A-Z][A-Za-z]+ [A-Z][A-Za-z]+"
     any_name = (
         rf"(?<!{kanji}){kanji}{{1,4}}(?: ?(?:{kanji}|[ァ-ヺ]){{1,4}})?"
-        r"(?:[ぁ-ゖ]{2,4}(?=さん|ちゃん|くん|様))?"
-        rf"|{katakana_name}|{latin_name}|{kana_name}"
+        r"(?:[ぁ-ゖ]{2,4})?"
+        # Also one capital letter for a name kept back (Aさん宅): these names end at an honorific.
+        rf"|{katakana_name}|{latin_name}|(?<![A-Za-z])[A-Z]|{kana_name}"
     )
     kind = r"\s?(?:さん|様|さま|氏|君|くん|ちゃん|殿)"
     english_title = r"(?<![A-Za-z])(?:Mr|Ms|Mrs|Miss|Mx)\.?"
@@ -731,7 +740,9 @@ def _address_patterns(raw: dict[str, Any]) -> AddressPatterns:
         gap_stop=Lazy(r"[。\n!?]"),
         kind_tail=Lazy(rf"{kind}(?:宅|方|邸)?\Z"),
         # Without an honorific, only a full name set apart: 受賞者：松井健（北町3-3-3）.
-        plain_tail=Lazy(rf"(?<![^\s、,:「・\n])(?:{kanji}{{3,6}}|{latin_name})\Z"),
+        plain_tail=Lazy(
+            rf"(?<![^\s、,:「・\n])(?:{kanji}{{3,6}}|{kanji}{{1,3}} {kanji}{{1,3}}|{latin_name})\Z"
+        ),
         gap_tail=Lazy(
             rf"(?:{age}|\d{{1,3}}[歳才]|(?:宅|のお宅|の自宅|の家|の?ご?住所)?(?:は|:)|の?ご?住所"
             r"|[がの](?:住む|住んでいる|暮らす))\Z"
