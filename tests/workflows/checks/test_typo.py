@@ -39,23 +39,17 @@ def spans(text: str, result: CheckResult) -> list[tuple[str, str]]:
         ("○月○日（○）に開催します。", "○月○日"),
         ("XX月に開催します。", "XX"),
         ("担当はＸＸ課です。", "ＸＸ"),
-        ("【要確認】会場は市民会館です。", "【要確認】"),
-        ("新体育館（仮）の見学会を開きます。", "（仮）"),
-        ("TODO 写真を差し替える", "TODO"),
-        ("開始時間：TBD", "TBD"),
         ("会場：＊＊＊", "＊＊＊"),
-        # Notes in prose, slots and single marks.
-        ("表紙の写真は差し替え予定。", "差し替え予定"),
-        ("【ここに写真】紅葉が見ごろです。", "ここに写真"),
         ("説明会は1月○日（土）に開きます。", "1月○日"),
         ("申し込みは12月x日まで。", "12月x日"),
         ("問い合わせ：＜担当課＞", "＜担当課＞"),
-        ("※写真は仮のものです", "写真は仮のものです"),
         ("会場：▲▲公民館", "▲▲"),
-        ("開始時刻：TBA", "TBA"),
-        ("（課内確認用）作品を募集します。", "（課内確認用）"),
         ("会場：＿＿＿＿公民館", "＿＿＿＿"),
         ("参加費：〓〓円", "〓〓"),
+        ("対象：小学○年生以上", "○"),
+        ("電話：0000-00-0000", "0000-00-0000"),
+        ("詳しくはこちら（URL）からご覧ください。", "（URL）"),
+        ("会場：（　）", "（　）"),
     ],
 )
 def test_placeholders_are_errors(check: CheckFn, text: str, placeholder: str) -> None:
@@ -71,6 +65,48 @@ def test_placeholders_are_errors(check: CheckFn, text: str, placeholder: str) ->
         "正しい内容に置き換えるか削除してください。"
     )
     assert not result.ok
+
+
+@pytest.mark.parametrize(
+    ("text", "note"),
+    [
+        ("【要確認】会場は市民会館です。", "【要確認】"),
+        ("新体育館（仮）の見学会を開きます。", "（仮）"),
+        ("TODO 写真を差し替える", "TODO"),
+        ("開始時間：TBD", "TBD"),
+        ("表紙の写真は差し替え予定。", "差し替え予定"),
+        ("【ここに写真】紅葉が見ごろです。", "【ここに写真】"),
+        ("※写真は仮のものです", "写真は仮のものです"),
+        ("開始時刻：TBA", "TBA"),
+        ("（課内確認用）作品を募集します。", "（課内確認用）"),
+        # Judged by what the bracket says, whatever the bracket and the words.
+        ("紅葉まつりを開きます。（駐車場の台数、事務所に聞く）", "（駐車場の台数、事務所に聞く）"),
+        ("献血にご協力ください。会場：市役所（正面玄関前？）", "（正面玄関前？）"),
+        ("〔修正前の文章〕電気を大切に使いましょう。", "〔修正前の文章〕"),
+        ("★ここに去年の写真★", "★ここに去年の写真★"),
+        ("下書き\n図書館の開館時間が変わります。", "下書き"),
+    ],
+)
+def test_notes_between_writers_are_errors(check: CheckFn, text: str, note: str) -> None:
+    result = check(text, settings=ONLY)
+    [f] = found(result)
+    assert (f.rule, f.severity, text[f.start : f.end]) == ("typo.note", Severity.ERROR, note)
+    assert f.message == (
+        f"「{note}」は書き手どうしの作業メモのようです。読む人には意味が通じないため、"
+        "このままでは投稿できません。メモの作業（確認・差し替えなど）を済ませたうえで、"
+        "投稿前に削除してください。"
+    )
+    assert not result.ok
+
+
+def test_a_sentence_to_a_colleague_is_a_warning(check: CheckFn) -> None:
+    text = "山田さんここ直して。市民プールは7月1日から営業します。"
+    [f] = found(check(text, settings=ONLY))
+    assert (f.rule, f.severity, text[f.start : f.end]) == (
+        "typo.note",
+        Severity.WARNING,
+        "山田さんここ",
+    )
 
 
 @pytest.mark.parametrize(
@@ -93,6 +129,13 @@ def test_placeholders_are_errors(check: CheckFn, text: str, placeholder: str) ->
         "後ほど確認のご連絡をいたします。",
         "ダミー人形を使った救命講習を開きます。",
         "駅→市役所→公民館の順に回ります。",
+        "現在、原因を確認中です。",
+        "雨天時の開催は未定です。前日の正午にお知らせします。",
+        "申請状況が「確認中」と表示されたら、しばらくお待ちください。",
+        "みどり市総合計画（案）へのご意見を募集します。",
+        "【追記】12時に受付を終了しました。",
+        "◆◆◆ イベント情報 ◆◆◆\n冬の星空観察会を開きます。",
+        "クイズ：みどり市の木は○○です。○○に入る言葉はなんでしょう？",
     ],
 )
 def test_look_alikes_of_placeholders_pass(check: CheckFn, text: str) -> None:

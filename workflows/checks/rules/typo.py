@@ -1,15 +1,18 @@
-"""Typos: placeholders left in, doubled particles and words, unbalanced brackets, stray letters.
+"""Typos: placeholders and notes left in, doubled particles and words, brackets, stray letters.
 
 Manual §6 ② asks several people to check 誤字脱字 before a post goes out; these are the slips a
-machine can see for certain. Placeholders (○○, 【要確認】, TODO) are errors: a post must never go
-out with them. The rest are warnings.
+machine can see. Placeholders (○○課, xx日) and notes between the writers (【要確認】, ここに写真,
+TODO) are errors: a post must never go out with them. Notes are judged by what they say, not
+listed one by one: a bracket, a ※ remark, a short line or what follows a colon is a note when it
+holds note vocabulary (確認中, 差し替え, 仮, 下書き…) and is not a sentence to residents. A sentence
+addressed to a colleague (山田さんここ直して) is a warning, as is the rest.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache, partial
 from typing import Any
 
@@ -52,11 +55,84 @@ class Letters:
     allow: frozenset[str]
 
 
+class Lazy:
+    """A pattern compiled on first use.
+
+    The rule data is read back from a pickle, and unpickling a compiled pattern compiles it again:
+    the note patterns are long, and most drafts never reach most of them (no colleague's name, no
+    bracket), so `postgate check` starts faster without compiling them up front.
+    """
+
+    __slots__ = ("_compiled", "source")
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+        self._compiled: re.Pattern[str] | None = None
+
+    def __reduce__(self) -> tuple[type[Lazy], tuple[str]]:
+        return Lazy, (self.source,)
+
+    @property
+    def compiled(self) -> re.Pattern[str]:
+        if self._compiled is None:
+            self._compiled = re.compile(self.source)
+        return self._compiled
+
+    def finditer(self, text: str) -> Iterator[re.Match[str]]:
+        return self.compiled.finditer(text)
+
+    def search(self, text: str) -> re.Match[str] | None:
+        return self.compiled.search(text)
+
+    def match(self, text: str, pos: int = 0) -> re.Match[str] | None:
+        return self.compiled.match(text, pos)
+
+    def fullmatch(self, text: str) -> re.Match[str] | None:
+        return self.compiled.fullmatch(text)
+
+
+@dataclass(frozen=True, slots=True)
+class Leftover:
+    """One placeholder or note entry: its pattern, what it is and how sure."""
+
+    pattern: Lazy
+    probe: Probe
+    kind: str  # "placeholder" (fill it in) or "note" (do what it says, then delete it)
+    severity: Severity
+
+    @property
+    def detail(self) -> str:
+        return f"{self.kind}:{self.severity.value}"
+
+
+@dataclass(frozen=True, slots=True)
+class Segments:
+    """Brackets, framed text, ※ remarks, colon values and short lines, judged by their content."""
+
+    closing: dict[str, str]  # opening -> closing (a frame closes with its own mark)
+    opening: re.Pattern[str]  # any opening bracket or frame mark
+    longest: int
+    note: Lazy
+    bracketed: Lazy
+    unless: Lazy
+    polite: re.Pattern[str]
+    slot: re.Pattern[str]
+    slot_after: re.Pattern[str]
+    quoted: re.Pattern[str]
+    quiz: re.Pattern[str]
+    media: re.Pattern[str]  # slots no text can fill: a picture, a map
+    link_slot: re.Pattern[str]  # a link named by what it leads to
+    asks_residents: re.Pattern[str]  # a question to residents, not to a colleague
+    slot_brackets: str  # openers whose content starts with a slot name: a slot
+    questions: str  # openers in which a question mark makes a note
+
+
 @dataclass(frozen=True, slots=True)
 class TypoData:
     """typo.yaml, compiled."""
 
-    placeholders: tuple[tuple[re.Pattern[str], Probe], ...]
+    placeholders: tuple[Leftover, ...]
+    segments: Segments
     doubled: Doubled
     punctuation: re.Pattern[str]
     brackets: Brackets
@@ -66,8 +142,37 @@ class TypoData:
 # A detector returns (start, end, detail) spans of the normalised text.
 Span = tuple[int, int, str]
 
+# Answers of _is_note for one draft: (content, bracketed) -> note or not.
+Memo = dict[tuple[str, bool], bool]
+# A bracket kind that depends on where the bracket stands.
+STANDING = "standing"
+_UNKNOWN = "unknown"
+
+
+@dataclass(slots=True)
+class _Draft:
+    """What the bracket judgements of one draft share: whether it is a quiz, the answers so far
+    (its brackets often repeat: （土）, （日）)."""
+
+    quiz: bool
+    kinds: dict[tuple[str, str], str | None] = field(default_factory=dict)
+    notes: Memo = field(default_factory=dict)
+
+
+KINDS = ("placeholder", "note")
+# Characters around a line or a remark that are decoration, not content (---ここまで---).
+DECORATION = " \t-ー=~〜_・*※:"
+# Mark runs that are decoration when they fill a line, frame a heading or point at what follows.
+MARKS = frozenset(chr(c) for c in range(0x25A0, 0x2600)) | frozenset("〇×✕★☆*")
+POINTERS = frozenset("▼▽▶▷►▸▹◀◁")
+# Lines longer than this are prose, never a divider or a framed heading.
+SHORT_LINE = 40
+
 
 def _regex(source: Any, where: str) -> re.Pattern[str]:
+    """A pattern, or a list of alternatives (one per line of the data, for reading)."""
+    if isinstance(source, list) and source and all(isinstance(p, str) and p for p in source):
+        source = "|".join(f"(?:{p})" for p in source)
     if not isinstance(source, str) or not source:
         raise RuleDataError(f"{DATA_FILE}: {where}: a pattern must be a non-empty string")
     try:
@@ -117,15 +222,58 @@ def _section(raw: dict[str, Any], name: str) -> dict[str, Any]:
     return section
 
 
-def _load_placeholders(entries: list[Any]) -> tuple[tuple[re.Pattern[str], Probe], ...]:
-    loaded: list[tuple[re.Pattern[str], Probe]] = []
+def _load_placeholders(entries: list[Any]) -> tuple[Leftover, ...]:
+    loaded: list[Leftover] = []
     for i, entry in enumerate(entries):
         where = f"placeholders[{i}] ({entry.get('name')})"
         pattern = _regex(entry.get("pattern"), where)
-        one = ((pattern, Probe.of(pattern)),)
-        _run_specs(entry.get("specs"), where, partial(_placeholders, one))
+        kind = entry.get("kind", "placeholder")
+        if kind not in KINDS:
+            raise RuleDataError(f"{DATA_FILE}: {where}: kind must be one of {KINDS}")
+        try:
+            severity = Severity(entry.get("severity", "error"))
+        except ValueError:
+            raise RuleDataError(f"{DATA_FILE}: {where}: unknown severity") from None
+        one = (Leftover(Lazy(pattern.pattern), Probe.of(pattern), kind, severity),)
+        _run_specs(entry.get("specs"), where, partial(_first_placeholders, one))
         loaded.extend(one)
     return tuple(loaded)
+
+
+def _load_segments(section: dict[str, Any]) -> Segments:
+    pairs = [str(pair) for pair in section.get("pairs") or []]
+    if not pairs or not all(len(pair) == 2 for pair in pairs):
+        raise RuleDataError(f"{DATA_FILE}: segments.pairs: a list of two-character pairs")
+    longest = section.get("longest")
+    if not isinstance(longest, int) or longest < 1:
+        raise RuleDataError(f"{DATA_FILE}: segments.longest: a positive number of characters")
+
+    def regex(name: str) -> re.Pattern[str]:
+        return _regex(section.get(name), f"segments.{name}")
+
+    def lazy(name: str) -> Lazy:
+        return Lazy(regex(name).pattern)  # compiled once here to check it
+
+    segments = Segments(
+        closing={pair[0]: pair[1] for pair in pairs},
+        opening=re.compile(f"[{re.escape(''.join(pair[0] for pair in pairs))}]"),
+        longest=longest,
+        note=lazy("note"),
+        bracketed=lazy("bracketed"),
+        unless=lazy("unless"),
+        polite=regex("polite"),
+        slot=regex("slot"),
+        slot_after=regex("slot_after"),
+        quoted=regex("quoted"),
+        quiz=regex("quiz"),
+        media=regex("media"),
+        link_slot=regex("link_slot"),
+        asks_residents=regex("asks_residents"),
+        slot_brackets=str(section.get("slot_brackets", "")),
+        questions=str(section.get("questions", "")),
+    )
+    _run_specs(section.get("specs"), "segments", partial(_segment_spans, segments))
+    return segments
 
 
 def _load_doubled(section: dict[str, Any]) -> Doubled:
@@ -181,6 +329,7 @@ def data() -> TypoData:
         raise RuleDataError(f"{DATA_FILE}: expected a mapping with a list of placeholders")
     return TypoData(
         placeholders=_load_placeholders(raw["placeholders"]),
+        segments=_load_segments(_section(raw, "segments")),
         doubled=_load_doubled(_section(raw, "doubled")),
         punctuation=_load_punctuation(_section(raw, "punctuation")),
         brackets=_load_brackets(_section(raw, "brackets")),
@@ -194,19 +343,228 @@ def _matches(pattern: re.Pattern[str], text: str) -> Iterator[Span]:
             yield m.start(), m.end(), m.group()
 
 
-def _placeholders(checks: Iterable[tuple[re.Pattern[str], Probe]], text: str) -> list[Span]:
-    """Placeholder spans of all entries; where two overlap (○月○日 and ○○) the longer wins."""
-    spans = sorted(
-        (m.start(), -m.end())
-        for pattern, probe in checks
-        if probe.may_match(text)
-        for m in pattern.finditer(text)
-        if m.end() > m.start()
-    )
+def _placeholders(checks: Iterable[Leftover], text: str) -> list[Span]:
+    """Spans of all entries (detail: the entry's kind and severity, "note:error")."""
+    found: list[Span] = []
+    for entry in checks:
+        if not entry.probe.may_match(text):
+            continue
+        detail = entry.detail
+        for m in entry.pattern.finditer(text):
+            start, end = m.span()
+            if end > start and not (end - start > 1 and _decoration(text, start, end)):
+                found.append((start, end, detail))
+    return found
+
+
+def _first_placeholders(checks: Iterable[Leftover], text: str) -> list[Span]:
+    return _first_longest(_placeholders(checks, text))
+
+
+def _first_longest(spans: Iterable[Span]) -> list[Span]:
+    """Where two spans overlap (○月○日 and ○○, 【要確認】 and 要確認) the earlier, longer wins."""
     kept: list[Span] = []
-    for start, neg_end in spans:
+    for start, end, detail in sorted(spans, key=lambda s: (s[0], -s[1])):
         if not kept or start >= kept[-1][1]:
-            kept.append((start, -neg_end, text[start:-neg_end]))
+            kept.append((start, end, detail))
+    return kept
+
+
+def _around(text: str, start: int, end: int) -> tuple[str, str] | None:
+    """The rest of the line before and after [start, end); None for a long line.
+
+    Only a short window is read, so that a line of many runs costs no more than a short one.
+    """
+    low, high = max(0, start - SHORT_LINE), end + SHORT_LINE
+    before, after = text[low:start], text[end:high]
+    cut_before, cut_after = before.rfind("\n"), after.find("\n")
+    if (cut_before < 0 < low) or (cut_after < 0 and high < len(text)):
+        return None
+    return before[cut_before + 1 :], after if cut_after < 0 else after[:cut_after]
+
+
+def _decoration(text: str, start: int, end: int) -> bool:
+    """A run of marks that fills its line, frames a heading (◆◆◆ 催し ◆◆◆) or points (▼▼▼)."""
+    if not set(text[start:end]) <= MARKS:
+        return False
+    if text[start] in POINTERS:
+        return True  # こちら▼▼▼, ▶▶詳しくは: arrows, never a value
+    around = _around(text, start, end)
+    if around is None:
+        return False
+    before, after = around
+    line = (before + text[start:end] + after).strip()
+    framed = line[0] == line[-1] and line[0] in MARKS and len(line) > 2 * (end - start)
+    return set(line) <= MARKS | {" "} or framed
+
+
+def _segment_spans(s: Segments, text: str) -> list[Span]:
+    """Notes and slots found by what a segment holds (detail as for _placeholders)."""
+    return _layered(
+        _brackets(s, text), _notes(s, text, _remarks(s, text)), _notes(s, text, _lines(s, text))
+    )
+
+
+def _brackets(s: Segments, text: str) -> list[Span]:
+    found: list[Span] = []
+    draft = _Draft(quiz=bool(s.quiz.search(text)))
+    for m in s.opening.finditer(text):
+        start = m.start()
+        close = text.find(s.closing[m.group()], start + 1, start + s.longest + 2)
+        if close < 0 or "\n" in text[start:close]:
+            continue
+        if kind := _bracket(s, text, start, close, draft):
+            found.append((start, close + 1, f"{kind}:error"))
+    return found
+
+
+def _notes(s: Segments, text: str, segments: Iterable[tuple[int, int]]) -> list[Span]:
+    memo: Memo = {}
+    return [
+        (start, end, "note:error")
+        for start, end in segments
+        if _is_note(s, text[start:end], bracketed=False, memo=memo)
+    ]
+
+
+def _bracket(s: Segments, text: str, start: int, close: int, draft: _Draft) -> str | None:
+    """What the segment text[start:close+1] is: "note", "placeholder" or None."""
+    opener = text[start]
+    if opener in "「『" and s.quoted.match(text, close + 1):
+        return None  # 「確認中」と表示されたら: a term being quoted
+    key = (opener, text[start + 1 : close])
+    if (kind := draft.kinds.get(key, _UNKNOWN)) is _UNKNOWN:
+        kind = draft.kinds[key] = _bracket_kind(s, opener, key[1], draft)
+    if kind != STANDING:
+        return kind
+    colon = text[max(0, start - 3) : start].rstrip(" ").endswith(":")
+    return "placeholder" if colon or s.slot_after.match(text, close + 1) else None
+
+
+def _bracket_kind(s: Segments, opener: str, inside: str, draft: _Draft) -> str | None:
+    """What a bracket holding ``inside`` is wherever it stands, or STANDING: a slot name that is a
+    placeholder where it stands for a value (after a colon, inside a sentence)."""
+    frame = s.closing[opener] == opener
+    if not inside.strip():  # 会場：（　）, unless it is a blank of a quiz
+        return None if frame or draft.quiz else "placeholder"
+    if not frame and inside.rstrip().endswith(":"):
+        return "placeholder"  # （担当：　）: a label with its value still to come
+    content = inside.strip(DECORATION)
+    if not content:
+        return None
+    # Quotation marks hold speech, where plain forms (「増やしてほしい」) are natural.
+    bracketed = not frame and opener not in "「『"
+    if _is_note(s, content, bracketed=bracketed, memo=draft.notes):
+        return "note"
+    if frame:  # ★写真★: a picture still to come
+        return "placeholder" if s.media.fullmatch(content) else None
+    if (
+        opener in s.questions
+        and "?" in content
+        and not (draft.quiz or s.asks_residents.search(content))
+    ):
+        return "note"  # （正面玄関前？）: a doubt left for a colleague
+    if opener in s.slot_brackets:
+        # ＜写真＞ and [画像: 外観] anywhere, ＜担当課＞ where it stands for a value;
+        # ＜提出期限＞６月３０日 is a label.
+        if s.media.match(content):
+            return "placeholder"
+        return STANDING if s.slot.search(content) else None
+    # A picture named after a description (講座の様子（写真）) is a caption, not a slot.
+    slot = s.slot.fullmatch(content) and not s.media.fullmatch(content)
+    # 会場：【会場名】, （URL）から
+    return STANDING if slot or s.link_slot.search(content) else None
+
+
+def _remarks(s: Segments, text: str) -> Iterator[tuple[int, int]]:
+    """※ remarks and colon values up to the end of their clause: (start, end) of the content."""
+    for m in _REMARK.finditer(text):
+        start = m.end()
+        stop = _CLAUSE_END.search(text, start, start + s.longest + 1)
+        end = min(len(text), start + s.longest + 1) if stop is None else stop.start()
+        if 0 < end - start <= s.longest and not (m.group() == ":" and _after_digit(text, m)):
+            yield _trimmed(text, start, end)
+
+
+def _lines(s: Segments, text: str) -> Iterator[tuple[int, int]]:
+    """Short lines: (start, end) of their content."""
+    line_start = 0
+    for line in text.split("\n"):
+        end = line_start + len(line)
+        if len(line) <= s.longest * 2:
+            start, stop = _trimmed(text, line_start, end)
+            if 0 < stop - start <= s.longest:
+                yield start, stop
+        line_start = end + 1
+
+
+_REMARK = re.compile("[※:]")
+_CLAUSE_END = re.compile("[。\n※]")
+
+
+def _after_digit(text: str, m: re.Match[str]) -> bool:
+    return m.start() > 0 and text[m.start() - 1].isdigit()  # 10:00 is a time
+
+
+def _trimmed(text: str, start: int, end: int) -> tuple[int, int]:
+    """[start, end) without the decoration around it."""
+    while start < end and text[start] in DECORATION:
+        start += 1
+    while end > start and text[end - 1] in DECORATION:
+        end -= 1
+    return start, end
+
+
+def _is_note(s: Segments, content: str, *, bracketed: bool, memo: Memo | None = None) -> bool:
+    """Whether a segment's content is a note: note vocabulary, and not information or a sentence.
+
+    ``memo`` keeps the answers for one draft, whose brackets often repeat (（土）, （日）).
+    """
+    if memo is None:
+        return _judge(s, content, bracketed=bracketed)
+    key = (content, bracketed)
+    if (known := memo.get(key)) is None:
+        known = memo[key] = _judge(s, content, bracketed=bracketed)
+    return known
+
+
+def _judge(s: Segments, content: str, *, bracketed: bool) -> bool:
+    content = content.strip(DECORATION).rstrip("!")  # （日付確認！）
+    if not content or s.polite.search(content):
+        return False
+    # Vocabulary inside a word of information (仮 in 仮設, 確認 in 本人確認) does not count.
+    shared = [m.span() for m in s.unless.finditer(content)]
+    patterns = (s.note, s.bracketed) if bracketed else (s.note,)
+    return any(
+        not overlaps(shared, *m.span()) for pattern in patterns for m in pattern.finditer(content)
+    )
+
+
+def _leftovers(d: TypoData, text: str) -> list[Span]:
+    """Placeholders and notes of the entries and the segments; in a quiz, its ○○ are blanks.
+
+    The most precise span wins: a bracket over the remark or line that holds it, which would
+    quote more than the note itself.
+    """
+    s = d.segments
+    precise = _placeholders(d.placeholders, text) + _brackets(s, text)
+    if s.quiz.search(text):
+        precise = [span for span in precise if not set(text[span[0] : span[1]]) <= MARKS]
+    return _layered(precise, _notes(s, text, _remarks(s, text)), _notes(s, text, _lines(s, text)))
+
+
+def _layered(*layers: list[Span]) -> list[Span]:
+    """The spans of each layer that overlap none of the layers before it."""
+    kept: list[Span] = []
+    for layer in layers:
+        if not layer:
+            continue
+        if kept:
+            taken = Spans((start, end) for start, end, _ in kept)
+            free = [span for span in layer if not overlaps(taken, span[0], span[1])]
+            kept = sorted(kept + _first_longest(free))
+        else:
+            kept = _first_longest(layer)
     return kept
 
 
@@ -296,16 +654,25 @@ def _as_written(ctx: CheckContext, start: int, end: int, bracket: str) -> str:
     return bracket
 
 
+# A span's detail ("note:warning") -> the rule (and message key) and the severity of its finding.
+_RULE_OF = {
+    f"{kind}:{level.value}": (f"typo.{kind}", level) for kind in KINDS for level in Severity
+}
+
+
 def check(ctx: CheckContext) -> Iterable[Finding]:
     d = data()
     text = ctx.text
     guarded = protected_spans(text)
     found: list[Finding] = []
-    for start, end, _ in _placeholders(d.placeholders, text):
-        if not overlaps(guarded, start, end):
-            found.append(
-                ctx.finding("typo.placeholder", Severity.ERROR, "typo.placeholder", start, end)
-            )
+    for start, end, detail in _leftovers(d, text):
+        if overlaps(guarded, start, end):
+            continue
+        rule, severity = _RULE_OF[detail]
+        if ctx.full(rule):
+            ctx.over_limit(rule)  # counted, not spelled out
+        else:
+            found.append(ctx.finding(rule, severity, rule, start, end))
     for start, end, unit in _doubled(d.doubled, text):
         if not overlaps(guarded, start, end):
             key = "typo.doubled_particle" if len(unit) == 1 else "typo.doubled_word"
