@@ -210,6 +210,9 @@ def _judge(
         )
     if kind.geographic and len(groups) == 4:
         return _broken(start, end, "phone.malformed_shape", national, settings)
+    if kind.geographic and len(groups) == 2 and _misgrouped(groups, national, settings):
+        # 0277-123400, 0277123-400: one hyphen missing or out of place.
+        return _broken(start, end, "phone.malformed_shape", national, settings)
     if kind.geographic and len(groups) == 3:
         area, exchange, subscriber = groups
         if len(subscriber) != 4 or len(area) + len(exchange) != 6 or not 2 <= len(area) <= 5:
@@ -248,6 +251,14 @@ def _broken(start: int, end: int, key: str, national: str, settings: CheckSettin
         suggestion=fixed or None,
         params={"fixed": fixed or "0277-12-3400"},
     )
+
+
+def _misgrouped(groups: list[str], national: str, settings: CheckSettings) -> bool:
+    """Two groups where the numbering plan has three, unless the city writes its number so."""
+    expected = national_format(national)
+    if expected is None or expected.count("-") != 2:
+        return False
+    return "-".join(groups) not in _official_forms(settings.official_phone_numbers)
 
 
 def _official_exchange(groups: list[str], settings: CheckSettings) -> bool:
