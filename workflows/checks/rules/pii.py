@@ -366,9 +366,14 @@ def _near(text: str, p: AddressPatterns) -> Iterable[tuple[int, int]]:
     for start, end, bare in _home_spans(text, p):
         if not dropped and not p.person_hint.search(text, max(0, start - 40), end + 40):
             continue  # no honorific, 宅, bracket or name field near: cheap to rule out
-        if p.venue.search(text, max(0, start - 14), start) or _facility_before(text, start, p):
-            # A place to go that is someone's home: 集合場所は、北町3-2-6の川口様方の前.
-            if _person_after(text, end, p, adjacent=True):
+        if (venue := p.venue.search(text, max(0, start - 14), start)) or _facility_before(
+            text, start, p
+        ):
+            # A place to go that is someone's home: 集合場所は、北町3-2-6の川口様方の前; but an
+            # example (記入例：…) is nobody's.
+            if (venue is None or "例" not in venue.group(0)) and _person_after(
+                text, end, p, adjacent=True
+            ):
                 yield start, end
             continue
         # A bare number (塩原333) is a house number before a name only in brackets after it;
@@ -409,7 +414,7 @@ def _person_after(text: str, end: int, p: AddressPatterns, *, adjacent: bool = F
     if name is None:
         return False
     gap = text[end : name.start()]
-    if adjacent and gap not in ("", "の"):
+    if adjacent and gap.strip() not in ("", "の"):
         return False
     if marker.group(0).startswith("(") and _HIRAGANA.search(name.group(0)):
         return False  # の子どもたち（12）: an age after a word, not after a name
