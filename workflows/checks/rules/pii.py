@@ -436,7 +436,9 @@ def _person_before(text: str, start: int, p: AddressPatterns, *, dropped: bool =
     while at > max(0, start - 20):
         if text[at - 1] in _GAP_CHARS:
             at -= 1
-        elif (tail := p.gap_tail.search(text, max(0, at - 8), at)) is not None:
+        elif text[at - 1] in _GAP_TAIL_ENDS and (
+            tail := p.gap_tail.search(text, max(0, at - 8), at)
+        ):
             at = tail.start()
         else:
             break
@@ -467,6 +469,10 @@ def _name_ending(text: str, lo: int, end: int, p: AddressPatterns) -> re.Match[s
 
 
 _NAME_CHAR = re.compile(r"[一-鿿々ヶぁ-ゖァ-ヺーA-Za-z ・]")
+
+
+# How what gap_tail matches can end: （72）, 72歳, のご住所は, 住所:, が住む, 住んでいる, 暮らす.
+_GAP_TAIL_ENDS = frozenset(")歳才は:所むるす")
 
 
 # What may stand between a name and the address after it: 鈴木一郎さん、本町…, 様／南町…
