@@ -165,6 +165,14 @@ UNITS: tuple[str, ...] = (
     "＜",
     "山田(",
     "0277-12-",
+    # A person near a house number (pii.address), numbers after TEL or without their 0 (phone).
+    "さん本町1-2",
+    "本町1-2-3の",
+    "住所 本町1-2 氏名 山",
+    "ハイツ1",
+    "三丁目",
+    "TEL0",
+    "277-12-",
 )
 
 # Some scanners only give up after the run, at a character that would complete a match.

@@ -193,6 +193,66 @@ def test_the_official_list_compares_digits_only(check: CheckFn) -> None:
     assert f.rule == "phone.unlisted"
 
 
+def test_a_number_a_digit_away_from_an_official_one_names_that_number(check: CheckFn) -> None:
+    text = "予約は電話 0277-12-341 で受け付けます。"
+    [f] = phone_findings(check(text, settings=CITY))
+    assert (f.rule, f.severity) == ("phone.malformed", Severity.ERROR)
+    assert quoted(text, f) == "0277-12-341"
+    assert "9桁" in f.message
+    assert "「0277-12-3411」ではありませんか" in f.message
+    assert f.suggestion == "0277-12-3411"
+
+
+def test_a_broken_number_far_from_the_official_ones_gets_an_example_of_its_kind(
+    check: CheckFn,
+) -> None:
+    [f] = phone_findings(check("東京事務所 03-1234-567", settings=CITY))
+    assert "「0277-12-3400」のように10桁で書いてください" in f.message
+    [f] = phone_findings(check("IP電話 050-1234-567", settings=CITY))
+    assert "「050-1234-5678」のように11桁で書いてください" in f.message
+
+
+@pytest.mark.parametrize(
+    ("text", "number"),
+    [
+        ("TEL0277-12-340", "0277-12-340"),
+        ("お問い合わせ 0277 12 340", "0277 12 340"),
+        ("生涯学習課 0277-12-34-00", "0277-12-34-00"),
+        ("保健センター(0277)12-343へ", "(0277)12-343"),
+        ("0277-12-3400（代表）／0277-12-341（直通）", "0277-12-341"),
+    ],
+)
+def test_broken_numbers_in_other_shapes_are_caught_on_the_number(
+    check: CheckFn, text: str, number: str
+) -> None:
+    [f] = phone_findings(check(text, settings=CITY))
+    assert f.rule == "phone.malformed"
+    assert quoted(text, f) == number
+
+
+def test_a_fixed_line_that_lost_its_leading_zero_is_told_to_start_from_it(check: CheckFn) -> None:
+    text = "電話 277-12-3400"
+    [f] = phone_findings(check(text, settings=CITY))
+    assert (f.rule, quoted(text, f)) == ("phone.malformed", "277-12-3400")
+    assert "「0277-12-3400」のように0から書いてください" in f.message
+    assert f.suggestion == "0277-12-3400"
+
+
+@pytest.mark.parametrize(
+    "text", ["注文番号 0123-456-789", "お客様番号 0123-4567-89", "No.0277-12", "2026-12-15"]
+)
+def test_other_numbers_are_not_broken_phone_numbers(check: CheckFn, text: str) -> None:
+    assert phone_findings(check(text, settings=CITY)) == []
+
+
+def test_the_closest_official_number_comes_in_english_too() -> None:
+    draft = DraftToCheck("Tel. 0277-12-341", DEFAULT_AT)
+    [f] = [
+        f for f in Checker(CITY, lang=Lang.EN).check(draft).findings if f.rule == "phone.malformed"
+    ]
+    assert 'city\'s number "0277-12-3411"' in f.message
+
+
 def test_the_official_form_wins_over_the_numbering_plan_s_grouping(check: CheckFn) -> None:
     # A city that writes its number its own way is not told to change it.
     own = CheckSettings(official_phone_numbers=("027-712-3400",))

@@ -8,9 +8,10 @@ exactly what to remove.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
-from dataclasses import dataclass
-from functools import cache
+from bisect import bisect_left
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, fields
+from functools import cache, partial
 from typing import Any
 
 from workflows.checks.context import CheckContext, Rule
@@ -65,34 +66,90 @@ class PiiData:
     address: AddressPatterns
 
 
+_METHODS = ("search", "match", "fullmatch", "finditer", "sub")
+
+
+class Lazy:
+    """A pattern compiled on first use, pickled as its source (the rule cache stores it so).
+
+    The first call of any method compiles the pattern and puts the compiled pattern's own methods
+    in place, so later calls cost what a compiled pattern's do.
+    """
+
+    __slots__ = ("finditer", "fullmatch", "match", "pattern", "search", "sub")
+
+    def __init__(self, pattern: str) -> None:
+        self.pattern = pattern
+        self.search: Callable[..., re.Match[str] | None] = partial(self._first, "search")
+        self.match: Callable[..., re.Match[str] | None] = partial(self._first, "match")
+        self.fullmatch: Callable[..., re.Match[str] | None] = partial(self._first, "fullmatch")
+        self.finditer: Callable[..., Iterator[re.Match[str]]] = partial(self._first, "finditer")
+        self.sub: Callable[..., str] = partial(self._first, "sub")
+
+    def __reduce__(self) -> tuple[type[Lazy], tuple[str]]:
+        return (Lazy, (self.pattern,))
+
+    def compile(self) -> re.Pattern[str]:
+        compiled = re.compile(self.pattern)
+        for name in _METHODS:
+            setattr(self, name, getattr(compiled, name))
+        return compiled
+
+    def _first(self, name: str, *args: Any) -> Any:
+        return getattr(self.compile(), name)(*args)
+
+
 @dataclass(frozen=True, slots=True)
 class AddressPatterns:
     """How a home address shows next to a person.
 
-    Only ``address``, ``name_before`` and ``name_after`` hold the large kanji/kana classes (each
-    costs milliseconds to compile); the others are cheap anchors matched where those end or start.
+    Only ``address``, ``name_before``, ``name_after`` and the proximity pass's name patterns hold
+    the large kanji/kana classes (each costs milliseconds to compile); the others are cheap anchors
+    matched where those end or start. All compile on first use (``Lazy``): most drafts never need
+    them, and start-up stays short.
     """
 
-    hint: re.Pattern[str]
-    honorific: re.Pattern[str]
+    hint: Lazy
+    honorific: Lazy
     addressee_honorifics: frozenset[str]
-    name_before: re.Pattern[str]  # a name that ends where an honorific starts
-    name_after: re.Pattern[str]  # 住所：… 佐藤花子
-    address: re.Pattern[str]
-    bracket_open: re.Pattern[str]  # 山田太郎さん（
-    bracket_close: re.Pattern[str]
-    home_of: re.Pattern[str]  # 鈴木一郎様方
-    at_home: re.Pattern[str]  # 自宅（
-    label: re.Pattern[str]  # 住所：
-    honorific_before_label: re.Pattern[str]  # 佐藤花子様の住所
-    label_prefix: re.Pattern[str]
-    not_name: re.Pattern[str]
-    not_place: re.Pattern[str]
-    roles: re.Pattern[str]
-    venue: re.Pattern[str]
-    of_person: re.Pattern[str]  # 緑町1-2-3の / にお住まいの, right after a house number
-    owner_before: re.Pattern[str]  # 林幸子|が所有する建物, right before a bracket
-    person_after: re.Pattern[str]  # 鈴木次郎が, 高橋美咲さん
+    name_before: Lazy  # a name that ends where an honorific starts
+    name_after: Lazy  # 住所：… 佐藤花子
+    address: Lazy
+    bracket_open: Lazy  # 山田太郎さん（
+    bracket_close: Lazy
+    home_of: Lazy  # 鈴木一郎様方
+    at_home: Lazy  # 自宅（
+    label: Lazy  # 住所：
+    honorific_before_label: Lazy  # 佐藤花子様の住所
+    label_prefix: Lazy
+    not_name: Lazy
+    not_place: Lazy
+    roles: Lazy
+    venue: Lazy
+    of_person: Lazy  # 緑町1-2-3の / にお住まいの, right after a house number
+    owner_before: Lazy  # 林幸子|が所有する建物, right before a bracket
+    person_after: Lazy  # 鈴木次郎が, 高橋美咲さん
+    # The proximity pass: any house number, then a person within a short gap before or after it.
+    number: Lazy  # 1-2-3, 三丁目5番8号, 1234番地 (found anywhere, the place read back)
+    room: Lazy  # ハイツ201号室, found at the building word
+    person_hint: Lazy  # anything that can mark a person, searched near an address
+    person_marker: Lazy  # さん, 宅, （72）: where a name after the address ends
+    name_tail: Lazy  # a name in any script that ends where the search ends
+    english: Lazy  # Ms. Yuko Aoki of 2-8-4 Midorimachi
+    reading_tail: Lazy  # （きくち しょうた）: a name's reading before its honorific
+    gap_stop: Lazy  # a sentence or line ends: no person after the address
+    kind_tail: Lazy  # さん宅, 様: an honorific right before the address's gap
+    plain_tail: Lazy  # 松井健 right before （北町3-3-3）
+    gap_tail: Lazy  # （72）, のご住所は: between a name and the address
+    facility_tail: Lazy  # 〇〇商店（: a facility word that ends right before an address
+    facility_longest: int
+    facility_after: Lazy  # の東町集会所
+    blocker: Lazy  # a facility or a role between the address and the person
+    role_before: Lazy  # 市長 , 市民課 (right before a name)
+    role: Lazy  # 企画課 佐藤: a role inside what reads as a name
+    name_field: Lazy  # 氏名：佐藤花子
+    not_kana_name: Lazy
+    not_single_names: frozenset[str]
 
 
 def scan(norm: NormalizedText, settings: CheckSettings, data: PiiData) -> list[Hit]:
@@ -101,11 +158,11 @@ def scan(norm: NormalizedText, settings: CheckSettings, data: PiiData) -> list[H
     hits: list[Hit] = []
     if "@" in text:
         hits.extend(_emails(text, settings, data))
-    if any(ch.isdigit() for ch in text):
+    if any(ch.isdigit() for ch in text) or "丁目" in text or "番地" in text:
         hits.extend(_mobiles(text, settings, data))
         hits.extend(_my_numbers(text, data))
         hits.extend(_cards(text, data))
-        if data.address.hint.search(text):
+        if data.address.hint.search(text) or data.address.english.search(text):
             hits.extend(_addresses(text, data.address))
     return hits
 
@@ -221,6 +278,8 @@ def _addresses(text: str, p: AddressPatterns) -> Iterable[Hit]:
         if address is not None:
             found[address.span("addr")] = None
     for m in p.label.finditer(text):
+        if p.venue.search(text, max(0, m.start() - 8), m.start()):
+            continue  # 記入例：住所 …, 送付先住所：…
         address = _after(m, text, p)
         if address is not None and (
             _named_after(text, address.end(), p) or _named_before(text, m.start(), p)
@@ -231,10 +290,233 @@ def _addresses(text: str, p: AddressPatterns) -> Iterable[Hit]:
         lives = m.group(0) != "の"
         address = _address_ending(text, m.start(), p, bare_ok=lives)
         person = p.person_after.match(text, m.end())
-        if address is not None and person is not None and _is_name(person.group("name"), p):
+        if (
+            address is not None
+            and person is not None
+            and _is_name(person.group("name"), p)
+            and not p.facility_after.match(text, address.end())  # のカフェで, の交差点付近で
+        ):
             found[address.span("addr")] = None
-    for span in sorted(found):
-        yield Hit("pii.address", Severity.WARNING, "pii.address", *span)
+    for span in _near(text, p):
+        found[span] = None
+    for m in p.english.finditer(text):
+        if m.group("who") or m.group("to"):
+            found[m.span("addr")] = None
+    for first, end in _merged(found):
+        start = first
+        while text[start] in _PARTICLES:  # の家は本町1-2-3: the address starts after は
+            start += 1
+        yield Hit("pii.address", Severity.WARNING, "pii.address", start, end)
+
+
+_PARTICLES = frozenset("はがをにでと")
+_HIRAGANA = re.compile("[ぁ-ゖ]")
+
+
+def _merged(spans: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Overlapping spans found by several passes, reported once."""
+    merged: list[tuple[int, int]] = []
+    for start, end in sorted(spans):
+        if merged and start < merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
+        else:
+            merged.append((start, end))
+    return merged
+
+
+# What a building's name before its room number is made of, read backwards.
+_PLACE_CHARS = re.compile(r"[一-鿿々〆ヶァ-ヺー]")
+# A place is an address only with an administrative unit in it (笠懸町阿左美, 北区, 大字).
+_ADMIN = re.compile(r"[町村市区郡字]")
+_TOWN = re.compile(r"[町村字][一-鿿々ヶ]{1,4}$")
+
+
+def _with_kana_city(text: str, start: int) -> int:
+    """Where an address that starts at ``start`` starts with its city: みどり市東町1-2-3."""
+    at = start
+    if text[start] == "市":
+        while at > 0 and start - at < 8 and "ぁ" <= text[at - 1] <= "ゖ":
+            at -= 1
+    return at
+
+
+def _home_spans(text: str, p: AddressPatterns) -> Iterable[tuple[int, int, bool]]:
+    """Every place + house number (and building + room): start, end, whether the number is bare."""
+    for m in p.number.finditer(text):
+        start = _with_kana_city(text, m.start())
+        place = m.group("place")
+        if not place or not _ADMIN.search(place) or p.not_place.search(place):
+            continue
+        bare = m.group("bare") is not None
+        # A bare number is a house number after 町/村/字 (大間々町桐原1234), never a count.
+        if bare and not (place.endswith(("町", "村", "字")) or _TOWN.search(place)):
+            continue
+        yield start, m.end(), bare
+    for m in p.room.finditer(text):
+        start = m.start()
+        while start > 0 and m.start() - start < 12 and _PLACE_CHARS.match(text, start - 1):
+            start -= 1
+        yield start, m.end(), False
+
+
+def _near(text: str, p: AddressPatterns) -> Iterable[tuple[int, int]]:
+    """A house number with a private person written just before or just after it."""
+    fields = _NameFields(text, p)
+    dropped = "敬称略" in text
+    for start, end, bare in _home_spans(text, p):
+        if not dropped and not p.person_hint.search(text, max(0, start - 40), end + 40):
+            continue  # no honorific, 宅, bracket or name field near: cheap to rule out
+        if (venue := p.venue.search(text, max(0, start - 14), start)) or _facility_before(
+            text, start, p
+        ):
+            # A place to go that is someone's home: 集合場所は、北町3-2-6の川口様方の前; but an
+            # example (記入例：…) is nobody's.
+            if (venue is None or "例" not in venue.group(0)) and _person_after(
+                text, end, p, adjacent=True
+            ):
+                yield start, end
+            continue
+        # A bare number (塩原333) is a house number before a name only in brackets after it;
+        # the cheapest tests first.
+        if (
+            (not bare or text[end : end + 1] == ")")
+            and (
+                fields.near(start, end)
+                or (
+                    _person_before(text, start, p, dropped=dropped)
+                    and not p.facility_after.match(text, end)
+                )
+            )
+        ) or _person_after(text, end, p):
+            yield start, end
+
+
+def _facility_before(text: str, start: int, p: AddressPatterns) -> bool:
+    """〇〇商店（東町2-3）, 「そば処 やまだ」（…）: a facility or a named thing owns the address."""
+    end = start
+    while end > 0 and start - end < 3 and text[end - 1] in " (:":
+        end -= 1
+    if text[end - 1 : end] == "」":
+        return True
+    tail = p.facility_tail.search(text, max(0, end - p.facility_longest), end)
+    return tail is not None and text[tail.start() - 1 : end] != "住所"
+
+
+def _person_after(text: str, end: int, p: AddressPatterns, *, adjacent: bool = False) -> bool:
+    """の会社員 松田亮さん, にお住まいの加藤トメさん, 前川家の: a person a short gap after.
+
+    ``adjacent``: only a person right after the address and の (北町3-2-6の川口様方).
+    """
+    marker = p.person_marker.search(text, end, min(len(text), end + 40))
+    if marker is None:
+        return False
+    name = _name_ending(text, max(end, marker.start() - 30), marker.start(), p)
+    if name is None:
+        return False
+    gap = text[end : name.start()]
+    if adjacent and gap.strip() not in ("", "の"):
+        return False
+    if marker.group(0).startswith("(") and _HIRAGANA.search(name.group(0)):
+        return False  # の子どもたち（12）: an age after a word, not after a name
+    return (
+        len(gap) <= 24
+        # A sentence or line ends in between, unless the name is alone on the next line.
+        and not (gap.strip() and p.gap_stop.search(gap))
+        and not p.blocker.search(gap)
+        and _is_person(text, name.group(0), name.start(), p)
+    )
+
+
+def _person_before(text: str, start: int, p: AddressPatterns, *, dropped: bool = False) -> bool:
+    """鈴木一郎さん（72）、 / 松井健（ / 橋本様のご住所は: a person right before the address.
+
+    ``dropped``: the draft says it leaves out honorifics (敬称略), so a bare full name counts.
+    """
+    at = start
+    while at > max(0, start - 20):
+        if text[at - 1] in _GAP_CHARS:
+            at -= 1
+        elif text[at - 1] in _GAP_TAIL_ENDS and (
+            tail := p.gap_tail.search(text, max(0, at - 8), at)
+        ):
+            at = tail.start()
+        else:
+            break
+    kind = p.kind_tail.search(text, max(0, at - 6), at)
+    if kind is not None:
+        name = _name_ending(text, max(0, kind.start() - 30), kind.start(), p)
+    elif text[at : at + 1] == "(" or (dropped and at < start):
+        # 松井健（北町3-3-3）; in a list "（敬称略）" also 池田 勇 北町2-2-1.
+        name = p.plain_tail.search(text, max(0, at - 20), at)
+    else:
+        return False
+    return name is not None and _is_person(text, name.group(0), name.start(), p)
+
+
+def _name_ending(text: str, lo: int, end: int, p: AddressPatterns) -> re.Match[str] | None:
+    """The name that ends at ``end``, also before its reading: 菊地翔太（きくち しょうた）さん."""
+    if text[end - 1 : end] == ")":
+        reading = p.reading_tail.search(text, max(lo, end - 20), end)
+        if reading is not None:
+            end = reading.start()
+    begin = end
+    while begin > max(lo, end - 16) and _NAME_CHAR.match(text, begin - 1):
+        begin -= 1
+    if begin == end:
+        return None  # fast: no name can end here
+    # Most names start where the run of name characters starts; else (東町の鈴木) search.
+    return p.name_tail.match(text, begin, end) or p.name_tail.search(text, begin, end)
+
+
+_NAME_CHAR = re.compile(r"[一-鿿々ヶぁ-ゖァ-ヺーA-Za-z ・]")
+
+
+# How what gap_tail matches can end: （72）, 72歳, のご住所は, 住所:, が住む, 住んでいる, 暮らす.
+_GAP_TAIL_ENDS = frozenset(")歳才は:所むるす")
+
+
+# What may stand between a name and the address after it: 鈴木一郎さん、本町…, 様／南町…
+_GAP_CHARS = frozenset(" \t\n、,・/:([【")
+
+
+def _is_person(text: str, name: str, at: int, p: AddressPatterns) -> bool:
+    """Whether the name matched reads as a private person's, not a role, group or thing."""
+    name = name.strip()
+    if name.startswith("の"):
+        name = name[1:]
+    if not name or p.roles.match(name) or p.role_before.search(text, max(0, at - 10), at):
+        return False
+    if name in p.not_single_names:
+        return False
+    if "ぁ" <= name[-1] <= "ゖ" and (
+        "の" in name
+        or p.not_kana_name.search(name)
+        or not ("一" <= name[0] <= "鿿" or len(name) >= 2)
+    ):
+        return False
+    return not p.not_name.search(name)
+
+
+class _NameFields:
+    """Where the draft's name fields (氏名：佐藤花子) are, found once and only when asked."""
+
+    def __init__(self, text: str, p: AddressPatterns) -> None:
+        self.text, self.p = text, p
+        self.starts: list[int] | None = None
+
+    def near(self, start: int, end: int) -> bool:
+        """住所：… and 氏名：… on neighbouring lines (either order)."""
+        text, p = self.text, self.p
+        if p.label_prefix.search(text, max(0, start - 8), start) is None:
+            return False
+        if self.starts is None:
+            self.starts = [
+                m.start()
+                for m in p.name_field.finditer(text)
+                if _is_person(text, m.group("name"), m.start("name"), p)
+            ]
+        i = bisect_left(self.starts, start - 40)
+        return i < len(self.starts) and self.starts[i] <= end + 40
 
 
 # What may stand right before a name written on its own (受賞者：高橋美咲, 「高橋美咲).
@@ -267,6 +549,7 @@ def _in_brackets(text: str, start: int, p: AddressPatterns) -> re.Match[str] | N
             address is not None
             and p.bracket_close.match(text, address.end())
             and _is_home(address, p)
+            and not p.facility_after.match(text, address.end())  # （東町2-2 東町集会所）
         ):
             return address
     return None
@@ -325,7 +608,7 @@ def _is_home(m: re.Match[str], p: AddressPatterns, *, bare_ok: bool = False) -> 
 def _is_name(name: str, p: AddressPatterns) -> bool:
     """Whether ``name`` reads like a private person's name, not a role, group or place."""
     name = p.roles.sub("", name)
-    return len(name) >= 2 and not p.not_name.search(name)
+    return len(name) >= 2 and not p.not_name.search(name) and not p.role.search(name)
 
 
 def check(ctx: CheckContext) -> Iterable[Finding]:
@@ -364,6 +647,18 @@ def _mobile_pattern(prefixes: Iterable[Any]) -> re.Pattern[str]:
     )
 
 
+def _class_without(first: str, last: str, excluded: str, *, extra: str = "") -> str:
+    """A character class of ``first``–``last`` without ``excluded`` (one class: fast to match)."""
+    ranges: list[str] = []
+    lo = ord(first)
+    for cut in sorted(ord(ch) for ch in excluded):
+        if lo < cut:
+            ranges.append(f"{chr(lo)}-{chr(cut - 1)}" if cut - 1 > lo else chr(lo))
+        lo = cut + 1
+    ranges.append(f"{chr(lo)}-{last}")
+    return "[" + "".join(ranges) + extra + "]"
+
+
 def _address_patterns(raw: dict[str, Any]) -> AddressPatterns:
     h = _H
     # The house number: 1-2-3, 1234-5, 3丁目4番5号, 1234番地, 12番地の3, or a bare 1234 (checked).
@@ -398,32 +693,108 @@ def _address_patterns(raw: dict[str, Any]) -> AddressPatterns:
     # A person after an address and の: 緑町1-2-3の鈴木次郎が, 緑町1-2-3にお住まいの田中花子さん.
     of_person = r"(?<=[0-9号番地目])(?:にお住まいの|に住む|在住の|在住、|在住 |の)"
     person_end = r"さん|様|氏|君|くん|ちゃん|宅|方|邸|の家|が|は|で|です|から|に|を|[\s、,。)]|\Z"
+    # The proximity pass. Numbers in kanji too (三丁目五番); a bare number only after 町/村/字.
+    kd = "[一二三四五六七八九十百千〇]{1,6}"
+    d = rf"(?:[1-9]\d{{0,4}}|{kd})"
+    house = (
+        rf"(?P<place>[一-鿿々〆ヶァ-ヺー]{{1,16}}) ?"
+        rf"(?P<num>(?:{d}丁目{d}(?:番地?(?:の?{d}号?)?|[{h}][1-9]\d{{0,3}}(?:[{h}]\d{{1,4}})?)?"
+        # In kanji only with 番地: 一番 is "the best", 千二百三十四番地 a house number.
+        rf"|(?:[1-9]\d{{0,4}}番地?|{kd}番地)(?:の?{d}号?|[{h}][1-9]\d{{0,3}})?"
+        rf"|[1-9]\d{{0,4}}(?:[{h}]\d{{1,5}}){{1,3}}"
+        rf"|[1-9]\d{{0,4}}の[1-9]\d{{0,3}}"
+        rf"|(?P<bare>[1-9]\d{{1,4}})))"
+        rf"(?![0-9])(?![{h}]\d)(?![年月日時分人名円回歳才%号棟階線位点件台本枚個冊匹頭軒世kmgm])"
+    )
+    residence = _alternation(raw["residence_words"])
+    room = (
+        rf"(?:{residence})[ァ-ヺー一-鿿々A-Za-z]{{0,8}}? ?[A-Z]?"
+        rf"(?:\d{{1,4}}号室|\d{{3,4}}(?![0-9号]))"
+    )
+    # A kanji of a name: never an honorific or 宅 that follows it (岩田様方 is 岩田 + 様方).
+    kanji = _class_without("一", "鿿", "様氏君殿宅方邸家", extra="々ヶ")
+    # A person's name in any script: 山田太郎, 森田 聡, 小林さくら, やまだ たろう,
+    # グエン・ヴァン・ナム, Taro Yamada / YAMADA Hanako.
+    kana_name = r"(?<![ぁ-ゖ])[ぁ-ゖ]{2,10}(?: [ぁ-ゖ]{2,6})?"
+    latin_name = r"(?<![A-Za-z])[A-Z][A-Za-z]+ [A-Z][A-Za-z]+"
+    any_name = (
+        rf"(?<!{kanji}){kanji}{{1,4}}(?: ?(?:{kanji}|[ァ-ヺ]){{1,4}})?"
+        r"(?:[ぁ-ゖ]{2,4})?"
+        # Also one capital letter for a name kept back (Aさん宅): these names end at an honorific.
+        rf"|{katakana_name}|{latin_name}|(?<![A-Za-z])[A-Z]|{kana_name}"
+    )
+    kind = r"\s?(?:さん|様|さま|氏|君|くん|ちゃん|殿)"
+    english_title = r"(?<![A-Za-z])(?:Mr|Ms|Mrs|Miss|Mx)\.?"
+    english_place = (
+        r"(?<![0-9-])[1-9]\d{0,4}(?:-\d{1,5}){1,3},? [A-Z][a-z]+(?:-[a-z]+)?(?![0-9a-z-])"
+        r"(?! (?:Clinic|Hall|Library|Cent(?:er|re)|Station|Park|School|Office|Shop|Store|Hotel"
+        r"|Hospital|Museum|Gym|Building|Plaza))"
+    )
+    age = r"\(\d{1,3}歳?\)"
+    facility = _alternation(raw["facility_words"])
+    venue = _alternation(raw["venue_words"])
+    role = _alternation(raw["role_words"])
+    fields = _alternation(raw["name_fields"])
     return AddressPatterns(
-        hint=re.compile(rf"{honorific}|{labels}|{home}|{of_person}|\("),
-        honorific=re.compile(honorific),
+        number=Lazy(house),
+        room=Lazy(room),
+        person_hint=Lazy(rf"{honorific}|[宅方邸家(]|{fields}"),
+        person_marker=Lazy(rf"{kind}|宅|方|邸|家の|{age}"),
+        name_tail=Lazy(rf"(?:{any_name})\Z"),
+        # In English: Ms. Yuko Aoki of 2-8-4 Midorimachi / 2-8-4 Omama-cho, Mr. Taro Sato.
+        english=Lazy(
+            rf"(?P<who>(?:{english_title}) ?[A-Z][a-z]+(?: [A-Z][a-z]+)?"
+            rf"(?:, | (?:of|at|from|in|lives at|living at|who lives at) | ?\())?"
+            rf"(?P<addr>{english_place})(?=(?P<to>,? (?:{english_title}) ?[A-Z]))?"
+        ),
+        reading_tail=Lazy(r"\([ぁ-ゖァ-ヺー ・]{2,16}\)\Z"),
+        gap_stop=Lazy(r"[。\n!?]"),
+        kind_tail=Lazy(rf"{kind}(?:宅|方|邸)?\Z"),
+        # Without an honorific, only a full name set apart: 受賞者：松井健（北町3-3-3）.
+        plain_tail=Lazy(
+            rf"(?<![^\s、,:「・\n])(?:{kanji}{{3,6}}|{kanji}{{1,3}} {kanji}{{1,3}}|{latin_name})\Z"
+        ),
+        gap_tail=Lazy(
+            rf"(?:{age}|\d{{1,3}}[歳才]|(?:宅|のお宅|の自宅|の家|の?ご?住所)?(?:は|:)|の?ご?住所"
+            r"|[がの](?:住む|住んでいる|暮らす))\Z"
+        ),
+        # A facility, or anything named in brackets (「そば処 やまだ」（…）), owns the address.
+        facility_tail=Lazy(rf"(?:{facility})\Z"),
+        facility_longest=max(len(str(w)) for w in raw["facility_words"]),
+        facility_after=Lazy(
+            rf"\)?\s?(?:の|にある)?[一-鿿ァ-ヺー]{{0,8}}?(?:{facility})(?![一-鿿])"
+        ),
+        blocker=Lazy(rf"(?:{facility})(?![一-鿿])|{role}"),
+        role_before=Lazy(rf"(?:{role})[\s:・の]*\Z"),
+        role=Lazy(role),
+        name_field=Lazy(rf"(?:{fields})\s*:?\s*(?P<name>{any_name})"),
+        not_kana_name=Lazy(_alternation(raw["not_kana_names"])),
+        not_single_names=frozenset(str(w) for w in raw["not_single_names"]),
+        hint=Lazy(
+            rf"{honorific}|{labels}|{home}|{of_person}|\(|[宅方家]|{fields}|号室|{residence}"
+        ),
+        honorific=Lazy(honorific),
         addressee_honorifics=frozenset(("様", "さま", "殿")),
-        name_before=re.compile(rf"(?:{name})\Z"),
-        name_after=re.compile(
+        name_before=Lazy(rf"(?:{name})\Z"),
+        name_after=Lazy(
             rf"[\s、,]+(?:氏名[:\s]*)?(?P<name>{name})(?=(?:{honorific})|[\s、,。)]|\Z)"
         ),
-        address=re.compile(rf"(?P<addr>{postal}{place}{number})"),
-        bracket_open=re.compile(rf"(?:{home_of})?\s?\("),
-        bracket_close=re.compile(r"(?:在住|にお住まい)?(?:[、, ][^()]{0,40})?\)"),
-        home_of=re.compile(rf"(?:{home_of})[:\s]{{0,2}}"),
-        at_home=re.compile(rf"(?:{home})(?:は|:|\s|\()*"),
-        label=re.compile(rf"(?:{labels})(?:は|:|\s)*"),
-        honorific_before_label=re.compile(rf"(?:{honorific})\s?[(、,]?\s?(?:の)?\Z"),
-        label_prefix=re.compile(rf"(?:{labels})(?:は|:)?"),
-        of_person=re.compile(of_person),
-        owner_before=re.compile(
-            r"(?P<rest>(?:が所有する|の所有する|が持つ|名義の)[^()、。]{0,10})\Z"
-        ),
+        address=Lazy(rf"(?P<addr>{postal}{place}{number})"),
+        bracket_open=Lazy(rf"(?:{home_of})?\s?\("),
+        bracket_close=Lazy(r"(?:在住|にお住まい)?(?:[、, ][^()]{0,40})?\)"),
+        home_of=Lazy(rf"(?:{home_of})[:\s]{{0,2}}"),
+        at_home=Lazy(rf"(?:{home})(?:は|:|\s|\()*"),
+        label=Lazy(rf"(?:{labels})(?:は|:|\s)*"),
+        honorific_before_label=Lazy(rf"(?:{honorific})\s?[(、,]?\s?(?:の)?\Z"),
+        label_prefix=Lazy(rf"(?:{labels})(?:は|:)?"),
+        of_person=Lazy(of_person),
+        owner_before=Lazy(r"(?P<rest>(?:が所有する|の所有する|が持つ|名義の)[^()、。]{0,10})\Z"),
         # The shortest name that ends where a person's name can end (鈴木 in 鈴木宅).
-        person_after=re.compile(rf"(?:{occupation})?(?P<name>{lazy_name})(?={person_end})"),
-        not_name=re.compile(f"(?:{_alternation(raw['not_name_endings'])})$"),
-        not_place=re.compile(f"(?:{_alternation(raw['not_place_endings'])})$"),
-        roles=re.compile(f"^(?:{_alternation(raw['role_prefixes'])})[ :]?"),
-        venue=re.compile(_alternation(raw["venue_words"])),
+        person_after=Lazy(rf"(?:{occupation})?(?P<name>{lazy_name})(?={person_end})"),
+        not_name=Lazy(f"(?:{_alternation(raw['not_name_endings'])})$"),
+        not_place=Lazy(f"(?:{_alternation(raw['not_place_endings'])})$"),
+        roles=Lazy(f"^(?:{_alternation(raw['role_prefixes'])})[ :]?"),
+        venue=Lazy(venue),
     )
 
 
@@ -441,6 +812,10 @@ def load(path: str) -> PiiData:
             brands=tuple(_brand(b) for b in raw["cards"]["brands"]),
             address=_address_patterns(raw["address"]),
         )
+        for field in fields(AddressPatterns):  # a malformed pattern fails here, not in a check
+            pattern = getattr(compiled.address, field.name)
+            if isinstance(pattern, Lazy):
+                pattern.compile()
     except (KeyError, TypeError, AttributeError, ValueError, re.error) as exc:
         raise RuleDataError(f"{path}: malformed pii data: {exc!r}") from exc
     for name in ("private_mail", "other_mail", "mobile", "mynumber", "cards", "address", "clean"):
