@@ -6,9 +6,10 @@ import functools
 import hashlib
 import os
 import pickle
+import re
 import sys
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -19,6 +20,45 @@ RULES_DIR = Path(__file__).with_name("rules")
 
 class RuleDataError(Exception):
     """A rule's data file is malformed or one of its specs fails (names file and entry)."""
+
+
+_METHODS = ("search", "match", "fullmatch", "finditer", "sub")
+
+
+class LazyPattern:
+    """A regular expression compiled on first use, pickled as its source.
+
+    The rule-data cache keeps rule data as a pickle, and unpickling a compiled pattern compiles it
+    again: long patterns that most drafts never reach would cost every `postgate check` at start.
+    The first call of any method compiles the pattern and puts the compiled pattern's own methods
+    in place, so later calls cost what a compiled pattern's do.
+    """
+
+    __slots__ = ("finditer", "fullmatch", "match", "pattern", "search", "sub")
+
+    def __init__(self, pattern: str) -> None:
+        self.pattern = pattern
+        self.search: Callable[..., re.Match[str] | None] = functools.partial(self._first, "search")
+        self.match: Callable[..., re.Match[str] | None] = functools.partial(self._first, "match")
+        self.fullmatch: Callable[..., re.Match[str] | None] = functools.partial(
+            self._first, "fullmatch"
+        )
+        self.finditer: Callable[..., Iterator[re.Match[str]]] = functools.partial(
+            self._first, "finditer"
+        )
+        self.sub: Callable[..., str] = functools.partial(self._first, "sub")
+
+    def __reduce__(self) -> tuple[type[LazyPattern], tuple[str]]:
+        return (LazyPattern, (self.pattern,))
+
+    def compile(self) -> re.Pattern[str]:
+        compiled = re.compile(self.pattern)
+        for name in _METHODS:
+            setattr(self, name, getattr(compiled, name))
+        return compiled
+
+    def _first(self, name: str, *args: Any) -> Any:
+        return getattr(self.compile(), name)(*args)
 
 
 def load_yaml(path: str | Path) -> Any:

@@ -31,7 +31,7 @@ from functools import cache
 from math import exp
 
 from workflows.checks.context import CheckContext
-from workflows.checks.data import RuleDataError, cached_data, load_yaml, resolve
+from workflows.checks.data import LazyPattern, RuleDataError, cached_data, load_yaml, resolve
 from workflows.checks.model import Finding, Severity
 
 MODEL_FILE = "sentence_model.json"
@@ -101,22 +101,8 @@ def sentences(text: str) -> Iterator[tuple[int, int]]:
             yield start, end
 
 
-class Topic:
-    """A topic (or stance) of meaning.yaml as one regular expression, compiled on first use."""
-
-    __slots__ = ("_regex", "source")
-
-    def __init__(self, source: str) -> None:
-        self.source = source
-        self._regex: re.Pattern[str] | None = None
-
-    def __reduce__(self) -> tuple[type[Topic], tuple[str]]:
-        return Topic, (self.source,)
-
-    def search(self, text: str) -> bool:
-        if self._regex is None:
-            self._regex = re.compile(self.source)
-        return self._regex.search(text) is not None
+# A topic (or stance) of meaning.yaml as one regular expression, compiled on first use.
+Topic = LazyPattern
 
 
 class Veto:
@@ -132,7 +118,7 @@ class Veto:
         return Veto, (self.rule, self.but)
 
     def search(self, text: str) -> bool:
-        return not self.rule.search(text) or self.but.search(text)
+        return self.rule.search(text) is None or self.but.search(text) is not None
 
 
 # What a sentence must pass to be a candidate of a class: its topic (first), a stance, a veto.

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_left
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, fields
-from functools import cache, partial
+from functools import cache
 from typing import Any
 
 from workflows.checks.context import CheckContext, Rule
+from workflows.checks.data import LazyPattern as Lazy
 from workflows.checks.data import RuleDataError, cached_data, load_yaml
 from workflows.checks.hits import Hit, findings, run_specs
 from workflows.checks.model import Finding, Severity
@@ -64,39 +65,6 @@ class PiiData:
     other_numbers: re.Pattern[str]
     brands: tuple[Brand, ...]
     address: AddressPatterns
-
-
-_METHODS = ("search", "match", "fullmatch", "finditer", "sub")
-
-
-class Lazy:
-    """A pattern compiled on first use, pickled as its source (the rule cache stores it so).
-
-    The first call of any method compiles the pattern and puts the compiled pattern's own methods
-    in place, so later calls cost what a compiled pattern's do.
-    """
-
-    __slots__ = ("finditer", "fullmatch", "match", "pattern", "search", "sub")
-
-    def __init__(self, pattern: str) -> None:
-        self.pattern = pattern
-        self.search: Callable[..., re.Match[str] | None] = partial(self._first, "search")
-        self.match: Callable[..., re.Match[str] | None] = partial(self._first, "match")
-        self.fullmatch: Callable[..., re.Match[str] | None] = partial(self._first, "fullmatch")
-        self.finditer: Callable[..., Iterator[re.Match[str]]] = partial(self._first, "finditer")
-        self.sub: Callable[..., str] = partial(self._first, "sub")
-
-    def __reduce__(self) -> tuple[type[Lazy], tuple[str]]:
-        return (Lazy, (self.pattern,))
-
-    def compile(self) -> re.Pattern[str]:
-        compiled = re.compile(self.pattern)
-        for name in _METHODS:
-            setattr(self, name, getattr(compiled, name))
-        return compiled
-
-    def _first(self, name: str, *args: Any) -> Any:
-        return getattr(self.compile(), name)(*args)
 
 
 @dataclass(frozen=True, slots=True)

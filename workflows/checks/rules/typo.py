@@ -17,6 +17,7 @@ from functools import cache, partial
 from typing import Any
 
 from workflows.checks.context import CheckContext, Rule
+from workflows.checks.data import LazyPattern as Lazy
 from workflows.checks.data import RuleDataError, cached_data, load_yaml
 from workflows.checks.model import Finding, Severity
 from workflows.checks.rules.terminology import Probe
@@ -53,42 +54,6 @@ class Letters:
     pattern: re.Pattern[str]  # the character before the letters, and the letters
     not_after: frozenset[str]
     allow: frozenset[str]
-
-
-class Lazy:
-    """A pattern compiled on first use.
-
-    The rule data is read back from a pickle, and unpickling a compiled pattern compiles it again:
-    the note patterns are long, and most drafts never reach most of them (no colleague's name, no
-    bracket), so `postgate check` starts faster without compiling them up front.
-    """
-
-    __slots__ = ("_compiled", "source")
-
-    def __init__(self, source: str) -> None:
-        self.source = source
-        self._compiled: re.Pattern[str] | None = None
-
-    def __reduce__(self) -> tuple[type[Lazy], tuple[str]]:
-        return Lazy, (self.source,)
-
-    @property
-    def compiled(self) -> re.Pattern[str]:
-        if self._compiled is None:
-            self._compiled = re.compile(self.source)
-        return self._compiled
-
-    def finditer(self, text: str) -> Iterator[re.Match[str]]:
-        return self.compiled.finditer(text)
-
-    def search(self, text: str) -> re.Match[str] | None:
-        return self.compiled.search(text)
-
-    def match(self, text: str, pos: int = 0) -> re.Match[str] | None:
-        return self.compiled.match(text, pos)
-
-    def fullmatch(self, text: str) -> re.Match[str] | None:
-        return self.compiled.fullmatch(text)
 
 
 @dataclass(frozen=True, slots=True)
