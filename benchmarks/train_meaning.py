@@ -19,10 +19,10 @@ Data, all in the repository, read in a fixed order:
 
 The model is a multinomial logistic regression over character 1-4-grams (sentence_model.py),
 fitted by plain SGD with a fixed seed. Five-fold cross-validation over drafts and sentences gives
-out-of-fold scores; each class's threshold is the lowest that flags no clean draft out of fold
-(plus a margin, and never under MIN_THRESHOLD), judged with the same gates as the checker (the
-topic of meaning.yaml, for an election anywhere in the draft, and the stance an election verdict
-needs), and the out-of-fold recall at those thresholds is printed.
+out-of-fold scores; each class's threshold is the lowest that flags at most CLEAN_FLAGGED clean
+drafts out of fold (plus a margin, and never under MIN_THRESHOLD), judged with the same gates as
+the checker (the topic of meaning.yaml, for an election anywhere in the draft, and the stance an
+election verdict needs), and the out-of-fold recall at those thresholds is printed.
 """
 
 from __future__ import annotations
@@ -76,8 +76,12 @@ SCALE = 100
 PRUNE = 15
 FOLDS = 5
 MIN_COUNT = 3
-# Added to the highest out-of-fold score of a clean draft's sentence to make a threshold.
+# Added to the out-of-fold score of a clean draft's sentence to make a threshold.
 MARGIN = 0.05
+# Clean drafts a class's threshold may flag out of fold (of about 300): with none allowed, one odd
+# clean sentence silenced a whole class (its threshold went to 0.99 and moved with every small
+# change of the data); one per class keeps the clean-pass rate at 0.98 or better out of fold.
+CLEAN_FLAGGED = 1
 MIN_THRESHOLD = 0.8
 # A corpus label -> the classes that meet it.
 LABEL_CLASSES = {
@@ -340,14 +344,22 @@ def _verdict(
 def choose_thresholds(
     units: Sequence[Unit], scores: dict[str, list[list[float]]]
 ) -> dict[str, float]:
-    highest = dict.fromkeys(CLASSES[:-1], 0.0)
+    """Per class: the (CLEAN_FLAGGED + 1)-th highest score any clean draft gets, plus MARGIN."""
+    by_draft: dict[str, dict[str, float]] = {c: {} for c in CLASSES[:-1]}
     for u in units:
         if u.clean_draft:
+            draft = u.id.split(":")[0]
             for sentence, probs in zip(u.sentences, scores[u.id], strict=True):
                 found = verdict(probs, dict.fromkeys(CLASSES[:-1], 0.0), _about(sentence, u.named))
                 if found is not None:
-                    highest[found[0]] = max(highest[found[0]], found[1])
-    return {c: round(min(0.99, max(MIN_THRESHOLD, h + MARGIN)), 3) for c, h in highest.items()}
+                    worst = by_draft[found[0]]
+                    worst[draft] = max(worst.get(draft, 0.0), found[1])
+    thresholds = {}
+    for c, worst in by_draft.items():
+        ranked = sorted(worst.values(), reverse=True)
+        h = ranked[CLEAN_FLAGGED] if len(ranked) > CLEAN_FLAGGED else 0.0
+        thresholds[c] = round(min(0.99, max(MIN_THRESHOLD, h + MARGIN)), 3)
+    return thresholds
 
 
 def report(
