@@ -82,7 +82,10 @@ MARGIN = 0.05
 # clean sentence silenced a whole class (its threshold went to 0.99 and moved with every small
 # change of the data); one per class keeps the clean-pass rate at 0.98 or better out of fold.
 CLEAN_FLAGGED = 1
-MIN_THRESHOLD = 0.8
+# With one clean draft allowed per class, the thresholds are set by the data; under this floor a
+# class would report sentences the model is barely sure of. (0.8 until the fifth training round;
+# 0.6 gave more recall out of fold for every class with the same clean drafts flagged.)
+MIN_THRESHOLD = 0.6
 # A corpus label -> the classes that meet it.
 LABEL_CLASSES = {
     "flame.discrimination": ("flame.discrimination",),
