@@ -148,7 +148,7 @@ async def world(
         if account.id in given
         for key, variable in account.credentials.items()
     }
-    settings = sns_settings(fake_x=fake_x, fake_graph=fake_graph, timeout=2.0)
+    settings = sns_settings(fake_x=fake_x, fake_graph=fake_graph, timeout=10.0)
     state = World(
         db,
         config,

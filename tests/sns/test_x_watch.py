@@ -24,7 +24,7 @@ async def client(fake_x: FakeX) -> AsyncIterator[XWatchClient]:
         handle="midori_city",
         api_url=fake_x.url,
         upload_url=fake_x.url,
-        timeout=2.0,
+        timeout=10.0,
         clock=lambda: NOW,
     )
     yield client
