@@ -8,12 +8,13 @@ words, so every sentence is also scored by a multinomial logistic regression ove
 tests/corpus/meaning, its ``training/`` sentences and the main corpus) with a fixed order and
 seed; a test checks that the shipped file is exactly what the script builds.
 
-Each class has a threshold chosen by cross-validation so that no clean draft of that data is
-flagged; a sentence at or above it is reported as a warning of that class's rule id, unless the
-lexicon of the family already reported that sentence. The model reads the stance; the topic
-words of meaning.yaml keep a class to its subject (a group, a disaster, an election), an
-election verdict also needs a stance word in the sentence, and a plain statement of a rule is
-never condoning it (TOPIC_OF, STANCE_OF, DRAFT_TOPIC, VETO_OF).
+Each class has a threshold chosen by cross-validation so that at most one clean draft of that
+data is flagged out of fold; a sentence at or above it is reported as a warning of that class's
+rule id, unless the lexicon of the family already reported that sentence. The model reads the
+stance; the topic words of meaning.yaml keep a class to its subject (a group, a disaster, an
+election) and an election verdict also needs a stance word in the sentence, unless the model is
+SURE of the class; a plain statement of a rule is never condoning it (TOPIC_OF, STANCE_OF,
+DRAFT_TOPIC, SURE, VETO_OF).
 
 Cost: a dictionary look-up per character n-gram, with at most MAX_SENTENCE characters of a
 sentence and MAX_SCORED characters of distinct sentences per draft, so it stays linear and small.
@@ -70,6 +71,13 @@ DRAFT_TOPIC = frozenset({"flame.politics"})
 # without a word that condones breaking it (the second): "空き地に家電を捨てるのは不法投棄で、
 # 犯罪です" names the same acts as the problem sentences, and the model alone confused them.
 VETO_OF = {"prohibited.illegal": ("rule_stated", "condoning_anyway")}
+# A probability at or above which a class of TOPIC_OF needs neither its topic nor its stance
+# words: the lists can never name every group, disaster or election ("あの団地の人たち",
+# "うちは揺れもなく", "次の4年も"), and a sentence the model is this sure of says it in its own
+# words. Chosen on out-of-fold scores (benchmarks/train_meaning.py): with the topic words
+# required, about one problem sentence in seven of the training data went silent; at 0.9 the
+# clean drafts flagged stay the same. The vetoes (VETO_OF) still hold.
+SURE = 0.9
 # A sentence with fewer letters of Japanese than this (a URL, a heading) is not scored.
 MIN_JAPANESE = 6
 _JAPANESE = re.compile(r"[\u3041-\u30ff\u3400-\u9fff]")
@@ -207,8 +215,13 @@ def about(gates: Gates, sentence: str, named: frozenset[str] = frozenset()) -> f
 def verdict(
     probs: tuple[float, ...] | list[float], thresholds: dict[str, float], about: frozenset[str]
 ) -> tuple[str, float] | None:
-    """The most likely class of those the sentence is about, if at or over its threshold."""
-    candidates = [k for k in range(len(CLASSES) - 1) if CLASSES[k] in about]
+    """The most likely class of those the sentence is about (or, for a class of TOPIC_OF, is
+    SURE of), if at or over its threshold."""
+    candidates = [
+        k
+        for k in range(len(CLASSES) - 1)
+        if CLASSES[k] in about or (CLASSES[k] in TOPIC_OF and probs[k] >= SURE)
+    ]
     if not candidates:
         return None
     best = max(candidates, key=probs.__getitem__)

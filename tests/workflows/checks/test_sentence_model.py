@@ -8,6 +8,7 @@ script builds from the repository's data.
 from __future__ import annotations
 
 import json
+import math
 
 import pytest
 
@@ -19,6 +20,8 @@ from workflows.checks.sentence_model import (
     CLASSES,
     MAX_SCORED,
     MODEL_FILE,
+    SURE,
+    TOPIC_OF,
     from_json,
     model,
 )
@@ -109,9 +112,11 @@ def test_a_repeated_sentence_is_reported_each_time_and_a_huge_draft_is_read_only
     assert [f.rule for f in findings(check, filler + sentence)] == []
 
 
-def _always(label: str) -> dict[str, object]:
-    """A model file that gives ``label`` a probability near 1 for every sentence."""
-    bias = [1000 if c == label else 0 for c in CLASSES[:-1]]
+def _always(label: str, probability: float = 0.8) -> dict[str, object]:
+    """A model file that gives ``label`` this probability for every sentence."""
+    # softmax over len(CLASSES) logits, all 0 but the label's
+    logit = math.log(probability * (len(CLASSES) - 1) / (1 - probability))
+    bias = [round(100 * logit) if c == label else 0 for c in CLASSES[:-1]]
     return {
         "classes": list(CLASSES),
         "scale": 100,
@@ -139,6 +144,20 @@ def test_an_election_verdict_needs_a_stance_in_the_sentence_and_the_election_in_
     rally = "市長も応援に駆けつけます。"
     assert flagged("佐藤候補が市民会館で話をします。" + rally) == [rally]
     assert flagged("少年野球の決勝戦を市民球場で開きます。" + rally) == []
+
+
+def test_a_sentence_the_model_is_sure_of_needs_no_topic_word_but_a_veto_still_holds() -> None:
+    # No word of a group, a disaster or an election: silent unless the model is SURE.
+    plain = "あの通りの人たちには、いつも困らされています。"
+    for label in TOPIC_OF:
+        unsure = from_json(_always(label, SURE - 0.05))
+        sure = from_json(_always(label, SURE + 0.05))
+        assert unsure.flagged(plain) == []
+        assert [(plain[s:e], c) for s, e, c, _ in sure.flagged(plain)] == [(plain, label)]
+    # A plain statement of a rule is never condoning it, however sure the model is.
+    illegal = from_json(_always("prohibited.illegal", 0.999))
+    assert illegal.flagged("空き地に家電を捨てるのは不法投棄で、犯罪です。") == []
+    assert illegal.flagged("空き地に家電を捨てても構いません。") != []
 
 
 def test_a_malformed_model_file_names_the_file() -> None:
