@@ -151,7 +151,7 @@ def test_a_sentence_the_model_is_sure_of_needs_no_topic_word_but_a_veto_still_ho
     plain = "あの通りの人たちには、いつも困らされています。"
     for label in TOPIC_OF:
         unsure = from_json(_always(label, SURE - 0.05))
-        sure = from_json(_always(label, SURE + 0.05))
+        sure = from_json(_always(label, (SURE + 1) / 2))
         assert unsure.flagged(plain) == []
         assert [(plain[s:e], c) for s, e, c, _ in sure.flagged(plain)] == [(plain, label)]
     # A plain statement of a rule is never condoning it, however sure the model is.
