@@ -69,5 +69,7 @@ def message(key: str, lang: Lang = Lang.JA, /, **params: Any) -> str:
     return template.format(**said)
 
 
+@cache
 def keys() -> frozenset[str]:
+    """Every message key (the CLI asks once per option of every command, at every start)."""
     return frozenset(_catalogue())

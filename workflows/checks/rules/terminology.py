@@ -114,10 +114,17 @@ def _split_top(source: str) -> list[str]:
 
 
 _ESCAPED_CHAR = re.compile(r"\\u([0-9a-fA-F]{4})|\\([^A-Za-z0-9])")
-# How common a single character is in a Japanese post, roughly: kana and ASCII in every
-# sentence, kanji often, symbols (○, ※, 【) seldom. A run of several characters is rare.
-_COMMON = re.compile(r"[\u3041-\u309f\x00-\x7f]")
-_OFTEN = re.compile(r"[\u3400-\u9fff\u30a0-\u30ff]")
+
+
+def _frequency(s: str) -> int:
+    """How common a string is in a Japanese post, roughly: a hiragana or ASCII character is in
+    every sentence, a kanji or katakana often, a symbol (○, ※, 【) seldom; a run of several
+    characters is rare. (Comparisons, not a character class: compiling one costs every start.)"""
+    if len(s) != 1:
+        return 1
+    if "\u3041" <= s <= "\u309f" or s <= "\x7f":
+        return 50
+    return 5 if "\u3400" <= s <= "\u9fff" or "\u30a0" <= s <= "\u30ff" else 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,10 +138,7 @@ class Anchor:
     @property
     def cost(self) -> int:
         """How often a text is likely to contain one of the strings (lower is rarer)."""
-        return sum(
-            1 if len(s) > 1 else 50 if _COMMON.match(s) else 5 if _OFTEN.match(s) else 1
-            for s in self.strings
-        )
+        return sum(_frequency(s) for s in self.strings)
 
 
 def _zero_width(body: str) -> bool:
