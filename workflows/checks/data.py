@@ -177,12 +177,12 @@ def cached(name: str, inputs: list[bytes], build: Callable[[], T]) -> T:
     if path is not None:
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            import tempfile  # noqa: PLC0415 - only on a build: it imports shutil, bz2, lzma
+            import tempfile  # noqa: PLC0415 - only on a build: it imports random, shutil, bz2, lzma
 
             with tempfile.NamedTemporaryFile("wb", dir=path.parent, delete=False) as out:
                 _Pickler(out, protocol=pickle.HIGHEST_PROTOCOL).dump(value)
             os.replace(out.name, path)
-        except (OSError, pickle.PicklingError, TypeError, AttributeError):
+        except (OSError, pickle.PicklingError, TypeError, AttributeError, re.error):
             pass
     return value
 
