@@ -69,6 +69,19 @@ def test_invalid_hours_are_refused() -> None:
         BusinessHours(timezone="Asia/Nowhere")
 
 
+@pytest.mark.parametrize("closed", ["12-29", "1-3", "01-03", "02-29", "2-1"])
+def test_closed_dates_month_day_in_a_leap_year_are_accepted(closed: str) -> None:
+    assert BusinessHours(closed_dates=(closed,)).closed_dates == (closed,)
+
+
+@pytest.mark.parametrize(
+    "closed", ["02-30", "13-01", "00-10", "12-32", "1229", "12-29 ", "12/29", ""]
+)
+def test_closed_dates_that_are_not_month_day_are_refused(closed: str) -> None:
+    with pytest.raises(ValueError, match=f"closed date '{closed}' is not MM-DD"):
+        BusinessHours(closed_dates=("12-29", closed))
+
+
 @given(moments)
 def test_next_open_slot_is_open_and_never_earlier(moment: datetime) -> None:
     slot = JST_CAL.next_open_slot(moment)
