@@ -86,8 +86,8 @@ class _Pickler(pickle.Pickler):
 
     Unpickling a pattern pickled as its source runs the regular-expression compiler again, which
     in Python is slow for the wide character classes of Japanese text (a class of the CJK
-    ideographs alone takes about 1.5 ms): that was a third of a one-draft `postgate check`.
-    The program is what CPython's compiler (``re._compiler.compile``) hands to ``_sre.compile``
+    ideographs alone takes about 1.5 ms): tens of milliseconds of every `postgate check`. The
+    program is what CPython's compiler (``re._compiler.compile``) hands to ``_sre.compile``
     last; the cache key holds the Python version, which fixes that format.
     """
 
