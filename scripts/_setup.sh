@@ -13,8 +13,11 @@ else
   fi
   UV=.tools/bin/uv
 fi
-# Bytecode is compiled at install, so no later start (tests, `postgate check`) pays for it.
+# Bytecode is compiled at install, so no later start (tests, `postgate check`) pays for it: uv
+# compiles the dependencies in site-packages; the project is installed editable (its modules stay
+# here, outside site-packages), so they are compiled here.
 "$UV" sync --locked --quiet --compile-bytecode
+"$UV" run --locked --quiet python -m compileall -q bot handlers workflows storage sns
 # The checker's rule data (patterns, dictionaries, the sentence model) is compiled into the user's
 # cache here too, so that even the first `postgate check` after an install starts fast.
 echo "みどり市からのお知らせです。" \
