@@ -116,6 +116,8 @@ class AddressPatterns:
     role_before: Lazy  # 市長 , 市民課 (right before a name)
     role: Lazy  # 企画課 佐藤: a role inside what reads as a name
     name_field: Lazy  # 氏名：佐藤花子
+    plain_before: Lazy  # 佐藤一郎・, 佐藤宅（: a listed surname without an honorific, right before
+    plain_after: Lazy  # 田中一郎が, の山田家で, 佐々木 at the line's end: the same, right after
     not_kana_name: Lazy
     not_single_names: frozenset[str]
 
@@ -332,6 +334,9 @@ def _near(text: str, p: AddressPatterns) -> Iterable[tuple[int, int]]:
     fields = _NameFields(text, p)
     dropped = "敬称略" in text
     for start, end, bare in _home_spans(text, p):
+        if _plain_name_beside(text, start, end, bare, p):
+            yield start, end  # no honorific to hint at it: 本町1-2-3 田中一郎
+            continue
         if not dropped and not p.person_hint.search(text, max(0, start - 40), end + 40):
             continue  # no honorific, 宅, bracket or name field near: cheap to rule out
         if (venue := p.venue.search(text, max(0, start - 14), start)) or _facility_before(
@@ -357,6 +362,36 @@ def _near(text: str, p: AddressPatterns) -> Iterable[tuple[int, int]]:
             )
         ) or _person_after(text, end, p):
             yield start, end
+
+
+def _plain_name_beside(text: str, start: int, end: int, bare: bool, p: AddressPatterns) -> bool:
+    """A name without an honorific right beside the address, starting with a listed surname:
+    佐藤一郎・本町1-2-3, 佐藤宅（本町1-2-3）, 本町1-2-3 田中一郎が, 本町1-2-3の山田家で, and a
+    surname alone at the end of the line (飼い主：東町1-1-1 佐々木)."""
+    if "例" in text[max(0, start - 14) : start]:
+        return False  # 記入例：… is nobody's
+    before = p.plain_before.search(text, max(0, start - 16), start)
+    if (
+        before is not None
+        and (not bare or text[end : end + 1] in ("", "\n", ")", " "))
+        and _is_person(text, _without_house(before), before.start(), p)
+        and not p.facility_after.match(text, end)
+    ):
+        return True
+    after = p.plain_after.match(text, end)
+    if after is None or not _is_person(text, _without_house(after), after.start("name"), p):
+        return False
+    alone = after.group("given") is None and after.group("house") is None
+    if alone or after.group("gap") == "\n":
+        return after.group("eol") is not None  # 本町1-2-3 佐藤, or the name alone on the next line
+    # 本町1-2-3の田中一郎 is the of_person pass's: after の only a household (の山田家).
+    return after.group("gap") != "の" or after.group("house") is not None
+
+
+def _without_house(m: re.Match[str]) -> str:
+    """The name of a plain_before or plain_after match, without 家/宅/邸/方 (山田 of 山田家)."""
+    house = m.group("house")
+    return m.group("name")[: -len(house)] if house else m.group("name")
 
 
 def _facility_before(text: str, start: int, p: AddressPatterns) -> bool:
@@ -444,7 +479,7 @@ _GAP_TAIL_ENDS = frozenset(")歳才は:所むるす")
 
 
 # What may stand between a name and the address after it: 鈴木一郎さん、本町…, 様／南町…
-_GAP_CHARS = frozenset(" \t\n、,・/:([【")
+_GAP_CHARS = frozenset(" \t\n、,・/:([【=")
 
 
 def _is_person(text: str, name: str, at: int, p: AddressPatterns) -> bool:
@@ -512,6 +547,8 @@ def _in_brackets(text: str, start: int, p: AddressPatterns) -> re.Match[str] | N
         if text[i] in ":、,・/ ":
             starts.append(i + 1)
     for at in starts:
+        if at > first and p.blocker.search(text, first, at):
+            break  # （田中医院・本町1-2-3）: the address of what is named first
         address = p.address.match(text, at)
         if (
             address is not None
@@ -653,7 +690,7 @@ def _address_patterns(raw: dict[str, Any]) -> AddressPatterns:
     # What someone does, written between the address and the name: 1540-8の会社員、荒井隆さん.
     occupation = (
         r"(?:会社員|公務員|団体職員|主婦|主夫|農業|自営業|無職|学生|大学生|高校生|中学生|小学生"
-        r"|パート|アルバイト|年金生活者)、?"
+        r"|パート|アルバイト|年金生活者|方)、?"
     )
     labels = _alternation(raw["labels"])
     home = _alternation(raw["home_words"])
@@ -675,9 +712,12 @@ def _address_patterns(raw: dict[str, Any]) -> AddressPatterns:
         rf"(?![0-9])(?![{h}]\d)(?![年月日時分人名円回歳才%号棟階線位点件台本枚個冊匹頭軒世kmgm])"
     )
     residence = _alternation(raw["residence_words"])
+    # ハイツ緑201号室, コーポみどり102号, ハイツ本町B-202, みどり団地5-302, and a room someone
+    # lives in without its building (203号室に住む); 市役所の301号室 is a meeting room.
     room = (
-        rf"(?:{residence})[ァ-ヺー一-鿿々A-Za-z]{{0,8}}? ?[A-Z]?"
-        rf"(?:\d{{1,4}}号室|\d{{3,4}}(?![0-9号]))"
+        rf"(?:{residence})[ぁ-ゖァ-ヺー一-鿿々A-Za-z]{{0,8}}? ?(?:[A-Z][{h}]?|\d{{1,2}}[{h}])?"
+        rf"(?:\d{{1,4}}号室?(?![0-9線館棟車機地])|\d{{3,4}}(?![0-9号]))"
+        rf"|(?<![0-9{h}])\d{{3,4}}号室(?=に住|にお住まい|在住)"
     )
     # A kanji of a name: never an honorific or 宅 that follows it (岩田様方 is 岩田 + 様方).
     kanji = _class_without("一", "鿿", "様氏君殿宅方邸家", extra="々ヶ")
@@ -691,8 +731,23 @@ def _address_patterns(raw: dict[str, Any]) -> AddressPatterns:
         # Also one capital letter for a name kept back (Aさん宅): these names end at an honorific.
         rf"|{katakana_name}|{latin_name}|(?<![A-Za-z])[A-Z]|{kana_name}"
     )
-    kind = r"\s?(?:さん|様|さま|氏|君|くん|ちゃん|殿)"
+    kind = rf"\s?(?:{honorific})"
+    # A couple or a household named by one of them: 鈴木一郎さん・花子さんご夫妻（…）.
+    family = _alternation(raw["family_words"])
+    # A name without an honorific: a listed surname, then a given name or 家/宅/邸/方.
+    surname = rf"(?<![一-鿿々ヶ])(?:{_alternation(raw['surnames'])})"
+    not_given = "から|まで|より|など|ほか|です|にて"  # 松本まで: a particle, no given name
+    given = rf"(?:{kanji}{{1,3}}|(?!{not_given})[ぁ-ゖ]{{2,4}}|[ァ-ヺー]{{2,4}})"
+    given_or_house = rf"(?: ?(?P<given>{given})|(?P<house>家|宅|邸|方))"
     english_title = r"(?<![A-Za-z])(?:Mr|Ms|Mrs|Miss|Mx)\.?"
+    english_of = r", | (?:of|at|from|in|lives at|living at|who lives at) | ?\("
+    # Capitalised words that name a place or start a sentence, not a person.
+    english_word = (
+        r"(?:City|Town|Central|Public|Community|Civic|Hall|Library|Cent(?:er|re)|Station|Park"
+        r"|School|Office|Shop|Store|Hotel|Hospital|Museum|Gym|Building|Plaza|Clinic|Cafe|Bank"
+        r"|Post|Church|Temple|Shrine|Market|House|Garden|Thanks?|Many|Welcome|Visit|Address"
+        r"|Venue|Place|Contact|Our|The|We|Please|Open|Opening)(?![a-z])"
+    )
     english_place = (
         r"(?<![0-9-])[1-9]\d{0,4}(?:-\d{1,5}){1,3},? [A-Z][a-z]+(?:-[a-z]+)?(?![0-9a-z-])"
         r"(?! (?:Clinic|Hall|Library|Cent(?:er|re)|Station|Park|School|Office|Shop|Store|Hotel"
@@ -707,17 +762,20 @@ def _address_patterns(raw: dict[str, Any]) -> AddressPatterns:
         number=Lazy(house),
         room=Lazy(room),
         person_hint=Lazy(rf"{honorific}|[宅方邸家(]|{fields}"),
-        person_marker=Lazy(rf"{kind}|宅|方|邸|家の|{age}"),
+        # 宅 of 住宅, 自宅 and 帰宅, 邸 of 邸跡 (a site) belong to no one named before them.
+        person_marker=Lazy(rf"{kind}|(?<![住自帰在社舎])宅(?![地配])|方|邸(?!跡)|家の|{age}"),
         name_tail=Lazy(rf"(?:{any_name})\Z"),
-        # In English: Ms. Yuko Aoki of 2-8-4 Midorimachi / 2-8-4 Omama-cho, Mr. Taro Sato.
+        # In English: Ms. Yuko Aoki of 2-8-4 Midorimachi / 2-8-4 Omama-cho, Mr. Taro Sato, and a
+        # full name without a title set off before it (Taro Tanaka, 1-2-3 Honcho).
         english=Lazy(
-            rf"(?P<who>(?:{english_title}) ?[A-Z][a-z]+(?: [A-Z][a-z]+)?"
-            rf"(?:, | (?:of|at|from|in|lives at|living at|who lives at) | ?\())?"
+            rf"(?P<who>(?:{english_title}) ?[A-Z][a-z]+(?: [A-Z][a-z]+)?(?:{english_of})?"
+            rf"|(?<![A-Za-z])(?!{english_word})[A-Z][a-z]+ (?!{english_word})[A-Z][a-z]+"
+            rf"(?:{english_of}))?"
             rf"(?P<addr>{english_place})(?=(?P<to>,? (?:{english_title}) ?[A-Z]))?"
         ),
         reading_tail=Lazy(r"\([ぁ-ゖァ-ヺー ・]{2,16}\)\Z"),
         gap_stop=Lazy(r"[。\n!?]"),
-        kind_tail=Lazy(rf"{kind}(?:宅|方|邸)?\Z"),
+        kind_tail=Lazy(rf"{kind}(?:宅|方|邸|{family})?\Z"),
         # Without an honorific, only a full name set apart: 受賞者：松井健（北町3-3-3）.
         plain_tail=Lazy(
             rf"(?<![^\s、,:「・\n])(?:{kanji}{{3,6}}|{kanji}{{1,3}} {kanji}{{1,3}}|{latin_name})\Z"
@@ -736,10 +794,19 @@ def _address_patterns(raw: dict[str, Any]) -> AddressPatterns:
         role_before=Lazy(rf"(?:{role})[\s:・の]*\Z"),
         role=Lazy(role),
         name_field=Lazy(rf"(?:{fields})\s*:?\s*(?P<name>{any_name})"),
+        plain_before=Lazy(
+            rf"(?P<name>{surname}{given_or_house})(?:[ \t・/=、,]{{1,3}}|[ \t]{{0,2}}\()\Z"
+        ),
+        plain_after=Lazy(
+            rf"(?P<gap>[ \t、,]{{1,3}}|の|\n)(?P<name>{surname}{given_or_house}?)"
+            rf"(?=(?P<eol>[ \t]*(?:\n|\Z))|[ \t、。,(!?]|が|は|と|に|を|で|から)"
+        ),
         not_kana_name=Lazy(_alternation(raw["not_kana_names"])),
         not_single_names=frozenset(str(w) for w in raw["not_single_names"]),
+        # A house number is a hint too: a name without an honorific may stand beside it.
         hint=Lazy(
             rf"{honorific}|{labels}|{home}|{of_person}|\(|[宅方家]|{fields}|号室|{residence}"
+            rf"|[0-9][{h}][0-9]|丁目|番地|[0-9]番|[町村字][一-鿿々]{{0,4}}[1-9][0-9]"
         ),
         honorific=Lazy(honorific),
         addressee_honorifics=frozenset(("様", "さま", "殿")),
@@ -748,7 +815,7 @@ def _address_patterns(raw: dict[str, Any]) -> AddressPatterns:
             rf"[\s、,]+(?:氏名[:\s]*)?(?P<name>{name})(?=(?:{honorific})|[\s、,。)]|\Z)"
         ),
         address=Lazy(rf"(?P<addr>{postal}{place}{number})"),
-        bracket_open=Lazy(rf"(?:{home_of})?\s?\("),
+        bracket_open=Lazy(rf"(?:{home_of}|{family})?\s?\("),
         bracket_close=Lazy(r"(?:在住|にお住まい)?(?:[、, ][^()]{0,40})?\)"),
         home_of=Lazy(rf"(?:{home_of})[:\s]{{0,2}}"),
         at_home=Lazy(rf"(?:{home})(?:は|:|\s|\()*"),
