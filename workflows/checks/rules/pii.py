@@ -383,7 +383,7 @@ def _plain_name_beside(text: str, start: int, end: int, bare: bool, p: AddressPa
         return False
     alone = after.group("given") is None and after.group("house") is None
     if alone or after.group("gap") == "\n":
-        return after.group("eol") is not None  # 本町1-2-3 佐藤, or the name alone on the next line
+        return after.group("eol") is not None  # 本町1-2-3 佐藤 ends its line (or its quote)
     # 本町1-2-3の田中一郎 is the of_person pass's: after の only a household (の山田家).
     return after.group("gap") != "の" or after.group("house") is not None
 
@@ -408,7 +408,8 @@ def _facility_before(text: str, start: int, p: AddressPatterns) -> bool:
 def _person_after(text: str, end: int, p: AddressPatterns, *, adjacent: bool = False) -> bool:
     """の会社員 松田亮さん, にお住まいの加藤トメさん, 前川家の: a person a short gap after.
 
-    ``adjacent``: only a person right after the address and の (北町3-2-6の川口様方).
+    ``adjacent``: only a person right after the address, の or a bracket (北町3-2-6の川口様方,
+    南町5-5-5（鈴木さん宅の東側）).
     """
     marker = p.person_marker.search(text, end, min(len(text), end + 40))
     if marker is None:
@@ -417,8 +418,10 @@ def _person_after(text: str, end: int, p: AddressPatterns, *, adjacent: bool = F
     if name is None:
         return False
     gap = text[end : name.start()]
-    if adjacent and gap.strip() not in ("", "の"):
+    if adjacent and gap.strip() not in ("", "の", "("):
         return False
+    if adjacent and p.role.search(name.group(0)):
+        return False  # 整骨院 本町2-1-1（院長 長野さん）: staff of the place, not its resident
     if marker.group(0).startswith("(") and _HIRAGANA.search(name.group(0)):
         return False  # の子どもたち（12）: an age after a word, not after a name
     return (
@@ -799,7 +802,7 @@ def _address_patterns(raw: dict[str, Any]) -> AddressPatterns:
         ),
         plain_after=Lazy(
             rf"(?P<gap>[ \t、,]{{1,3}}|の|\n)(?P<name>{surname}{given_or_house}?)"
-            rf"(?=(?P<eol>[ \t]*(?:\n|\Z))|[ \t、。,(!?]|が|は|と|に|を|で|から)"
+            rf"(?=(?P<eol>[ \t]*(?:\n|\Z|[」』)]))|[ \t、。,(!?]|が|は|と|に|を|で|から)"
         ),
         not_kana_name=Lazy(_alternation(raw["not_kana_names"])),
         not_single_names=frozenset(str(w) for w in raw["not_single_names"]),
