@@ -411,6 +411,19 @@ def test_an_honorific_dropped_from_the_data_is_caught_by_its_specs(tmp_path: Pat
         pii.load(str(path))
 
 
+def test_a_surname_dropped_from_the_data_is_caught_by_its_specs(tmp_path: Path) -> None:
+    path = _broken_copy(tmp_path, "address", lambda e: e["surnames"].remove("田中"))
+    with pytest.raises(RuleDataError, match=r"address: spec '本町1-2-3 田中一郎"):
+        pii.load(str(path))
+
+
+def test_a_surname_of_one_character_is_refused(tmp_path: Path) -> None:
+    # One kanji starts too many words (林道, 関係): the look-up takes two or three.
+    path = _broken_copy(tmp_path, "address", lambda e: e["surnames"].append("林"))
+    with pytest.raises(RuleDataError, match="two or three characters"):
+        pii.load(str(path))
+
+
 def test_a_card_brand_range_changed_in_the_data_is_caught(tmp_path: Path) -> None:
     path = _broken_copy(tmp_path, "cards", lambda e: e["brands"][3].update(prefixes=["3528"]))
     with pytest.raises(RuleDataError, match=r"cards: spec 'JCB 3530111333300000'"):

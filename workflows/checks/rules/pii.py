@@ -116,8 +116,11 @@ class AddressPatterns:
     role_before: Lazy  # 市長 , 市民課 (right before a name)
     role: Lazy  # 企画課 佐藤: a role inside what reads as a name
     name_field: Lazy  # 氏名：佐藤花子
-    plain_before: Lazy  # 佐藤一郎・, 佐藤宅（: a listed surname without an honorific, right before
-    plain_after: Lazy  # 田中一郎が, の山田家で, 佐々木 at the line's end: the same, right after
+    # A name without an honorific beside a house number: a listed surname (found by look-up),
+    # then what may follow it.
+    surnames: frozenset[str]  # of two or three characters
+    plain_rest: Lazy  # 一郎 of 佐藤一郎・, 宅 of 佐藤宅（ (up to the gap before the address)
+    plain_rest_after: Lazy  # 一郎 of 田中一郎が, 家 of の山田家で, nothing at the end of the line
     not_kana_name: Lazy
     not_single_names: frozenset[str]
 
@@ -368,30 +371,67 @@ def _plain_name_beside(text: str, start: int, end: int, bare: bool, p: AddressPa
     """A name without an honorific right beside the address, starting with a listed surname:
     佐藤一郎・本町1-2-3, 佐藤宅（本町1-2-3）, 本町1-2-3 田中一郎が, 本町1-2-3の山田家で, and a
     surname alone at the end of the line (飼い主：東町1-1-1 佐々木)."""
-    if "例" in text[max(0, start - 14) : start]:
-        return False  # 記入例：… is nobody's
-    before = p.plain_before.search(text, max(0, start - 16), start)
+    beside = _plain_name_before(text, start, end, bare, p) or _plain_name_after(text, end, p)
+    return beside and "例" not in text[max(0, start - 14) : start]  # 記入例：… is nobody's
+
+
+# What may stand between a plain name and the address, before or after it.
+_PLAIN_GAP_BEFORE = frozenset(" \t・/=、,(")
+_PLAIN_GAP_AFTER = frozenset(" \t、,")
+_PLAIN_NAME_RUN = re.compile(r"[一-鿿々ヶぁ-ゖァ-ヺー ]{2,8}\Z")
+
+
+def _plain_name_before(text: str, start: int, end: int, bare: bool, p: AddressPatterns) -> bool:
+    if start == 0 or text[start - 1] not in _PLAIN_GAP_BEFORE:
+        return False  # the common case, decided at once
+    gap = start - 1
+    while gap > max(0, start - 3) and text[gap - 1] in _PLAIN_GAP_BEFORE:
+        gap -= 1
     if (
-        before is not None
-        and (not bare or text[end : end + 1] in ("", "\n", ")", " "))
-        and _is_person(text, _without_house(before), before.start(), p)
-        and not p.facility_after.match(text, end)
+        gap < 2
+        or not _PLAIN_NAME_RUN.match(text, gap - 2, gap)  # no name of two characters ends here
+        or (bare and text[end : end + 1] not in ("", "\n", ")", " "))
     ):
-        return True
-    after = p.plain_after.match(text, end)
-    if after is None or not _is_person(text, _without_house(after), after.start("name"), p):
         return False
-    alone = after.group("given") is None and after.group("house") is None
-    if alone or after.group("gap") == "\n":
-        return after.group("eol") is not None  # 本町1-2-3 佐藤 ends its line (or its quote)
+    run = _PLAIN_NAME_RUN.search(text, max(0, gap - 8), gap)  # the name's characters
+    for at in range(run.start() if run else gap, gap - 1):
+        length = _surname_at(text, at, p)
+        rest = p.plain_rest.fullmatch(text, at + length, gap) if length else None
+        if rest is not None:
+            name = text[at : at + length] + (rest.group("given") or "")
+            # 佐藤一郎 本町1-2-3 中央公民館: the address of the facility after it
+            return _is_person(text, name, at, p) and not p.facility_after.match(text, end)
+    return False
+
+
+def _plain_name_after(text: str, end: int, p: AddressPatterns) -> bool:
+    if text[end : end + 1] not in _PLAIN_GAP_AFTER and text[end : end + 1] not in ("の", "\n"):
+        return False  # the common case, decided at once
+    at = end
+    while at < min(len(text), end + 3) and text[at] in _PLAIN_GAP_AFTER:
+        at += 1
+    if at == end and text[end : end + 1] in ("の", "\n"):
+        at += 1
+    gap = text[end:at]
+    length = _surname_at(text, at, p) if gap else 0
+    rest = p.plain_rest_after.match(text, at + length) if length else None
+    if rest is None:
+        return False
+    if not _is_person(text, text[at : at + length] + (rest.group("given") or ""), at, p):
+        return False
+    if gap == "\n" or not (rest.group("given") or rest.group("house")):
+        return rest.group("eol") is not None  # 本町1-2-3 佐藤 ends its line (or its quote)
     # 本町1-2-3の田中一郎 is the of_person pass's: after の only a household (の山田家).
-    return after.group("gap") != "の" or after.group("house") is not None
+    return gap != "の" or rest.group("house") is not None
 
 
-def _without_house(m: re.Match[str]) -> str:
-    """The name of a plain_before or plain_after match, without 家/宅/邸/方 (山田 of 山田家)."""
-    house = m.group("house")
-    return m.group("name")[: -len(house)] if house else m.group("name")
+def _surname_at(text: str, at: int, p: AddressPatterns) -> int:
+    """The length of the listed surname starting at ``at`` and not inside a longer word, or 0."""
+    if at > 0 and ("一" <= text[at - 1] <= "鿿" or text[at - 1] in "々ヶ"):
+        return 0
+    if text[at : at + 3] in p.surnames:
+        return 3
+    return 2 if text[at : at + 2] in p.surnames else 0
 
 
 def _facility_before(text: str, start: int, p: AddressPatterns) -> bool:
@@ -667,6 +707,13 @@ def _class_without(first: str, last: str, excluded: str, *, extra: str = "") -> 
     return "[" + "".join(ranges) + extra + "]"
 
 
+def _surnames(listed: Iterable[Any]) -> frozenset[str]:
+    names = frozenset(str(n) for n in listed)
+    if any(not 2 <= len(n) <= 3 for n in names):
+        raise ValueError("address.surnames: every surname has two or three characters")
+    return names
+
+
 def _address_patterns(raw: dict[str, Any]) -> AddressPatterns:
     h = _H
     # The house number: 1-2-3, 1234-5, 3丁目4番5号, 1234番地, 12番地の3, or a bare 1234 (checked).
@@ -738,7 +785,6 @@ def _address_patterns(raw: dict[str, Any]) -> AddressPatterns:
     # A couple or a household named by one of them: 鈴木一郎さん・花子さんご夫妻（…）.
     family = _alternation(raw["family_words"])
     # A name without an honorific: a listed surname, then a given name or 家/宅/邸/方.
-    surname = rf"(?<![一-鿿々ヶ])(?:{_alternation(raw['surnames'])})"
     not_given = "から|まで|より|など|ほか|です|にて"  # 松本まで: a particle, no given name
     given = rf"(?:{kanji}{{1,3}}|(?!{not_given})[ぁ-ゖ]{{2,4}}|[ァ-ヺー]{{2,4}})"
     given_or_house = rf"(?: ?(?P<given>{given})|(?P<house>家|宅|邸|方))"
@@ -797,12 +843,11 @@ def _address_patterns(raw: dict[str, Any]) -> AddressPatterns:
         role_before=Lazy(rf"(?:{role})[\s:・の]*\Z"),
         role=Lazy(role),
         name_field=Lazy(rf"(?:{fields})\s*:?\s*(?P<name>{any_name})"),
-        plain_before=Lazy(
-            rf"(?P<name>{surname}{given_or_house})(?:[ \t・/=、,]{{1,3}}|[ \t]{{0,2}}\()\Z"
-        ),
-        plain_after=Lazy(
-            rf"(?P<gap>[ \t、,]{{1,3}}|の|\n)(?P<name>{surname}{given_or_house}?)"
-            rf"(?=(?P<eol>[ \t]*(?:\n|\Z|[」』)]))|[ \t、。,(!?]|が|は|と|に|を|で|から)"
+        surnames=_surnames(raw["surnames"]),
+        plain_rest=Lazy(given_or_house),
+        plain_rest_after=Lazy(
+            rf"{given_or_house}?"
+            r"(?=(?P<eol>[ \t]*(?:\n|\Z|[」』)]))|[ \t、。,(!?]|が|は|と|に|を|で|から)"
         ),
         not_kana_name=Lazy(_alternation(raw["not_kana_names"])),
         not_single_names=frozenset(str(w) for w in raw["not_single_names"]),
