@@ -173,6 +173,15 @@ UNITS: tuple[str, ...] = (
     "三丁目",
     "TEL0",
     "277-12-",
+    # Template fields, comment marks, layout text, blank dates; a name without an honorific
+    # beside a house number, an English name (issue 11 §4).
+    "{",
+    "/*",
+    "ここにテキスト",
+    ":　月",
+    "本町1-2-3 佐藤",
+    "佐藤一郎・",
+    "Ab Cd, ",
 )
 
 # Some scanners only give up after the run, at a character that would complete a match.

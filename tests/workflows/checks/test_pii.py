@@ -296,6 +296,67 @@ def test_venues_facilities_and_names_without_a_home_address_are_left_alone(
     assert [f for f in pii_findings(check(text, settings=CITY)) if f.rule == "pii.address"] == []
 
 
+@pytest.mark.parametrize(
+    ("text", "address"),
+    [
+        # No honorific: a common surname with the given name, a household, or alone at the end.
+        ("本町1-2-3 田中一郎が拾って届けました。", "本町1-2-3"),
+        ("中野さくら・北町5-1-1・小学3年", "北町5-1-1"),
+        ("佐藤ひろし（本町１丁目５番地）", "本町１丁目５番地"),
+        ("落とし主：南町2-2-9 藤井", "南町2-2-9"),
+        ("優秀賞\n東町1-2-3\n村上 翼", "東町1-2-3"),
+        ("西町3-1-1の藤本家では、毎年餅つきをしています。", "西町3-1-1"),
+        ("田村家（南町2-8-1）のひな飾りを紹介します。", "南町2-8-1"),
+        # The news: address, occupation, name (age); ＝address＝; a suspect.
+        ("森本ゆうた＝北町1-3-5＝", "北町1-3-5"),
+        ("窃盗の疑いで逮捕されたのは、南町1-9-9、無職、岡本誠被告（61）。", "南町1-9-9"),
+        # A household, someone introduced as 方, a room.
+        ("松田さんご一家（本町4-1-1）が、農業体験を受け入れてくださいました。", "本町4-1-1"),
+        ("緑町1-1-5にお住まいの方、松原健二様から、絵本を寄贈いただきました。", "緑町1-1-5"),
+        ("コーポみどり102号の佐藤さんから、落とし物が届きました。", "コーポみどり102号"),
+        ("県営みどり団地5-302の佐藤さん", "県営みどり団地5-302"),
+        ("Mariko Sato, 4-5-6 Kitamachi", "4-5-6 Kitamachi"),
+    ],
+)
+def test_a_name_without_an_honorific_a_household_or_a_room_is_reported_with_what_to_write(
+    check: CheckFn, text: str, address: str
+) -> None:
+    [f] = pii_findings(check(text, settings=CITY))
+    assert (f.rule, f.severity, quoted(text, f)) == ("pii.address", Severity.WARNING, address)
+    assert f.message == (
+        f"個人の住所「{address}」が氏名と一緒に書かれているようです。個人情報は投稿できません"
+        "（マニュアル5③）。本人の同意がない限り、番地や部屋番号は載せず、"
+        "「緑町にお住まいの方」のように町名までにしてください。"
+    )
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # What follows an address is a business, a facility, an event or a direction, and the
+        # business may bear a family name.
+        "本町3-3-3 建物火災（鎮火）",
+        "断水地域・本町1-2-3付近",
+        "南町2-2-9 鈴木建設",
+        "東町1-1-8 田中歯科医院",
+        "本町1-2-3 東側の道路",
+        "本町1-2-3の吉田屋で、新そばが食べられます。",
+        "医師 田中一郎（田中医院・本町1-2-3）",
+        "旧山本家住宅（北町2-2-2）を公開します。",
+        "会場は本町1-2-3の山田邸跡です。",
+        "みどりハイツ（東町2-3-4）は市営住宅です。",
+        "市役所の301号室で、山田さんが説明します。",
+        "記入例：本町1-2-3 山田太郎",
+        "Midori City Hall, 1-2-3 Honcho",
+        "Tanaka Clinic, 1-2-3 Honcho",
+    ],
+)
+def test_a_family_name_beside_an_address_that_is_no_person_s_home_is_left_alone(
+    check: CheckFn, text: str
+) -> None:
+    assert [f for f in pii_findings(check(text, settings=CITY)) if f.rule == "pii.address"] == []
+
+
 # --- whole drafts ---------------------------------------------------------------------------
 
 
@@ -347,6 +408,19 @@ def test_a_venue_spec_that_hits_makes_loading_fail(tmp_path: Path) -> None:
 def test_an_honorific_dropped_from_the_data_is_caught_by_its_specs(tmp_path: Path) -> None:
     path = _broken_copy(tmp_path, "address", lambda e: e["honorifics"].remove("様"))
     with pytest.raises(RuleDataError, match=r"address: spec .* should report pii\.address"):
+        pii.load(str(path))
+
+
+def test_a_surname_dropped_from_the_data_is_caught_by_its_specs(tmp_path: Path) -> None:
+    path = _broken_copy(tmp_path, "address", lambda e: e["surnames"].remove("田中"))
+    with pytest.raises(RuleDataError, match=r"address: spec '本町1-2-3 田中一郎"):
+        pii.load(str(path))
+
+
+def test_a_surname_of_one_character_is_refused(tmp_path: Path) -> None:
+    # One kanji starts too many words (林道, 関係): the look-up takes two or three.
+    path = _broken_copy(tmp_path, "address", lambda e: e["surnames"].append("林"))
+    with pytest.raises(RuleDataError, match="two or three characters"):
         pii.load(str(path))
 
 

@@ -99,6 +99,96 @@ def test_notes_between_writers_are_errors(check: CheckFn, text: str, note: str) 
     assert not result.ok
 
 
+@pytest.mark.parametrize(
+    ("text", "placeholder"),
+    [
+        ("会場：{{会場名}}\n日時：12月5日", "{{会場名}}"),
+        ("{講師名}さんを迎えて講演会を開きます。", "{講師名}"),
+        ("申込期限：　月　日（必着）", "　月　日"),
+        ("20〇〇年の成人式", "20〇〇"),
+        ("説明会は12月N日に開きます。", "12月N日"),
+        ("会場：〜〜〜", "〜〜〜"),
+    ],
+)
+def test_template_fields_and_blank_dates_are_placeholders(
+    check: CheckFn, text: str, placeholder: str
+) -> None:
+    [f] = found(check(text, settings=ONLY))
+    assert (f.rule, f.severity, text[f.start : f.end]) == (
+        "typo.placeholder",
+        Severity.ERROR,
+        placeholder,
+    )
+    assert f.message.startswith(f"「{placeholder}」が残っています。")
+
+
+@pytest.mark.parametrize(
+    ("text", "note"),
+    [
+        ("冬の星座観察会を開きます。（要リンク）", "（要リンク）"),
+        ("【WIP】図書館の冬休み特別開館", "WIP"),
+        ("// 写真はあとで\n紅葉が見ごろです。", "// 写真はあとで"),
+        ("ここにテキストが入ります。", "ここにテキストが入ります"),
+        ("申込方法はこちら（フォーム用意しておく）", "（フォーム用意しておく）"),
+        ("（インスタはここまで）\n詳しい日程は次のとおりです。", "（インスタはここまで）"),
+        ("ごみの分別が変わります。※Xは140字以内に削ること", "削ること"),
+    ],
+)
+def test_more_shapes_of_notes_are_errors(check: CheckFn, text: str, note: str) -> None:
+    [f] = found(check(text, settings=ONLY))
+    assert (f.rule, f.severity, text[f.start : f.end]) == ("typo.note", Severity.ERROR, note)
+    assert f.message.startswith(f"「{note}」は書き手どうしの作業メモのようです。")
+
+
+@pytest.mark.parametrize(
+    ("text", "note"),
+    [
+        ("課長、これで出していいですか？\n年末年始の窓口です。", "課長、これで出していいですか？"),
+        ("お疲れ様です。広報課の山田です。\n市民まつりです。", "お疲れ様です。広報課の山田です"),
+        ("図書館の休館日のお知らせです。確認お願いします！", "確認お願い"),
+    ],
+)
+def test_the_message_that_carried_the_draft_is_a_warning(
+    check: CheckFn, text: str, note: str
+) -> None:
+    [f] = found(check(text, settings=ONLY))
+    assert (f.rule, f.severity, text[f.start : f.end]) == ("typo.note", Severity.WARNING, note)
+
+
+def test_a_field_left_undecided_says_what_to_write_instead(check: CheckFn) -> None:
+    text = "冬の講演会を開きます。\n講師：未定\n会場：中央公民館"
+    [f] = found(check(text, settings=ONLY))
+    assert (f.rule, f.severity, text[f.start : f.end]) == (
+        "typo.placeholder",
+        Severity.WARNING,
+        "講師：未定",
+    )
+    assert f.message == (
+        "「講師：未定」は内容が未定のままです。決まっていれば正しい内容を書いてください。"
+        "未定のまま載せるなら、「決まり次第、このアカウントでお知らせします」のように、"
+        "いつ・どこで分かるかを添えてください。"
+    )
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "日程：未定（決まり次第お知らせします）",
+        "【日時】\n12月5日(土)\n【会場】\n市民会館",
+        "非常袋の中身（水や食料を入れておく）",
+        "要約筆記（要事前予約）があります。",
+        "資源ごみはここに入れてください。",
+        "「#みどり写真」をつけて投稿をお願いします。",
+        "内容のご確認をお願いします。",
+        "お疲れ様です！除雪作業にご協力いただいた皆さん、ありがとうございました。",
+        "毎月 日曜日に開いています。",
+        "12月の市長動静（随時追記）",
+    ],
+)
+def test_look_alikes_of_the_new_shapes_pass(check: CheckFn, text: str) -> None:
+    assert spans(text, check(text, settings=ONLY)) == []
+
+
 def test_a_sentence_to_a_colleague_is_a_warning(check: CheckFn) -> None:
     text = "山田さんここ直して。市民プールは7月1日から営業します。"
     [f] = found(check(text, settings=ONLY))
@@ -326,6 +416,12 @@ def test_a_failing_hit_spec_stops_loading(broken_data: dict[str, Any]) -> None:
 def test_a_failing_miss_spec_stops_loading(broken_data: dict[str, Any]) -> None:
     broken_data["doubled"]["specs"]["miss"].append("市のの会場")
     with pytest.raises(RuleDataError, match="doubled: spec '市のの会場' should pass"):
+        typo.data()
+
+
+def test_an_entry_naming_an_unknown_message_is_refused(broken_data: dict[str, Any]) -> None:
+    broken_data["placeholders"][0]["message"] = "typo.no_such_message"
+    with pytest.raises(RuleDataError, match=r"placeholders\[0\] \(marks\): unknown message"):
         typo.data()
 
 

@@ -116,6 +116,11 @@ class AddressPatterns:
     role_before: Lazy  # 市長 , 市民課 (right before a name)
     role: Lazy  # 企画課 佐藤: a role inside what reads as a name
     name_field: Lazy  # 氏名：佐藤花子
+    # A name without an honorific beside a house number: a listed surname (found by look-up),
+    # then what may follow it.
+    surnames: frozenset[str]  # of two or three characters
+    plain_rest: Lazy  # 一郎 of 佐藤一郎・, 宅 of 佐藤宅（ (up to the gap before the address)
+    plain_rest_after: Lazy  # 一郎 of 田中一郎が, 家 of の山田家で, nothing at the end of the line
     not_kana_name: Lazy
     not_single_names: frozenset[str]
 
@@ -332,6 +337,9 @@ def _near(text: str, p: AddressPatterns) -> Iterable[tuple[int, int]]:
     fields = _NameFields(text, p)
     dropped = "敬称略" in text
     for start, end, bare in _home_spans(text, p):
+        if _plain_name_beside(text, start, end, bare, p):
+            yield start, end  # no honorific to hint at it: 本町1-2-3 田中一郎
+            continue
         if not dropped and not p.person_hint.search(text, max(0, start - 40), end + 40):
             continue  # no honorific, 宅, bracket or name field near: cheap to rule out
         if (venue := p.venue.search(text, max(0, start - 14), start)) or _facility_before(
@@ -359,6 +367,73 @@ def _near(text: str, p: AddressPatterns) -> Iterable[tuple[int, int]]:
             yield start, end
 
 
+def _plain_name_beside(text: str, start: int, end: int, bare: bool, p: AddressPatterns) -> bool:
+    """A name without an honorific right beside the address, starting with a listed surname:
+    佐藤一郎・本町1-2-3, 佐藤宅（本町1-2-3）, 本町1-2-3 田中一郎が, 本町1-2-3の山田家で, and a
+    surname alone at the end of the line (飼い主：東町1-1-1 佐々木)."""
+    beside = _plain_name_before(text, start, end, bare, p) or _plain_name_after(text, end, p)
+    return beside and "例" not in text[max(0, start - 14) : start]  # 記入例：… is nobody's
+
+
+# What may stand between a plain name and the address, before or after it.
+_PLAIN_GAP_BEFORE = frozenset(" \t・/=、,(")
+_PLAIN_GAP_AFTER = frozenset(" \t、,")
+_PLAIN_NAME_RUN = re.compile(r"[一-鿿々ヶぁ-ゖァ-ヺー ]{2,8}\Z")
+
+
+def _plain_name_before(text: str, start: int, end: int, bare: bool, p: AddressPatterns) -> bool:
+    if start == 0 or text[start - 1] not in _PLAIN_GAP_BEFORE:
+        return False  # the common case, decided at once
+    gap = start - 1
+    while gap > max(0, start - 3) and text[gap - 1] in _PLAIN_GAP_BEFORE:
+        gap -= 1
+    if (
+        gap < 2
+        or not _PLAIN_NAME_RUN.match(text, gap - 2, gap)  # no name of two characters ends here
+        or (bare and text[end : end + 1] not in ("", "\n", ")", " "))
+    ):
+        return False
+    run = _PLAIN_NAME_RUN.search(text, max(0, gap - 8), gap)  # the name's characters
+    for at in range(run.start() if run else gap, gap - 1):
+        length = _surname_at(text, at, p)
+        rest = p.plain_rest.fullmatch(text, at + length, gap) if length else None
+        if rest is not None:
+            name = text[at : at + length] + (rest.group("given") or "")
+            # 佐藤一郎 本町1-2-3 中央公民館: the address of the facility after it
+            return _is_person(text, name, at, p) and not p.facility_after.match(text, end)
+    return False
+
+
+def _plain_name_after(text: str, end: int, p: AddressPatterns) -> bool:
+    if text[end : end + 1] not in _PLAIN_GAP_AFTER and text[end : end + 1] not in ("の", "\n"):
+        return False  # the common case, decided at once
+    at = end
+    while at < min(len(text), end + 3) and text[at] in _PLAIN_GAP_AFTER:
+        at += 1
+    if at == end and text[end : end + 1] in ("の", "\n"):
+        at += 1
+    gap = text[end:at]
+    length = _surname_at(text, at, p) if gap else 0
+    rest = p.plain_rest_after.match(text, at + length) if length else None
+    if rest is None:
+        return False
+    if not _is_person(text, text[at : at + length] + (rest.group("given") or ""), at, p):
+        return False
+    if gap == "\n" or not (rest.group("given") or rest.group("house")):
+        return rest.group("eol") is not None  # 本町1-2-3 佐藤 ends its line (or its quote)
+    # 本町1-2-3の田中一郎 is the of_person pass's: after の only a household (の山田家).
+    return gap != "の" or rest.group("house") is not None
+
+
+def _surname_at(text: str, at: int, p: AddressPatterns) -> int:
+    """The length of the listed surname starting at ``at`` and not inside a longer word, or 0."""
+    if at > 0 and ("一" <= text[at - 1] <= "鿿" or text[at - 1] in "々ヶ"):
+        return 0
+    if text[at : at + 3] in p.surnames:
+        return 3
+    return 2 if text[at : at + 2] in p.surnames else 0
+
+
 def _facility_before(text: str, start: int, p: AddressPatterns) -> bool:
     """〇〇商店（東町2-3）, 「そば処 やまだ」（…）: a facility or a named thing owns the address."""
     end = start
@@ -373,7 +448,8 @@ def _facility_before(text: str, start: int, p: AddressPatterns) -> bool:
 def _person_after(text: str, end: int, p: AddressPatterns, *, adjacent: bool = False) -> bool:
     """の会社員 松田亮さん, にお住まいの加藤トメさん, 前川家の: a person a short gap after.
 
-    ``adjacent``: only a person right after the address and の (北町3-2-6の川口様方).
+    ``adjacent``: only a person right after the address, の or a bracket (北町3-2-6の川口様方,
+    南町5-5-5（鈴木さん宅の東側）).
     """
     marker = p.person_marker.search(text, end, min(len(text), end + 40))
     if marker is None:
@@ -382,8 +458,10 @@ def _person_after(text: str, end: int, p: AddressPatterns, *, adjacent: bool = F
     if name is None:
         return False
     gap = text[end : name.start()]
-    if adjacent and gap.strip() not in ("", "の"):
+    if adjacent and gap.strip() not in ("", "の", "("):
         return False
+    if adjacent and p.role.search(name.group(0)):
+        return False  # 整骨院 本町2-1-1（院長 長野さん）: staff of the place, not its resident
     if marker.group(0).startswith("(") and _HIRAGANA.search(name.group(0)):
         return False  # の子どもたち（12）: an age after a word, not after a name
     return (
@@ -444,7 +522,7 @@ _GAP_TAIL_ENDS = frozenset(")歳才は:所むるす")
 
 
 # What may stand between a name and the address after it: 鈴木一郎さん、本町…, 様／南町…
-_GAP_CHARS = frozenset(" \t\n、,・/:([【")
+_GAP_CHARS = frozenset(" \t\n、,・/:([【=")
 
 
 def _is_person(text: str, name: str, at: int, p: AddressPatterns) -> bool:
@@ -512,6 +590,8 @@ def _in_brackets(text: str, start: int, p: AddressPatterns) -> re.Match[str] | N
         if text[i] in ":、,・/ ":
             starts.append(i + 1)
     for at in starts:
+        if at > first and p.blocker.search(text, first, at):
+            break  # （田中医院・本町1-2-3）: the address of what is named first
         address = p.address.match(text, at)
         if (
             address is not None
@@ -627,6 +707,13 @@ def _class_without(first: str, last: str, excluded: str, *, extra: str = "") -> 
     return "[" + "".join(ranges) + extra + "]"
 
 
+def _surnames(listed: Iterable[Any]) -> frozenset[str]:
+    names = frozenset(str(n) for n in listed)
+    if any(not 2 <= len(n) <= 3 for n in names):
+        raise ValueError("address.surnames: every surname has two or three characters")
+    return names
+
+
 def _address_patterns(raw: dict[str, Any]) -> AddressPatterns:
     h = _H
     # The house number: 1-2-3, 1234-5, 3丁目4番5号, 1234番地, 12番地の3, or a bare 1234 (checked).
@@ -653,7 +740,7 @@ def _address_patterns(raw: dict[str, Any]) -> AddressPatterns:
     # What someone does, written between the address and the name: 1540-8の会社員、荒井隆さん.
     occupation = (
         r"(?:会社員|公務員|団体職員|主婦|主夫|農業|自営業|無職|学生|大学生|高校生|中学生|小学生"
-        r"|パート|アルバイト|年金生活者)、?"
+        r"|パート|アルバイト|年金生活者|方)、?"
     )
     labels = _alternation(raw["labels"])
     home = _alternation(raw["home_words"])
@@ -675,9 +762,12 @@ def _address_patterns(raw: dict[str, Any]) -> AddressPatterns:
         rf"(?![0-9])(?![{h}]\d)(?![年月日時分人名円回歳才%号棟階線位点件台本枚個冊匹頭軒世kmgm])"
     )
     residence = _alternation(raw["residence_words"])
+    # ハイツ緑201号室, コーポみどり102号, ハイツ本町B-202, みどり団地5-302, and a room someone
+    # lives in without its building (203号室に住む); 市役所の301号室 is a meeting room.
     room = (
-        rf"(?:{residence})[ァ-ヺー一-鿿々A-Za-z]{{0,8}}? ?[A-Z]?"
-        rf"(?:\d{{1,4}}号室|\d{{3,4}}(?![0-9号]))"
+        rf"(?:{residence})[ぁ-ゖァ-ヺー一-鿿々A-Za-z]{{0,8}}? ?(?:[A-Z][{h}]?|\d{{1,2}}[{h}])?"
+        rf"(?:\d{{1,4}}号室?(?![0-9線館棟車機地])|\d{{3,4}}(?![0-9号]))"
+        rf"|(?<![0-9{h}])\d{{3,4}}号室(?=に住|にお住まい|在住)"
     )
     # A kanji of a name: never an honorific or 宅 that follows it (岩田様方 is 岩田 + 様方).
     kanji = _class_without("一", "鿿", "様氏君殿宅方邸家", extra="々ヶ")
@@ -691,8 +781,22 @@ def _address_patterns(raw: dict[str, Any]) -> AddressPatterns:
         # Also one capital letter for a name kept back (Aさん宅): these names end at an honorific.
         rf"|{katakana_name}|{latin_name}|(?<![A-Za-z])[A-Z]|{kana_name}"
     )
-    kind = r"\s?(?:さん|様|さま|氏|君|くん|ちゃん|殿)"
+    kind = rf"\s?(?:{honorific})"
+    # A couple or a household named by one of them: 鈴木一郎さん・花子さんご夫妻（…）.
+    family = _alternation(raw["family_words"])
+    # A name without an honorific: a listed surname, then a given name or 家/宅/邸/方.
+    not_given = "から|まで|より|など|ほか|です|にて"  # 松本まで: a particle, no given name
+    given = rf"(?:{kanji}{{1,3}}|(?!{not_given})[ぁ-ゖ]{{2,4}}|[ァ-ヺー]{{2,4}})"
+    given_or_house = rf"(?: ?(?P<given>{given})|(?P<house>家|宅|邸|方))"
     english_title = r"(?<![A-Za-z])(?:Mr|Ms|Mrs|Miss|Mx)\.?"
+    english_of = r", | (?:of|at|from|in|lives at|living at|who lives at) | ?\("
+    # Capitalised words that name a place or start a sentence, not a person.
+    english_word = (
+        r"(?:City|Town|Central|Public|Community|Civic|Hall|Library|Cent(?:er|re)|Station|Park"
+        r"|School|Office|Shop|Store|Hotel|Hospital|Museum|Gym|Building|Plaza|Clinic|Cafe|Bank"
+        r"|Post|Church|Temple|Shrine|Market|House|Garden|Thanks?|Many|Welcome|Visit|Address"
+        r"|Venue|Place|Contact|Our|The|We|Please|Open|Opening)(?![a-z])"
+    )
     english_place = (
         r"(?<![0-9-])[1-9]\d{0,4}(?:-\d{1,5}){1,3},? [A-Z][a-z]+(?:-[a-z]+)?(?![0-9a-z-])"
         r"(?! (?:Clinic|Hall|Library|Cent(?:er|re)|Station|Park|School|Office|Shop|Store|Hotel"
@@ -707,17 +811,20 @@ def _address_patterns(raw: dict[str, Any]) -> AddressPatterns:
         number=Lazy(house),
         room=Lazy(room),
         person_hint=Lazy(rf"{honorific}|[宅方邸家(]|{fields}"),
-        person_marker=Lazy(rf"{kind}|宅|方|邸|家の|{age}"),
+        # 宅 of 住宅, 自宅 and 帰宅, 邸 of 邸跡 (a site) belong to no one named before them.
+        person_marker=Lazy(rf"{kind}|(?<![住自帰在社舎])宅(?![地配])|方|邸(?!跡)|家の|{age}"),
         name_tail=Lazy(rf"(?:{any_name})\Z"),
-        # In English: Ms. Yuko Aoki of 2-8-4 Midorimachi / 2-8-4 Omama-cho, Mr. Taro Sato.
+        # In English: Ms. Yuko Aoki of 2-8-4 Midorimachi / 2-8-4 Omama-cho, Mr. Taro Sato, and a
+        # full name without a title set off before it (Taro Tanaka, 1-2-3 Honcho).
         english=Lazy(
-            rf"(?P<who>(?:{english_title}) ?[A-Z][a-z]+(?: [A-Z][a-z]+)?"
-            rf"(?:, | (?:of|at|from|in|lives at|living at|who lives at) | ?\())?"
+            rf"(?P<who>(?:{english_title}) ?[A-Z][a-z]+(?: [A-Z][a-z]+)?(?:{english_of})?"
+            rf"|(?<![A-Za-z])(?!{english_word})[A-Z][a-z]+ (?!{english_word})[A-Z][a-z]+"
+            rf"(?:{english_of}))?"
             rf"(?P<addr>{english_place})(?=(?P<to>,? (?:{english_title}) ?[A-Z]))?"
         ),
         reading_tail=Lazy(r"\([ぁ-ゖァ-ヺー ・]{2,16}\)\Z"),
         gap_stop=Lazy(r"[。\n!?]"),
-        kind_tail=Lazy(rf"{kind}(?:宅|方|邸)?\Z"),
+        kind_tail=Lazy(rf"{kind}(?:宅|方|邸|{family})?\Z"),
         # Without an honorific, only a full name set apart: 受賞者：松井健（北町3-3-3）.
         plain_tail=Lazy(
             rf"(?<![^\s、,:「・\n])(?:{kanji}{{3,6}}|{kanji}{{1,3}} {kanji}{{1,3}}|{latin_name})\Z"
@@ -736,10 +843,18 @@ def _address_patterns(raw: dict[str, Any]) -> AddressPatterns:
         role_before=Lazy(rf"(?:{role})[\s:・の]*\Z"),
         role=Lazy(role),
         name_field=Lazy(rf"(?:{fields})\s*:?\s*(?P<name>{any_name})"),
+        surnames=_surnames(raw["surnames"]),
+        plain_rest=Lazy(given_or_house),
+        plain_rest_after=Lazy(
+            rf"{given_or_house}?"
+            r"(?=(?P<eol>[ \t]*(?:\n|\Z|[」』)]))|[ \t、。,(!?]|が|は|と|に|を|で|から)"
+        ),
         not_kana_name=Lazy(_alternation(raw["not_kana_names"])),
         not_single_names=frozenset(str(w) for w in raw["not_single_names"]),
+        # A house number is a hint too: a name without an honorific may stand beside it.
         hint=Lazy(
             rf"{honorific}|{labels}|{home}|{of_person}|\(|[宅方家]|{fields}|号室|{residence}"
+            rf"|[0-9][{h}][0-9]|丁目|番地|[0-9]番|[町村字][一-鿿々]{{0,4}}[1-9][0-9]"
         ),
         honorific=Lazy(honorific),
         addressee_honorifics=frozenset(("様", "さま", "殿")),
@@ -748,7 +863,7 @@ def _address_patterns(raw: dict[str, Any]) -> AddressPatterns:
             rf"[\s、,]+(?:氏名[:\s]*)?(?P<name>{name})(?=(?:{honorific})|[\s、,。)]|\Z)"
         ),
         address=Lazy(rf"(?P<addr>{postal}{place}{number})"),
-        bracket_open=Lazy(rf"(?:{home_of})?\s?\("),
+        bracket_open=Lazy(rf"(?:{home_of}|{family})?\s?\("),
         bracket_close=Lazy(r"(?:在住|にお住まい)?(?:[、, ][^()]{0,40})?\)"),
         home_of=Lazy(rf"(?:{home_of})[:\s]{{0,2}}"),
         at_home=Lazy(rf"(?:{home})(?:は|:|\s|\()*"),

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from functools import cache, partial
 from typing import Any
 
+from workflows.catalogue import keys as message_keys
 from workflows.checks.context import CheckContext, Rule
 from workflows.checks.data import LazyPattern as Lazy
 from workflows.checks.data import RuleDataError, cached_data, load_yaml
@@ -64,10 +65,11 @@ class Leftover:
     probe: Probe
     kind: str  # "placeholder" (fill it in) or "note" (do what it says, then delete it)
     severity: Severity
+    message: str  # the message key: the kind's own (typo.note) unless the entry names another
 
     @property
     def detail(self) -> str:
-        return f"{self.kind}:{self.severity.value}"
+        return f"{self.kind}:{self.severity.value}:{self.message}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -199,7 +201,10 @@ def _load_placeholders(entries: list[Any]) -> tuple[Leftover, ...]:
             severity = Severity(entry.get("severity", "error"))
         except ValueError:
             raise RuleDataError(f"{DATA_FILE}: {where}: unknown severity") from None
-        one = (Leftover(Lazy(pattern.pattern), Probe.of(pattern), kind, severity),)
+        message = str(entry.get("message", f"typo.{kind}"))
+        if message not in message_keys():
+            raise RuleDataError(f"{DATA_FILE}: {where}: unknown message {message!r}")
+        one = (Leftover(Lazy(pattern.pattern), Probe.of(pattern), kind, severity, message),)
         _run_specs(entry.get("specs"), where, partial(_first_placeholders, one))
         loaded.extend(one)
     return tuple(loaded)
@@ -309,7 +314,7 @@ def _matches(pattern: re.Pattern[str], text: str) -> Iterator[Span]:
 
 
 def _placeholders(checks: Iterable[Leftover], text: str) -> list[Span]:
-    """Spans of all entries (detail: the entry's kind and severity, "note:error")."""
+    """Spans of all entries (detail: the entry's kind, severity and message, see Leftover)."""
     found: list[Span] = []
     for entry in checks:
         if not entry.probe.may_match(text):
@@ -403,7 +408,17 @@ def _bracket(s: Segments, text: str, start: int, close: int, draft: _Draft) -> s
     if kind != STANDING:
         return kind
     colon = text[max(0, start - 3) : start].rstrip(" ").endswith(":")
-    return "placeholder" if colon or s.slot_after.match(text, close + 1) else None
+    if colon:
+        return "placeholder"
+    if _on_its_own_line(text, start, close):
+        return None  # 【日時】 over its value on the next line: a heading
+    return "placeholder" if s.slot_after.match(text, close + 1) else None
+
+
+def _on_its_own_line(text: str, start: int, close: int) -> bool:
+    """Whether the segment text[start:close+1] is all its line holds (spaces and marks aside)."""
+    around = _around(text, start, close + 1)
+    return around is not None and not around[0].strip(DECORATION) and not around[1].strip()
 
 
 def _bracket_kind(s: Segments, opener: str, inside: str, draft: _Draft) -> str | None:
@@ -619,10 +634,12 @@ def _as_written(ctx: CheckContext, start: int, end: int, bracket: str) -> str:
     return bracket
 
 
-# A span's detail ("note:warning") -> the rule (and message key) and the severity of its finding.
-_RULE_OF = {
-    f"{kind}:{level.value}": (f"typo.{kind}", level) for kind in KINDS for level in Severity
-}
+def _finding_of(detail: str) -> tuple[str, Severity, str]:
+    """A leftover span's detail ("note:error", "placeholder:warning:typo.undecided") -> the rule,
+    the severity and the message key of its finding (the rule's own unless the detail names one)."""
+    kind, level, *message = detail.split(":")
+    rule = f"typo.{kind}"
+    return rule, Severity(level), message[0] if message else rule
 
 
 def check(ctx: CheckContext) -> Iterable[Finding]:
@@ -633,11 +650,11 @@ def check(ctx: CheckContext) -> Iterable[Finding]:
     for start, end, detail in _leftovers(d, text):
         if overlaps(guarded, start, end):
             continue
-        rule, severity = _RULE_OF[detail]
+        rule, severity, message = _finding_of(detail)
         if ctx.full(rule):
             ctx.over_limit(rule)  # counted, not spelled out
         else:
-            found.append(ctx.finding(rule, severity, rule, start, end))
+            found.append(ctx.finding(rule, severity, message, start, end))
     for start, end, unit in _doubled(d.doubled, text):
         if not overlaps(guarded, start, end):
             key = "typo.doubled_particle" if len(unit) == 1 else "typo.doubled_word"
