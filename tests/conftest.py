@@ -6,6 +6,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import settings
 
 from workflows.checks import (
     Checker,
@@ -18,6 +19,11 @@ from workflows.checks import (
 )
 
 pytest_plugins = ("tests.fakes",)
+
+# No timing limit on a Hypothesis example: the first one of a worker may build the rule-data
+# cache (seconds on a loaded machine), and speed is measured by benchmarks/, never by a test.
+settings.register_profile("postgate", deadline=None)
+settings.load_profile("postgate")
 
 JST = ZoneInfo("Asia/Tokyo")
 # Friday 20 November 2026, 10:00 in Tokyo: inside business hours; Monday the 23rd is a holiday.
