@@ -5,8 +5,9 @@ and takes a stance in words someone listed. Many problem sentences say the same 
 words, so every sentence is also scored by a multinomial logistic regression over the character
 1-4-grams of its normalised text. The weights (``rules/sentence_model.json``) are trained by
 ``benchmarks/train_meaning.py`` from the repository's own labelled data (the tuning half of
-tests/corpus/meaning, its ``training/`` sentences and the main corpus) with a fixed order and
-seed; a test checks that the shipped file is exactly what the script builds.
+tests/corpus/meaning, its ``training/`` sentences and the main corpus) as the minimum of a convex
+loss, so they depend on the data alone; a test checks that the shipped file is what the script
+builds (up to the last unit of rounding).
 
 Each class has a threshold chosen by cross-validation so that at most one clean draft of that
 data is flagged out of fold; a sentence at or above it is reported as a warning of that class's

@@ -170,5 +170,22 @@ def test_a_malformed_model_file_names_the_file() -> None:
 def test_the_shipped_model_is_what_the_training_script_builds_from_the_repository() -> None:
     built, _ = train_meaning.build(cv=False)
     shipped = train_meaning.shipped_path().read_text(encoding="utf-8")
-    assert json.loads(built) == json.loads(shipped)
-    assert built == shipped
+    assert train_meaning.differences(json.loads(built), json.loads(shipped)) == []
+
+
+def test_a_model_differs_by_more_than_the_last_unit_of_rounding() -> None:
+    head = {"classes": list(CLASSES), "scale": 100, "thresholds": {"x": 0.6}, "bias": [1, 2]}
+    shipped = {**head, "weights": {"市長": [40, -3], "端": [15, 0]}}
+    differences = train_meaning.differences
+    # One unit apart, and a feature at the pruning edge dropped: the same model.
+    assert differences({**head, "weights": {"市長": [41, -2]}}, shipped) == []
+    # Two units apart, a real feature missing, another threshold: a different model.
+    assert differences({**head, "weights": {"市長": [42, -3], "端": [15, 0]}}, shipped) == [
+        "'市長': [42, -3] != [40, -3]"
+    ]
+    assert differences({**head, "weights": {"端": [15, 0]}}, shipped) == [
+        "'市長': only in the shipped model"
+    ]
+    assert differences({**shipped, "thresholds": {"x": 0.7}}, shipped) == [
+        "thresholds: {'x': 0.7} != {'x': 0.6}"
+    ]
