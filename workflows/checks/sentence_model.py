@@ -77,9 +77,11 @@ VETO_OF = {"prohibited.illegal": ("rule_stated", "condoning_anyway")}
 # words: the lists can never name every group, disaster or election ("あの団地の人たち",
 # "うちは揺れもなく", "次の4年も"), and a sentence the model is this sure of says it in its own
 # words. Chosen on out-of-fold scores (benchmarks/train_meaning.py): with the topic words
-# required, about one problem sentence in seven of the training data went silent; at 0.9 the
-# clean drafts flagged stay the same. The vetoes (VETO_OF) still hold.
-SURE = 0.9
+# required, about one problem sentence in seven of the training data went silent. SURE is the
+# lowest probability at which the clean drafts flagged out of fold stay those flagged without it:
+# 0.9 for the SGD model, 0.85 for the regularised one (its probabilities are less extreme; at 0.8
+# a clean draft is flagged). The vetoes (VETO_OF) still hold.
+SURE = 0.85
 # A sentence with fewer letters of Japanese than this (a URL, a heading) is not scored.
 MIN_JAPANESE = 6
 _JAPANESE = re.compile(r"[\u3041-\u30ff\u3400-\u9fff]")
