@@ -305,6 +305,10 @@ class Term:
         return self.must_empty is not None and bool(m.group(self.must_empty))
 
 
+# Past one anchor every this many characters, a pattern is matched by scanning the whole text.
+_DENSE = 32
+
+
 def _matches(
     pattern: re.Pattern[str], found: Anchor | None, text: str, lowered: str
 ) -> Iterator[re.Match[str]]:
@@ -315,6 +319,11 @@ def _matches(
     folded = found.folded
     haystack = lowered if folded else text
     if not found.leading or (folded and len(lowered) != len(text)):
+        yield from pattern.finditer(text)
+        return
+    if sum(haystack.count(s) for s in found.strings) > len(text) // _DENSE:
+        # Anchors everywhere (様様様…): trying every place in C is cheaper than a Python step per
+        # anchor, and finds the same matches, since each starts with an anchor string.
         yield from pattern.finditer(text)
         return
     starts: set[int] = set()
@@ -394,13 +403,15 @@ class _AnchorScan:
         # The scan reports the longest anchor at each place; shorter ones starting there are
         # inside it (みどり in みどり市) and count as present too.
         self.rows = {s: [r for t in strings if t in s for r in table[t]] for s in strings}
-        self.regex = re.compile("|".join(re.escape(s) for s in strings) or "(?!)")
+        # A lookahead, so that every place is tried (anchors may overlap); the strings found are
+        # gathered in C, so a draft of one anchor repeated costs no Python step per repetition.
+        self.regex = re.compile(
+            "(?=(" + "|".join(re.escape(s) for s in strings) + "))" if strings else "(?!)"
+        )
 
     def collect(self, text: str, rows: set[int]) -> None:
-        m = self.regex.search(text)
-        while m is not None:
-            rows.update(self.rows[m.group()])
-            m = self.regex.search(text, m.start() + 1)
+        for found in set(self.regex.findall(text)):
+            rows.update(self.rows[found])
 
 
 def _js_template(expected: str) -> str:
@@ -634,16 +645,20 @@ _VARIANTS = (
 )
 
 
+# Separators dropped, katakana read as hiragana: one `str.translate`, not a loop over a draft.
+_FOLD_TABLE: dict[int, int | None] = {
+    **{code: code - 0x60 for code in range(ord("ァ"), ord("ヶ") + 1)},
+    **dict.fromkeys(map(ord, _SEPARATORS)),
+}
+
+
 def _fold(text: str) -> tuple[str, list[int]]:
     """``text`` folded over spelling variants, and where in ``text`` each folded character is."""
-    chars: list[str] = []
-    origin: list[int] = []
-    for i, ch in enumerate(text):
-        if ch in _SEPARATORS:
-            continue
-        chars.append(chr(ord(ch) - 0x60) if "ァ" <= ch <= "ヶ" else ch)
-        origin.append(i)
-    folded = "".join(chars)
+    folded = text.translate(_FOLD_TABLE)
+    if len(folded) == len(text):  # no separator: every character stays where it is
+        origin = list(range(len(text)))
+    else:
+        origin = [i for i, ch in enumerate(text) if ch not in _SEPARATORS]
     for variant, common in _VARIANTS:
         if variant not in folded:
             continue

@@ -75,7 +75,9 @@ class Segments:
     """Brackets, framed text, ※ remarks, colon values and short lines, judged by their content."""
 
     closing: dict[str, str]  # opening -> closing (a frame closes with its own mark)
-    opening: re.Pattern[str]  # any opening bracket or frame mark
+    # An opening bracket or frame mark closed within ``longest`` characters on its line: the
+    # regex skips, in C, the openings that hold no segment (a run of 【【【… costs no Python).
+    opening: re.Pattern[str]
     longest: int
     note: Lazy
     bracketed: Lazy
@@ -221,7 +223,12 @@ def _load_segments(section: dict[str, Any]) -> Segments:
 
     segments = Segments(
         closing={pair[0]: pair[1] for pair in pairs},
-        opening=re.compile(f"[{re.escape(''.join(pair[0] for pair in pairs))}]"),
+        opening=re.compile(
+            "|".join(
+                f"{re.escape(o)}(?=[^{re.escape(c)}\n]{{0,{longest}}}+{re.escape(c)})"
+                for o, c in pairs
+            )
+        ),
         longest=longest,
         note=lazy("note"),
         bracketed=lazy("bracketed"),
@@ -375,9 +382,7 @@ def _brackets(s: Segments, text: str) -> list[Span]:
     draft = _Draft(quiz=bool(s.quiz.search(text)))
     for m in s.opening.finditer(text):
         start = m.start()
-        close = text.find(s.closing[m.group()], start + 1, start + s.longest + 2)
-        if close < 0 or "\n" in text[start:close]:
-            continue
+        close = text.find(s.closing[m.group()], start + 1)
         if kind := _bracket(s, text, start, close, draft):
             found.append((start, close + 1, f"{kind}:error"))
     return found
@@ -560,12 +565,14 @@ def _unbalanced(b: Brackets, text: str) -> Iterator[Span]:
     stack: list[int] = []
     # For each opening bracket, the places in ``stack`` where it sits (innermost last), so that
     # finding the partner of a closing bracket never walks the stack.
-    where: dict[str, list[int]] = {}
+    where: dict[str, list[int]] = {ch: [] for ch in b.closing}
+    unclosed = {ch: "open" + closing for ch, closing in b.closing.items()}
     markers: set[int] | None = None
     for m in b.any.finditer(text):
-        i, ch = m.start(), m.group()
-        if ch in b.closing:
-            where.setdefault(ch, []).append(len(stack))
+        i = m.start()
+        ch = text[i]
+        if ch in where:  # an opening bracket
+            where[ch].append(len(stack))
             stack.append(i)
             continue
         partner = b.opening[ch]
@@ -573,11 +580,11 @@ def _unbalanced(b: Brackets, text: str) -> Iterator[Span]:
             stack.pop()
             where[partner].pop()
             continue
-        if where.get(partner):
+        if where[partner]:
             # 「会場（市民会館」: the （ inside was never closed; the 」 is fine.
             deepest = where[partner][-1]
             for at in stack[deepest + 1 :]:
-                yield at, at + 1, "open" + b.closing[text[at]]
+                yield at, at + 1, unclosed[text[at]]
                 where[text[at]].pop()
             where[partner].pop()
             del stack[deepest:]
@@ -589,7 +596,7 @@ def _unbalanced(b: Brackets, text: str) -> Iterator[Span]:
         if i not in markers:
             yield i, i + 1, "close" + partner
     for i in stack:
-        yield i, i + 1, "open" + b.closing[text[i]]
+        yield i, i + 1, unclosed[text[i]]
 
 
 def _is_kaomoji(ch: str) -> bool:
@@ -660,7 +667,7 @@ def check(ctx: CheckContext) -> Iterable[Finding]:
         )
     if d.brackets.any.search(text):
         for start, end, detail in _unbalanced(d.brackets, text):
-            if overlaps(guarded, start, end):
+            if guarded and overlaps(guarded, start, end):
                 continue
             if ctx.full("typo.bracket"):
                 ctx.over_limit("typo.bracket")  # counted, not spelled out
