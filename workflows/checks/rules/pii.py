@@ -111,6 +111,7 @@ class AddressPatterns:
     gap_tail: Lazy  # （72）, のご住所は: between a name and the address
     facility_tail: Lazy  # 〇〇商店（: a facility word that ends right before an address
     facility_longest: int
+    label_longest: int  # what label_prefix matches, at most
     facility_after: Lazy  # の東町集会所
     blocker: Lazy  # a facility or a role between the address and the person
     role_before: Lazy  # 市長 , 市民課 (right before a name)
@@ -216,7 +217,7 @@ def _cards(text: str, data: PiiData) -> Iterable[Hit]:
 def _addresses(text: str, p: AddressPatterns) -> Iterable[Hit]:
     found: dict[tuple[int, int], None] = {}
     for hm in p.honorific.finditer(text):
-        name = p.name_before.search(text, max(0, hm.start() - 16), hm.start())
+        name = _name_before(text, hm.start(), p)
         if name is None or not _is_name(name.group(0), p):
             continue
         for address in (
@@ -233,7 +234,7 @@ def _addresses(text: str, p: AddressPatterns) -> Iterable[Hit]:
         pos = bracket + 1
         owner = p.owner_before.search(text, max(0, bracket - 30), bracket)
         before = owner.start("rest") if owner is not None else bracket
-        name = p.name_before.search(text, max(0, before - 16), before)
+        name = _name_before(text, before, p)
         if (
             name is not None
             and (owner is not None or name.start() == 0 or text[name.start() - 1] in _NAME_BOUNDARY)
@@ -254,22 +255,20 @@ def _addresses(text: str, p: AddressPatterns) -> Iterable[Hit]:
         ):
             found[address.span("addr")] = None
     for m in p.of_person.finditer(text):
+        person = p.person_after.match(text, m.end())
+        if person is None or not _is_name(person.group("name"), p):
+            continue  # the cheaper test first: most の are not followed by a name
         # Where someone lives (にお住まいの) makes even a bare number (大間々2210) a home.
         lives = m.group(0) != "の"
         address = _address_ending(text, m.start(), p, bare_ok=lives)
-        person = p.person_after.match(text, m.end())
-        if (
-            address is not None
-            and person is not None
-            and _is_name(person.group("name"), p)
-            and not p.facility_after.match(text, address.end())  # のカフェで, の交差点付近で
-        ):
-            found[address.span("addr")] = None
+        if address is not None and not p.facility_after.match(text, address.end()):
+            found[address.span("addr")] = None  # not のカフェで, の交差点付近で
     for span in _near(text, p):
         found[span] = None
-    for m in p.english.finditer(text):
-        if m.group("who") or m.group("to"):
-            found[m.span("addr")] = None
+    if _ENGLISH_PLACE.search(text):
+        for m in p.english.finditer(text):
+            if m.group("who") or m.group("to"):
+                found[m.span("addr")] = None
     for first, end in _merged(found):
         start = first
         while text[start] in _PARTICLES:  # の家は本町1-2-3: the address starts after は
@@ -278,6 +277,8 @@ def _addresses(text: str, p: AddressPatterns) -> Iterable[Hit]:
 
 
 _PARTICLES = frozenset("はがをにでと")
+# What every address in English has (2-8-4 Midorimachi): the long pattern runs only then.
+_ENGLISH_PLACE = re.compile(r"\d,? [A-Z][a-z]")
 _HIRAGANA = re.compile("[ぁ-ゖ]")
 
 
@@ -410,7 +411,7 @@ def _person_before(text: str, start: int, p: AddressPatterns, *, dropped: bool =
             at = tail.start()
         else:
             break
-    kind = p.kind_tail.search(text, max(0, at - 6), at)
+    kind = p.kind_tail.search(text, max(0, at - 6), at) if text[at - 1 : at] in _KIND_ENDS else None
     if kind is not None:
         name = _name_ending(text, max(0, kind.start() - 30), kind.start(), p)
     elif text[at : at + 1] == "(" or (dropped and at < start):
@@ -427,16 +428,20 @@ def _name_ending(text: str, lo: int, end: int, p: AddressPatterns) -> re.Match[s
         reading = p.reading_tail.search(text, max(lo, end - 20), end)
         if reading is not None:
             end = reading.start()
-    begin = end
-    while begin > max(lo, end - 16) and _NAME_CHAR.match(text, begin - 1):
-        begin -= 1
-    if begin == end:
+    run = _NAME_RUN.search(text, max(lo, end - 16), end)
+    if run is None:
         return None  # fast: no name can end here
+    begin = run.start()
     # Most names start where the run of name characters starts; else (東町の鈴木) search.
     return p.name_tail.match(text, begin, end) or p.name_tail.search(text, begin, end)
 
 
-_NAME_CHAR = re.compile(r"[一-鿿々ヶぁ-ゖァ-ヺーA-Za-z ・]")
+# The run of name characters (any script) that ends where a name must end.
+_NAME_RUN = re.compile(r"[一-鿿々ヶぁ-ゖァ-ヺーA-Za-z ・]++\Z")
+
+
+# How what kind_tail matches can end: さん, 様, さま, 氏, 君, くん, ちゃん, 殿, and 宅, 方, 邸.
+_KIND_ENDS = frozenset("ん様ま氏君殿宅方邸")
 
 
 # How what gap_tail matches can end: （72）, 72歳, のご住所は, 住所:, が住む, 住んでいる, 暮らす.
@@ -533,13 +538,39 @@ def _addressee(text: str, name_start: int, p: AddressPatterns) -> re.Match[str] 
     return _address_ending(text, end, p)
 
 
+# What an address written on its own starts after (or it starts the text).
+_ADDRESS_AFTER = re.compile("[ \n\t:、,。「(]")
+
+
+def _address_starts(text: str, end: int, p: AddressPatterns) -> list[int]:
+    """Where, in the 40 characters before ``end``, an address ending there may start.
+
+    A label (住所：) is at most ``label_longest`` characters; after it, the address (postal code,
+    place, house number) holds none of the characters it starts after, but for one space after
+    the postal code. A start with more of them before ``end`` is not tried: a draft of many short
+    pieces (1の 1の 1の …) costs a few tries at each の, not one per piece.
+    """
+    lo = max(0, end - 40)
+    after = [m.start() for m in _ADDRESS_AFTER.finditer(text, max(0, lo - 1), end - 1)]
+    starts = [0] if lo == 0 < end else []
+    starts += [b + 1 for b in after]
+    space_seen = False
+    for b in reversed(after):
+        if b < lo:
+            break
+        if text[b] == " " and not space_seen:
+            space_seen = True
+            continue
+        # Any start this far before b would hold b after its label.
+        return [at for at in starts if at > b - p.label_longest]
+    return starts
+
+
 def _address_ending(
     text: str, end: int, p: AddressPatterns, *, bare_ok: bool = False
 ) -> re.Match[str] | None:
     """A home address (not a venue's) that ends at ``end``; at most 40 tries, so linear."""
-    for at in range(max(0, end - 40), end):
-        if at and text[at - 1] not in " \n\t:、,。「(":
-            continue
+    for at in _address_starts(text, end, p):
         label = p.label_prefix.match(text, at, end)
         address = p.address.fullmatch(text, label.end() if label else at, end)
         if address is None or not _is_home(address, p, bare_ok=bare_ok):
@@ -558,8 +589,22 @@ def _named_before(text: str, label_start: int, p: AddressPatterns) -> bool:
     honorific = p.honorific_before_label.search(text, max(0, label_start - 6), label_start)
     if honorific is None:
         return False
-    name = p.name_before.search(text, max(0, honorific.start() - 16), honorific.start())
+    name = _name_before(text, honorific.start(), p)
     return name is not None and _is_name(name.group(0), p)
+
+
+# The characters of what name_before matches (``name`` in _address_patterns).
+_NAME_BEFORE_RUN = re.compile(r"[一-鿿々ヶァ-ヺー ・]++\Z")
+
+
+def _name_before(text: str, end: int, p: AddressPatterns) -> re.Match[str] | None:
+    """The name that ends at ``end`` (16 characters at most).
+
+    It can start only inside the run of name characters that ends there: searched from the
+    run's start, a draft of short runs (町様町様…) tries one place per honorific, not sixteen.
+    """
+    run = _NAME_BEFORE_RUN.search(text, max(0, end - 16), end)
+    return None if run is None else p.name_before.search(text, run.start(), end)
 
 
 def _is_home(m: re.Match[str], p: AddressPatterns, *, bare_ok: bool = False) -> bool:
@@ -706,7 +751,8 @@ def _address_patterns(raw: dict[str, Any]) -> AddressPatterns:
     return AddressPatterns(
         number=Lazy(house),
         room=Lazy(room),
-        person_hint=Lazy(rf"{honorific}|[宅方邸家(]|{fields}"),
+        # Only literal first characters, so that `re` skips to the next candidate in C.
+        person_hint=Lazy(rf"{honorific}|宅|方|邸|家|\(|{fields}"),
         person_marker=Lazy(rf"{kind}|宅|方|邸|家の|{age}"),
         name_tail=Lazy(rf"(?:{any_name})\Z"),
         # In English: Ms. Yuko Aoki of 2-8-4 Midorimachi / 2-8-4 Omama-cho, Mr. Taro Sato.
@@ -729,6 +775,7 @@ def _address_patterns(raw: dict[str, Any]) -> AddressPatterns:
         # A facility, or anything named in brackets (「そば処 やまだ」（…）), owns the address.
         facility_tail=Lazy(rf"(?:{facility})\Z"),
         facility_longest=max(len(str(w)) for w in raw["facility_words"]),
+        label_longest=max(len(str(w)) for w in raw["labels"]) + 1,
         facility_after=Lazy(
             rf"\)?\s?(?:の|にある)?[一-鿿ァ-ヺー]{{0,8}}?(?:{facility})(?![一-鿿])"
         ),
