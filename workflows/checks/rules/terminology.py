@@ -19,6 +19,7 @@ import bisect
 import re
 import unicodedata
 from collections.abc import Iterable, Iterator
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from functools import cache
 from itertools import accumulate
@@ -241,9 +242,11 @@ def anchor(source: str) -> Anchor | None:
 
 @dataclass(frozen=True, slots=True)
 class Probe:
-    """A cheap test that a text may hold a match of a pattern: one of its anchor strings occurs."""
+    """A cheap test that a text may hold a match of a pattern: one of its anchor strings occurs,
+    or (``needs``) one of the characters of a class that every match holds."""
 
     strings: tuple[str, ...]  # empty: nothing known, always look
+    needs: str | None = None  # a character class, e.g. "[○●xX]"
 
     @classmethod
     def of(cls, pattern: re.Pattern[str]) -> Probe:
@@ -252,10 +255,18 @@ class Probe:
             return cls(())
         return cls(tuple(found.strings))
 
-    def may_match(self, text: str) -> bool:
+    def may_match(self, text: str, chars: AbstractSet[str]) -> bool:
+        """``chars``: the characters of ``text`` (a string made of others is not looked for)."""
+        if self.needs is not None:
+            return _needs(self.needs).search(text) is not None
         if not self.strings:
             return True
-        return any(s in text for s in self.strings)
+        return any(s in text for s in self.strings if chars.issuperset(s))
+
+
+@cache
+def _needs(source: str) -> re.Pattern[str]:
+    return re.compile(source)
 
 
 @dataclass(frozen=True, slots=True)

@@ -189,6 +189,23 @@ def _section(raw: dict[str, Any], name: str) -> dict[str, Any]:
     return section
 
 
+def _probe(entry: dict[str, Any], pattern: re.Pattern[str], where: str) -> Probe:
+    """The entry's ``needs`` (a character class every match holds one of), else its anchors.
+
+    ``needs`` is for patterns without an anchor string that starts them all: a draft without any
+    of those characters is not scanned at every position. Each hit spec must hold one.
+    """
+    needs = entry.get("needs")
+    if needs is None:
+        return Probe.of(pattern)
+    probe = Probe((), needs=_regex(needs, f"{where}: needs").pattern)
+    for text in (entry.get("specs") or {}).get("hit") or {}:
+        spec = NormalizedText.of(str(text)).text
+        if not probe.may_match(spec, set(spec)):
+            raise RuleDataError(f"{DATA_FILE}: {where}: hit spec {text!r} lacks what it needs")
+    return probe
+
+
 def _load_placeholders(entries: list[Any]) -> tuple[Leftover, ...]:
     loaded: list[Leftover] = []
     for i, entry in enumerate(entries):
@@ -201,7 +218,7 @@ def _load_placeholders(entries: list[Any]) -> tuple[Leftover, ...]:
             severity = Severity(entry.get("severity", "error"))
         except ValueError:
             raise RuleDataError(f"{DATA_FILE}: {where}: unknown severity") from None
-        one = (Leftover(Lazy(pattern.pattern), Probe.of(pattern), kind, severity),)
+        one = (Leftover(Lazy(pattern.pattern), _probe(entry, pattern, where), kind, severity),)
         _run_specs(entry.get("specs"), where, partial(_first_placeholders, one))
         loaded.extend(one)
     return tuple(loaded)
@@ -318,8 +335,9 @@ def _matches(pattern: re.Pattern[str], text: str) -> Iterator[Span]:
 def _placeholders(checks: Iterable[Leftover], text: str) -> list[Span]:
     """Spans of all entries (detail: the entry's kind and severity, "note:error")."""
     found: list[Span] = []
+    chars = set(text)
     for entry in checks:
-        if not entry.probe.may_match(text):
+        if not entry.probe.may_match(text, chars):
             continue
         detail = entry.detail
         for m in entry.pattern.finditer(text):
