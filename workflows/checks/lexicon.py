@@ -47,8 +47,9 @@ import re
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from workflows.checks.context import CheckContext
 from workflows.checks.data import RuleDataError, cached, load_yaml, resolve
@@ -127,6 +128,18 @@ class Term:
         first = self.text[0]
         return frozenset({first, first.upper()}) if self.ignore_case else frozenset(first)
 
+    def spans(self, text: str, lowered: str) -> Iterator[tuple[int, int]]:
+        """Each match, left to right, the next looked for past the last."""
+        if self.left is None and self.right is None:  # no edge to test: found in C
+            hay = lowered if self.ignore_case else text
+            for m in _term_regex(self.text).finditer(hay):
+                yield m.span()
+            return
+        pos = 0
+        while (span := self.search(text, lowered, pos)) is not None:
+            yield span
+            pos = span[1]
+
     def search(self, text: str, lowered: str, pos: int) -> tuple[int, int] | None:
         hay = lowered if self.ignore_case else text
         n = len(self.text)
@@ -148,12 +161,13 @@ class Pattern:
     them all would be most of a one-draft `postgate check`.
     """
 
-    __slots__ = ("_needed", "_regex", "source")
+    __slots__ = ("_needed", "_never_empty", "_regex", "source")
 
     def __init__(self, source: str) -> None:
         self.source = source
         self._regex: re.Pattern[str] | None = None
         self._needed: tuple[frozenset[str], ...] | None = None
+        self._never_empty: bool | None = None
 
     def __reduce__(self) -> tuple[type[Pattern], tuple[str]]:
         return Pattern, (self.source,)
@@ -170,6 +184,20 @@ class Pattern:
     def search(self, text: str, lowered: str, pos: int) -> tuple[int, int] | None:
         m = self.regex.search(text, pos)
         return None if m is None else m.span()
+
+    def spans(self, text: str, lowered: str) -> Iterator[tuple[int, int]]:
+        """Each match, left to right, the next looked for past the last (past an empty match,
+        one character further: ``finditer`` would try a longer match there)."""
+        if self._never_empty is None:
+            self._never_empty = _sre.parse(self.source).getwidth()[0] > 0
+        if self._never_empty:
+            for m in self.regex.finditer(text):  # found in C
+                yield m.span()
+            return
+        pos = 0
+        while (span := self.search(text, lowered, pos)) is not None:
+            yield span
+            pos = max(span[1], span[0] + 1)
 
     def possible(self, text: str) -> bool:
         """False when ``text`` lacks a piece every match must contain (a literal run, or each
@@ -247,9 +275,12 @@ class Entry:
         return self.suggestion
 
 
-@dataclass(frozen=True, slots=True)
-class Hit:
-    """A match that survived its context checks; ``start``/``end`` index the NFKC text."""
+class Hit(NamedTuple):
+    """A match that survived its context checks; ``start``/``end`` index the NFKC text.
+
+    A tuple: a draft can hold tens of thousands (笑笑笑…), and a tuple costs a fraction of a
+    frozen dataclass to make.
+    """
 
     entry: Entry
     start: int
@@ -364,17 +395,15 @@ class Lexicon:
         for n in sorted(candidates):
             index, alt = self._alternatives[n]
             entry = self.entries[index]
-            pos = 0
             if isinstance(alt, Pattern) and not alt.possible(text):
                 continue
-            while (span := alt.search(text, lowered, pos)) is not None:
-                start, end = span
-                if end > start and context.allows(entry, start, end):
-                    lo, hi = context.sentence(start, end) if entry.whole_sentence else span
+            free = entry.requires is None and entry.unless is None
+            # Past each match even when its context suppressed it: a shorter match inside it
+            # would have the same context, and re-trying each position is quadratic.
+            for start, end in alt.spans(text, lowered):
+                if end > start and (free or context.allows(entry, start, end)):
+                    lo, hi = context.sentence(start, end) if entry.whole_sentence else (start, end)
                     found.append((lo, -hi, index))
-                # Past the match even when its context suppressed it: a shorter match inside it
-                # would have the same context, and re-trying each position is quadratic.
-                pos = max(end, start + 1)
         found.sort()
         hits: list[Hit] = []
         # A sentence-level judgement and a word found inside it are two findings, not one.
@@ -391,6 +420,9 @@ class Lexicon:
     def findings(self, ctx: CheckContext) -> Iterator[Finding]:
         """The hits in a draft as findings whose spans point into the original text."""
         for hit in self.scan(ctx.text):
+            if ctx.full(hit.rule):
+                ctx.over_limit(hit.rule)  # counted, not spelled out
+                continue
             suggestion = hit.suggestion
             yield ctx.finding(
                 hit.rule,
@@ -401,6 +433,11 @@ class Lexicon:
                 suggestion=suggestion,
                 replacement=suggestion or "",
             )
+
+
+@cache
+def _term_regex(term: str) -> re.Pattern[str]:
+    return re.compile(re.escape(term))
 
 
 def _ascii_lower(text: str) -> str:

@@ -18,7 +18,7 @@ from __future__ import annotations
 import bisect
 import re
 import unicodedata
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from functools import cache
@@ -407,22 +407,16 @@ class Dictionary:
 
 
 class _AnchorScan:
-    """Finds, with one regex scan, the rows whose anchor strings occur in a text."""
+    """Finds the rows whose anchor strings occur in a text: one substring test per string (a few
+    dozen, each a scan in C), so a draft of one anchor repeated costs no Python step per repeat."""
 
     def __init__(self, table: dict[str, list[int]]) -> None:
-        strings = sorted(table, key=len, reverse=True)
-        # The scan reports the longest anchor at each place; shorter ones starting there are
-        # inside it (みどり in みどり市) and count as present too.
-        self.rows = {s: [r for t in strings if t in s for r in table[t]] for s in strings}
-        # A lookahead, so that every place is tried (anchors may overlap); the strings found are
-        # gathered in C, so a draft of one anchor repeated costs no Python step per repetition.
-        self.regex = re.compile(
-            "(?=(" + "|".join(re.escape(s) for s in strings) + "))" if strings else "(?!)"
-        )
+        self.table = {s: tuple(rows) for s, rows in table.items()}
 
     def collect(self, text: str, rows: set[int]) -> None:
-        for found in set(self.regex.findall(text)):
-            rows.update(self.rows[found])
+        for s, of in self.table.items():
+            if s in text:
+                rows.update(of)
 
 
 def _js_template(expected: str) -> str:
@@ -663,11 +657,16 @@ _FOLD_TABLE: dict[int, int | None] = {
 }
 
 
-def _fold(text: str) -> tuple[str, list[int]]:
+# What _FOLD_TABLE changes: a text without any is its own fold.
+_FOLDED = re.compile(f"[ァ-ヶ{re.escape(''.join(_SEPARATORS))}]")
+
+
+def _fold(text: str) -> tuple[str, Sequence[int]]:
     """``text`` folded over spelling variants, and where in ``text`` each folded character is."""
-    folded = text.translate(_FOLD_TABLE)
+    folded = text if _FOLDED.search(text) is None else text.translate(_FOLD_TABLE)
+    origin: Sequence[int]
     if len(folded) == len(text):  # no separator: every character stays where it is
-        origin = list(range(len(text)))
+        origin = range(len(text))
     else:
         origin = [i for i, ch in enumerate(text) if ch not in _SEPARATORS]
     for variant, common in _VARIANTS:
@@ -680,7 +679,9 @@ def _fold(text: str) -> tuple[str, list[int]]:
             parts.append(folded[pos:i] + common)
             # The common spelling's characters point at the variant's first, its last at the last.
             j = i + len(variant)
-            kept += origin[pos:i] + [origin[i]] * (len(common) - 1) + [origin[j - 1]]
+            kept += origin[pos:i]
+            kept += [origin[i]] * (len(common) - 1)
+            kept.append(origin[j - 1])
             pos = j
         parts.append(folded[pos:])
         kept += origin[pos:]
