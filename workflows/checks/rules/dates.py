@@ -11,17 +11,19 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from bisect import bisect_left
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from workflows.calendar import BusinessCalendar
-from workflows.checks.context import CheckContext, Rule
+from workflows.checks.context import OMITTED, CheckContext, Rule
 from workflows.checks.data import RULES_DIR, RuleDataError, cached_data, load_yaml
+from workflows.checks.lexicon import first_chars
 from workflows.checks.model import DraftToCheck, Finding, Severity
 from workflows.checks.settings import CheckSettings
 from workflows.checks.text import NormalizedText
@@ -80,21 +82,36 @@ class _Cues:
 # --- where each group of cues is looked for -------------------------------------------------
 
 
+@lru_cache(maxsize=4)
+def _sentence_ends(text: str) -> list[int]:
+    """Where the sentences of ``text`` end (each date past asks: found once per draft)."""
+    return [m.start() for m in _SENTENCE_END.finditer(text)]
+
+
+def _end_from(text: str, pos: int, limit: int) -> int | None:
+    """Just past the first sentence end in [pos, limit), if any."""
+    ends = _sentence_ends(text)
+    i = bisect_left(ends, pos)
+    return ends[i] + 1 if i < len(ends) and ends[i] < limit else None
+
+
 def _after_scope(text: str, end: int) -> tuple[int, int]:
     """The rest of the sentence after ``end``; with the next sentence when this one is a heading."""
     limit = end + _REACH
-    m = _SENTENCE_END.search(text, end, limit)
-    stop = m.end() if m else min(len(text), limit)
-    if m is not None and not _PREDICATE.search(text, end, stop):
-        nxt = _SENTENCE_END.search(text, stop, stop + _REACH)
-        stop = nxt.end() if nxt else min(len(text), stop + _REACH)
+    found = _end_from(text, end, limit)
+    stop = found if found is not None else min(len(text), limit)
+    if found is not None and not _PREDICATE.search(text, end, stop):
+        nxt = _end_from(text, stop, stop + _REACH)
+        stop = nxt if nxt is not None else min(len(text), stop + _REACH)
     return end, stop
 
 
 def _in_sentence(cue: re.Pattern[str], text: str, expr: DateExpression) -> bool:
     """Whether ``cue`` occurs in the date's sentence, before or after the date."""
     floor = max(0, expr.start - _REACH)
-    begin = max(floor, *(text.rfind(ch, floor, expr.start) + 1 for ch in _SENTENCE_ENDS))
+    ends = _sentence_ends(text)
+    i = bisect_left(ends, expr.start) - 1  # the last sentence end before the date
+    begin = max(floor, ends[i] + 1) if i >= 0 else floor
     # Up to the date's first character, so that "$" in a cue cannot match right before it.
     return cue.search(text, begin, expr.start + 1) is not None or _after(cue, text, expr)
 
@@ -140,9 +157,20 @@ _GROUPS: dict[str, tuple[_Where, str]] = {
 
 
 def _compile(patterns: list[str], wrap: str, where: str) -> re.Pattern[str]:
+    """The cues as one expression, asked only whether it occurs (in a stretch of the text).
+
+    A cue is looked for around every date in the past, in up to 400 characters: the expression
+    starts with the characters a cue can start with, so that ``re`` skips, in C, the places where
+    none can (a draft of thousands of past dates), and tries the cue, as written, at the others.
+    """
     joined = "|".join(f"(?:{unicodedata.normalize('NFKC', p)})" for p in patterns)
     try:
-        return re.compile(wrap.format(joined))
+        cue = re.compile(wrap.format(joined))
+        first = first_chars(cue)
+        if first is None:
+            return cue
+        starts = "".join(re.escape(ch) for ch in sorted(first))
+        return re.compile(f"[{starts}](?<=(?=(?:{cue.pattern}))(?s:.))")
     except re.error as exc:
         raise RuleDataError(f"{where}: bad pattern: {exc}") from exc
 
@@ -341,6 +369,8 @@ def _weekday(
     actual = day.weekday()
     wrote = part.weekday
     if wrote is not None and wrote != actual:
+        if _counted(ctx, WEEKDAY):
+            return OMITTED
         say = _Say(ctx)
         keep = next(iter(part.marks)).value if part.marks and holiday else None
         return ctx.finding(
@@ -356,6 +386,8 @@ def _weekday(
             hint=_weekday_hint(ctx, say, r, wrote=wrote, today=today),
         )
     if holiday is None and HolidayMark.HOLIDAY in part.marks:
+        if _counted(ctx, HOLIDAY):
+            return OMITTED
         return ctx.finding(
             HOLIDAY,
             Severity.ERROR,
@@ -369,6 +401,8 @@ def _weekday(
     if holiday is None and wrote is not None and part.marks == {HolidayMark.REST}:
         # (休) alone usually means the facility is closed: only with a weekday does it read as
         # the calendar's substitute-holiday mark, and even then it is only worth a note.
+        if _counted(ctx, REST_DAY):
+            return OMITTED
         return ctx.finding(
             REST_DAY,
             Severity.INFO,
@@ -387,6 +421,8 @@ def _weekday(
         and not _names_holiday(ctx.text, part.end, holiday)
     ):
         noted.add(day)
+        if _counted(ctx, HOLIDAY_UNMARKED):
+            return OMITTED
         substitute = "振替休日" in holiday or holiday == "国民の休日"
         marked = (
             _with_marker(ctx, part, actual, "休" if substitute else "祝")
@@ -452,7 +488,18 @@ def _era_suggestion(ctx: CheckContext, part: DatePart, era: Era, year: int) -> s
     return f"{prefix}{year}{written[cut:]}"
 
 
+def _counted(ctx: CheckContext, rule: str) -> bool:
+    """Whether ``rule`` has all the findings it may show: the next one is only counted, and its
+    message, suggestion and hint (a draft of thousands of wrong weekdays) are not made."""
+    if not ctx.full(rule):
+        return False
+    ctx.over_limit(rule)
+    return True
+
+
 def _invalid(ctx: CheckContext, r: ResolvedDate) -> Finding:
+    if _counted(ctx, INVALID):
+        return OMITTED
     part = r.part
     say = _Say(ctx)
     if r.problem is Problem.MONTH:
@@ -532,6 +579,8 @@ def _past(
         or (_PERIOD_START.match(text, expr.end) and _after(cues.ongoing, text, expr))
     ):
         return None
+    if _counted(ctx, PAST):
+        return OMITTED
     say = _Say(ctx)
     note = ""
     if not latest.year_written:
