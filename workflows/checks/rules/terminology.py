@@ -19,7 +19,6 @@ import bisect
 import re
 import unicodedata
 from collections.abc import Iterable, Iterator, Sequence
-from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from functools import cache
 from itertools import accumulate
@@ -255,7 +254,7 @@ class Probe:
             return cls(())
         return cls(tuple(found.strings))
 
-    def may_match(self, text: str, chars: AbstractSet[str]) -> bool:
+    def may_match(self, text: str, chars: set[str]) -> bool:
         """``chars``: the characters of ``text`` (a string made of others is not looked for)."""
         if self.needs is not None:
             return _needs(self.needs).search(text) is not None

@@ -224,6 +224,12 @@ def _load_placeholders(entries: list[Any]) -> tuple[Leftover, ...]:
     return tuple(loaded)
 
 
+def _closed_within(opening: str, closing: str, longest: int) -> str:
+    """``opening`` where ``closing`` follows within ``longest`` characters on the same line."""
+    o, c = re.escape(opening), re.escape(closing)
+    return f"{o}(?=[^{c}\\n]{{0,{longest}}}+{c})"
+
+
 def _load_segments(section: dict[str, Any]) -> Segments:
     pairs = [str(pair) for pair in section.get("pairs") or []]
     if not pairs or not all(len(pair) == 2 for pair in pairs):
@@ -240,12 +246,7 @@ def _load_segments(section: dict[str, Any]) -> Segments:
 
     segments = Segments(
         closing={pair[0]: pair[1] for pair in pairs},
-        opening=re.compile(
-            "|".join(
-                f"{re.escape(o)}(?=[^{re.escape(c)}\n]{{0,{longest}}}+{re.escape(c)})"
-                for o, c in pairs
-            )
-        ),
+        opening=re.compile("|".join(_closed_within(pair[0], pair[1], longest) for pair in pairs)),
         longest=longest,
         note=lazy("note"),
         bracketed=lazy("bracketed"),
