@@ -593,18 +593,28 @@ def _named_before(text: str, label_start: int, p: AddressPatterns) -> bool:
     return name is not None and _is_name(name.group(0), p)
 
 
-# The characters of what name_before matches (``name`` in _address_patterns).
+# The characters of what name_before matches (``name`` in _address_patterns), and of its
+# katakana names; a name in kanji is at most 8 characters (3, a space, 4).
 _NAME_BEFORE_RUN = re.compile(r"[一-鿿々ヶァ-ヺー ・]++\Z")
+_KATAKANA_NAME_RUN = re.compile(r"[ァ-ヺー ・]++\Z")
+_KANJI_NAME_LONGEST = 8
 
 
 def _name_before(text: str, end: int, p: AddressPatterns) -> re.Match[str] | None:
     """The name that ends at ``end`` (16 characters at most).
 
-    It can start only inside the run of name characters that ends there: searched from the
-    run's start, a draft of short runs (町様町様…) tries one place per honorific, not sixteen.
+    It can start only inside the run of name characters that ends there, and more than 8
+    characters back only inside a run of katakana: searched from there, a draft of kanji and
+    honorifics (町様町様…, 丁目様丁目様…) tries a few places per honorific, not sixteen.
     """
     run = _NAME_BEFORE_RUN.search(text, max(0, end - 16), end)
-    return None if run is None else p.name_before.search(text, run.start(), end)
+    if run is None:
+        return None
+    lo = run.start()
+    if lo < end - _KANJI_NAME_LONGEST:
+        katakana = _KATAKANA_NAME_RUN.search(text, lo, end)
+        lo = min(end - _KANJI_NAME_LONGEST, end if katakana is None else katakana.start())
+    return p.name_before.search(text, lo, end)
 
 
 def _is_home(m: re.Match[str], p: AddressPatterns, *, bare_ok: bool = False) -> bool:
@@ -707,10 +717,18 @@ def _address_patterns(raw: dict[str, Any]) -> AddressPatterns:
     of_person = r"(?<=[0-9号番地目])(?:にお住まいの|に住む|在住の|在住、|在住 |の)"
     person_end = r"さん|様|氏|君|くん|ちゃん|宅|方|邸|の家|が|は|で|です|から|に|を|[\s、,。)]|\Z"
     # The proximity pass. Numbers in kanji too (三丁目五番); a bare number only after 町/村/字.
-    kd = "[一二三四五六七八九十百千〇]{1,6}"
+    numeral = "[一二三四五六七八九十百千〇]"
+    kd = f"{numeral}{{1,6}}"
     d = rf"(?:[1-9]\d{{0,4}}|{kd})"
+    place_char = "[一-鿿々〆ヶァ-ヺー]"
     house = (
-        rf"(?P<place>[一-鿿々〆ヶァ-ヺー]{{1,16}}) ?"
+        # Every house number starts with a digit, or is in numerals with 丁目 and a number after
+        # it, or 番地. Cheap tests of that spare the full one (a place of up to 16 characters
+        # tried at each length) at most places of a long run of kanji: a 1-9, 丁 or 番 within
+        # the 23 characters a place, a space and numerals can take, read once (possessive).
+        rf"(?={place_char}[^1-9丁番]{{0,22}}+[1-9丁番])"
+        rf"(?={place_char}{{1,16}} ?(?:[1-9]|{numeral}{{1,6}}+(?:丁目(?:[1-9]|{numeral})|番地)))"
+        rf"(?P<place>{place_char}{{1,16}}) ?"
         rf"(?P<num>(?:{d}丁目{d}(?:番地?(?:の?{d}号?)?|[{h}][1-9]\d{{0,3}}(?:[{h}]\d{{1,4}})?)?"
         # In kanji only with 番地: 一番 is "the best", 千二百三十四番地 a house number.
         rf"|(?:[1-9]\d{{0,4}}番地?|{kd}番地)(?:の?{d}号?|[{h}][1-9]\d{{0,3}})?"
