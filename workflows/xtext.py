@@ -602,6 +602,8 @@ class _EmojiRegexes:
         # character that starts none); with keycaps (compiled when a text has one) digits too.
         self.found = re.compile(f"(?=[{first}])(?:{sequence})")
         self.found_or_keycap = f"(?=[{first}#*0-9])(?:{sequence})"
+        # A class alone is skipped through in C: a text without any of these holds no emoji.
+        self.start = re.compile(f"[{first}]")
 
 
 @cache
@@ -615,7 +617,12 @@ def _emoji_spans(text: str) -> tuple[tuple[int, int], ...]:
     if text.isascii():
         return ()
     rx = _emoji_regexes()
-    found = _compiled(rx.found_or_keycap) if "\u20e3" in text else rx.found
+    if "\u20e3" in text:
+        found = _compiled(rx.found_or_keycap)
+    elif rx.start.search(text) is None:
+        return ()
+    else:
+        found = rx.found
     return tuple(m.span() for m in found.finditer(text))
 
 

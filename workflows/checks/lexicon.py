@@ -199,13 +199,17 @@ class Pattern:
             yield span
             pos = max(span[1], span[0] + 1)
 
-    def possible(self, text: str) -> bool:
+    def possible(self, text: str, chars: set[str] | None = None) -> bool:
         """False when ``text`` lacks a piece every match must contain (a literal run, or each
         word of a literal alternation): no need to run the expression at every position then.
-        A repeated trigger (``候補`` x 35,000) before ``[^。]{0,30}(不可能|…)`` costs nothing."""
+        A repeated trigger (``候補`` x 35,000) before ``[^。]{0,30}(不可能|…)`` costs nothing.
+        ``chars``, the characters of ``text``, spares a search for a word made of others."""
         if self._needed is None:
             self._needed = _needed(self.source)
-        return all(any(word in text for word in words) for words in self._needed)
+        return all(
+            any((chars is None or chars.issuperset(word)) and word in text for word in words)
+            for words in self._needed
+        )
 
 
 def _needed(source: str) -> tuple[frozenset[str], ...]:
@@ -385,7 +389,8 @@ class Lexicon:
         """Every hit in ``text`` (NFKC), in text order; one rule never reports overlapping spans."""
         by_char = self._by_char
         candidates = set(self._always)
-        for ch in by_char.keys() & set(text):
+        chars = set(text)
+        for ch in by_char.keys() & chars:
             candidates.update(by_char[ch])
         if not candidates:
             return []
@@ -395,7 +400,7 @@ class Lexicon:
         for n in sorted(candidates):
             index, alt = self._alternatives[n]
             entry = self.entries[index]
-            if isinstance(alt, Pattern) and not alt.possible(text):
+            if isinstance(alt, Pattern) and not alt.possible(text, chars):
                 continue
             free = entry.requires is None and entry.unless is None
             # Past each match even when its context suppressed it: a shorter match inside it

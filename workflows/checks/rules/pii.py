@@ -33,14 +33,15 @@ _EMAIL = re.compile(
     r"@(?P<domain>(?:[A-Za-z0-9](?:[A-Za-z0-9\-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,24})"
     r"(?![A-Za-z0-9\-])"
 )
+# A number that does not go on from another (1.5, 10:30, a code): tested after its first digit,
+# looking back over it, so that the expression starts with a digit and re skips to the next
+# digit in C instead of trying every place of the draft.
+_FRESH = rf"(?<![0-9A-Za-z/#=@_%+{_H}]\d)(?<![0-9][.,: ]\d)"
 # 12 digits as one run or 4-4-4 with one kind of separator; never part of a longer number.
 _TWELVE = re.compile(
-    rf"(?<![0-9A-Za-z/#=@_%+{_H}])(?<![0-9][.,: ])\d{{4}}(?P<sep>[ {_H}]?)\d{{4}}(?P=sep)\d{{4}}"
-    rf"(?![0-9])(?![ {_H}.,]\d)(?!円)"
+    rf"\d{_FRESH}\d{{3}}(?P<sep>[ {_H}]?)\d{{4}}(?P=sep)\d{{4}}(?![0-9])(?![ {_H}.,]\d)(?!円)"
 )
-_CARD = re.compile(
-    rf"(?<![0-9A-Za-z/#=@_%+{_H}])(?<![0-9][.,: ])\d(?:[ {_H}]?\d){{12,18}}(?![0-9])(?![ {_H}]\d)"
-)
+_CARD = re.compile(rf"\d{_FRESH}(?:[ {_H}]?\d){{12,18}}(?![0-9])(?![ {_H}]\d)")
 _NOT_DIGIT = re.compile(r"\D")
 
 
@@ -131,8 +132,13 @@ def scan(norm: NormalizedText, settings: CheckSettings, data: PiiData) -> list[H
         hits.extend(_mobiles(text, settings, data))
         hits.extend(_my_numbers(text, data))
         hits.extend(_cards(text, data))
-        if data.address.hint.search(text) or data.address.english.search(text):
-            hits.extend(_addresses(text, data.address))
+        p = data.address
+        if (
+            p.hint.search(text)
+            or p.of_person.search(text)
+            or (_ENGLISH_PLACE.search(text) and p.english.search(text))
+        ):
+            hits.extend(_addresses(text, p))
     return hits
 
 
@@ -803,9 +809,8 @@ def _address_patterns(raw: dict[str, Any]) -> AddressPatterns:
         name_field=Lazy(rf"(?:{fields})\s*:?\s*(?P<name>{any_name})"),
         not_kana_name=Lazy(_alternation(raw["not_kana_names"])),
         not_single_names=frozenset(str(w) for w in raw["not_single_names"]),
-        hint=Lazy(
-            rf"{honorific}|{labels}|{home}|{of_person}|\(|[宅方家]|{fields}|号室|{residence}"
-        ),
+        # With of_person, what any pass starts from; in literals, so that re skips ahead in C.
+        hint=Lazy(rf"{honorific}|{labels}|{home}|\(|宅|方|家|{fields}|号室|{residence}"),
         honorific=Lazy(honorific),
         addressee_honorifics=frozenset(("様", "さま", "殿")),
         name_before=Lazy(rf"(?:{name})\Z"),

@@ -242,10 +242,10 @@ def anchor(source: str) -> Anchor | None:
 @dataclass(frozen=True, slots=True)
 class Probe:
     """A cheap test that a text may hold a match of a pattern: one of its anchor strings occurs,
-    or (``needs``) one of the characters of a class that every match holds."""
+    or (``needs``) an expression that finds something in every match does."""
 
     strings: tuple[str, ...]  # empty: nothing known, always look
-    needs: str | None = None  # a character class, e.g. "[○●xX]"
+    needs: str | None = None  # e.g. "[○●xX]", "00|YYYY"
 
     @classmethod
     def of(cls, pattern: re.Pattern[str]) -> Probe:
@@ -660,9 +660,22 @@ _FOLD_TABLE: dict[int, int | None] = {
 _FOLDED = re.compile(f"[ァ-ヶ{re.escape(''.join(_SEPARATORS))}]")
 
 
+def _translated(text: str) -> str:
+    """``text`` without separators, its katakana as hiragana."""
+    return text if _FOLDED.search(text) is None else text.translate(_FOLD_TABLE)
+
+
+def _folded_text(text: str) -> str:
+    """``_fold(text)[0]``, without finding where each character came from."""
+    folded = _translated(text)
+    for variant, common in _VARIANTS:
+        folded = folded.replace(variant, common)
+    return folded
+
+
 def _fold(text: str) -> tuple[str, Sequence[int]]:
     """``text`` folded over spelling variants, and where in ``text`` each folded character is."""
-    folded = text if _FOLDED.search(text) is None else text.translate(_FOLD_TABLE)
+    folded = _translated(text)
     origin: Sequence[int]
     if len(folded) == len(text):  # no separator: every character stays where it is
         origin = range(len(text))
@@ -728,6 +741,9 @@ def official_spans(text: str, names: tuple[str, ...]) -> tuple[Spans, list[Hit]]
     found.sort()
     starts = [s for s, _ in found]
     reach = list(accumulate((e for _, e in found), max))  # the furthest end of names so far
+    folded_text = _folded_text(text)
+    if not any(key in folded_text for _, key in folded_names):
+        return Spans(found), []  # no name written in any way: where characters came from unneeded
     folded, origin = _fold(text)
     candidates: list[tuple[int, int, str]] = []
     for name, key in folded_names:

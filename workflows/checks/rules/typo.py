@@ -190,10 +190,12 @@ def _section(raw: dict[str, Any], name: str) -> dict[str, Any]:
 
 
 def _probe(entry: dict[str, Any], pattern: re.Pattern[str], where: str) -> Probe:
-    """The entry's ``needs`` (a character class every match holds one of), else its anchors.
+    """The entry's ``needs`` (an expression that finds something in every match), else its
+    anchors.
 
-    ``needs`` is for patterns without an anchor string that starts them all: a draft without any
-    of those characters is not scanned at every position. Each hit spec must hold one.
+    ``needs`` is for patterns whose anchors are missing (a class, a part that ignores case) or
+    too common (a 0): a draft without what it finds is not scanned at every position. Each hit
+    spec must hold it.
     """
     needs = entry.get("needs")
     if needs is None:
