@@ -223,14 +223,18 @@ def _cards(text: str, data: PiiData) -> Iterable[Hit]:
 def _addresses(text: str, p: AddressPatterns) -> Iterable[Hit]:
     found: dict[tuple[int, int], None] = {}
     for hm in p.honorific.finditer(text):
+        in_brackets = _in_brackets(text, hm.end(), p)
+        home_of = _after(p.home_of.match(text, hm.end()), text, p)
+        if (
+            in_brackets is None
+            and home_of is None
+            and not _ADDRESSEE_GAP.search(text, max(0, hm.start() - _NAME_LONGEST - 1), hm.start())
+        ):
+            continue  # no address, whoever the name (the dearer test) turns out to be
         name = _name_before(text, hm.start(), p)
         if name is None or not _is_name(name.group(0), p):
             continue
-        for address in (
-            _in_brackets(text, hm.end(), p),
-            _after(p.home_of.match(text, hm.end()), text, p),
-            _addressee(text, name.start(), p),
-        ):
+        for address in (in_brackets, home_of, _addressee(text, name.start(), p)):
             if address is not None:
                 found[address.span("addr")] = None
     # A name without an honorific, its home address in brackets: 高橋美咲（本町1-1-1）, also
@@ -534,6 +538,12 @@ def _in_brackets(text: str, start: int, p: AddressPatterns) -> re.Match[str] | N
     return None
 
 
+# What stands between an addressee's address and name (one right before a name that starts
+# at most _NAME_LONGEST characters before its honorific).
+_ADDRESSEE_GAP = re.compile("[ 、,]")
+_NAME_LONGEST = 16
+
+
 def _addressee(text: str, name_start: int, p: AddressPatterns) -> re.Match[str] | None:
     """みどり市大間々町1234-5 佐藤花子様: the address right before a person's name."""
     end = name_start
@@ -613,7 +623,7 @@ def _name_before(text: str, end: int, p: AddressPatterns) -> re.Match[str] | Non
     characters back only inside a run of katakana: searched from there, a draft of kanji and
     honorifics (町様町様…, 丁目様丁目様…) tries a few places per honorific, not sixteen.
     """
-    run = _NAME_BEFORE_RUN.search(text, max(0, end - 16), end)
+    run = _NAME_BEFORE_RUN.search(text, max(0, end - _NAME_LONGEST), end)
     if run is None:
         return None
     lo = run.start()
