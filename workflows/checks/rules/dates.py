@@ -106,42 +106,41 @@ def _after_scope(text: str, end: int) -> tuple[int, int]:
     return end, stop
 
 
-def _in_sentence(cue: re.Pattern[str], text: str, expr: DateExpression) -> bool:
-    """Whether ``cue`` occurs in the date's sentence, before or after the date."""
-    floor = max(0, expr.start - _REACH)
+def _in_sentence(cue: re.Pattern[str], text: str, start: int, end: int) -> bool:
+    """Whether ``cue`` occurs in the sentence of the date at [start, end), before or after it."""
+    floor = max(0, start - _REACH)
     ends = _sentence_ends(text)
-    i = bisect_left(ends, expr.start) - 1  # the last sentence end before the date
+    i = bisect_left(ends, start) - 1  # the last sentence end before the date
     begin = max(floor, ends[i] + 1) if i >= 0 else floor
     # Up to the date's first character, so that "$" in a cue cannot match right before it.
-    return cue.search(text, begin, expr.start + 1) is not None or _after(cue, text, expr)
+    return cue.search(text, begin, start + 1) is not None or _after(cue, text, start, end)
 
 
-def _after(cue: re.Pattern[str], text: str, expr: DateExpression) -> bool:
+def _after(cue: re.Pattern[str], text: str, start: int, end: int) -> bool:
     """Whether ``cue`` occurs after the date in its sentence (or heading and next sentence)."""
-    return cue.search(text, *_after_scope(text, expr.end)) is not None
+    return cue.search(text, *_after_scope(text, end)) is not None
 
 
-def _right_after(cue: re.Pattern[str], text: str, expr: DateExpression) -> bool:
-    pos = _SPACES.match(text, expr.end)
-    return cue.match(text, pos.end() if pos else expr.end) is not None
+def _right_after(cue: re.Pattern[str], text: str, start: int, end: int) -> bool:
+    pos = _SPACES.match(text, end)
+    return cue.match(text, pos.end() if pos else end) is not None
 
 
-def _right_before(cue: re.Pattern[str], text: str, expr: DateExpression) -> bool:
-    return cue.search(text, max(0, expr.start - 12), expr.start) is not None
+def _right_before(cue: re.Pattern[str], text: str, start: int, end: int) -> bool:
+    return cue.search(text, max(0, start - 12), start) is not None
 
 
-def _in_line_before(cue: re.Pattern[str], text: str, expr: DateExpression) -> bool:
-    floor = max(0, expr.start - _REACH)
-    return (
-        cue.search(text, text.rfind("\n", floor, expr.start) + 1 or floor, expr.start) is not None
-    )
+def _in_line_before(cue: re.Pattern[str], text: str, start: int, end: int) -> bool:
+    floor = max(0, start - _REACH)
+    return cue.search(text, text.rfind("\n", floor, start) + 1 or floor, start) is not None
 
 
-def _anywhere(cue: re.Pattern[str], text: str, expr: DateExpression) -> bool:
+def _anywhere(cue: re.Pattern[str], text: str, start: int, end: int) -> bool:
     return cue.search(text) is not None
 
 
-_Where = Callable[[re.Pattern[str], str, DateExpression], bool]
+# Where a group of cues is looked for around the date at [start, end).
+_Where = Callable[[re.Pattern[str], str, int, int], bool]
 _GROUPS: dict[str, tuple[_Where, str]] = {
     # group: (where it is looked for, how its patterns are wrapped)
     "past_cues": (_in_sentence, "{}"),
@@ -183,7 +182,7 @@ def _spec_holds(group: str, cue: re.Pattern[str], text: str, where: str) -> bool
     found = find_dates(text)
     if not found:
         raise RuleDataError(f"{where}: spec {text!r} has no date to test the cue against")
-    return look(cue, text, found[0])
+    return look(cue, text, found[0].start, found[0].end)
 
 
 def _load_group(path: Path, raw: dict[str, Any], group: str) -> re.Pattern[str]:
@@ -570,13 +569,14 @@ def _past(
     if latest.year_written and today - latest.date > _HISTORY:
         return None
     text = ctx.text
+    start, end = expr.start, expr.end
     if (
         report()
-        or _in_sentence(cues.past, text, expr)
-        or _right_after(cues.reference, text, expr)
-        or _right_before(cues.before, text, expr)
-        or _in_line_before(cues.label, text, expr)
-        or (_PERIOD_START.match(text, expr.end) and _after(cues.ongoing, text, expr))
+        or _in_sentence(cues.past, text, start, end)
+        or _right_after(cues.reference, text, start, end)
+        or _right_before(cues.before, text, start, end)
+        or _in_line_before(cues.label, text, start, end)
+        or (_PERIOD_START.match(text, end) and _after(cues.ongoing, text, start, end))
     ):
         return None
     if _counted(ctx, PAST):

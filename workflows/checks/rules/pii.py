@@ -554,8 +554,14 @@ def _addressee(text: str, name_start: int, p: AddressPatterns) -> re.Match[str] 
     return _address_ending(text, end, p)
 
 
-# What an address written on its own starts after (or it starts the text).
+# How a house number (``number`` in _address_patterns) can end, but for a digit.
+_NUMBER_ENDS = frozenset("番地号")
+
+
+# What an address written on its own starts after (or it starts the text); but for a space,
+# none of these is inside one.
 _ADDRESS_AFTER = re.compile("[ \n\t:、,。「(]")
+_NOT_IN_ADDRESS = "\n\t:、,。「("
 
 
 def _address_starts(text: str, end: int, p: AddressPatterns) -> list[int]:
@@ -567,18 +573,15 @@ def _address_starts(text: str, end: int, p: AddressPatterns) -> list[int]:
     pieces (1の 1の 1の …) costs a few tries at each の, not one per piece.
     """
     lo = max(0, end - 40)
-    after = [m.start() for m in _ADDRESS_AFTER.finditer(text, max(0, lo - 1), end - 1)]
-    starts = [0] if lo == 0 < end else []
-    starts += [b + 1 for b in after]
-    space_seen = False
-    for b in reversed(after):
-        if b < lo:
-            break
-        if text[b] == " " and not space_seen:
-            space_seen = True
-            continue
-        # Any start this far before b would hold b after its label.
-        return [at for at in starts if at > b - p.label_longest]
+    # The last character an address cannot hold: one it starts after (not a space), or the
+    # space before the last.
+    last_space = text.rfind(" ", lo, end - 1)
+    before_last_space = text.rfind(" ", lo, last_space) if last_space > lo else -1
+    cut = max(before_last_space, *(text.rfind(ch, lo, end - 1) for ch in _NOT_IN_ADDRESS))
+    # Any start this far before it would hold it after its label.
+    first = lo if cut < 0 else max(lo, cut - p.label_longest + 1)
+    starts = [0] if first == 0 < end else []
+    starts += [m.end() for m in _ADDRESS_AFTER.finditer(text, max(0, first - 1), end - 1)]
     return starts
 
 
@@ -586,6 +589,9 @@ def _address_ending(
     text: str, end: int, p: AddressPatterns, *, bare_ok: bool = False
 ) -> re.Match[str] | None:
     """A home address (not a venue's) that ends at ``end``; at most 40 tries, so linear."""
+    last = text[end - 1 : end]
+    if not (last.isdecimal() or last in _NUMBER_ENDS):
+        return None  # every house number ends with a digit, 番, 地 or 号
     for at in _address_starts(text, end, p):
         label = p.label_prefix.match(text, at, end)
         address = p.address.fullmatch(text, label.end() if label else at, end)
