@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
-from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import StrEnum
 from typing import NamedTuple
@@ -120,9 +119,9 @@ class DatePart(NamedTuple):
         return self.weekdays[0] if len(self.weekdays) == 1 else None
 
 
-@dataclass(frozen=True, slots=True)
-class DateExpression:
-    """A date, a range or a list of dates written together."""
+class DateExpression(NamedTuple):
+    """A date, a range or a list of dates written together (a named tuple, as DatePart is: a
+    draft of thousands of dates builds thousands)."""
 
     parts: tuple[DatePart, ...]
 
