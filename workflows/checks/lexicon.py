@@ -480,7 +480,50 @@ def _first_chars(pattern: str, flags: int) -> frozenset[str] | None:
 
 
 class _Unbounded(Exception):
-    """A node whose first characters are not worth enumerating."""
+    """A node whose first characters (or reach) are not worth enumerating."""
+
+
+def reach(regex: re.Pattern[str]) -> int | None:
+    """How far past the place a match of ``regex`` is tried it can read: the characters it may
+    consume, look ahead at or test for an end there (None when that is not bounded)."""
+    try:
+        return _seq_reach(list(_sre.parse(regex.pattern, regex.flags)))[1]
+    except _Unbounded:
+        return None
+
+
+def _seq_reach(seq: Iterable[tuple[Any, Any]]) -> tuple[int, int]:
+    """(the most characters ``seq`` consumes, the furthest it reads) from where it starts."""
+    at = furthest = 0
+    for op, av in seq:
+        if op in (_C.LITERAL, _C.NOT_LITERAL, _C.IN, _C.ANY):
+            at += 1
+            continue
+        if op is _C.AT:  # ^, $, \b, \Z: the character there decides
+            furthest = max(furthest, at + 1)
+            continue
+        if op is _C.SUBPATTERN:
+            inner = [(list(av[3]), 1)]
+        elif op is getattr(_C, "ATOMIC_GROUP", None):
+            inner = [(list(av), 1)]
+        elif op is _C.BRANCH:
+            inner = [(list(alt), 1) for alt in av[1]]
+        elif op in _REPEATS and av[1] != _C.MAXREPEAT:
+            inner = [(list(av[2]), av[1])]
+        elif op in (_C.ASSERT, _C.ASSERT_NOT):
+            direction, body = av
+            width, read = _seq_reach(list(body))
+            # A lookahead reads from here; a lookbehind from its width back.
+            furthest = max(furthest, at + read if direction == 1 else at - width + read)
+            continue
+        else:
+            raise _Unbounded  # a repeat without bound, a back reference, …
+        widths = [_seq_reach(body) for body, _ in inner]
+        times = inner[0][1]
+        most = max(width for width, _ in widths)
+        furthest = max(furthest, at + (times - 1) * most + max(read for _, read in widths))
+        at += times * most
+    return at, max(at, furthest)
 
 
 def _seq_first(seq: Iterable[tuple[Any, Any]], icase: bool) -> tuple[set[str], bool]:

@@ -10,6 +10,7 @@ workflows/japanese_dates.py; the words that show a past date is meant are in dat
 from __future__ import annotations
 
 import re
+import sys
 import unicodedata
 from bisect import bisect_left
 from collections.abc import Callable, Iterable
@@ -23,7 +24,7 @@ from zoneinfo import ZoneInfo
 from workflows.calendar import BusinessCalendar
 from workflows.checks.context import OMITTED, CheckContext, Rule
 from workflows.checks.data import RULES_DIR, RuleDataError, cached_data, load_yaml
-from workflows.checks.lexicon import first_chars
+from workflows.checks.lexicon import first_chars, reach
 from workflows.checks.model import DraftToCheck, Finding, Severity
 from workflows.checks.settings import CheckSettings
 from workflows.checks.text import NormalizedText
@@ -70,27 +71,98 @@ _SPACES = re.compile(r"[ \u3000]*")
 
 
 @dataclass(frozen=True, slots=True)
+class _Cue:
+    """A group of cues, asked only whether one occurs (in a stretch of the text around a date).
+
+    A cue is looked for around every date in the past, in up to 400 characters. ``regex`` starts
+    with the characters a cue can start with, so that ``re`` skips, in C, the places where none
+    can. A draft that asks many times (thousands of dates in the past) has its cues found once
+    (``starts``): a stretch then holds one if one starts in it far enough from its end that the
+    end changes nothing (``reach``), else the rest of the stretch is searched.
+    """
+
+    regex: re.Pattern[str]
+    starts: re.Pattern[str]  # an empty match where a cue starts
+    reach: int | None  # how far past its start a cue reads (None: not bounded)
+
+    def search(self, text: str, pos: int = 0, endpos: int = sys.maxsize) -> re.Match[str] | None:
+        return self.regex.search(text, pos, endpos)
+
+    def match(self, text: str, pos: int = 0) -> re.Match[str] | None:
+        return self.regex.match(text, pos)
+
+    def within(self, text: str, pos: int, endpos: int) -> bool:
+        """Whether a cue occurs in text[pos:endpos] (as ``search(text, pos, endpos)`` finds)."""
+        found = _around(text).occurrences
+        # By identity: the cues are made once, and hashing a compiled expression is not cheap.
+        if (mine := found.get(id(self))) is None:
+            mine = found[id(self)] = _Occurrences(self, text)
+        return mine.within(pos, endpos)
+
+
+class _Occurrences:
+    """Where one group of cues occurs in one draft, found once it has been asked often."""
+
+    __slots__ = ("_asked", "_cue", "_places", "_text")
+
+    def __init__(self, cue: _Cue, text: str) -> None:
+        self._cue, self._text = cue, text
+        self._asked = 0
+        self._places: list[int] | None = None
+
+    def within(self, pos: int, endpos: int) -> bool:
+        cue = self._cue
+        if cue.reach is not None and self._asked >= _ASKED_BEFORE_FINDING_ALL:
+            if self._places is None:
+                self._places = [m.start() for m in cue.starts.finditer(self._text)]
+            # A cue that starts here reads nothing near the end of the stretch: as it is found
+            # in the whole text, so it is in the stretch.
+            inner = endpos - cue.reach - 2
+            i = bisect_left(self._places, pos)
+            if i < len(self._places) and self._places[i] < inner:
+                return True
+            pos = max(pos, inner)
+        else:
+            self._asked += 1
+        return cue.regex.search(self._text, pos, endpos) is not None
+
+
+# Searches of one group of cues in a draft before all its places are found at once.
+_ASKED_BEFORE_FINDING_ALL = 32
+
+
+@dataclass(frozen=True, slots=True)
 class _Cues:
-    past: re.Pattern[str]
-    ongoing: re.Pattern[str]
-    reference: re.Pattern[str]
-    before: re.Pattern[str]
-    label: re.Pattern[str]
-    report: re.Pattern[str]
+    past: _Cue
+    ongoing: _Cue
+    reference: _Cue
+    before: _Cue
+    label: _Cue
+    report: _Cue
 
 
 # --- where each group of cues is looked for -------------------------------------------------
 
 
+class _Around:
+    """What the looks around the dates of one draft share, found once per draft (each date in
+    the past asks): where its sentences end, where each group of cues occurs (by its id)."""
+
+    __slots__ = ("ends", "occurrences")
+
+    def __init__(self, text: str) -> None:
+        self.ends = [m.start() for m in _SENTENCE_END.finditer(text)]
+        self.occurrences: dict[int, _Occurrences] = {}
+
+
 @lru_cache(maxsize=4)
-def _sentence_ends(text: str) -> list[int]:
-    """Where the sentences of ``text`` end (each date past asks: found once per draft)."""
-    return [m.start() for m in _SENTENCE_END.finditer(text)]
+def _around(text: str) -> _Around:
+    return _Around(text)
 
 
 def _end_from(text: str, pos: int, limit: int) -> int | None:
     """Just past the first sentence end in [pos, limit), if any."""
-    ends = _sentence_ends(text)
+    ends = _around(text).ends
     i = bisect_left(ends, pos)
     return ends[i] + 1 if i < len(ends) and ends[i] < limit else None
 
@@ -106,41 +178,41 @@ def _after_scope(text: str, end: int) -> tuple[int, int]:
     return end, stop
 
 
-def _in_sentence(cue: re.Pattern[str], text: str, start: int, end: int) -> bool:
+def _in_sentence(cue: _Cue, text: str, start: int, end: int) -> bool:
     """Whether ``cue`` occurs in the sentence of the date at [start, end), before or after it."""
     floor = max(0, start - _REACH)
-    ends = _sentence_ends(text)
+    ends = _around(text).ends
     i = bisect_left(ends, start) - 1  # the last sentence end before the date
     begin = max(floor, ends[i] + 1) if i >= 0 else floor
     # Up to the date's first character, so that "$" in a cue cannot match right before it.
-    return cue.search(text, begin, start + 1) is not None or _after(cue, text, start, end)
+    return cue.within(text, begin, start + 1) or _after(cue, text, start, end)
 
 
-def _after(cue: re.Pattern[str], text: str, start: int, end: int) -> bool:
+def _after(cue: _Cue, text: str, start: int, end: int) -> bool:
     """Whether ``cue`` occurs after the date in its sentence (or heading and next sentence)."""
-    return cue.search(text, *_after_scope(text, end)) is not None
+    return cue.within(text, *_after_scope(text, end))
 
 
-def _right_after(cue: re.Pattern[str], text: str, start: int, end: int) -> bool:
+def _right_after(cue: _Cue, text: str, start: int, end: int) -> bool:
     pos = _SPACES.match(text, end)
     return cue.match(text, pos.end() if pos else end) is not None
 
 
-def _right_before(cue: re.Pattern[str], text: str, start: int, end: int) -> bool:
+def _right_before(cue: _Cue, text: str, start: int, end: int) -> bool:
     return cue.search(text, max(0, start - 12), start) is not None
 
 
-def _in_line_before(cue: re.Pattern[str], text: str, start: int, end: int) -> bool:
+def _in_line_before(cue: _Cue, text: str, start: int, end: int) -> bool:
     floor = max(0, start - _REACH)
-    return cue.search(text, text.rfind("\n", floor, start) + 1 or floor, start) is not None
+    return cue.within(text, text.rfind("\n", floor, start) + 1 or floor, start)
 
 
-def _anywhere(cue: re.Pattern[str], text: str, start: int, end: int) -> bool:
+def _anywhere(cue: _Cue, text: str, start: int, end: int) -> bool:
     return cue.search(text) is not None
 
 
 # Where a group of cues is looked for around the date at [start, end).
-_Where = Callable[[re.Pattern[str], str, int, int], bool]
+_Where = Callable[[_Cue, str, int, int], bool]
 _GROUPS: dict[str, tuple[_Where, str]] = {
     # group: (where it is looked for, how its patterns are wrapped)
     "past_cues": (_in_sentence, "{}"),
@@ -155,26 +227,22 @@ _GROUPS: dict[str, tuple[_Where, str]] = {
 # --- loading and validating the data -------------------------------------------------------
 
 
-def _compile(patterns: list[str], wrap: str, where: str) -> re.Pattern[str]:
-    """The cues as one expression, asked only whether it occurs (in a stretch of the text).
-
-    A cue is looked for around every date in the past, in up to 400 characters: the expression
-    starts with the characters a cue can start with, so that ``re`` skips, in C, the places where
-    none can (a draft of thousands of past dates), and tries the cue, as written, at the others.
-    """
+def _compile(patterns: list[str], wrap: str, where: str) -> _Cue:
+    """The cues as one expression (see _Cue)."""
     joined = "|".join(f"(?:{unicodedata.normalize('NFKC', p)})" for p in patterns)
     try:
-        cue = re.compile(wrap.format(joined))
-        first = first_chars(cue)
-        if first is None:
-            return cue
-        starts = "".join(re.escape(ch) for ch in sorted(first))
-        return re.compile(f"[{starts}](?<=(?=(?:{cue.pattern}))(?s:.))")
+        written = re.compile(wrap.format(joined))
+        first = first_chars(written)
+        cue = written
+        if first is not None:
+            chars = "".join(re.escape(ch) for ch in sorted(first))
+            cue = re.compile(f"[{chars}](?<=(?=(?:{written.pattern}))(?s:.))")
+        return _Cue(cue, re.compile(f"(?=(?:{cue.pattern}))"), reach(written))
     except re.error as exc:
         raise RuleDataError(f"{where}: bad pattern: {exc}") from exc
 
 
-def _spec_holds(group: str, cue: re.Pattern[str], text: str, where: str) -> bool:
+def _spec_holds(group: str, cue: _Cue, text: str, where: str) -> bool:
     look, _ = _GROUPS[group]
     text = NormalizedText.of(text).text
     if look in {_in_sentence, _after, _anywhere}:
@@ -185,7 +253,7 @@ def _spec_holds(group: str, cue: re.Pattern[str], text: str, where: str) -> bool
     return look(cue, text, found[0].start, found[0].end)
 
 
-def _load_group(path: Path, raw: dict[str, Any], group: str) -> re.Pattern[str]:
+def _load_group(path: Path, raw: dict[str, Any], group: str) -> _Cue:
     entries = raw.get(group)
     if not isinstance(entries, list) or not entries:
         raise RuleDataError(f"{path}: '{group}' must be a non-empty list of entries")
