@@ -104,7 +104,9 @@ def _fold_each(
 # it needs is in the text. Every scan here is linear in the text: runs are matched possessively
 # and each e-mail address or domain is tried once per run, never once per starting character.
 _URL = re.compile(r"(?:https?://|www\.)[^\s<>\"'「」『』()（）【】、。]++")
-_LOCAL_PART = re.compile(r"[A-Za-z0-9._%+-]++")
+# A whole run of the characters of an e-mail address's local part, with an @ right after it
+# (only at a run's start does the lookbehind let the run be tried: linear).
+_LOCAL_PART = re.compile(r"(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]++(?=@)")
 _MAIL_DOMAIN = re.compile(r"[A-Za-z0-9-]++(?:\.[A-Za-z0-9-]++)++")
 _MENTION = re.compile(r"@[A-Za-z0-9_]++")
 _HASHTAG = re.compile(r"[#＃][^\s#＃、。,.!?！？「」『』()（）【】]++")
@@ -146,7 +148,7 @@ class Spans:
 
 
 def _emails_and_mentions(text: str) -> Iterator[tuple[int, int]]:
-    local_starts = {m.end(): m.start() for m in _LOCAL_PART.finditer(text)}
+    local_starts = {m.end(): m.start() for m in _LOCAL_PART.finditer(text)}  # by the @
     pos = 0
     while (at := text.find("@", pos)) >= 0:
         local = local_starts.get(at)
