@@ -137,9 +137,13 @@ SHORT_LINE = 40
 
 
 def _regex(source: Any, where: str) -> re.Pattern[str]:
-    """A pattern, or a list of alternatives (one per line of the data, for reading)."""
+    """A pattern, or a list of alternatives (one per line of the data, for reading).
+
+    The alternatives are joined as they are (a|b then c is a|b|c): wrapped in groups, they would
+    hide from ``re`` the characters every alternative starts with, which it skips to in C.
+    """
     if isinstance(source, list) and source and all(isinstance(p, str) and p for p in source):
-        source = "|".join(f"(?:{p})" for p in source)
+        source = "|".join(source)
     if not isinstance(source, str) or not source:
         raise RuleDataError(f"{DATA_FILE}: {where}: a pattern must be a non-empty string")
     try:
