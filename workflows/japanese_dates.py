@@ -577,8 +577,9 @@ def find_dates(text: str) -> tuple[DateExpression, ...]:
             if isinstance(seen, int):
                 pos = at + seen
                 continue
-            found.append(DateExpression(tuple(_shifted(p, at) for p in seen)))
-            pos = found[-1].end
+            shifted = tuple([_shifted(p, at) for p in seen])
+            found.append(DateExpression(shifted))
+            pos = shifted[-1].end
             continue
         m = _CORE.match(text, at)
         head = _core(m, text) if m is not None and not inside_url else None

@@ -627,10 +627,9 @@ def _past(
     report: Callable[[], bool],
 ) -> Finding | None:
     """A date before the publish day, unless its words show the past is meant."""
-    dated = [r for r in resolved if r.date is not None]
-    if not dated or len(dated) < len(resolved):
+    if not resolved or any(r.date is None for r in resolved):
         return None  # a part that names no day (11月1日～11月31日) already has its finding
-    latest = max(dated, key=lambda r: r.date or today)
+    latest = resolved[0] if len(resolved) == 1 else max(resolved, key=lambda r: r.date or today)
     assert latest.date is not None
     if latest.date >= today:
         return None
