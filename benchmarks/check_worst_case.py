@@ -1,6 +1,7 @@
 """The slowest adversarial draft per rule family at 10,000 / 35,000 / 70,000 characters.
 
-Every family runs alone on every draft of `tests/workflows/checks/adversarial.py` at 10,000
+Every family runs alone on every draft of `tests/workflows/checks/adversarial.py` (repetitions
+of the characters the rules react to, and shapes whose every piece is different) at 10,000
 characters; the three slowest per family are then timed at 35,000 and 70,000 (the input limit).
 The whole checker (every family together) is timed the same way. Then it runs on its worst
 70,000-character draft inside
@@ -40,10 +41,10 @@ from bot.app import build_app
 from bot.config import load_config
 from storage.engine import Database
 from storage.migrate import upgrade
-from tests.workflows.checks.adversarial import adversarial
+from tests.workflows.checks.adversarial import adversarial, distinct
 from workflows import xtext
 from workflows.checks import Checker, DraftToCheck, Platform
-from workflows.checks.rules import ALL, url
+from workflows.checks.rules import ALL, dates, url
 from workflows.checks.text import protected_spans
 
 REPO = Path(__file__).resolve().parents[1]
@@ -64,6 +65,7 @@ def timed(checker: Checker, text: str, repeats: int = 1) -> float:
         xtext._emoji_spans.cache_clear()
         url._bad_host.cache_clear()
         xtext._label_to_ascii_length.cache_clear()
+        dates._around.cache_clear()
         t0 = time.process_time()  # CPU seconds: other users of the machine not counted
         checker.check(DraftToCheck(text, AT, PLATFORMS))
         best = min(best, time.process_time() - t0)
@@ -71,7 +73,7 @@ def timed(checker: Checker, text: str, repeats: int = 1) -> float:
 
 
 def drafts_by_label(size: int) -> dict[str, str]:
-    return dict(adversarial(size))
+    return dict(adversarial(size)) | dict(distinct(size))
 
 
 def per_family(top: int) -> tuple[str, float]:

@@ -16,7 +16,7 @@ Pure: no I/O, no clock. :func:`resolve` reads an expression against a reference 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from bisect import bisect_right
 from datetime import date, timedelta
 from enum import StrEnum
 from typing import NamedTuple
@@ -119,9 +119,9 @@ class DatePart(NamedTuple):
         return self.weekdays[0] if len(self.weekdays) == 1 else None
 
 
-@dataclass(frozen=True, slots=True)
-class DateExpression:
-    """A date, a range or a list of dates written together."""
+class DateExpression(NamedTuple):
+    """A date, a range or a list of dates written together (a named tuple, as DatePart is: a
+    draft of thousands of dates builds thousands)."""
 
     parts: tuple[DatePart, ...]
 
@@ -559,6 +559,7 @@ def find_dates(text: str) -> tuple[DateExpression, ...]:
     if not _HINT.search(text):
         return ()
     urls = [m.span() for m in _URL.finditer(text)] if ("://" in text or "www." in text) else []
+    url_starts = [a for a, _ in urls]
     found: list[DateExpression] = []
     # Every pattern here reads a bounded stretch of text, so what is found at a start depends on
     # the text from the character before it to a little past the last date found (or the run
@@ -567,14 +568,18 @@ def find_dates(text: str) -> tuple[DateExpression, ...]:
     pos = 0
     while (start := _START.search(text, pos)) is not None:
         at = start.start()
-        inside_url = bool(urls) and any(a <= at < b for a, b in urls)
+        # The last link starting at or before ``at`` (links do not overlap): a draft of
+        # thousands of links costs a bisection per number, not a walk over the links.
+        i = bisect_right(url_starts, at) - 1
+        inside_url = i >= 0 and at < urls[i][1]
         window = text[at - 1 : at + _WINDOW] if at and not inside_url else None
         if window is not None and (seen := known.get(window)) is not None:
             if isinstance(seen, int):
                 pos = at + seen
                 continue
-            found.append(DateExpression(tuple(_shifted(p, at) for p in seen)))
-            pos = found[-1].end
+            shifted = tuple([_shifted(p, at) for p in seen])
+            found.append(DateExpression(shifted))
+            pos = shifted[-1].end
             continue
         m = _CORE.match(text, at)
         head = _core(m, text) if m is not None and not inside_url else None

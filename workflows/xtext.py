@@ -453,18 +453,24 @@ def _url_entities(text: str) -> tuple[tuple[int, int, int], ...]:
     # A draft repeats the same few links: the matches of a token's range depend only on the
     # text from the character before the token to the end of what a URL's tail could take after
     # it (the first character after the token decides the TLD), so they are worked out once per
-    # such context and shifted to each place it recurs.
-    known: dict[str, tuple[tuple[tuple[int, int, int], ...], int | None]] = {}
+    # such context and shifted to each place it recurs. Where the last link ran into the range
+    # (a.jp/死a.jp/…), the search starts later in it: that offset is part of the context.
+    known: dict[tuple[int, str], tuple[tuple[tuple[int, int, int], ...], int | None]] = {}
     pos = 0
     for lo, hi, token in _candidate_starts(text, g, tokens):
         context = None
-        if lo > 0 and pos <= lo and token is not None:
+        if lo > 0 and token is not None:
             after = tokens.spans[token][1]
-            tail = _TAIL_RUN.match(text, after)
-            assert tail is not None  # it matches the empty string
-            reach = tail.end()
+            if text[after : after + 1] in _TAIL_STARTS:
+                # Read no further than decides whether the context is short enough: a run of
+                # tail characters to the end of a long draft would be read at every token.
+                tail = _TAIL_RUN.match(text, after, max(after, lo + _MAX_CONTEXT + 1))
+                assert tail is not None  # it matches the empty string
+                reach = tail.end()
+            else:
+                reach = after  # no port, path or query: only the character after is read
             if reach - lo <= _MAX_CONTEXT:
-                context = text[lo : max(reach, after + 1)]
+                context = (max(pos - lo, 0), text[lo : max(reach, after + 1)])
                 memo = known.get(context)
                 if memo is not None:
                     entities, last_end = memo
@@ -494,6 +500,9 @@ def _url_entities(text: str) -> tuple[tuple[int, int, int], ...]:
 # starts in a token never reads past the run of these that follows the token.
 _TAIL_RUN = re.compile(f"[{_AZ}{_CYRILLIC}{_ACCENTS}0-9!*';:=+,.$/%#\\[\\]\\-\u2013_~@|&?()]*")
 _MAX_CONTEXT = 80
+# How a port, a path and a query start (a scheme's "://" too): after anything else, a match
+# that starts in a token reads nothing past the character that ends the token.
+_TAIL_STARTS = frozenset(":/?")
 
 
 def _accept_url(text: str, m: _Match, g: _UrlGrammar) -> Iterator[tuple[int, int, int]]:
@@ -593,6 +602,8 @@ class _EmojiRegexes:
         # character that starts none); with keycaps (compiled when a text has one) digits too.
         self.found = re.compile(f"(?=[{first}])(?:{sequence})")
         self.found_or_keycap = f"(?=[{first}#*0-9])(?:{sequence})"
+        # A class alone is skipped through in C: a text without any of these holds no emoji.
+        self.start = re.compile(f"[{first}]")
 
 
 @cache
@@ -606,7 +617,12 @@ def _emoji_spans(text: str) -> tuple[tuple[int, int], ...]:
     if text.isascii():
         return ()
     rx = _emoji_regexes()
-    found = _compiled(rx.found_or_keycap) if "\u20e3" in text else rx.found
+    if "\u20e3" in text:
+        found = _compiled(rx.found_or_keycap)
+    elif rx.start.search(text) is None:
+        return ()
+    else:
+        found = rx.found
     return tuple(m.span() for m in found.finditer(text))
 
 

@@ -47,8 +47,9 @@ import re
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from workflows.checks.context import CheckContext
 from workflows.checks.data import RuleDataError, cached, load_yaml, resolve
@@ -127,6 +128,24 @@ class Term:
         first = self.text[0]
         return frozenset({first, first.upper()}) if self.ignore_case else frozenset(first)
 
+    def never_empty(self) -> bool:
+        """Whether every match is at least one character long (read from the expression)."""
+        if self._never_empty is None:
+            self._never_empty = _sre.parse(self.source).getwidth()[0] > 0
+        return self._never_empty
+
+    def spans(self, text: str, lowered: str) -> Iterator[tuple[int, int]]:
+        """Each match, left to right, the next looked for past the last."""
+        if self.left is None and self.right is None:  # no edge to test: found in C
+            hay = lowered if self.ignore_case else text
+            for m in _term_regex(self.text).finditer(hay):
+                yield m.span()
+            return
+        pos = 0
+        while (span := self.search(text, lowered, pos)) is not None:
+            yield span
+            pos = span[1]
+
     def search(self, text: str, lowered: str, pos: int) -> tuple[int, int] | None:
         hay = lowered if self.ignore_case else text
         n = len(self.text)
@@ -151,22 +170,24 @@ class Pattern:
     each, and an ordinary draft selects a hundred.
     """
 
-    __slots__ = ("_needed", "_regex", "source")
+    __slots__ = ("_needed", "_never_empty", "_regex", "source")
 
     def __init__(
         self,
         source: str,
         regex: re.Pattern[str] | None = None,
         needed: tuple[frozenset[str], ...] | None = None,
+        never_empty: bool | None = None,
     ) -> None:
         self.source = source
         self._regex = regex
         self._needed = needed
+        self._never_empty = never_empty
 
     def __reduce__(
         self,
-    ) -> tuple[type[Pattern], tuple[str, re.Pattern[str], tuple[frozenset[str], ...]]]:
-        return Pattern, (self.source, self.regex, self.needed())
+    ) -> tuple[type[Pattern], tuple[str, re.Pattern[str], tuple[frozenset[str], ...], bool]]:
+        return Pattern, (self.source, self.regex, self.needed(), self.never_empty())
 
     @property
     def regex(self) -> re.Pattern[str]:
@@ -187,11 +208,33 @@ class Pattern:
             self._needed = _needed(self.source)
         return self._needed
 
-    def possible(self, text: str) -> bool:
+    def never_empty(self) -> bool:
+        """Whether every match is at least one character long (read from the expression)."""
+        if self._never_empty is None:
+            self._never_empty = _sre.parse(self.source).getwidth()[0] > 0
+        return self._never_empty
+
+    def spans(self, text: str, lowered: str) -> Iterator[tuple[int, int]]:
+        """Each match, left to right, the next looked for past the last (past an empty match,
+        one character further: ``finditer`` would try a longer match there)."""
+        if self.never_empty():
+            for m in self.regex.finditer(text):  # found in C
+                yield m.span()
+            return
+        pos = 0
+        while (span := self.search(text, lowered, pos)) is not None:
+            yield span
+            pos = max(span[1], span[0] + 1)
+
+    def possible(self, text: str, chars: set[str] | None = None) -> bool:
         """False when ``text`` lacks a piece every match must contain (a literal run, or each
         word of a literal alternation): no need to run the expression at every position then.
-        A repeated trigger (``候補`` x 35,000) before ``[^。]{0,30}(不可能|…)`` costs nothing."""
-        return all(any(word in text for word in words) for words in self.needed())
+        A repeated trigger (``候補`` x 35,000) before ``[^。]{0,30}(不可能|…)`` costs nothing.
+        ``chars``, the characters of ``text``, spares a search for a word made of others."""
+        return all(
+            any((chars is None or chars.issuperset(word)) and word in text for word in words)
+            for words in self.needed()
+        )
 
 
 def _needed(source: str) -> tuple[frozenset[str], ...]:
@@ -261,9 +304,12 @@ class Entry:
         return self.suggestion
 
 
-@dataclass(frozen=True, slots=True)
-class Hit:
-    """A match that survived its context checks; ``start``/``end`` index the NFKC text."""
+class Hit(NamedTuple):
+    """A match that survived its context checks; ``start``/``end`` index the NFKC text.
+
+    A tuple: a draft can hold tens of thousands (笑笑笑…), and a tuple costs a fraction of a
+    frozen dataclass to make.
+    """
 
     entry: Entry
     start: int
@@ -368,7 +414,8 @@ class Lexicon:
         """Every hit in ``text`` (NFKC), in text order; one rule never reports overlapping spans."""
         by_char = self._by_char
         candidates = set(self._always)
-        for ch in by_char.keys() & set(text):
+        chars = set(text)
+        for ch in by_char.keys() & chars:
             candidates.update(by_char[ch])
         if not candidates:
             return []
@@ -378,17 +425,15 @@ class Lexicon:
         for n in sorted(candidates):
             index, alt = self._alternatives[n]
             entry = self.entries[index]
-            pos = 0
-            if isinstance(alt, Pattern) and not alt.possible(text):
+            if isinstance(alt, Pattern) and not alt.possible(text, chars):
                 continue
-            while (span := alt.search(text, lowered, pos)) is not None:
-                start, end = span
-                if end > start and context.allows(entry, start, end):
-                    lo, hi = context.sentence(start, end) if entry.whole_sentence else span
+            free = entry.requires is None and entry.unless is None
+            # Past each match even when its context suppressed it: a shorter match inside it
+            # would have the same context, and re-trying each position is quadratic.
+            for start, end in alt.spans(text, lowered):
+                if end > start and (free or context.allows(entry, start, end)):
+                    lo, hi = context.sentence(start, end) if entry.whole_sentence else (start, end)
                     found.append((lo, -hi, index))
-                # Past the match even when its context suppressed it: a shorter match inside it
-                # would have the same context, and re-trying each position is quadratic.
-                pos = max(end, start + 1)
         found.sort()
         hits: list[Hit] = []
         # A sentence-level judgement and a word found inside it are two findings, not one.
@@ -405,6 +450,9 @@ class Lexicon:
     def findings(self, ctx: CheckContext) -> Iterator[Finding]:
         """The hits in a draft as findings whose spans point into the original text."""
         for hit in self.scan(ctx.text):
+            if ctx.full(hit.rule):
+                ctx.over_limit(hit.rule)  # counted, not spelled out
+                continue
             suggestion = hit.suggestion
             yield ctx.finding(
                 hit.rule,
@@ -415,6 +463,11 @@ class Lexicon:
                 suggestion=suggestion,
                 replacement=suggestion or "",
             )
+
+
+@cache
+def _term_regex(term: str) -> re.Pattern[str]:
+    return re.compile(re.escape(term))
 
 
 def _ascii_lower(text: str) -> str:
@@ -452,7 +505,50 @@ def _first_chars(pattern: str, flags: int) -> frozenset[str] | None:
 
 
 class _Unbounded(Exception):
-    """A node whose first characters are not worth enumerating."""
+    """A node whose first characters (or reach) are not worth enumerating."""
+
+
+def reach(regex: re.Pattern[str]) -> int | None:
+    """How far past the place a match of ``regex`` is tried it can read: the characters it may
+    consume, look ahead at or test for an end there (None when that is not bounded)."""
+    try:
+        return _seq_reach(list(_sre.parse(regex.pattern, regex.flags)))[1]
+    except _Unbounded:
+        return None
+
+
+def _seq_reach(seq: Iterable[tuple[Any, Any]]) -> tuple[int, int]:
+    """(the most characters ``seq`` consumes, the furthest it reads) from where it starts."""
+    at = furthest = 0
+    for op, av in seq:
+        if op in (_C.LITERAL, _C.NOT_LITERAL, _C.IN, _C.ANY):
+            at += 1
+            continue
+        if op is _C.AT:  # ^, $, \b, \Z: the character there decides
+            furthest = max(furthest, at + 1)
+            continue
+        if op is _C.SUBPATTERN:
+            inner = [(list(av[3]), 1)]
+        elif op is getattr(_C, "ATOMIC_GROUP", None):
+            inner = [(list(av), 1)]
+        elif op is _C.BRANCH:
+            inner = [(list(alt), 1) for alt in av[1]]
+        elif op in _REPEATS and av[1] != _C.MAXREPEAT:
+            inner = [(list(av[2]), av[1])]
+        elif op in (_C.ASSERT, _C.ASSERT_NOT):
+            direction, body = av
+            width, read = _seq_reach(list(body))
+            # A lookahead reads from here; a lookbehind from its width back.
+            furthest = max(furthest, at + read if direction == 1 else at - width + read)
+            continue
+        else:
+            raise _Unbounded  # a repeat without bound, a back reference, …
+        widths = [_seq_reach(body) for body, _ in inner]
+        times = inner[0][1]
+        most = max(width for width, _ in widths)
+        furthest = max(furthest, at + (times - 1) * most + max(read for _, read in widths))
+        at += times * most
+    return at, max(at, furthest)
 
 
 def _seq_first(seq: Iterable[tuple[Any, Any]], icase: bool) -> tuple[set[str], bool]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import bisect
 import re
 import unicodedata
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -25,50 +25,48 @@ def _is_joiner(ch: str) -> bool:
 class NormalizedText:
     original: str
     text: str
-    # For each character of ``text``, the [start, end) span in ``original`` it came from.
-    _starts: tuple[int, ...] = field(repr=False)
-    _ends: tuple[int, ...] = field(repr=False)
+    # For each character of ``text``, the [start, end) span in ``original`` it came from (ranges
+    # when each character stays where it was: nothing to build for a long draft).
+    _starts: Sequence[int] = field(repr=False)
+    _ends: Sequence[int] = field(repr=False)
 
     @classmethod
     def of(cls, original: str) -> NormalizedText:
         if original.isascii():
-            span = tuple(range(len(original)))
-            return cls(original, original, span, tuple(i + 1 for i in span))
+            return cls._one_to_one(original, original)
         distinct = set(original)
-        if not any(_is_joiner(ch) for ch in distinct):
-            return cls._char_by_char(original, distinct)
+        # One NFKC per distinct character, applied in C (str.translate); only a character with
+        # combining marks after it (カ + ゛) is normalised together with them.
+        table = {ord(ch): unicodedata.normalize("NFKC", ch) for ch in distinct}
+        joiners = "".join(ch for ch in distinct if _is_joiner(ch))
+        if not joiners:
+            text = original.translate(table)
+            if len(text) == len(original):
+                return cls._one_to_one(original, text)
         out: list[str] = []
         starts: list[int] = []
         ends: list[int] = []
-        i, n = 0, len(original)
-        while i < n:
-            j = i + 1
-            while j < n and _is_joiner(original[j]):
-                j += 1
-            chunk = original[i:j]
-            folded = chunk if chunk.isascii() else unicodedata.normalize("NFKC", chunk)
-            for ch in folded:
-                out.append(ch)
-                starts.append(i)
-                ends.append(j)
-            i = j
+        pos = 0
+        clusters = re.finditer(f"(?s).[{re.escape(joiners)}]+", original) if joiners else ()
+        together: dict[str, str] = {}  # each cluster normalised once (ｶﾞ recurs)
+        for m in clusters:
+            start, end = m.span()
+            if pos < start:
+                _fold_each(original, pos, start, table, (out, starts, ends))
+            cluster = m.group()
+            if (folded := together.get(cluster)) is None:
+                folded = together[cluster] = unicodedata.normalize("NFKC", cluster)
+            out.append(folded)
+            starts += [start] * len(folded)
+            ends += [end] * len(folded)
+            pos = end
+        _fold_each(original, pos, len(original), table, (out, starts, ends))
         return cls(original, "".join(out), tuple(starts), tuple(ends))
 
     @classmethod
-    def _char_by_char(cls, original: str, distinct: set[str]) -> NormalizedText:
-        """Without combining marks each character folds on its own: one NFKC per distinct one."""
-        table = {ch: unicodedata.normalize("NFKC", ch) for ch in distinct}
-        folded = [table[ch] for ch in original]
-        text = "".join(folded)
-        if len(text) == len(original):
-            span = tuple(range(len(original)))
-            return cls(original, text, span, tuple(i + 1 for i in span))
-        starts: list[int] = []
-        ends: list[int] = []
-        for i, piece in enumerate(folded):
-            starts.extend([i] * len(piece))
-            ends.extend([i + 1] * len(piece))
-        return cls(original, text, tuple(starts), tuple(ends))
+    def _one_to_one(cls, original: str, text: str) -> NormalizedText:
+        """Each character of ``text`` came from the one at the same place in ``original``."""
+        return cls(original, text, range(len(original)), range(1, len(original) + 1))
 
     def span(self, start: int, end: int) -> tuple[int, int]:
         """Map a [start, end) span of the normalised text back to the original."""
@@ -80,12 +78,35 @@ class NormalizedText:
         return self._starts[start], self._ends[end - 1]
 
 
+def _fold_each(
+    original: str,
+    start: int,
+    end: int,
+    table: dict[int, str],
+    into: tuple[list[str], list[int], list[int]],
+) -> None:
+    """Fold ``original[start:end]`` character by character (NFKC of each, from ``table``)."""
+    out, starts, ends = into
+    folded = original[start:end].translate(table)
+    out.append(folded)
+    if len(folded) == end - start:
+        starts.extend(range(start, end))
+        ends.extend(range(start + 1, end + 1))
+        return
+    for i in range(start, end):  # some character became several (㍻ is 平成)
+        n = len(table[ord(original[i])])
+        starts += [i] * n
+        ends += [i + 1] * n
+
+
 # Links, e-mail addresses, hashtags and mentions are identifiers, not prose: the terminology,
 # typo and style families do not look inside them. Each kind is looked for only when a character
 # it needs is in the text. Every scan here is linear in the text: runs are matched possessively
 # and each e-mail address or domain is tried once per run, never once per starting character.
 _URL = re.compile(r"(?:https?://|www\.)[^\s<>\"'「」『』()（）【】、。]++")
-_LOCAL_PART = re.compile(r"[A-Za-z0-9._%+-]++")
+# A whole run of the characters of an e-mail address's local part, with an @ right after it
+# (only at a run's start does the lookbehind let the run be tried: linear).
+_LOCAL_PART = re.compile(r"(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]++(?=@)")
 _MAIL_DOMAIN = re.compile(r"[A-Za-z0-9-]++(?:\.[A-Za-z0-9-]++)++")
 _MENTION = re.compile(r"@[A-Za-z0-9_]++")
 _HASHTAG = re.compile(r"[#＃][^\s#＃、。,.!?！？「」『』()（）【】]++")
@@ -127,7 +148,7 @@ class Spans:
 
 
 def _emails_and_mentions(text: str) -> Iterator[tuple[int, int]]:
-    local_starts = {m.end(): m.start() for m in _LOCAL_PART.finditer(text)}
+    local_starts = {m.end(): m.start() for m in _LOCAL_PART.finditer(text)}  # by the @
     pos = 0
     while (at := text.find("@", pos)) >= 0:
         local = local_starts.get(at)

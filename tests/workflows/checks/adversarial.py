@@ -6,7 +6,7 @@ trouble in the same places.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 # What the scanners look for: digits (full- and half-width), separators of dates, phone numbers,
 # times and versions, the pieces of URLs, e-mail addresses, mentions, domains and hashtags, date
@@ -182,6 +182,17 @@ UNITS: tuple[str, ...] = (
     "本町1-2-3 佐藤",
     "佐藤一郎・",
     "Ab Cd, ",
+    # Honorifics, kanji and house numbers packed together (pii's name and house-number
+    # searches), の after a number with a space (an address ending there), a day in the past
+    # (the words around it are read), links glued to brackets and marks (X's link counter).
+    "丁目様",
+    "様1-1町",
+    "1の ",
+    "町1-1(",
+    "11月1日",
+    "(a.jp",
+    "*a.jp",
+    "死a.jp/",
 )
 
 # Some scanners only give up after the run, at a character that would complete a match.
@@ -198,6 +209,39 @@ HALVES: tuple[tuple[str, str], ...] = (
     ("a", "@a."),
     ("0", "-0"),
 )
+
+
+# Links, domains, hashtags, dates and addresses each written differently: the scanners remember
+# what a repeated link, tag or date turned out to be, so repetitions of one are cheap; these make
+# every one new, and some as long as what is remembered (64 to 80 characters) or just longer.
+DISTINCT: dict[str, Callable[[int], str]] = {
+    "links": lambda i: f"https://a{i}.jp/{i} ",
+    "bare domains": lambda i: f"a{i}.jp ",
+    "glued domains": lambda i: f"a{i}.jp/",
+    "tags": lambda i: f"#t{i}",
+    "tags after words": lambda i: f"語#t{i} ",
+    "long domains": lambda i: f"{i:x}{'a' * 60}.jp ",
+    "long tags": lambda i: f"#{i:x}{'a' * 62} ",
+    "long paths": lambda i: f"a.jp/{i:x}{'a' * 75} ",
+    "dates": lambda i: f"{2000 + i % 1000}年{i % 12 + 1}月{i % 28 + 1}日",
+    "dates with weekdays": lambda i: f"{i % 12 + 1}月{i % 28 + 1}日({'月火水木金土日'[i % 7]})、",
+    "dates apart": lambda i: f"{i % 12 + 1}月{i % 28 + 1}日 ",
+    # In the month before the day the drafts are checked (20 November): each one in the past.
+    "days just past": lambda i: f"11月{i % 19 + 1}日 ",
+    "addresses": lambda i: f"様{i % 9 + 1}-{i % 97 + 1}町",
+    "addresses and names": lambda i: f"住所 本町{i % 9 + 1}-{i % 97 + 1} 氏名 山{'田川本'[i % 3]} ",
+}
+
+
+def distinct(length: int) -> Iterator[tuple[str, str]]:
+    """(label, draft) pairs of exactly ``length`` characters, one per shape of DISTINCT."""
+    for label, item in DISTINCT.items():
+        pieces, written, i = [], 0, 0
+        while written < length:
+            pieces.append(item(i))
+            written += len(pieces[-1])
+            i += 1
+        yield f"distinct {label}", "".join(pieces)[:length]
 
 
 def adversarial(length: int, tails: tuple[str, ...] = TAILS) -> Iterator[tuple[str, str]]:

@@ -322,6 +322,21 @@ def test_reports_and_reference_days_are_not_past_warnings(check: CheckFn, text: 
     assert date_findings(check(text)) == []
 
 
+def test_cues_are_read_around_each_of_many_dates_in_the_past(check: CheckFn) -> None:
+    # Past a few dozen dates in the past, where a draft's cues are is found once for all of
+    # them: a date whose sentence says it is over keeps no finding, with its cue far before it,
+    # right before it or right after it; every other date keeps its own.
+    sentences = [f"11月{day % 19 + 1}日の集い。" for day in range(40)]
+    sentences[33] = "講座の全日程が終わりました、11月2日。"
+    sentences[35] = "昨年の11月3日の集い。"
+    sentences[37] = "11月4日の集いは終わりました。"
+    text = "".join(sentences)
+    found = date_findings(check(text))
+    assert [f.rule for f in found] == ["date-past"] * 37
+    starts = [sum(map(len, sentences[:i])) + s.index("11月") for i, s in enumerate(sentences)]
+    assert [f.start for f in found] == [at for i, at in enumerate(starts) if i not in (33, 35, 37)]
+
+
 # --- precision --------------------------------------------------------------------------------
 
 ORDINARY_DRAFTS = [

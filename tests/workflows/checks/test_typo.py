@@ -425,6 +425,14 @@ def test_an_entry_naming_an_unknown_message_is_refused(broken_data: dict[str, An
         typo.data()
 
 
+def test_needs_that_miss_an_example_of_their_entry_are_refused(broken_data: dict[str, Any]) -> None:
+    # A draft without any character of ``needs`` skips the entry: a class that misses one of the
+    # entry's own examples (○○課) would hide its findings.
+    broken_data["placeholders"][0]["needs"] = "[△]"
+    with pytest.raises(RuleDataError, match=r"placeholders\[0\] \(marks\): hit spec .* lacks"):
+        typo.data()
+
+
 def test_entries_without_misses_are_refused(broken_data: dict[str, Any]) -> None:
     broken_data["ime"]["specs"]["miss"] = []
     with pytest.raises(RuleDataError, match="ime: needs specs with both hit"):

@@ -10,18 +10,21 @@ workflows/japanese_dates.py; the words that show a past date is meant are in dat
 from __future__ import annotations
 
 import re
+import sys
 import unicodedata
+from bisect import bisect_left
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from workflows.calendar import BusinessCalendar
-from workflows.checks.context import CheckContext, Rule
+from workflows.checks.context import OMITTED, CheckContext, Rule
 from workflows.checks.data import RULES_DIR, RuleDataError, cached_data, load_yaml
+from workflows.checks.lexicon import first_chars, reach
 from workflows.checks.model import DraftToCheck, Finding, Severity
 from workflows.checks.settings import CheckSettings
 from workflows.checks.text import NormalizedText
@@ -68,63 +71,148 @@ _SPACES = re.compile(r"[ \u3000]*")
 
 
 @dataclass(frozen=True, slots=True)
+class _Cue:
+    """A group of cues, asked only whether one occurs (in a stretch of the text around a date).
+
+    A cue is looked for around every date in the past, in up to 400 characters. ``regex`` starts
+    with the characters a cue can start with, so that ``re`` skips, in C, the places where none
+    can. A draft that asks many times (thousands of dates in the past) has its cues found once
+    (``starts``): a stretch then holds one if one starts in it far enough from its end that the
+    end changes nothing (``reach``), else the rest of the stretch is searched.
+    """
+
+    regex: re.Pattern[str]
+    starts: re.Pattern[str]  # an empty match where a cue starts
+    reach: int | None  # how far past its start a cue reads (None: not bounded)
+
+    def search(self, text: str, pos: int = 0, endpos: int = sys.maxsize) -> re.Match[str] | None:
+        return self.regex.search(text, pos, endpos)
+
+    def match(self, text: str, pos: int = 0) -> re.Match[str] | None:
+        return self.regex.match(text, pos)
+
+    def within(self, text: str, pos: int, endpos: int) -> bool:
+        """Whether a cue occurs in text[pos:endpos] (as ``search(text, pos, endpos)`` finds)."""
+        found = _around(text).occurrences
+        # By identity: the cues are made once, and hashing a compiled expression is not cheap.
+        if (mine := found.get(id(self))) is None:
+            mine = found[id(self)] = _Occurrences(self, text)
+        return mine.within(pos, endpos)
+
+
+class _Occurrences:
+    """Where one group of cues occurs in one draft, found once it has been asked often."""
+
+    __slots__ = ("_asked", "_cue", "_places", "_text")
+
+    def __init__(self, cue: _Cue, text: str) -> None:
+        self._cue, self._text = cue, text
+        self._asked = 0
+        self._places: list[int] | None = None
+
+    def within(self, pos: int, endpos: int) -> bool:
+        cue = self._cue
+        if cue.reach is not None and self._asked >= _ASKED_BEFORE_FINDING_ALL:
+            if self._places is None:
+                self._places = [m.start() for m in cue.starts.finditer(self._text)]
+            # A cue that starts here reads nothing near the end of the stretch: as it is found
+            # in the whole text, so it is in the stretch.
+            inner = endpos - cue.reach - 2
+            i = bisect_left(self._places, pos)
+            if i < len(self._places) and self._places[i] < inner:
+                return True
+            pos = max(pos, inner)
+        else:
+            self._asked += 1
+        return cue.regex.search(self._text, pos, endpos) is not None
+
+
+# Searches of one group of cues in a draft before all its places are found at once.
+_ASKED_BEFORE_FINDING_ALL = 32
+
+
+@dataclass(frozen=True, slots=True)
 class _Cues:
-    past: re.Pattern[str]
-    ongoing: re.Pattern[str]
-    reference: re.Pattern[str]
-    before: re.Pattern[str]
-    label: re.Pattern[str]
-    report: re.Pattern[str]
+    past: _Cue
+    ongoing: _Cue
+    reference: _Cue
+    before: _Cue
+    label: _Cue
+    report: _Cue
 
 
 # --- where each group of cues is looked for -------------------------------------------------
 
 
+class _Around:
+    """What the looks around the dates of one draft share, found once per draft (each date in
+    the past asks): where its sentences end, where each group of cues occurs (by its id)."""
+
+    __slots__ = ("ends", "occurrences")
+
+    def __init__(self, text: str) -> None:
+        self.ends = [m.start() for m in _SENTENCE_END.finditer(text)]
+        self.occurrences: dict[int, _Occurrences] = {}
+
+
+@lru_cache(maxsize=4)
+def _around(text: str) -> _Around:
+    return _Around(text)
+
+
+def _end_from(text: str, pos: int, limit: int) -> int | None:
+    """Just past the first sentence end in [pos, limit), if any."""
+    ends = _around(text).ends
+    i = bisect_left(ends, pos)
+    return ends[i] + 1 if i < len(ends) and ends[i] < limit else None
+
+
 def _after_scope(text: str, end: int) -> tuple[int, int]:
     """The rest of the sentence after ``end``; with the next sentence when this one is a heading."""
     limit = end + _REACH
-    m = _SENTENCE_END.search(text, end, limit)
-    stop = m.end() if m else min(len(text), limit)
-    if m is not None and not _PREDICATE.search(text, end, stop):
-        nxt = _SENTENCE_END.search(text, stop, stop + _REACH)
-        stop = nxt.end() if nxt else min(len(text), stop + _REACH)
+    found = _end_from(text, end, limit)
+    stop = found if found is not None else min(len(text), limit)
+    if found is not None and not _PREDICATE.search(text, end, stop):
+        nxt = _end_from(text, stop, stop + _REACH)
+        stop = nxt if nxt is not None else min(len(text), stop + _REACH)
     return end, stop
 
 
-def _in_sentence(cue: re.Pattern[str], text: str, expr: DateExpression) -> bool:
-    """Whether ``cue`` occurs in the date's sentence, before or after the date."""
-    floor = max(0, expr.start - _REACH)
-    begin = max(floor, *(text.rfind(ch, floor, expr.start) + 1 for ch in _SENTENCE_ENDS))
+def _in_sentence(cue: _Cue, text: str, start: int, end: int) -> bool:
+    """Whether ``cue`` occurs in the sentence of the date at [start, end), before or after it."""
+    floor = max(0, start - _REACH)
+    ends = _around(text).ends
+    i = bisect_left(ends, start) - 1  # the last sentence end before the date
+    begin = max(floor, ends[i] + 1) if i >= 0 else floor
     # Up to the date's first character, so that "$" in a cue cannot match right before it.
-    return cue.search(text, begin, expr.start + 1) is not None or _after(cue, text, expr)
+    return cue.within(text, begin, start + 1) or _after(cue, text, start, end)
 
 
-def _after(cue: re.Pattern[str], text: str, expr: DateExpression) -> bool:
+def _after(cue: _Cue, text: str, start: int, end: int) -> bool:
     """Whether ``cue`` occurs after the date in its sentence (or heading and next sentence)."""
-    return cue.search(text, *_after_scope(text, expr.end)) is not None
+    return cue.within(text, *_after_scope(text, end))
 
 
-def _right_after(cue: re.Pattern[str], text: str, expr: DateExpression) -> bool:
-    pos = _SPACES.match(text, expr.end)
-    return cue.match(text, pos.end() if pos else expr.end) is not None
+def _right_after(cue: _Cue, text: str, start: int, end: int) -> bool:
+    pos = _SPACES.match(text, end)
+    return cue.match(text, pos.end() if pos else end) is not None
 
 
-def _right_before(cue: re.Pattern[str], text: str, expr: DateExpression) -> bool:
-    return cue.search(text, max(0, expr.start - 12), expr.start) is not None
+def _right_before(cue: _Cue, text: str, start: int, end: int) -> bool:
+    return cue.search(text, max(0, start - 12), start) is not None
 
 
-def _in_line_before(cue: re.Pattern[str], text: str, expr: DateExpression) -> bool:
-    floor = max(0, expr.start - _REACH)
-    return (
-        cue.search(text, text.rfind("\n", floor, expr.start) + 1 or floor, expr.start) is not None
-    )
+def _in_line_before(cue: _Cue, text: str, start: int, end: int) -> bool:
+    floor = max(0, start - _REACH)
+    return cue.within(text, text.rfind("\n", floor, start) + 1 or floor, start)
 
 
-def _anywhere(cue: re.Pattern[str], text: str, expr: DateExpression) -> bool:
+def _anywhere(cue: _Cue, text: str, start: int, end: int) -> bool:
     return cue.search(text) is not None
 
 
-_Where = Callable[[re.Pattern[str], str, DateExpression], bool]
+# Where a group of cues is looked for around the date at [start, end).
+_Where = Callable[[_Cue, str, int, int], bool]
 _GROUPS: dict[str, tuple[_Where, str]] = {
     # group: (where it is looked for, how its patterns are wrapped)
     "past_cues": (_in_sentence, "{}"),
@@ -139,15 +227,22 @@ _GROUPS: dict[str, tuple[_Where, str]] = {
 # --- loading and validating the data -------------------------------------------------------
 
 
-def _compile(patterns: list[str], wrap: str, where: str) -> re.Pattern[str]:
+def _compile(patterns: list[str], wrap: str, where: str) -> _Cue:
+    """The cues as one expression (see _Cue)."""
     joined = "|".join(f"(?:{unicodedata.normalize('NFKC', p)})" for p in patterns)
     try:
-        return re.compile(wrap.format(joined))
+        written = re.compile(wrap.format(joined))
+        first = first_chars(written)
+        cue = written
+        if first is not None:
+            chars = "".join(re.escape(ch) for ch in sorted(first))
+            cue = re.compile(f"[{chars}](?<=(?=(?:{written.pattern}))(?s:.))")
+        return _Cue(cue, re.compile(f"(?=(?:{cue.pattern}))"), reach(written))
     except re.error as exc:
         raise RuleDataError(f"{where}: bad pattern: {exc}") from exc
 
 
-def _spec_holds(group: str, cue: re.Pattern[str], text: str, where: str) -> bool:
+def _spec_holds(group: str, cue: _Cue, text: str, where: str) -> bool:
     look, _ = _GROUPS[group]
     text = NormalizedText.of(text).text
     if look in {_in_sentence, _after, _anywhere}:
@@ -155,10 +250,10 @@ def _spec_holds(group: str, cue: re.Pattern[str], text: str, where: str) -> bool
     found = find_dates(text)
     if not found:
         raise RuleDataError(f"{where}: spec {text!r} has no date to test the cue against")
-    return look(cue, text, found[0])
+    return look(cue, text, found[0].start, found[0].end)
 
 
-def _load_group(path: Path, raw: dict[str, Any], group: str) -> re.Pattern[str]:
+def _load_group(path: Path, raw: dict[str, Any], group: str) -> _Cue:
     entries = raw.get(group)
     if not isinstance(entries, list) or not entries:
         raise RuleDataError(f"{path}: '{group}' must be a non-empty list of entries")
@@ -341,6 +436,8 @@ def _weekday(
     actual = day.weekday()
     wrote = part.weekday
     if wrote is not None and wrote != actual:
+        if _counted(ctx, WEEKDAY):
+            return OMITTED
         say = _Say(ctx)
         keep = next(iter(part.marks)).value if part.marks and holiday else None
         return ctx.finding(
@@ -356,6 +453,8 @@ def _weekday(
             hint=_weekday_hint(ctx, say, r, wrote=wrote, today=today),
         )
     if holiday is None and HolidayMark.HOLIDAY in part.marks:
+        if _counted(ctx, HOLIDAY):
+            return OMITTED
         return ctx.finding(
             HOLIDAY,
             Severity.ERROR,
@@ -369,6 +468,8 @@ def _weekday(
     if holiday is None and wrote is not None and part.marks == {HolidayMark.REST}:
         # (休) alone usually means the facility is closed: only with a weekday does it read as
         # the calendar's substitute-holiday mark, and even then it is only worth a note.
+        if _counted(ctx, REST_DAY):
+            return OMITTED
         return ctx.finding(
             REST_DAY,
             Severity.INFO,
@@ -387,6 +488,8 @@ def _weekday(
         and not _names_holiday(ctx.text, part.end, holiday)
     ):
         noted.add(day)
+        if _counted(ctx, HOLIDAY_UNMARKED):
+            return OMITTED
         substitute = "振替休日" in holiday or holiday == "国民の休日"
         marked = (
             _with_marker(ctx, part, actual, "休" if substitute else "祝")
@@ -452,7 +555,18 @@ def _era_suggestion(ctx: CheckContext, part: DatePart, era: Era, year: int) -> s
     return f"{prefix}{year}{written[cut:]}"
 
 
+def _counted(ctx: CheckContext, rule: str) -> bool:
+    """Whether ``rule`` has all the findings it may show: the next one is only counted, and its
+    message, suggestion and hint (a draft of thousands of wrong weekdays) are not made."""
+    if not ctx.full(rule):
+        return False
+    ctx.over_limit(rule)
+    return True
+
+
 def _invalid(ctx: CheckContext, r: ResolvedDate) -> Finding:
+    if _counted(ctx, INVALID):
+        return OMITTED
     part = r.part
     say = _Say(ctx)
     if r.problem is Problem.MONTH:
@@ -513,25 +627,27 @@ def _past(
     report: Callable[[], bool],
 ) -> Finding | None:
     """A date before the publish day, unless its words show the past is meant."""
-    dated = [r for r in resolved if r.date is not None]
-    if not dated or len(dated) < len(resolved):
+    if not resolved or any(r.date is None for r in resolved):
         return None  # a part that names no day (11月1日～11月31日) already has its finding
-    latest = max(dated, key=lambda r: r.date or today)
+    latest = resolved[0] if len(resolved) == 1 else max(resolved, key=lambda r: r.date or today)
     assert latest.date is not None
     if latest.date >= today:
         return None
     if latest.year_written and today - latest.date > _HISTORY:
         return None
     text = ctx.text
+    start, end = expr.start, expr.end
     if (
         report()
-        or _in_sentence(cues.past, text, expr)
-        or _right_after(cues.reference, text, expr)
-        or _right_before(cues.before, text, expr)
-        or _in_line_before(cues.label, text, expr)
-        or (_PERIOD_START.match(text, expr.end) and _after(cues.ongoing, text, expr))
+        or _in_sentence(cues.past, text, start, end)
+        or _right_after(cues.reference, text, start, end)
+        or _right_before(cues.before, text, start, end)
+        or _in_line_before(cues.label, text, start, end)
+        or (_PERIOD_START.match(text, end) and _after(cues.ongoing, text, start, end))
     ):
         return None
+    if _counted(ctx, PAST):
+        return OMITTED
     say = _Say(ctx)
     note = ""
     if not latest.year_written:

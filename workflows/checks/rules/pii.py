@@ -33,14 +33,15 @@ _EMAIL = re.compile(
     r"@(?P<domain>(?:[A-Za-z0-9](?:[A-Za-z0-9\-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,24})"
     r"(?![A-Za-z0-9\-])"
 )
+# A number that does not go on from another (1.5, 10:30, a code): tested after its first digit,
+# looking back over it, so that the expression starts with a digit and re skips to the next
+# digit in C instead of trying every place of the draft.
+_FRESH = rf"(?<![0-9A-Za-z/#=@_%+{_H}]\d)(?<![0-9][.,: ]\d)"
 # 12 digits as one run or 4-4-4 with one kind of separator; never part of a longer number.
 _TWELVE = re.compile(
-    rf"(?<![0-9A-Za-z/#=@_%+{_H}])(?<![0-9][.,: ])\d{{4}}(?P<sep>[ {_H}]?)\d{{4}}(?P=sep)\d{{4}}"
-    rf"(?![0-9])(?![ {_H}.,]\d)(?!円)"
+    rf"\d{_FRESH}\d{{3}}(?P<sep>[ {_H}]?)\d{{4}}(?P=sep)\d{{4}}(?![0-9])(?![ {_H}.,]\d)(?!円)"
 )
-_CARD = re.compile(
-    rf"(?<![0-9A-Za-z/#=@_%+{_H}])(?<![0-9][.,: ])\d(?:[ {_H}]?\d){{12,18}}(?![0-9])(?![ {_H}]\d)"
-)
+_CARD = re.compile(rf"\d{_FRESH}(?:[ {_H}]?\d){{12,18}}(?![0-9])(?![ {_H}]\d)")
 _NOT_DIGIT = re.compile(r"\D")
 
 
@@ -111,6 +112,7 @@ class AddressPatterns:
     gap_tail: Lazy  # （72）, のご住所は: between a name and the address
     facility_tail: Lazy  # 〇〇商店（: a facility word that ends right before an address
     facility_longest: int
+    label_longest: int  # what label_prefix matches, at most
     facility_after: Lazy  # の東町集会所
     blocker: Lazy  # a facility or a role between the address and the person
     role_before: Lazy  # 市長 , 市民課 (right before a name)
@@ -135,8 +137,13 @@ def scan(norm: NormalizedText, settings: CheckSettings, data: PiiData) -> list[H
         hits.extend(_mobiles(text, settings, data))
         hits.extend(_my_numbers(text, data))
         hits.extend(_cards(text, data))
-        if data.address.hint.search(text) or data.address.english.search(text):
-            hits.extend(_addresses(text, data.address))
+        p = data.address
+        if (
+            p.hint.search(text)
+            or p.of_person.search(text)
+            or (_ENGLISH_PLACE.search(text) and p.english.search(text))
+        ):
+            hits.extend(_addresses(text, p))
     return hits
 
 
@@ -221,14 +228,18 @@ def _cards(text: str, data: PiiData) -> Iterable[Hit]:
 def _addresses(text: str, p: AddressPatterns) -> Iterable[Hit]:
     found: dict[tuple[int, int], None] = {}
     for hm in p.honorific.finditer(text):
-        name = p.name_before.search(text, max(0, hm.start() - 16), hm.start())
+        in_brackets = _in_brackets(text, hm.end(), p)
+        home_of = _after(p.home_of.match(text, hm.end()), text, p)
+        if (
+            in_brackets is None
+            and home_of is None
+            and not _ADDRESSEE_GAP.search(text, max(0, hm.start() - _NAME_LONGEST - 1), hm.start())
+        ):
+            continue  # no address, whoever the name (the dearer test) turns out to be
+        name = _name_before(text, hm.start(), p)
         if name is None or not _is_name(name.group(0), p):
             continue
-        for address in (
-            _in_brackets(text, hm.end(), p),
-            _after(p.home_of.match(text, hm.end()), text, p),
-            _addressee(text, name.start(), p),
-        ):
+        for address in (in_brackets, home_of, _addressee(text, name.start(), p)):
             if address is not None:
                 found[address.span("addr")] = None
     # A name without an honorific, its home address in brackets: 高橋美咲（本町1-1-1）, also
@@ -238,7 +249,7 @@ def _addresses(text: str, p: AddressPatterns) -> Iterable[Hit]:
         pos = bracket + 1
         owner = p.owner_before.search(text, max(0, bracket - 30), bracket)
         before = owner.start("rest") if owner is not None else bracket
-        name = p.name_before.search(text, max(0, before - 16), before)
+        name = _name_before(text, before, p)
         if (
             name is not None
             and (owner is not None or name.start() == 0 or text[name.start() - 1] in _NAME_BOUNDARY)
@@ -259,22 +270,20 @@ def _addresses(text: str, p: AddressPatterns) -> Iterable[Hit]:
         ):
             found[address.span("addr")] = None
     for m in p.of_person.finditer(text):
+        person = p.person_after.match(text, m.end())
+        if person is None or not _is_name(person.group("name"), p):
+            continue  # the cheaper test first: most の are not followed by a name
         # Where someone lives (にお住まいの) makes even a bare number (大間々2210) a home.
         lives = m.group(0) != "の"
         address = _address_ending(text, m.start(), p, bare_ok=lives)
-        person = p.person_after.match(text, m.end())
-        if (
-            address is not None
-            and person is not None
-            and _is_name(person.group("name"), p)
-            and not p.facility_after.match(text, address.end())  # のカフェで, の交差点付近で
-        ):
-            found[address.span("addr")] = None
+        if address is not None and not p.facility_after.match(text, address.end()):
+            found[address.span("addr")] = None  # not のカフェで, の交差点付近で
     for span in _near(text, p):
         found[span] = None
-    for m in p.english.finditer(text):
-        if m.group("who") or m.group("to"):
-            found[m.span("addr")] = None
+    if _ENGLISH_PLACE.search(text):
+        for m in p.english.finditer(text):
+            if m.group("who") or m.group("to"):
+                found[m.span("addr")] = None
     for first, end in _merged(found):
         start = first
         while text[start] in _PARTICLES:  # の家は本町1-2-3: the address starts after は
@@ -283,6 +292,8 @@ def _addresses(text: str, p: AddressPatterns) -> Iterable[Hit]:
 
 
 _PARTICLES = frozenset("はがをにでと")
+# What every address in English has (2-8-4 Midorimachi): the long pattern runs only then.
+_ENGLISH_PLACE = re.compile(r"\d,? [A-Z][a-z]")
 _HIRAGANA = re.compile("[ぁ-ゖ]")
 
 
@@ -488,7 +499,7 @@ def _person_before(text: str, start: int, p: AddressPatterns, *, dropped: bool =
             at = tail.start()
         else:
             break
-    kind = p.kind_tail.search(text, max(0, at - 6), at)
+    kind = p.kind_tail.search(text, max(0, at - 6), at) if text[at - 1 : at] in _KIND_ENDS else None
     if kind is not None:
         name = _name_ending(text, max(0, kind.start() - 30), kind.start(), p)
     elif text[at : at + 1] == "(" or (dropped and at < start):
@@ -505,16 +516,20 @@ def _name_ending(text: str, lo: int, end: int, p: AddressPatterns) -> re.Match[s
         reading = p.reading_tail.search(text, max(lo, end - 20), end)
         if reading is not None:
             end = reading.start()
-    begin = end
-    while begin > max(lo, end - 16) and _NAME_CHAR.match(text, begin - 1):
-        begin -= 1
-    if begin == end:
+    run = _NAME_RUN.search(text, max(lo, end - 16), end)
+    if run is None:
         return None  # fast: no name can end here
+    begin = run.start()
     # Most names start where the run of name characters starts; else (東町の鈴木) search.
     return p.name_tail.match(text, begin, end) or p.name_tail.search(text, begin, end)
 
 
-_NAME_CHAR = re.compile(r"[一-鿿々ヶぁ-ゖァ-ヺーA-Za-z ・]")
+# The run of name characters (any script) that ends where a name must end.
+_NAME_RUN = re.compile(r"[一-鿿々ヶぁ-ゖァ-ヺーA-Za-z ・]++\Z")
+
+
+# How what kind_tail matches can end: さん, 様, さま, 氏, 君, くん, ちゃん, 殿, and 宅, 方, 邸.
+_KIND_ENDS = frozenset("ん様ま氏君殿宅方邸")
 
 
 # How what gap_tail matches can end: （72）, 72歳, のご住所は, 住所:, が住む, 住んでいる, 暮らす.
@@ -603,6 +618,12 @@ def _in_brackets(text: str, start: int, p: AddressPatterns) -> re.Match[str] | N
     return None
 
 
+# What stands between an addressee's address and name (one right before a name that starts
+# at most _NAME_LONGEST characters before its honorific).
+_ADDRESSEE_GAP = re.compile("[ 、,]")
+_NAME_LONGEST = 16
+
+
 def _addressee(text: str, name_start: int, p: AddressPatterns) -> re.Match[str] | None:
     """みどり市大間々町1234-5 佐藤花子様: the address right before a person's name."""
     end = name_start
@@ -613,13 +634,45 @@ def _addressee(text: str, name_start: int, p: AddressPatterns) -> re.Match[str] 
     return _address_ending(text, end, p)
 
 
+# How a house number (``number`` in _address_patterns) can end, but for a digit.
+_NUMBER_ENDS = frozenset("番地号")
+
+
+# What an address written on its own starts after (or it starts the text); but for a space,
+# none of these is inside one.
+_ADDRESS_AFTER = re.compile("[ \n\t:、,。「(]")
+_NOT_IN_ADDRESS = "\n\t:、,。「("
+
+
+def _address_starts(text: str, end: int, p: AddressPatterns) -> list[int]:
+    """Where, in the 40 characters before ``end``, an address ending there may start.
+
+    A label (住所：) is at most ``label_longest`` characters; after it, the address (postal code,
+    place, house number) holds none of the characters it starts after, but for one space after
+    the postal code. A start with more of them before ``end`` is not tried: a draft of many short
+    pieces (1の 1の 1の …) costs a few tries at each の, not one per piece.
+    """
+    lo = max(0, end - 40)
+    # The last character an address cannot hold: one it starts after (not a space), or the
+    # space before the last.
+    last_space = text.rfind(" ", lo, end - 1)
+    before_last_space = text.rfind(" ", lo, last_space) if last_space > lo else -1
+    cut = max(before_last_space, *(text.rfind(ch, lo, end - 1) for ch in _NOT_IN_ADDRESS))
+    # Any start this far before it would hold it after its label.
+    first = lo if cut < 0 else max(lo, cut - p.label_longest + 1)
+    starts = [0] if first == 0 < end else []
+    starts += [m.end() for m in _ADDRESS_AFTER.finditer(text, max(0, first - 1), end - 1)]
+    return starts
+
+
 def _address_ending(
     text: str, end: int, p: AddressPatterns, *, bare_ok: bool = False
 ) -> re.Match[str] | None:
     """A home address (not a venue's) that ends at ``end``; at most 40 tries, so linear."""
-    for at in range(max(0, end - 40), end):
-        if at and text[at - 1] not in " \n\t:、,。「(":
-            continue
+    last = text[end - 1 : end]
+    if not (last.isdecimal() or last in _NUMBER_ENDS):
+        return None  # every house number ends with a digit, 番, 地 or 号
+    for at in _address_starts(text, end, p):
         label = p.label_prefix.match(text, at, end)
         address = p.address.fullmatch(text, label.end() if label else at, end)
         if address is None or not _is_home(address, p, bare_ok=bare_ok):
@@ -638,8 +691,32 @@ def _named_before(text: str, label_start: int, p: AddressPatterns) -> bool:
     honorific = p.honorific_before_label.search(text, max(0, label_start - 6), label_start)
     if honorific is None:
         return False
-    name = p.name_before.search(text, max(0, honorific.start() - 16), honorific.start())
+    name = _name_before(text, honorific.start(), p)
     return name is not None and _is_name(name.group(0), p)
+
+
+# The characters of what name_before matches (``name`` in _address_patterns), and of its
+# katakana names; a name in kanji is at most 8 characters (3, a space, 4).
+_NAME_BEFORE_RUN = re.compile(r"[一-鿿々ヶァ-ヺー ・]++\Z")
+_KATAKANA_NAME_RUN = re.compile(r"[ァ-ヺー ・]++\Z")
+_KANJI_NAME_LONGEST = 8
+
+
+def _name_before(text: str, end: int, p: AddressPatterns) -> re.Match[str] | None:
+    """The name that ends at ``end`` (16 characters at most).
+
+    It can start only inside the run of name characters that ends there, and more than 8
+    characters back only inside a run of katakana: searched from there, a draft of kanji and
+    honorifics (町様町様…, 丁目様丁目様…) tries a few places per honorific, not sixteen.
+    """
+    run = _NAME_BEFORE_RUN.search(text, max(0, end - _NAME_LONGEST), end)
+    if run is None:
+        return None
+    lo = run.start()
+    if lo < end - _KANJI_NAME_LONGEST:
+        katakana = _KATAKANA_NAME_RUN.search(text, lo, end)
+        lo = min(end - _KANJI_NAME_LONGEST, end if katakana is None else katakana.start())
+    return p.name_before.search(text, lo, end)
 
 
 def _is_home(m: re.Match[str], p: AddressPatterns, *, bare_ok: bool = False) -> bool:
@@ -749,10 +826,18 @@ def _address_patterns(raw: dict[str, Any]) -> AddressPatterns:
     of_person = r"(?<=[0-9号番地目])(?:にお住まいの|に住む|在住の|在住、|在住 |の)"
     person_end = r"さん|様|氏|君|くん|ちゃん|宅|方|邸|の家|が|は|で|です|から|に|を|[\s、,。)]|\Z"
     # The proximity pass. Numbers in kanji too (三丁目五番); a bare number only after 町/村/字.
-    kd = "[一二三四五六七八九十百千〇]{1,6}"
+    numeral = "[一二三四五六七八九十百千〇]"
+    kd = f"{numeral}{{1,6}}"
     d = rf"(?:[1-9]\d{{0,4}}|{kd})"
+    place_char = "[一-鿿々〆ヶァ-ヺー]"
     house = (
-        rf"(?P<place>[一-鿿々〆ヶァ-ヺー]{{1,16}}) ?"
+        # Every house number starts with a digit, or is in numerals with 丁目 and a number after
+        # it, or 番地. Cheap tests of that spare the full one (a place of up to 16 characters
+        # tried at each length) at most places of a long run of kanji: a 1-9, 丁 or 番 within
+        # the 23 characters a place, a space and numerals can take, read once (possessive).
+        rf"(?={place_char}[^1-9丁番]{{0,22}}+[1-9丁番])"
+        rf"(?={place_char}{{1,16}} ?(?:[1-9]|{numeral}{{1,6}}+(?:丁目(?:[1-9]|{numeral})|番地)))"
+        rf"(?P<place>{place_char}{{1,16}}) ?"
         rf"(?P<num>(?:{d}丁目{d}(?:番地?(?:の?{d}号?)?|[{h}][1-9]\d{{0,3}}(?:[{h}]\d{{1,4}})?)?"
         # In kanji only with 番地: 一番 is "the best", 千二百三十四番地 a house number.
         rf"|(?:[1-9]\d{{0,4}}番地?|{kd}番地)(?:の?{d}号?|[{h}][1-9]\d{{0,3}})?"
@@ -810,7 +895,8 @@ def _address_patterns(raw: dict[str, Any]) -> AddressPatterns:
     return AddressPatterns(
         number=Lazy(house),
         room=Lazy(room),
-        person_hint=Lazy(rf"{honorific}|[宅方邸家(]|{fields}"),
+        # Literal first characters where the meaning allows, so that `re` skips ahead in C.
+        person_hint=Lazy(rf"{honorific}|宅|方|邸|家|\(|{fields}"),
         # 宅 of 住宅, 自宅 and 帰宅, 邸 of 邸跡 (a site) belong to no one named before them.
         person_marker=Lazy(rf"{kind}|(?<![住自帰在社舎])宅(?![地配])|方|邸(?!跡)|家の|{age}"),
         name_tail=Lazy(rf"(?:{any_name})\Z"),
@@ -836,6 +922,7 @@ def _address_patterns(raw: dict[str, Any]) -> AddressPatterns:
         # A facility, or anything named in brackets (「そば処 やまだ」（…）), owns the address.
         facility_tail=Lazy(rf"(?:{facility})\Z"),
         facility_longest=max(len(str(w)) for w in raw["facility_words"]),
+        label_longest=max(len(str(w)) for w in raw["labels"]) + 1,
         facility_after=Lazy(
             rf"\)?\s?(?:の|にある)?[一-鿿ァ-ヺー]{{0,8}}?(?:{facility})(?![一-鿿])"
         ),
@@ -851,9 +938,10 @@ def _address_patterns(raw: dict[str, Any]) -> AddressPatterns:
         ),
         not_kana_name=Lazy(_alternation(raw["not_kana_names"])),
         not_single_names=frozenset(str(w) for w in raw["not_single_names"]),
-        # A house number is a hint too: a name without an honorific may stand beside it.
+        # With of_person, what any pass starts from; a house number is one too (a name without
+        # an honorific may stand beside it). Mostly literals, so that re skips ahead in C.
         hint=Lazy(
-            rf"{honorific}|{labels}|{home}|{of_person}|\(|[宅方家]|{fields}|号室|{residence}"
+            rf"{honorific}|{labels}|{home}|\(|宅|方|家|{fields}|号室|{residence}"
             rf"|[0-9][{h}][0-9]|丁目|番地|[0-9]番|[町村字][一-鿿々]{{0,4}}[1-9][0-9]"
         ),
         honorific=Lazy(honorific),

@@ -18,7 +18,7 @@ from __future__ import annotations
 import bisect
 import re
 import unicodedata
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import cache
 from itertools import accumulate
@@ -245,9 +245,11 @@ def anchor(source: str) -> Anchor | None:
 
 @dataclass(frozen=True, slots=True)
 class Probe:
-    """A cheap test that a text may hold a match of a pattern: one of its anchor strings occurs."""
+    """A cheap test that a text may hold a match of a pattern: one of its anchor strings occurs,
+    or (``needs``) an expression that finds something in every match does."""
 
     strings: tuple[str, ...]  # empty: nothing known, always look
+    needs: str | None = None  # e.g. "[○●xX]", "00|YYYY"
 
     @classmethod
     def of(cls, pattern: re.Pattern[str]) -> Probe:
@@ -256,10 +258,18 @@ class Probe:
             return cls(())
         return cls(tuple(found.strings))
 
-    def may_match(self, text: str) -> bool:
+    def may_match(self, text: str, chars: set[str]) -> bool:
+        """``chars``: the characters of ``text`` (a string made of others is not looked for)."""
+        if self.needs is not None:
+            return _needs(self.needs).search(text) is not None
         if not self.strings:
             return True
-        return any(s in text for s in self.strings)
+        return any(s in text for s in self.strings if chars.issuperset(s))
+
+
+@cache
+def _needs(source: str) -> re.Pattern[str]:
+    return re.compile(source)
 
 
 @dataclass(frozen=True, slots=True)
@@ -309,6 +319,10 @@ class Term:
         return self.must_empty is not None and bool(m.group(self.must_empty))
 
 
+# Past one anchor every this many characters, a pattern is matched by scanning the whole text.
+_DENSE = 32
+
+
 def _matches(
     pattern: re.Pattern[str], found: Anchor | None, text: str, lowered: str
 ) -> Iterator[re.Match[str]]:
@@ -319,6 +333,11 @@ def _matches(
     folded = found.folded
     haystack = lowered if folded else text
     if not found.leading or (folded and len(lowered) != len(text)):
+        yield from pattern.finditer(text)
+        return
+    if sum(haystack.count(s) for s in found.strings) > len(text) // _DENSE:
+        # Anchors everywhere (様様様…): trying every place in C is cheaper than a Python step per
+        # anchor, and finds the same matches, since each starts with an anchor string.
         yield from pattern.finditer(text)
         return
     starts: set[int] = set()
@@ -391,20 +410,16 @@ class Dictionary:
 
 
 class _AnchorScan:
-    """Finds, with one regex scan, the rows whose anchor strings occur in a text."""
+    """Finds the rows whose anchor strings occur in a text: one substring test per string (a few
+    dozen, each a scan in C), so a draft of one anchor repeated costs no Python step per repeat."""
 
     def __init__(self, table: dict[str, list[int]]) -> None:
-        strings = sorted(table, key=len, reverse=True)
-        # The scan reports the longest anchor at each place; shorter ones starting there are
-        # inside it (みどり in みどり市) and count as present too.
-        self.rows = {s: [r for t in strings if t in s for r in table[t]] for s in strings}
-        self.regex = re.compile("|".join(re.escape(s) for s in strings) or "(?!)")
+        self.table = {s: tuple(rows) for s, rows in table.items()}
 
     def collect(self, text: str, rows: set[int]) -> None:
-        m = self.regex.search(text)
-        while m is not None:
-            rows.update(self.rows[m.group()])
-            m = self.regex.search(text, m.start() + 1)
+        for s, of in self.table.items():
+            if s in text:
+                rows.update(of)
 
 
 def _js_template(expected: str) -> str:
@@ -638,16 +653,38 @@ _VARIANTS = (
 )
 
 
-def _fold(text: str) -> tuple[str, list[int]]:
+# Separators dropped, katakana read as hiragana: one `str.translate`, not a loop over a draft.
+_FOLD_TABLE: dict[int, int | None] = {
+    **{code: code - 0x60 for code in range(ord("ァ"), ord("ヶ") + 1)},
+    **dict.fromkeys(map(ord, _SEPARATORS)),
+}
+
+
+# What _FOLD_TABLE changes: a text without any is its own fold.
+_FOLDED = re.compile(f"[ァ-ヶ{re.escape(''.join(_SEPARATORS))}]")
+
+
+def _translated(text: str) -> str:
+    """``text`` without separators, its katakana as hiragana."""
+    return text if _FOLDED.search(text) is None else text.translate(_FOLD_TABLE)
+
+
+def _folded_text(text: str) -> str:
+    """``_fold(text)[0]``, without finding where each character came from."""
+    folded = _translated(text)
+    for variant, common in _VARIANTS:
+        folded = folded.replace(variant, common)
+    return folded
+
+
+def _fold(text: str) -> tuple[str, Sequence[int]]:
     """``text`` folded over spelling variants, and where in ``text`` each folded character is."""
-    chars: list[str] = []
-    origin: list[int] = []
-    for i, ch in enumerate(text):
-        if ch in _SEPARATORS:
-            continue
-        chars.append(chr(ord(ch) - 0x60) if "ァ" <= ch <= "ヶ" else ch)
-        origin.append(i)
-    folded = "".join(chars)
+    folded = _translated(text)
+    origin: Sequence[int]
+    if len(folded) == len(text):  # no separator: every character stays where it is
+        origin = range(len(text))
+    else:
+        origin = [i for i, ch in enumerate(text) if ch not in _SEPARATORS]
     for variant, common in _VARIANTS:
         if variant not in folded:
             continue
@@ -658,7 +695,9 @@ def _fold(text: str) -> tuple[str, list[int]]:
             parts.append(folded[pos:i] + common)
             # The common spelling's characters point at the variant's first, its last at the last.
             j = i + len(variant)
-            kept += origin[pos:i] + [origin[i]] * (len(common) - 1) + [origin[j - 1]]
+            kept += origin[pos:i]
+            kept += [origin[i]] * (len(common) - 1)
+            kept.append(origin[j - 1])
             pos = j
         parts.append(folded[pos:])
         kept += origin[pos:]
@@ -706,6 +745,9 @@ def official_spans(text: str, names: tuple[str, ...]) -> tuple[Spans, list[Hit]]
     found.sort()
     starts = [s for s, _ in found]
     reach = list(accumulate((e for _, e in found), max))  # the furthest end of names so far
+    folded_text = _folded_text(text)
+    if not any(key in folded_text for _, key in folded_names):
+        return Spans(found), []  # no name written in any way: where characters came from unneeded
     folded, origin = _fold(text)
     candidates: list[tuple[int, int, str]] = []
     for name, key in folded_names:

@@ -77,7 +77,9 @@ class Segments:
     """Brackets, framed text, ※ remarks, colon values and short lines, judged by their content."""
 
     closing: dict[str, str]  # opening -> closing (a frame closes with its own mark)
-    opening: re.Pattern[str]  # any opening bracket or frame mark
+    # An opening bracket or frame mark closed within ``longest`` characters on its line: the
+    # regex skips, in C, the openings that hold no segment (a run of 【【【… costs no Python).
+    opening: re.Pattern[str]
     longest: int
     note: Lazy
     bracketed: Lazy
@@ -137,9 +139,13 @@ SHORT_LINE = 40
 
 
 def _regex(source: Any, where: str) -> re.Pattern[str]:
-    """A pattern, or a list of alternatives (one per line of the data, for reading)."""
+    """A pattern, or a list of alternatives (one per line of the data, for reading).
+
+    The alternatives are joined as they are (a|b then c is a|b|c): wrapped in groups, they would
+    hide from ``re`` the characters every alternative starts with, which it skips to in C.
+    """
     if isinstance(source, list) and source and all(isinstance(p, str) and p for p in source):
-        source = "|".join(f"(?:{p})" for p in source)
+        source = "|".join(source)
     if not isinstance(source, str) or not source:
         raise RuleDataError(f"{DATA_FILE}: {where}: a pattern must be a non-empty string")
     try:
@@ -189,6 +195,25 @@ def _section(raw: dict[str, Any], name: str) -> dict[str, Any]:
     return section
 
 
+def _probe(entry: dict[str, Any], pattern: re.Pattern[str], where: str) -> Probe:
+    """The entry's ``needs`` (an expression that finds something in every match), else its
+    anchors.
+
+    ``needs`` is for patterns whose anchors are missing (a class, a part that ignores case) or
+    too common (a 0): a draft without what it finds is not scanned at every position. Each hit
+    spec must hold it.
+    """
+    needs = entry.get("needs")
+    if needs is None:
+        return Probe.of(pattern)
+    probe = Probe((), needs=_regex(needs, f"{where}: needs").pattern)
+    for text in (entry.get("specs") or {}).get("hit") or {}:
+        spec = NormalizedText.of(str(text)).text
+        if not probe.may_match(spec, set(spec)):
+            raise RuleDataError(f"{DATA_FILE}: {where}: hit spec {text!r} lacks what it needs")
+    return probe
+
+
 def _load_placeholders(entries: list[Any]) -> tuple[Leftover, ...]:
     loaded: list[Leftover] = []
     for i, entry in enumerate(entries):
@@ -204,10 +229,18 @@ def _load_placeholders(entries: list[Any]) -> tuple[Leftover, ...]:
         message = str(entry.get("message", f"typo.{kind}"))
         if message not in message_keys():
             raise RuleDataError(f"{DATA_FILE}: {where}: unknown message {message!r}")
-        one = (Leftover(Lazy(pattern.pattern), Probe.of(pattern), kind, severity, message),)
+        one = (
+            Leftover(Lazy(pattern.pattern), _probe(entry, pattern, where), kind, severity, message),
+        )
         _run_specs(entry.get("specs"), where, partial(_first_placeholders, one))
         loaded.extend(one)
     return tuple(loaded)
+
+
+def _closed_within(opening: str, closing: str, longest: int) -> str:
+    """``opening`` where ``closing`` follows within ``longest`` characters on the same line."""
+    o, c = re.escape(opening), re.escape(closing)
+    return f"{o}(?=[^{c}\\n]{{0,{longest}}}+{c})"
 
 
 def _load_segments(section: dict[str, Any]) -> Segments:
@@ -226,7 +259,7 @@ def _load_segments(section: dict[str, Any]) -> Segments:
 
     segments = Segments(
         closing={pair[0]: pair[1] for pair in pairs},
-        opening=re.compile(f"[{re.escape(''.join(pair[0] for pair in pairs))}]"),
+        opening=re.compile("|".join(_closed_within(pair[0], pair[1], longest) for pair in pairs)),
         longest=longest,
         note=lazy("note"),
         bracketed=lazy("bracketed"),
@@ -316,8 +349,9 @@ def _matches(pattern: re.Pattern[str], text: str) -> Iterator[Span]:
 def _placeholders(checks: Iterable[Leftover], text: str) -> list[Span]:
     """Spans of all entries (detail: the entry's kind, severity and message, see Leftover)."""
     found: list[Span] = []
+    chars = set(text)
     for entry in checks:
-        if not entry.probe.may_match(text):
+        if not entry.probe.may_match(text, chars):
             continue
         detail = entry.detail
         for m in entry.pattern.finditer(text):
@@ -380,9 +414,7 @@ def _brackets(s: Segments, text: str) -> list[Span]:
     draft = _Draft(quiz=bool(s.quiz.search(text)))
     for m in s.opening.finditer(text):
         start = m.start()
-        close = text.find(s.closing[m.group()], start + 1, start + s.longest + 2)
-        if close < 0 or "\n" in text[start:close]:
-            continue
+        close = text.find(s.closing[m.group()], start + 1)
         if kind := _bracket(s, text, start, close, draft):
             found.append((start, close + 1, f"{kind}:error"))
     return found
@@ -575,12 +607,14 @@ def _unbalanced(b: Brackets, text: str) -> Iterator[Span]:
     stack: list[int] = []
     # For each opening bracket, the places in ``stack`` where it sits (innermost last), so that
     # finding the partner of a closing bracket never walks the stack.
-    where: dict[str, list[int]] = {}
+    where: dict[str, list[int]] = {ch: [] for ch in b.closing}
+    unclosed = {ch: "open" + closing for ch, closing in b.closing.items()}
     markers: set[int] | None = None
     for m in b.any.finditer(text):
-        i, ch = m.start(), m.group()
-        if ch in b.closing:
-            where.setdefault(ch, []).append(len(stack))
+        i = m.start()
+        ch = text[i]
+        if ch in where:  # an opening bracket
+            where[ch].append(len(stack))
             stack.append(i)
             continue
         partner = b.opening[ch]
@@ -588,11 +622,11 @@ def _unbalanced(b: Brackets, text: str) -> Iterator[Span]:
             stack.pop()
             where[partner].pop()
             continue
-        if where.get(partner):
+        if where[partner]:
             # 「会場（市民会館」: the （ inside was never closed; the 」 is fine.
             deepest = where[partner][-1]
             for at in stack[deepest + 1 :]:
-                yield at, at + 1, "open" + b.closing[text[at]]
+                yield at, at + 1, unclosed[text[at]]
                 where[text[at]].pop()
             where[partner].pop()
             del stack[deepest:]
@@ -604,7 +638,7 @@ def _unbalanced(b: Brackets, text: str) -> Iterator[Span]:
         if i not in markers:
             yield i, i + 1, "close" + partner
     for i in stack:
-        yield i, i + 1, "open" + b.closing[text[i]]
+        yield i, i + 1, unclosed[text[i]]
 
 
 def _is_kaomoji(ch: str) -> bool:
@@ -677,7 +711,7 @@ def check(ctx: CheckContext) -> Iterable[Finding]:
         )
     if d.brackets.any.search(text):
         for start, end, detail in _unbalanced(d.brackets, text):
-            if overlaps(guarded, start, end):
+            if guarded and overlaps(guarded, start, end):
                 continue
             if ctx.full("typo.bracket"):
                 ctx.over_limit("typo.bracket")  # counted, not spelled out

@@ -91,8 +91,7 @@ class Link(NamedTuple):
 def host_in(host: str, domains: Iterable[str]) -> bool:
     """Whether ``host`` is one of ``domains`` or a subdomain of one."""
     host = host.lower().rstrip(".")
-    known = domains if isinstance(domains, frozenset | tuple) else tuple(domains)
-    wanted, longest = _indexed(known)
+    wanted, longest = _indexed_any(domains)
     if host in wanted:
         return True
     # The parts after a dot, right to left, while they are no longer than the longest domain:
@@ -106,9 +105,60 @@ def host_in(host: str, domains: Iterable[str]) -> bool:
     return False
 
 
+def _indexed_any(domains: Iterable[str]) -> tuple[frozenset[str], int]:
+    return _indexed(domains if isinstance(domains, frozenset | tuple) else tuple(domains))
+
+
 @lru_cache(maxsize=64)
 def _indexed(domains: frozenset[str] | tuple[str, ...]) -> tuple[frozenset[str], int]:
     return frozenset(domains), max(map(len, domains), default=0)
+
+
+def _names(host: str, longest: int) -> set[str]:
+    """``host`` and each part of it after a dot, as long as a domain can be (``longest``): a
+    host is in a list of domains if one of these is (see ``host_in``)."""
+    host = host.lower().rstrip(".")
+    names = {host}
+    dot = host.rfind(".")
+    while dot >= len(host) - longest - 1 and dot >= 0:
+        names.add(host[dot + 1 :])
+        dot = host.rfind(".", 0, dot)
+    return names
+
+
+@dataclass(frozen=True, slots=True)
+class _Lists:
+    """The lists of domains each host is looked up in, as sets, made once per draft: a draft of
+    thousands of different hosts then costs a set intersection per list and host."""
+
+    blocked_by_city: frozenset[str]
+    official: frozenset[str]
+    shorteners: frozenset[str]
+    shortener_allow: frozenset[str]
+    public_suffixes: frozenset[str]
+    blocked: tuple[frozenset[str], ...]  # per category of data.blocked
+    longest: int
+
+    @classmethod
+    def of(cls, settings: CheckSettings, data: UrlData) -> _Lists:
+        own = (
+            settings.blocked_domains,
+            settings.official_domains,
+            data.shorteners,
+            data.shortener_allow,
+            data.public_suffixes,
+        )
+        indexed = [_indexed_any(domains) for domains in (*own, *(b.domains for b in data.blocked))]
+        sets = [wanted for wanted, _ in indexed]
+        return cls(
+            sets[0],
+            sets[1],
+            sets[2],
+            sets[3],
+            sets[4],
+            tuple(sets[len(own) :]),
+            max(longest for _, longest in indexed),
+        )
 
 
 def links(text: str) -> list[Link]:
@@ -174,13 +224,14 @@ def scan(norm: NormalizedText, settings: CheckSettings, data: UrlData) -> list[H
     hits: list[Hit] = []
     text = norm.text
     kinds: dict[str, _HostKind] = {}  # a draft names the same few hosts again and again
+    lists = _Lists.of(settings, data)
     full_width = _FULL_WIDTH.search(norm.original) is not None
     for written in links(text):
         link = _cut_at_prose(written, norm) if full_width else written
         host = link.host.lower()
         kind = kinds.get(host)
         if kind is None:
-            kind = kinds[host] = _HostKind.of(host, settings, data)
+            kind = kinds[host] = _HostKind.of(host, lists, data)
         if link.scheme is None and not kind.bare_link:
             continue
         if kind.blocked_by_city:
@@ -264,16 +315,19 @@ class _HostKind:
     public: bool
 
     @classmethod
-    def of(cls, host: str, settings: CheckSettings, data: UrlData) -> _HostKind:
-        city_blocked = host_in(host, settings.blocked_domains)
-        official = host_in(host, settings.official_domains)
+    def of(cls, host: str, lists: _Lists, data: UrlData) -> _HostKind:
+        names = _names(host, lists.longest)
+        city_blocked = not lists.blocked_by_city.isdisjoint(names)
+        official = not lists.official.isdisjoint(names)
         return cls(
             bare_link=host.rsplit(".", 1)[-1] in data.bare_tlds or city_blocked or official,
             blocked_by_city=city_blocked,
-            blocked=_blocked(host, data),
-            shortener=host_in(host, data.shorteners) and not host_in(host, data.shortener_allow),
+            blocked=_blocked(host, names, lists, data),
+            shortener=not lists.shorteners.isdisjoint(names)
+            and lists.shortener_allow.isdisjoint(names),
             official=official,
-            public=host_in(host, data.public_suffixes) or bool(data.public_hosts.search(host)),
+            public=not lists.public_suffixes.isdisjoint(names)
+            or bool(data.public_hosts.search(host)),
         )
 
 
@@ -302,11 +356,11 @@ def _cut_at_prose(link: Link, norm: NormalizedText) -> Link:
     return link
 
 
-def _blocked(host: str, data: UrlData) -> tuple[str, str] | None:
-    """The category (ja, en) of a blocked host, or None."""
+def _blocked(host: str, names: set[str], lists: _Lists, data: UrlData) -> tuple[str, str] | None:
+    """The category (ja, en) of a blocked host (``names``: see _names), or None."""
     tld = host.rsplit(".", 1)[-1]
-    for b in data.blocked:
-        if tld in b.tlds or host_in(host, b.domains):
+    for b, domains in zip(data.blocked, lists.blocked, strict=True):
+        if tld in b.tlds or not domains.isdisjoint(names):
             return b.label_ja, b.label_en
     return None
 
