@@ -128,12 +128,6 @@ class Term:
         first = self.text[0]
         return frozenset({first, first.upper()}) if self.ignore_case else frozenset(first)
 
-    def never_empty(self) -> bool:
-        """Whether every match is at least one character long (read from the expression)."""
-        if self._never_empty is None:
-            self._never_empty = _sre.parse(self.source).getwidth()[0] > 0
-        return self._never_empty
-
     def spans(self, text: str, lowered: str) -> Iterator[tuple[int, int]]:
         """Each match, left to right, the next looked for past the last."""
         if self.left is None and self.right is None:  # no edge to test: found in C
