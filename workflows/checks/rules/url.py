@@ -303,9 +303,9 @@ def scan(norm: NormalizedText, settings: CheckSettings, data: UrlData) -> list[H
     return hits
 
 
-@dataclass(frozen=True, slots=True)
-class _HostKind:
-    """What the rules say of one host (lower-cased)."""
+class _HostKind(NamedTuple):
+    """What the rules say of one host (lower-cased); a tuple: a draft of thousands of different
+    hosts makes one for each."""
 
     bare_link: bool  # written without a scheme, still a link to check
     blocked_by_city: bool
