@@ -384,6 +384,209 @@ def test_letters_on_purpose_pass(check: CheckFn, text: str) -> None:
 # ------------------------------------------------------------ realistic drafts, data, robustness
 
 
+# ------------------------------------------------------------------ notes of the newer shapes
+
+# What each message says, after the quote: which note it is, and that it goes before posting.
+SAYS = {
+    "mention": "は、チャットで同僚に呼びかけたとき（メンション）の書き方のようです。",
+    "char_count": "は本文の文字数を数えたメモのようです。",
+    "stage_direction": "は、ここに入れる内容（セリフ・ひとことなど）の指示のようです。",
+    "post_note": "は、投稿の一部をいつ出すか・どう扱うかについての作業メモのようです。",
+    "staff_instruction": "は、担当者への作業の指示（写真の選び方や保存場所など）のようです。",
+    "mail_header": "は、転送されたメールの見出し（差出人・件名など）のようです。",
+    "layout": "は、ルビ（ふりがな）や改行・太字など、文字の体裁についての指示のようです。",
+}
+
+
+@pytest.mark.parametrize(
+    ("text", "note", "severity", "says"),
+    [
+        # A chat mention of a colleague: X and Instagram handles are ASCII.
+        (
+            "紅葉が見ごろです。\n\n@広報 佐藤さん タグってこの4つで足りますか？\n#みどり市",
+            "@広報 佐藤さん",
+            "error",
+            "mention",
+        ),
+        ("@channel 明日の朝に投稿します", "@channel", "error", "mention"),
+        ("@観光課担当 日程あってますか\n冬の高原ツアー", "@観光課担当", "error", "mention"),
+        ("@広報課　OKなら投稿します\n市民まつりを開きます。", "@広報課", "warning", "mention"),
+        # A count of the post's own characters.
+        ("口座振替もご利用ください。（本文118字／OK）", "本文118字／OK", "error", "char_count"),
+        ("冬の星空観察会を開きます。（118/140字）", "118/140字", "error", "char_count"),
+        ("市民プールの休業のお知らせ\n字数：120", "字数：120", "error", "char_count"),
+        ("図書館の休館日です。120字でギリ", "120字でギリ", "error", "char_count"),
+        # Directions for what goes here.
+        (
+            "ツリーを飾ったよ✨（ここでみどりんの決めゼリフ）\n#みどりん",
+            "（ここでみどりんの決めゼリフ）",
+            "error",
+            "stage_direction",
+        ),
+        (
+            "成人式を開きました。（ここに市長のひとこと）",
+            "（ここに市長のひとこと）",
+            "error",
+            "stage_direction",
+        ),
+        ("また来てね（決めゼリフ入れる）", "（決めゼリフ入れる）", "error", "stage_direction"),
+        ("寒い日が続くね【ここでスタンプ】", "【ここでスタンプ】", "error", "stage_direction"),
+        # Notes about a part of the post.
+        (
+            "新しい制度が始まります。\n※この段落は議会の議決後（12/15以降）に公開。それまで伏せる\n詳しくは後日お知らせします。",
+            "この段落は議会の議決後（12/15以降）に公開",
+            "error",
+            "post_note",
+        ),
+        (
+            "助成の対象を広げます。この投稿は予算が決まったら公開",
+            "この投稿は予算が決まったら公開",
+            "error",
+            "post_note",
+        ),
+        ("駅前の再開発について（公開まで伏せておく）", "公開まで伏せておく", "error", "post_note"),
+        ("【報道解禁】新しい図書館の名前が決まりました。", "報道解禁", "error", "post_note"),
+        # Instructions to staff, and the office's own files.
+        (
+            "もちつき大会を行いました🎍\n"
+            "→ 写真は共有フォルダ「2026冬_保育園」から顔が写っていないものを3枚選ぶ",
+            "写真は共有フォルダ「2026冬_保育園」から顔が写っていないものを3枚選ぶ",
+            "warning",
+            "staff_instruction",
+        ),
+        ("運動会の様子です。（子どもの顔はぼかす）", "顔はぼかす", "warning", "staff_instruction"),
+        ("菜の花が見ごろです。\n写真：IMG_0423.jpg", "IMG_0423.jpg", "error", "staff_instruction"),
+        # The forwarded e-mail the draft came in.
+        (
+            "----- Forwarded message -----\n冬のツアーの参加者を募集します。",
+            "----- Forwarded message -----",
+            "error",
+            "mail_header",
+        ),
+        (
+            "From: 観光課 山下\n冬のツアーの参加者を募集します。",
+            "From: 観光課 山下",
+            "error",
+            "mail_header",
+        ),
+        (
+            "件名：FBにこのまま載せてください\n冬のツアーの参加者を募集します。",
+            "件名：FBにこのまま載せてください",
+            "error",
+            "mail_header",
+        ),
+        (
+            "差出人：観光課 山下\n冬のツアーの参加者を募集します。",
+            "差出人：観光課 山下",
+            "error",
+            "mail_header",
+        ),
+        ("Fwd: 冬のツアー\n参加者を募集します。", "Fwd:", "error", "mail_header"),
+        # Furigana and layout instructions.
+        ("語り部が、鬼越峠（ルビ振る）に伝わるお話をします。", "（ルビ振る）", "error", "layout"),
+        ("鬼越峠（ルビ）のむかし話", "（ルビ）", "error", "layout"),
+        ("年末年始の窓口（改行）\n12月29日から休みます。", "（改行）", "error", "layout"),
+        ("【太字】ごみの収集日が変わります。", "【太字】", "error", "layout"),
+        ("大字（ふりがな振る）の皆さんへ", "（ふりがな振る）", "error", "layout"),
+    ],
+)
+def test_newer_shapes_of_notes_say_which_note_they_are(
+    check: CheckFn, text: str, note: str, severity: str, says: str
+) -> None:
+    found_here = [f for f in found(check(text, settings=ONLY)) if text[f.start : f.end] == note]
+    assert [(f.rule, f.severity.value) for f in found_here] == [("typo.note", severity)], spans(
+        text, check(text, settings=ONLY)
+    )
+    assert found_here[0].message.startswith(f"「{note}」{SAYS[says]}")
+    assert found_here[0].message.endswith("投稿前に削除してください。") or says in (
+        "post_note",
+        "layout",
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "tag"),
+    [
+        ("きらきらの霜柱ができていました❄️\n#みどり市 #大原高原 #霜柱 #〇〇〇〇", "#〇〇〇〇"),
+        ("#みどり市 #○○まつり", "#○○まつり"),
+        ("冬の高原です。\n#みどり市　＃ｘｘｘ", "＃ｘｘｘ"),
+        ("#みどり市 #タグ未定", "#タグ未定"),
+        ("#ハッシュタグ #みどり市", "#ハッシュタグ"),
+    ],
+)
+def test_a_hashtag_left_as_a_placeholder_is_reported_inside_the_hashtag(
+    check: CheckFn, text: str, tag: str
+) -> None:
+    # Hashtags are guarded from the other entries (a link is no typo); this one reads them.
+    [f] = found(check(text, settings=ONLY))
+    assert (f.rule, f.severity, text[f.start : f.end]) == ("typo.placeholder", Severity.ERROR, tag)
+    assert f.message == (
+        f"ハッシュタグ「{tag}」は仮のままです。付けるタグを決めて書き換えるか、不要なら削除してください。"
+    )
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # @ before a place, a price, an ASCII handle or in an address
+        "クリスマスコンサート＠みどり市民会館",
+        "コンサート @みどり市民会館 12月5日",
+        "ドリンク＠100円",
+        "みどりん@市役所ロビーで待ってるよ",
+        "お問い合わせは kouhou@city.midori.lg.jp へ",
+        "公式Instagram（@midori_city）をフォローしてね",
+        # limits told to residents, and counts of other things
+        "作文（400字以内）を募集します。",
+        "字数：800字以内",
+        "感想文（200字程度）を添えてください。",
+        "本文800字程度でまとめてください。",
+        "1行20字で書きましょう。",
+        "現在の参加者は120人です。",
+        # hashtags with marks or words of their own, and links
+        "#防災○×クイズ に挑戦しよう",
+        "#二〇二六 #みどり市",
+        "#タグ付けキャンペーン 実施中",
+        "詳しくは https://www.city.midori.lg.jp/page#xx をご覧ください",
+        "#XXLサイズ",
+        # brackets telling residents where something happens
+        "正面玄関（ここで受付）にお越しください。",
+        "第2部（ここから入場無料）",
+        "【みどりんのひとこと】きょうは寒いね！",
+        "駅前広場（ここに集合）",
+        "（ここで記念撮影をします）",
+        "みどりんの決めゼリフ（「みどりっ！」）をみんなで言おう",
+        # sentences to residents about an article or a place
+        "この記事は広報みどり12月号にも掲載しています。",
+        "この部分は公開していません。",
+        "この記事は12月1日以降に公開したものです。",
+        "揺れがおさまるまで、机の下で身を伏せる",
+        "アユ釣り解禁は6月1日です。",
+        "この部分は修正工事中です。",
+        # what residents are asked to do, politely
+        "写真はこちらから選ぶことができます。",
+        "写真は市のホームページで使う場合があります。",
+        "投稿するときは、お子さんの顔をぼかしてください。",
+        "Q：￥500で買えるのはどれ？",
+        # mail words in a notice: the subject residents write, a scam's subject, a letter
+        "メールの件名：冬の料理教室申込",
+        "件名：【重要】アカウント確認のお願い というメールにご注意ください",
+        "宛先：〒376-0000 みどり市役所 広報課",
+        "To：がんばる受験生のみなさん\nFrom：みどりん",
+        "Date: 12月5日(土)",
+        "Re:ゼロから始める市民講座",
+        # furigana and layout words used to residents
+        "申込：住所・氏名（ふりがな）・電話番号",
+        "鬼越峠（おにごえとうげ）に伝わるお話",
+        "ルビーの指輪の落とし物がありました。",
+        "氏名（ふりがなを付けてください）",
+        "『みどり市のむかし話』（ルビあり）",
+        "漢字にルビを振ると読みやすくなります。",
+    ],
+)
+def test_look_alikes_of_the_newer_shapes_pass(check: CheckFn, text: str) -> None:
+    assert spans(text, check(text, settings=ONLY)) == []
+
+
 @pytest.mark.parametrize("text", CLEAN_DRAFTS)
 def test_clean_municipal_drafts_have_no_typo_finding(check: CheckFn, text: str) -> None:
     assert spans(text, check(text, settings=ONLY)) == []
@@ -452,3 +655,30 @@ def test_brackets_never_crash_and_point_at_brackets(text: str) -> None:
     for f in found(Checker(ONLY).check(DraftToCheck(text, DEFAULT_AT))):
         if f.rule == "typo.bracket":
             assert text[f.start : f.end] in "「」『』()（）【】〔〕"
+
+
+def test_needs_any_must_be_strings_and_not_beside_needs(broken_data: dict[str, Any]) -> None:
+    broken_data["placeholders"][0]["needs_any"] = "○"
+    with pytest.raises(RuleDataError, match=r"placeholders\[0\] \(marks\): needs_any is a list"):
+        typo.data()
+
+
+def test_needs_any_that_miss_an_example_of_their_entry_are_refused(
+    broken_data: dict[str, Any],
+) -> None:
+    del broken_data["placeholders"][0]["needs"]
+    broken_data["placeholders"][0]["needs_any"] = ["△"]
+    with pytest.raises(RuleDataError, match=r"placeholders\[0\] \(marks\): hit spec .* lacks"):
+        typo.data()
+
+
+def test_in_links_must_be_true_or_false(broken_data: dict[str, Any]) -> None:
+    broken_data["placeholders"][0]["in_links"] = "yes"
+    with pytest.raises(RuleDataError, match=r"placeholders\[0\] \(marks\): in_links must be"):
+        typo.data()
+
+
+def test_only_entries_that_read_links_report_inside_them(check: CheckFn) -> None:
+    # ○○ inside a hashtag is the hashtag entry's (the whole tag), never the marks entry's.
+    text = "#みどり市 #○○まつり https://www.city.midori.lg.jp/○○/"
+    assert spans(text, check(text, settings=ONLY)) == [("typo.placeholder", "#○○まつり")]

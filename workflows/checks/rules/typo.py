@@ -66,10 +66,14 @@ class Leftover:
     kind: str  # "placeholder" (fill it in) or "note" (do what it says, then delete it)
     severity: Severity
     message: str  # the message key: the kind's own (typo.note) unless the entry names another
+    # Whether it reports inside a hashtag or a mention (#〇〇〇〇, @here), which other entries leave
+    # alone as links.
+    in_links: bool = False
 
     @property
     def detail(self) -> str:
-        return f"{self.kind}:{self.severity.value}:{self.message}"
+        detail = f"{self.kind}:{self.severity.value}:{self.message}"
+        return detail + IN_LINKS if self.in_links else detail
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,6 +133,8 @@ class _Draft:
 
 
 KINDS = ("placeholder", "note")
+# The end of the detail of a span that may lie inside a hashtag or a mention.
+IN_LINKS = ":links"
 # Characters around a line or a remark that are decoration, not content (---ここまで---).
 DECORATION = " \t-ー=~〜_・*※:"
 # Mark runs that are decoration when they fill a line, frame a heading or point at what follows.
@@ -201,12 +207,22 @@ def _probe(entry: dict[str, Any], pattern: re.Pattern[str], where: str) -> Probe
 
     ``needs`` is for patterns whose anchors are missing (a class, a part that ignores case) or
     too common (a 0): a draft without what it finds is not scanned at every position. Each hit
-    spec must hold it.
+    spec must hold it. ``needs_any`` lists plain strings instead, one of which every match holds:
+    looking for a string costs less than trying an expression at every position.
     """
-    needs = entry.get("needs")
-    if needs is None:
+    needs, strings = entry.get("needs"), entry.get("needs_any")
+    if strings is not None:
+        if needs is not None or not (
+            isinstance(strings, list) and strings and all(isinstance(x, str) and x for x in strings)
+        ):
+            raise RuleDataError(
+                f"{DATA_FILE}: {where}: needs_any is a list of strings, instead of needs"
+            )
+        probe = Probe(tuple(strings))
+    elif needs is None:
         return Probe.of(pattern)
-    probe = Probe((), needs=_regex(needs, f"{where}: needs").pattern)
+    else:
+        probe = Probe((), needs=_regex(needs, f"{where}: needs").pattern)
     for text in (entry.get("specs") or {}).get("hit") or {}:
         spec = NormalizedText.of(str(text)).text
         if not probe.may_match(spec, set(spec)):
@@ -229,9 +245,13 @@ def _load_placeholders(entries: list[Any]) -> tuple[Leftover, ...]:
         message = str(entry.get("message", f"typo.{kind}"))
         if message not in message_keys():
             raise RuleDataError(f"{DATA_FILE}: {where}: unknown message {message!r}")
-        one = (
-            Leftover(Lazy(pattern.pattern), _probe(entry, pattern, where), kind, severity, message),
+        in_links = entry.get("in_links", False)
+        if not isinstance(in_links, bool):
+            raise RuleDataError(f"{DATA_FILE}: {where}: in_links must be true or false")
+        leftover = Leftover(
+            Lazy(pattern.pattern), _probe(entry, pattern, where), kind, severity, message, in_links
         )
+        one = (leftover,)
         _run_specs(entry.get("specs"), where, partial(_first_placeholders, one))
         loaded.extend(one)
     return tuple(loaded)
@@ -669,8 +689,9 @@ def _as_written(ctx: CheckContext, start: int, end: int, bracket: str) -> str:
 
 
 def _finding_of(detail: str) -> tuple[str, Severity, str]:
-    """A leftover span's detail ("note:error", "placeholder:warning:typo.undecided") -> the rule,
-    the severity and the message key of its finding (the rule's own unless the detail names one)."""
+    """A leftover span's detail ("note:error", "placeholder:warning:typo.undecided",
+    "placeholder:error:typo.hashtag_slot:links") -> the rule, the severity and the message key of
+    its finding (the rule's own unless the detail names one)."""
     kind, level, *message = detail.split(":")
     rule = f"typo.{kind}"
     return rule, Severity(level), message[0] if message else rule
@@ -682,7 +703,7 @@ def check(ctx: CheckContext) -> Iterable[Finding]:
     guarded = protected_spans(text)
     found: list[Finding] = []
     for start, end, detail in _leftovers(d, text):
-        if overlaps(guarded, start, end):
+        if overlaps(guarded, start, end) and not detail.endswith(IN_LINKS):
             continue
         rule, severity, message = _finding_of(detail)
         if ctx.full(rule):
