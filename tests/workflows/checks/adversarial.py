@@ -193,6 +193,12 @@ UNITS: tuple[str, ...] = (
     "(a.jp",
     "*a.jp",
     "死a.jp/",
+    # A name beside what must not come with it (pii.sensitive), a home someone lives in, a
+    # town's 丁目 in brackets after a name, a given name in kana.
+    "山田さん入院",
+    "寮204号室で暮らし",
+    "さん(旭町4丁目)",
+    "森 ゆいちゃん",
 )
 
 # Some scanners only give up after the run, at a character that would complete a match.

@@ -1,5 +1,6 @@
 """Personal information (manual §5 ③): private e-mail, mobile numbers, My Number, payment
-cards, and a private person's name next to a home address.
+cards, a private person's name next to a home address, and a private person's name with an
+illness, a crime, debts or an office's number about them (要配慮個人情報).
 
 Every finding points at the personal datum itself (the address, the number), so the drafter sees
 exactly what to remove.
@@ -8,6 +9,7 @@ exactly what to remove.
 from __future__ import annotations
 
 import re
+import unicodedata
 from bisect import bisect_left
 from collections.abc import Iterable
 from dataclasses import dataclass, fields
@@ -66,6 +68,17 @@ class PiiData:
     other_numbers: re.Pattern[str]
     brands: tuple[Brand, ...]
     address: AddressPatterns
+    sensitive: SensitivePatterns
+
+
+@dataclass(frozen=True, slots=True)
+class SensitivePatterns:
+    """What must never stand next to a private person's name (pii.yaml ``sensitive``)."""
+
+    words: Lazy  # 脳梗塞, だまし取られ, 差し押さえ, 被保険者番号…
+    honorific: Lazy  # さん, ちゃん, 容疑者: where a private person's name ends
+    speaking: Lazy  # 講演, 講師, 保健師: the person speaks of it, or is the expert
+    window: int  # characters between the name and the word, at most
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,6 +115,11 @@ class AddressPatterns:
     number: Lazy  # 1-2-3, 三丁目5番8号, 1234番地 (found anywhere, the place read back)
     room: Lazy  # ハイツ201号室, found at the building word
     person_hint: Lazy  # anything that can mark a person, searched near an address
+    lives_after: Lazy  # で暮らし, に住んで: right after a home, someone lives there
+    district: Lazy  # 旭町4丁目 (no house number), only in brackets right after a named person
+    # A given name in kana after a kanji surname, as the elderly and children have (西田ヨシ子,
+    # 森 ゆい), tried where name_before finds none; it must read as a person's (_is_person).
+    kana_given: Lazy
     person_marker: Lazy  # さん, 宅, （72）: where a name after the address ends
     name_tail: Lazy  # a name in any script that ends where the search ends
     english: Lazy  # Ms. Yuko Aoki of 2-8-4 Midorimachi
@@ -131,6 +149,8 @@ def scan(norm: NormalizedText, settings: CheckSettings, data: PiiData) -> list[H
     """Every piece of personal information in a normalised text."""
     text = norm.text
     hits: list[Hit] = []
+    if data.sensitive.words.search(text):
+        hits.extend(_sensitive(text, data))
     if "@" in text:
         hits.extend(_emails(text, settings, data))
     if any(ch.isdigit() for ch in text) or "丁目" in text or "番地" in text:
@@ -225,10 +245,60 @@ def _cards(text: str, data: PiiData) -> Iterable[Hit]:
             )
 
 
+# Where a sentence ends: what a name and a word must not have between them.
+_SENTENCE_END = re.compile(r"[。!?\n]")
+
+
+def _sensitive(text: str, data: PiiData) -> Iterable[Hit]:
+    """A private person's name and, in the same sentence a short way off, an illness, a crime,
+    a debt or an office's number about them: 西田ヨシ子さん（86）は、昨年脳梗塞で倒れ….
+
+    Each honorific is looked at once, the words and sentence ends found once and bisected, so a
+    draft of thousands of names and words stays linear (but for a log factor).
+    """
+    s, p = data.sensitive, data.address
+    words = [m.span() for m in s.words.finditer(text)]
+    word_starts = [start for start, _ in words]
+    stops = [m.start() for m in _SENTENCE_END.finditer(text)]
+    speaking: dict[int, bool] = {}
+    for hm in s.honorific.finditer(text):
+        k = bisect_left(stops, hm.start())
+        lo = stops[k - 1] + 1 if k else 0
+        hi = stops[k] if k < len(stops) else len(text)
+        name = _name_or_kana_before(text, hm.start(), p)
+        if name is None or name.start() < lo:
+            continue
+        a, b = max(lo, name.start() - s.window), min(hi, hm.end() + s.window)
+        j = bisect_left(word_starts, a)
+        if j == len(words) or words[j][1] > b:
+            continue  # no word of the list near this name (the cheap test first)
+        if not (_is_name(name.group(0), p) and _is_person(text, name.group(0), name.start(), p)):
+            continue
+        if lo not in speaking:
+            speaking[lo] = s.speaking.search(text, lo, hi) is not None
+        if not speaking[lo]:
+            # The word named: the first after the name, else the last before it (not 容疑者 of
+            # the name itself unless it is the only one).
+            k = bisect_left(word_starts, hm.end(), lo=j)
+            if k == len(words) or words[k][1] > b:
+                k -= 1
+                if k > j and words[k][1] > name.start():
+                    k -= 1
+            word = text[words[k][0] : words[k][1]]
+            yield Hit(
+                "pii.sensitive",
+                Severity.WARNING,
+                "pii.sensitive",
+                name.start(),
+                hm.end(),
+                params={"word": word},
+            )
+
+
 def _addresses(text: str, p: AddressPatterns) -> Iterable[Hit]:
     found: dict[tuple[int, int], None] = {}
     for hm in p.honorific.finditer(text):
-        in_brackets = _in_brackets(text, hm.end(), p)
+        in_brackets = _in_brackets(text, hm.end(), p, district_ok=True)
         home_of = _after(p.home_of.match(text, hm.end()), text, p)
         if (
             in_brackets is None
@@ -236,7 +306,7 @@ def _addresses(text: str, p: AddressPatterns) -> Iterable[Hit]:
             and not _ADDRESSEE_GAP.search(text, max(0, hm.start() - _NAME_LONGEST - 1), hm.start())
         ):
             continue  # no address, whoever the name (the dearer test) turns out to be
-        name = _name_before(text, hm.start(), p)
+        name = _name_or_kana_before(text, hm.start(), p)
         if name is None or not _is_name(name.group(0), p):
             continue
         for address in (in_brackets, home_of, _addressee(text, name.start(), p)):
@@ -351,6 +421,9 @@ def _near(text: str, p: AddressPatterns) -> Iterable[tuple[int, int]]:
         if _plain_name_beside(text, start, end, bare, p):
             yield start, end  # no honorific to hint at it: 本町1-2-3 田中一郎
             continue
+        if p.lives_after.match(text, end) and _person_earlier(text, start, p):
+            yield start, end  # 山田さんは…、みどり国際寮204号室で暮らしながら
+            continue
         if not dropped and not p.person_hint.search(text, max(0, start - 40), end + 40):
             continue  # no honorific, 宅, bracket or name field near: cheap to rule out
         if (venue := p.venue.search(text, max(0, start - 14), start)) or _facility_before(
@@ -376,6 +449,24 @@ def _near(text: str, p: AddressPatterns) -> Iterable[tuple[int, int]]:
             )
         ) or _person_after(text, end, p):
             yield start, end
+
+
+# How far before a home that someone lives in (…で暮らしています) their name may be written.
+_LIVES_WINDOW = 100
+
+
+def _person_earlier(text: str, start: int, p: AddressPatterns) -> bool:
+    """A private person named with an honorific in the ``_LIVES_WINDOW`` characters before."""
+    lo = max(0, start - _LIVES_WINDOW)
+    for hm in p.honorific.finditer(text, lo, start):
+        name = _name_ending(text, lo, hm.start(), p)  # also before its reading: An（アン）さん
+        if (
+            name is not None
+            and _is_name(name.group(0), p)
+            and _is_person(text, name.group(0), name.start(), p)
+        ):
+            return True
+    return False
 
 
 def _plain_name_beside(text: str, start: int, end: int, bare: bool, p: AddressPatterns) -> bool:
@@ -592,8 +683,13 @@ def _after(anchor: re.Match[str] | None, text: str, p: AddressPatterns) -> re.Ma
     return address if address is not None and _is_home(address, p) else None
 
 
-def _in_brackets(text: str, start: int, p: AddressPatterns) -> re.Match[str] | None:
-    """山田太郎さん（緑町1-2-3）, also after a short note: （75歳、緑町1-2-3）, （住所：…）."""
+def _in_brackets(
+    text: str, start: int, p: AddressPatterns, *, district_ok: bool = False
+) -> re.Match[str] | None:
+    """山田太郎さん（緑町1-2-3）, also after a short note: （75歳、緑町1-2-3）, （住所：…）.
+
+    ``district_ok``: also a town with its 丁目 and no house number (井上さくらさん（旭町4丁目）),
+    after a name with an honorific: that narrows a person's home down to a few streets."""
     opening = p.bracket_open.match(text, start)
     if opening is None:
         return None
@@ -615,6 +711,9 @@ def _in_brackets(text: str, start: int, p: AddressPatterns) -> re.Match[str] | N
             and not p.facility_after.match(text, address.end())  # （東町2-2 東町集会所）
         ):
             return address
+        district = p.district.match(text, at) if district_ok else None
+        if district is not None and not p.not_place.search(district.group("place")):
+            return district
     return None
 
 
@@ -719,6 +818,15 @@ def _name_before(text: str, end: int, p: AddressPatterns) -> re.Match[str] | Non
     return p.name_before.search(text, lo, end)
 
 
+def _name_or_kana_before(text: str, end: int, p: AddressPatterns) -> re.Match[str] | None:
+    """The name that ends at ``end``, also one with a given name in kana (森 ゆい, 西田ヨシ子)
+    when it reads as a person's."""
+    name = _name_before(text, end, p)
+    if name is None and (name := p.kana_given.search(text, max(0, end - 10), end)):
+        return name if _is_person(text, name.group(0), name.start(), p) else None
+    return name
+
+
 def _is_home(m: re.Match[str], p: AddressPatterns, *, bare_ok: bool = False) -> bool:
     """Whether the matched place and number read like a home address."""
     place = m.group("place")
@@ -750,6 +858,17 @@ def data() -> PiiData:
 
 def _alternation(words: Iterable[Any]) -> str:
     return "|".join(re.escape(str(w)) for w in sorted(words, key=lambda w: -len(str(w))))
+
+
+def _sensitive_patterns(raw: dict[str, Any]) -> SensitivePatterns:
+    """The ``sensitive`` entry: its words are regular expressions (NFKC, as drafts are read)."""
+    words = [str(w) for kind in raw["words"].values() for w in kind]
+    return SensitivePatterns(
+        words=Lazy(unicodedata.normalize("NFKC", "|".join(f"(?:{w})" for w in words))),
+        honorific=Lazy(_alternation(raw["honorifics"])),
+        speaking=Lazy(_alternation(raw["speaking"])),
+        window=int(raw["window"]),
+    )
 
 
 def _brand(raw: dict[str, Any]) -> Brand:
@@ -897,6 +1016,11 @@ def _address_patterns(raw: dict[str, Any]) -> AddressPatterns:
         room=Lazy(room),
         # Literal first characters where the meaning allows, so that `re` skips ahead in C.
         person_hint=Lazy(rf"{honorific}|宅|方|邸|家|\(|{fields}"),
+        lives_after=Lazy(r"(?:で|に)(?:暮らし|暮らす|住ん|住み|住む|生活し|生活す|在住)|在住"),
+        kana_given=Lazy(r"[一-鿿々ヶ]{1,3} ?(?:[ァ-ヺ]{2,3}子|[ぁ-ゖ]{2,4})\Z"),
+        district=Lazy(
+            rf"(?P<addr>(?P<place>{place_char}{{1,8}}?)(?:[1-9]\d?|{numeral}{{1,3}})丁目)(?=\))"
+        ),
         # 宅 of 住宅, 自宅 and 帰宅, 邸 of 邸跡 (a site) belong to no one named before them.
         person_marker=Lazy(rf"{kind}|(?<![住自帰在社舎])宅(?![地配])|方|邸(?!跡)|家の|{age}"),
         name_tail=Lazy(rf"(?:{any_name})\Z"),
@@ -982,14 +1106,17 @@ def load(path: str) -> PiiData:
             other_numbers=re.compile(f"(?:{_alternation(my['other_numbers'])})[^\\d]{{0,4}}$"),
             brands=tuple(_brand(b) for b in raw["cards"]["brands"]),
             address=_address_patterns(raw["address"]),
+            sensitive=_sensitive_patterns(raw["sensitive"]),
         )
-        for field in fields(AddressPatterns):  # a malformed pattern fails here, not in a check
-            pattern = getattr(compiled.address, field.name)
-            if isinstance(pattern, Lazy):
-                pattern.compile()
+        for patterns in (compiled.address, compiled.sensitive):
+            for field in fields(patterns):  # a malformed pattern fails here, not in a check
+                pattern = getattr(patterns, field.name)
+                if isinstance(pattern, Lazy):
+                    pattern.compile()
     except (KeyError, TypeError, AttributeError, ValueError, re.error) as exc:
         raise RuleDataError(f"{path}: malformed pii data: {exc!r}") from exc
-    for name in ("private_mail", "other_mail", "mobile", "mynumber", "cards", "address", "clean"):
+    names = ("private_mail", "other_mail", "mobile", "mynumber", "cards", "address", "sensitive")
+    for name in (*names, "clean"):
         if name in raw:
             run_specs(path, name, raw[name], lambda n, s: scan(n, s, compiled))
     return compiled
