@@ -92,8 +92,12 @@ MARGIN = 0.05
 CLEAN_FLAGGED = 1
 # With one clean draft allowed per class, the thresholds are set by the data; under this floor a
 # class would report sentences the model is barely sure of. (0.8 until the fifth training round;
-# 0.6 gave more recall out of fold for every class with the same clean drafts flagged.)
-MIN_THRESHOLD = 0.6
+# 0.6 gave more recall out of fold for every class with the same clean drafts flagged. 0.45 since
+# the blind batches drafts_7 and drafts_8: trained without a batch and tried on its tuning half,
+# the model caught 3 more of 14 disaster drafts, 2 of 13 discrimination and 1 of 25 prohibited of
+# drafts_7 at 0.45 than at 0.6, and 1 of 19 prohibited of drafts_6, flagging none of their 54
+# clean drafts; on new wordings it is less sure of itself than out of fold.)
+MIN_THRESHOLD = 0.45
 # A corpus label -> the classes that meet it.
 LABEL_CLASSES = {
     "flame.discrimination": ("flame.discrimination",),
@@ -218,10 +222,10 @@ def _draft_label(entry: Entry) -> str | None:
         return "skip"
     if entry.id in MAIN_PROHIBITED:
         return MAIN_PROHIBITED[entry.id]
-    note = entry.note or ""
-    if "contempt" in note or "disrespect" in note:
+    note = (entry.note or "").lower()
+    if any(word in note for word in ("contempt", "disrespect", "scold", "condescen")):
         return "prohibited.disrespect"
-    if "illegal" in note:
+    if "illegal" in note or "lax enforcement" in note:
         return "prohibited.illegal"
     return "skip"
 
