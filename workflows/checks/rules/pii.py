@@ -18,6 +18,7 @@ from workflows.checks.context import CheckContext, Rule
 from workflows.checks.data import LazyPattern as Lazy
 from workflows.checks.data import RuleDataError, cached_data, load_yaml
 from workflows.checks.hits import Hit, findings, run_specs
+from workflows.checks.lexicon import Sweep, reach
 from workflows.checks.model import Finding, Severity
 from workflows.checks.rules import phone
 from workflows.checks.rules.phone import HYPHENS, official_digits
@@ -103,6 +104,7 @@ class AddressPatterns:
     room: Lazy  # ハイツ201号室, found at the building word
     person_hint: Lazy  # anything that can mark a person, searched near an address
     person_marker: Lazy  # さん, 宅, （72）: where a name after the address ends
+    person_marker_reach: int  # how far past where it is tried it reads (lexicon.reach)
     name_tail: Lazy  # a name in any script that ends where the search ends
     english: Lazy  # Ms. Yuko Aoki of 2-8-4 Midorimachi
     reading_tail: Lazy  # （きくち しょうた）: a name's reading before its honorific
@@ -112,6 +114,7 @@ class AddressPatterns:
     gap_tail: Lazy  # （72）, のご住所は: between a name and the address
     facility_tail: Lazy  # 〇〇商店（: a facility word that ends right before an address
     facility_longest: int
+    facility_ends: frozenset[str]  # the last characters of the facility words
     label_longest: int  # what label_prefix matches, at most
     facility_after: Lazy  # の東町集会所
     blocker: Lazy  # a facility or a role between the address and the person
@@ -326,16 +329,19 @@ def _with_kana_city(text: str, start: int) -> int:
 
 def _home_spans(text: str, p: AddressPatterns) -> Iterable[tuple[int, int, bool]]:
     """Every place + house number (and building + room): start, end, whether the number is bare."""
+    # Whether a place can be a home's, kept per place: a draft's places repeat (本町, 緑町).
+    homely: dict[str, bool] = {}
     for m in p.number.finditer(text):
-        start = _with_kana_city(text, m.start())
         place = m.group("place")
-        if not place or not _ADMIN.search(place) or p.not_place.search(place):
+        if (home := homely.get(place)) is None:
+            home = homely[place] = bool(_ADMIN.search(place)) and not p.not_place.search(place)
+        if not home:
             continue
         bare = m.group("bare") is not None
         # A bare number is a house number after 町/村/字 (大間々町桐原1234), never a count.
         if bare and not (place.endswith(("町", "村", "字")) or _TOWN.search(place)):
             continue
-        yield start, m.end(), bare
+        yield _with_kana_city(text, m.start()), m.end(), bare
     for m in p.room.finditer(text):
         start = m.start()
         while start > 0 and m.start() - start < 12 and _PLACE_CHARS.match(text, start - 1):
@@ -346,6 +352,12 @@ def _home_spans(text: str, p: AddressPatterns) -> Iterable[tuple[int, int, bool]
 def _near(text: str, p: AddressPatterns) -> Iterable[tuple[int, int]]:
     """A house number with a private person written just before or just after it."""
     fields = _NameFields(text, p)
+    # The house numbers come left to right (then the rooms, left to right), and so do the
+    # stretches after them where a person's marker is looked for: each character is read about
+    # once, however many numbers look at it.
+    markers = Sweep(
+        p.person_marker.compiled or p.person_marker.compile(), text, p.person_marker_reach
+    )
     dropped = "敬称略" in text
     for start, end, bare in _home_spans(text, p):
         if _plain_name_beside(text, start, end, bare, p):
@@ -359,7 +371,7 @@ def _near(text: str, p: AddressPatterns) -> Iterable[tuple[int, int]]:
             # A place to go that is someone's home: 集合場所は、北町3-2-6の川口様方の前; but an
             # example (記入例：…) is nobody's.
             if (venue is None or "例" not in venue.group(0)) and _person_after(
-                text, end, p, adjacent=True
+                text, end, p, markers, adjacent=True
             ):
                 yield start, end
             continue
@@ -374,7 +386,7 @@ def _near(text: str, p: AddressPatterns) -> Iterable[tuple[int, int]]:
                     and not p.facility_after.match(text, end)
                 )
             )
-        ) or _person_after(text, end, p):
+        ) or _person_after(text, end, p, markers):
             yield start, end
 
 
@@ -452,17 +464,21 @@ def _facility_before(text: str, start: int, p: AddressPatterns) -> bool:
         end -= 1
     if text[end - 1 : end] == "」":
         return True
+    if text[end - 1 : end] not in p.facility_ends:
+        return False  # no facility word ends here: the common case, decided at once
     tail = p.facility_tail.search(text, max(0, end - p.facility_longest), end)
     return tail is not None and text[tail.start() - 1 : end] != "住所"
 
 
-def _person_after(text: str, end: int, p: AddressPatterns, *, adjacent: bool = False) -> bool:
+def _person_after(
+    text: str, end: int, p: AddressPatterns, markers: Sweep, *, adjacent: bool = False
+) -> bool:
     """の会社員 松田亮さん, にお住まいの加藤トメさん, 前川家の: a person a short gap after.
 
     ``adjacent``: only a person right after the address, の or a bracket (北町3-2-6の川口様方,
     南町5-5-5（鈴木さん宅の東側）).
     """
-    marker = p.person_marker.search(text, end, min(len(text), end + 40))
+    marker = markers.search(end, min(len(text), end + 40))  # p.person_marker.search, the same
     if marker is None:
         return False
     name = _name_ending(text, max(end, marker.start() - 30), marker.start(), p)
@@ -504,7 +520,8 @@ def _person_before(text: str, start: int, p: AddressPatterns, *, dropped: bool =
         name = _name_ending(text, max(0, kind.start() - 30), kind.start(), p)
     elif text[at : at + 1] == "(" or (dropped and at < start):
         # 松井健（北町3-3-3）; in a list "（敬称略）" also 池田 勇 北町2-2-1.
-        name = p.plain_tail.search(text, max(0, at - 20), at)
+        ends_well = at > 0 and _PLAIN_TAIL_ENDS.match(text, at - 1)
+        name = p.plain_tail.search(text, max(0, at - 20), at) if ends_well else None
     else:
         return False
     return name is not None and _is_person(text, name.group(0), name.start(), p)
@@ -530,6 +547,11 @@ _NAME_RUN = re.compile(r"[一-鿿々ヶぁ-ゖァ-ヺーA-Za-z ・]++\Z")
 
 # How what kind_tail matches can end: さん, 様, さま, 氏, 君, くん, ちゃん, 殿, and 宅, 方, 邸.
 _KIND_ENDS = frozenset("ん様ま氏君殿宅方邸")
+
+
+# How what plain_tail matches can end: a kanji of a name (a class narrower than this one) or a
+# Latin letter; searched only where one ends, it does not try twenty places for nothing.
+_PLAIN_TAIL_ENDS = re.compile(r"[一-鿿々ヶA-Za-z]")
 
 
 # How what gap_tail matches can end: （72）, 72歳, のご住所は, 住所:, が住む, 住んでいる, 暮らす.
@@ -709,6 +731,8 @@ def _name_before(text: str, end: int, p: AddressPatterns) -> re.Match[str] | Non
     characters back only inside a run of katakana: searched from there, a draft of kanji and
     honorifics (町様町様…, 丁目様丁目様…) tries a few places per honorific, not sixteen.
     """
+    if end == 0 or not _NAME_BEFORE_RUN.match(text, end - 1, end):
+        return None  # no name character ends here (a bracket after a number): decided at once
     run = _NAME_BEFORE_RUN.search(text, max(0, end - _NAME_LONGEST), end)
     if run is None:
         return None
@@ -746,6 +770,14 @@ def check(ctx: CheckContext) -> Iterable[Finding]:
 def data() -> PiiData:
     """The pii data, loaded, compiled and validated against its specs once."""
     return load(DATA_FILE)
+
+
+def _reach(pattern: str) -> int:
+    """How far past where it is tried ``pattern`` reads (for a Sweep): it must be bounded."""
+    found = reach(re.compile(pattern))
+    if found is None:
+        raise ValueError(f"a pattern searched by Sweep must read a bounded stretch: {pattern!r}")
+    return found
 
 
 def _alternation(words: Iterable[Any]) -> str:
@@ -888,6 +920,8 @@ def _address_patterns(raw: dict[str, Any]) -> AddressPatterns:
         r"|Hospital|Museum|Gym|Building|Plaza))"
     )
     age = r"\(\d{1,3}歳?\)"
+    # 宅 of 住宅, 自宅 and 帰宅, 邸 of 邸跡 (a site) belong to no one named before them.
+    person_marker = rf"{kind}|(?<![住自帰在社舎])宅(?![地配])|方|邸(?!跡)|家の|{age}"
     facility = _alternation(raw["facility_words"])
     venue = _alternation(raw["venue_words"])
     role = _alternation(raw["role_words"])
@@ -897,8 +931,8 @@ def _address_patterns(raw: dict[str, Any]) -> AddressPatterns:
         room=Lazy(room),
         # Literal first characters where the meaning allows, so that `re` skips ahead in C.
         person_hint=Lazy(rf"{honorific}|宅|方|邸|家|\(|{fields}"),
-        # 宅 of 住宅, 自宅 and 帰宅, 邸 of 邸跡 (a site) belong to no one named before them.
-        person_marker=Lazy(rf"{kind}|(?<![住自帰在社舎])宅(?![地配])|方|邸(?!跡)|家の|{age}"),
+        person_marker=Lazy(person_marker),
+        person_marker_reach=_reach(person_marker),
         name_tail=Lazy(rf"(?:{any_name})\Z"),
         # In English: Ms. Yuko Aoki of 2-8-4 Midorimachi / 2-8-4 Omama-cho, Mr. Taro Sato, and a
         # full name without a title set off before it (Taro Tanaka, 1-2-3 Honcho).
@@ -922,6 +956,7 @@ def _address_patterns(raw: dict[str, Any]) -> AddressPatterns:
         # A facility, or anything named in brackets (「そば処 やまだ」（…）), owns the address.
         facility_tail=Lazy(rf"(?:{facility})\Z"),
         facility_longest=max(len(str(w)) for w in raw["facility_words"]),
+        facility_ends=frozenset(str(w)[-1] for w in raw["facility_words"]),
         label_longest=max(len(str(w)) for w in raw["labels"]) + 1,
         facility_after=Lazy(
             rf"\)?\s?(?:の|にある)?[一-鿿ァ-ヺー]{{0,8}}?(?:{facility})(?![一-鿿])"
