@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 import yaml
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from tests.conftest import DEFAULT_AT, CheckFn
@@ -445,3 +445,67 @@ def test_any_text_gives_spans_inside_it(text: str) -> None:
     for f in Checker(CITY, rules=(pii.RULE,)).check(draft).findings:
         assert 0 <= f.start < f.end <= len(text)
         assert f.rule.startswith("pii.")
+
+
+# Pieces of addresses and of what stands around them, so that a draft repeats house numbers in
+# different surroundings (the proximity pass keeps an answer per surrounding).
+_NEAR_PIECES = (
+    "本町1-2-3",
+    "町1-1",
+    "緑町2-8",
+    "の",
+    "（",
+    "）",
+    "、",
+    "。",
+    " ",
+    "\n",
+    "さん",
+    "様",
+    "宅",
+    "方",
+    "（72）",
+    "鈴木一郎",
+    "山田",
+    "市長",
+    "市民課",
+    "住所：",
+    "氏名：",
+    "会場",
+    "商店",
+    "敬称略",
+    "にお住まいの",
+    "の会社員、",
+    "ひらがなばかりのことば",
+    "ABCDEFGHIJ",
+)
+
+
+_PIECES = st.lists(st.sampled_from(_NEAR_PIECES), max_size=12).map("".join)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_PIECES, st.tuples(_PIECES, _PIECES, _PIECES, _PIECES), st.booleans())
+# A person far after the number (a sentence between them), there the first time only.
+@example(
+    "本町1-2-3、その隣の家にずっと長く住んでいる会社員の",
+    ("。\n" * 5, "鈴木一郎さん", "。\n" * 5, ""),
+    False,
+)
+# A role written before the number the second time only.
+@example("本町1-2-3 鈴木一郎さん", ("。\n" * 5, "。\n", "市民課", ""), False)
+def test_a_person_after_a_house_number_is_judged_the_same_wherever_the_number_recurs(
+    core: str, around: tuple[str, str, str, str], adjacent: bool
+) -> None:
+    # The same words twice, in different surroundings: the answers kept for the first place
+    # must hold for the second only where what the rule reads is the same.
+    before, after, before_again, after_again = around
+    text = before + core + after + before_again + core + after_again
+    p = pii.data().address
+    kept = pii._PeopleAfter(text, p)
+    marker = p.person_marker.compiled or p.person_marker.compile()
+    for _, end, _ in pii._home_spans(text, p):
+        alone = pii._person_after(
+            text, end, p, pii.Sweep(marker, text, p.person_marker_reach), adjacent=adjacent
+        )
+        assert kept(end, adjacent=adjacent) == alone, (text, end)

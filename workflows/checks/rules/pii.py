@@ -352,12 +352,7 @@ def _home_spans(text: str, p: AddressPatterns) -> Iterable[tuple[int, int, bool]
 def _near(text: str, p: AddressPatterns) -> Iterable[tuple[int, int]]:
     """A house number with a private person written just before or just after it."""
     fields = _NameFields(text, p)
-    # The house numbers come left to right (then the rooms, left to right), and so do the
-    # stretches after them where a person's marker is looked for: each character is read about
-    # once, however many numbers look at it.
-    markers = Sweep(
-        p.person_marker.compiled or p.person_marker.compile(), text, p.person_marker_reach
-    )
+    person_after = _PeopleAfter(text, p)
     dropped = "敬称略" in text
     for start, end, bare in _home_spans(text, p):
         if _plain_name_beside(text, start, end, bare, p):
@@ -370,9 +365,7 @@ def _near(text: str, p: AddressPatterns) -> Iterable[tuple[int, int]]:
         ):
             # A place to go that is someone's home: 集合場所は、北町3-2-6の川口様方の前; but an
             # example (記入例：…) is nobody's.
-            if (venue is None or "例" not in venue.group(0)) and _person_after(
-                text, end, p, markers, adjacent=True
-            ):
+            if (venue is None or "例" not in venue.group(0)) and person_after(end, adjacent=True):
                 yield start, end
             continue
         # A bare number (塩原333) is a house number before a name only in brackets after it;
@@ -386,7 +379,7 @@ def _near(text: str, p: AddressPatterns) -> Iterable[tuple[int, int]]:
                     and not p.facility_after.match(text, end)
                 )
             )
-        ) or _person_after(text, end, p, markers):
+        ) or person_after(end):
             yield start, end
 
 
@@ -470,6 +463,41 @@ def _facility_before(text: str, start: int, p: AddressPatterns) -> bool:
     return tail is not None and text[tail.start() - 1 : end] != "住所"
 
 
+class _PeopleAfter:
+    """``_person_after`` for the house numbers of one draft.
+
+    The numbers come left to right (then the rooms, left to right), and so do the stretches after
+    them where a person's marker is looked for: a Sweep reads each character about once, however
+    many numbers look at it. And the answer depends only on the text from ``_ROLE_BEFORE``
+    characters before the number's end (what ``_is_person`` reads before a name, which starts at
+    or after that end; the other patterns look back one character at most) to ``_PERSON_AFTER``
+    after it (every search stops there): a draft that repeats an address works it out once.
+    """
+
+    __slots__ = ("_known", "_markers", "_p", "_text")
+
+    def __init__(self, text: str, p: AddressPatterns) -> None:
+        self._text, self._p = text, p
+        marker = p.person_marker.compiled or p.person_marker.compile()
+        self._markers = Sweep(marker, text, p.person_marker_reach)
+        self._known: dict[tuple[str, int, bool], bool] = {}
+
+    def __call__(self, end: int, *, adjacent: bool = False) -> bool:
+        lo = max(0, end - _ROLE_BEFORE)
+        key = (self._text[lo : end + _PERSON_AFTER], end - lo, adjacent)
+        if (known := self._known.get(key)) is None:
+            known = self._known[key] = _person_after(
+                self._text, end, self._p, self._markers, adjacent=adjacent
+            )
+        return known
+
+
+# How far after a house number a person's marker (さん, 宅, （72）) is looked for, and how far
+# before a name a role (市長, 市民課) is.
+_PERSON_AFTER = 40
+_ROLE_BEFORE = 10
+
+
 def _person_after(
     text: str, end: int, p: AddressPatterns, markers: Sweep, *, adjacent: bool = False
 ) -> bool:
@@ -478,7 +506,8 @@ def _person_after(
     ``adjacent``: only a person right after the address, の or a bracket (北町3-2-6の川口様方,
     南町5-5-5（鈴木さん宅の東側）).
     """
-    marker = markers.search(end, min(len(text), end + 40))  # p.person_marker.search, the same
+    # p.person_marker.search(text, end, …), the same
+    marker = markers.search(end, min(len(text), end + _PERSON_AFTER))
     if marker is None:
         return False
     name = _name_ending(text, max(end, marker.start() - 30), marker.start(), p)
@@ -567,7 +596,7 @@ def _is_person(text: str, name: str, at: int, p: AddressPatterns) -> bool:
     name = name.strip()
     if name.startswith("の"):
         name = name[1:]
-    if not name or p.roles.match(name) or p.role_before.search(text, max(0, at - 10), at):
+    if not name or p.roles.match(name) or p.role_before.search(text, max(0, at - _ROLE_BEFORE), at):
         return False
     if name in p.not_single_names:
         return False
