@@ -640,6 +640,48 @@ def _cased(chars: set[str], icase: bool) -> set[str]:
     return chars | {c.lower() for c in chars} | {c.upper() for c in chars}
 
 
+def consumes_one_of(regex: re.Pattern[str], chars: frozenset[str]) -> bool:
+    """Whether every match of ``regex`` consumes one of ``chars`` (what it only looks at around
+    the match does not count, nor a part that ignores case): a match then starts at most its
+    width before one of them. False when that cannot be read from the expression."""
+    try:
+        tree = _sre.parse(regex.pattern, regex.flags)
+    except re.error:
+        return False
+    return not tree.state.flags & re.IGNORECASE and _seq_consumes(list(tree), chars)
+
+
+def _seq_consumes(seq: Iterable[tuple[Any, Any]], chars: frozenset[str]) -> bool:
+    # A sequence matches only if each of its parts does: one part that always consumes will do.
+    return any(_node_consumes(op, av, chars) for op, av in seq)
+
+
+def _node_consumes(op: Any, av: Any, chars: frozenset[str]) -> bool:
+    if op is _C.LITERAL:
+        return chr(av) in chars
+    if op is _C.IN:
+        try:
+            return _charset(av) <= chars
+        except _Unbounded:  # a negated class, \d, \s or a huge range
+            return False
+    if op is _C.SUBPATTERN:
+        _group, add_flags, _del_flags, sub = av
+        return not add_flags & re.IGNORECASE and _seq_consumes(sub, chars)
+    if op is _C.BRANCH:
+        return all(_seq_consumes(alt, chars) for alt in av[1])
+    if op in _REPEATS:
+        return av[0] >= 1 and _seq_consumes(av[2], chars)
+    if op is getattr(_C, "ATOMIC_GROUP", None):
+        return _seq_consumes(av, chars)
+    return False  # a lookaround, an anchor, any character, a back reference, …
+
+
+def widths(regex: re.Pattern[str]) -> tuple[int, int | None]:
+    """The fewest and the most characters a match of ``regex`` consumes (None: not bounded)."""
+    fewest, most = _sre.parse(regex.pattern, regex.flags).getwidth()
+    return int(fewest), int(most) if most < _C.MAXREPEAT else None
+
+
 # ── loading ──────────────────────────────────────────────────────────────────────────────────
 
 

@@ -14,7 +14,16 @@ from tests.conftest import DEFAULT_AT
 from workflows import catalogue
 from workflows.checks import Checker, CheckSettings, DraftToCheck
 from workflows.checks.data import RuleDataError
-from workflows.checks.lexicon import Lexicon, Pattern, Sweep, first_chars, load_lexicon, reach
+from workflows.checks.lexicon import (
+    Lexicon,
+    Pattern,
+    Sweep,
+    consumes_one_of,
+    first_chars,
+    load_lexicon,
+    reach,
+    widths,
+)
 from workflows.checks.rules import flame, prohibited
 from workflows.checks.text import NormalizedText
 
@@ -286,6 +295,20 @@ def test_a_sweep_finds_what_search_finds(
         endpos = min(len(text), max(pos, endpos // 2 if back else endpos) + longer)
         got, wanted = sweep.search(pos, endpos), regex.search(text, pos, endpos)
         assert (got and (got.span(), got.group())) == (wanted and (wanted.span(), wanted.group()))
+
+
+def test_what_every_match_consumes_and_how_wide_it_is() -> None:
+    marks = frozenset("○x")
+    assert consumes_one_of(re.compile("[0-9]{1,2}月[○x]日|第○回"), marks)
+    assert consumes_one_of(re.compile("(?:a|b)+○"), marks)
+    # Looked at, optional, ignoring case or in a class wider than the marks: not consumed.
+    assert not consumes_one_of(re.compile("月(?=○)"), marks)
+    assert not consumes_one_of(re.compile("月○?"), marks)
+    assert not consumes_one_of(re.compile("(?i:x)"), marks)
+    assert not consumes_one_of(re.compile("[○xy]"), marks)
+    assert not consumes_one_of(re.compile("○|月"), marks)
+    assert widths(re.compile("a{1,3}(?=b)c?")) == (1, 4)
+    assert widths(re.compile("a+")) == (1, None)
 
 
 def test_the_words_a_match_needs() -> None:
