@@ -28,7 +28,7 @@ import itertools
 import re
 import unicodedata
 from bisect import bisect_left, bisect_right
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from functools import cache, lru_cache
 from operator import itemgetter
 from typing import NamedTuple
@@ -136,8 +136,12 @@ class _UrlGrammar:
         punycode = self.punycode.match(s, r)
         return punycode.end() if punycode else None
 
-    def ascii_domains(self, domain: str) -> Iterator[tuple[int, int]]:
-        """twitter-text's ``validAsciiDomain`` matches inside ``domain``."""
+    def ascii_domains(
+        self, domain: str, tld_end: Callable[[str, int], int | None] | None = None
+    ) -> Iterator[tuple[int, int]]:
+        """twitter-text's ``validAsciiDomain`` matches inside ``domain`` (``tld_end``: this
+        grammar's, or one that gives the same answers, remembered)."""
+        tld_end = tld_end or self.tld_end
         p = 0
         while True:
             start = self.ascii_label_start.search(domain, p)
@@ -150,7 +154,7 @@ class _UrlGrammar:
                 q = label.end()
                 label_ends.append(q)
             for e in reversed(label_ends):
-                end = self.tld_end(domain, e)
+                end = tld_end(domain, e)
                 if end is not None:
                     yield p, end
                     p = end
@@ -313,14 +317,39 @@ class _Tokens:
         self.underscores = _positions(text, "_")
         self._ends: dict[int, int | None] = {}
         self._tld_ends: dict[int, int | None] = {}
+        self._rest_ends: dict[str, int | None] = {}
 
-    def tld_end(self, r: int) -> int | None:
-        """``grammar.tld_end(text, r)``, remembered: the same dots are asked about twice."""
+    def tld_end(self, r: int, token_end: int) -> int | None:
+        """``grammar.tld_end(text, r)`` for ``r`` in the token that ends at ``token_end``,
+        remembered by place (the same dots are asked about twice) and by the rest of the token.
+
+        What it reads from ``r`` (a run of ASCII letters and digits and the character after it,
+        punycode, a TLD in other letters and the character after that) lies in the token or is
+        the character right after it: ``text[r : token_end + 1]`` decides, and a draft ends its
+        domains with the same few TLDs.
+        """
         try:
             return self._tld_ends[r]
         except KeyError:
-            end = self._tld_ends[r] = self.grammar.tld_end(self.text, r)
-            return end
+            pass
+        if token_end - r <= _MAX_CONTEXT:
+            end = self.rest_tld_end(self.text[r : token_end + 1], 0)
+            end = None if end is None else r + end
+        else:
+            end = self.grammar.tld_end(self.text, r)
+        self._tld_ends[r] = end
+        return end
+
+    def rest_tld_end(self, s: str, r: int) -> int | None:
+        """``grammar.tld_end(s, r)``, remembered by ``s[r:]`` (it reads nothing before ``r``)."""
+        rest = s[r:]
+        if len(rest) > _MAX_CONTEXT:
+            return self.grammar.tld_end(s, r)
+        try:
+            found = self._rest_ends[rest]
+        except KeyError:
+            found = self._rest_ends[rest] = self.grammar.tld_end(rest, 0)
+        return None if found is None else r + found
 
     def index_of(self, q: int) -> int | None:
         i = bisect_right(self.starts, q) - 1
@@ -346,7 +375,7 @@ class _Tokens:
         later = self._ends[a]
         for a, dot in reversed(chain):
             if later is None and not self._has_underscore(a, dot):
-                later = self.tld_end(dot + 1)
+                later = self.tld_end(dot + 1, token_end)
             self._ends[a] = later
         return self._ends[q]
 
@@ -402,9 +431,6 @@ def _candidate_starts(
     last_dots: dict[int, int] = {}  # token index -> its last dot followed by a TLD
     # Every TLD starts with a letter: only the dots before one are asked about, right to left.
     dots = [m.start() for m in _DOT_BEFORE_LETTER.finditer(text)]
-    # Whether a TLD follows a dot depends on the rest of its token and the character after it:
-    # the same few pieces recur in a draft that repeats its links.
-    tlds: dict[str, bool] = {}
     k = len(dots) - 1
     while k >= 0:
         i = dots[k]
@@ -412,15 +438,9 @@ def _candidate_starts(
         if token is None:
             k -= 1
             continue
-        token_end = tokens.spans[token][1]
-        if token_end - i <= _MAX_CONTEXT:
-            rest = text[i + 1 : token_end + 1]
-            has_tld = tlds.get(rest)
-            if has_tld is None:
-                has_tld = tlds[rest] = tokens.tld_end(i + 1) is not None
-        else:
-            has_tld = tokens.tld_end(i + 1) is not None
-        if has_tld:
+        # Whether a TLD follows a dot depends on the rest of its token and the character after
+        # it: the same few pieces recur in a draft that repeats its links (see _Tokens.tld_end).
+        if tokens.tld_end(i + 1, tokens.spans[token][1]) is not None:
             last_dots[token] = i
             k = bisect_left(dots, tokens.spans[token][0]) - 1  # the rest of the token
         else:
@@ -487,7 +507,7 @@ def _url_entities(text: str) -> tuple[tuple[int, int, int], ...]:
                 s += 1
                 continue
             pos = s = last = m.end
-            found.extend(_accept_url(text, m, g))
+            found.extend(_accept_url(text, m, g, tokens))
         if context is not None and (last is None or last <= reach):
             known[context] = (
                 tuple((a - lo, b - lo, skip) for a, b, skip in found[first:]),
@@ -505,7 +525,9 @@ _MAX_CONTEXT = 80
 _TAIL_STARTS = frozenset(":/?")
 
 
-def _accept_url(text: str, m: _Match, g: _UrlGrammar) -> Iterator[tuple[int, int, int]]:
+def _accept_url(
+    text: str, m: _Match, g: _UrlGrammar, tokens: _Tokens
+) -> Iterator[tuple[int, int, int]]:
     before, start, scheme, domain_end, end, has_path = m
     url = text[start:end]
     domain = text[start + len(scheme or "") : domain_end]
@@ -514,7 +536,9 @@ def _accept_url(text: str, m: _Match, g: _UrlGrammar) -> Iterator[tuple[int, int
     if scheme is None:
         if before in {"-", "_", ".", "/"}:
             return
-        found = [(start + a, start + b, b - a) for a, b in g.ascii_domains(domain)]
+        found = [
+            (start + a, start + b, b - a) for a, b in g.ascii_domains(domain, tokens.rest_tld_end)
+        ]
         if found and has_path:
             # The last domain takes the path; twitter-text counts it by the rewritten string.
             a, b, _ = found[-1]
