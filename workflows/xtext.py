@@ -189,7 +189,8 @@ def _idna_length(domain: str) -> int | None:
     """Length of ``domain.encode("idna")`` (Python's IDNA 2003 codec), None where it fails."""
     if domain.isascii():
         labels = domain.split(".")
-        if all(0 < len(label) < 64 for label in labels[:-1]) and len(labels[-1]) < 64:
+        # Every label 1 to 63 characters long, but for the last, which may be empty.
+        if max(map(len, labels)) < 64 and "" not in labels[:-1]:
             return len(domain)
         return None
     labels = _IDNA_DOTS.split(domain)
@@ -328,10 +329,8 @@ class _Tokens:
         the character right after it: ``text[r : token_end + 1]`` decides, and a draft ends its
         domains with the same few TLDs.
         """
-        try:
+        if r in self._tld_ends:
             return self._tld_ends[r]
-        except KeyError:
-            pass
         if token_end - r <= _MAX_CONTEXT:
             end = self.rest_tld_end(self.text[r : token_end + 1], 0)
             end = None if end is None else r + end
@@ -345,9 +344,9 @@ class _Tokens:
         rest = s[r:]
         if len(rest) > _MAX_CONTEXT:
             return self.grammar.tld_end(s, r)
-        try:
+        if rest in self._rest_ends:
             found = self._rest_ends[rest]
-        except KeyError:
+        else:
             found = self._rest_ends[rest] = self.grammar.tld_end(rest, 0)
         return None if found is None else r + found
 
@@ -494,7 +493,7 @@ def _url_entities(text: str) -> tuple[tuple[int, int, int], ...]:
                 memo = known.get(context)
                 if memo is not None:
                     entities, last_end = memo
-                    found.extend((lo + a, lo + b, skip) for a, b, skip in entities)
+                    found.extend([(lo + a, lo + b, skip) for a, b, skip in entities])
                     if last_end is not None:
                         pos = lo + last_end
                     continue
@@ -510,7 +509,7 @@ def _url_entities(text: str) -> tuple[tuple[int, int, int], ...]:
             found.extend(_accept_url(text, m, g, tokens))
         if context is not None and (last is None or last <= reach):
             known[context] = (
-                tuple((a - lo, b - lo, skip) for a, b, skip in found[first:]),
+                tuple([(a - lo, b - lo, skip) for a, b, skip in found[first:]]),
                 None if last is None else last - lo,
             )
     return tuple(found)
@@ -527,15 +526,15 @@ _TAIL_STARTS = frozenset(":/?")
 
 def _accept_url(
     text: str, m: _Match, g: _UrlGrammar, tokens: _Tokens
-) -> Iterator[tuple[int, int, int]]:
+) -> list[tuple[int, int, int]]:
     before, start, scheme, domain_end, end, has_path = m
     url = text[start:end]
     domain = text[start + len(scheme or "") : domain_end]
     if not _is_valid_url(url, scheme or "https://", domain):
-        return
+        return []
     if scheme is None:
         if before in {"-", "_", ".", "/"}:
-            return
+            return []
         found = [
             (start + a, start + b, b - a) for a, b in g.ascii_domains(domain, tokens.rest_tld_end)
         ]
@@ -543,14 +542,13 @@ def _accept_url(
             # The last domain takes the path; twitter-text counts it by the rewritten string.
             a, b, _ = found[-1]
             found[-1] = (a, end, len(url.replace(domain, text[a:b])))
-        yield from found
-        return
+        return found
     tco = g.tco.match(url)
     if tco:
         if len(tco.group(1)) > _MAX_TCO_SLUG_LENGTH:
-            return
+            return []
         end = start + tco.end()
-    yield start, end, end - start
+    return [(start, end, end - start)]
 
 
 def url_spans(text: str) -> list[tuple[int, int]]:
