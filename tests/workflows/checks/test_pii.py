@@ -478,6 +478,13 @@ _NEAR_PIECES = (
     "の会社員、",
     "ひらがなばかりのことば",
     "ABCDEFGHIJ",
+    "佐々木",
+    "敬称略",
+    "    ",
+    "\t",
+    "(72)",
+    "田中医院",
+    "記入例：",
 )
 
 
@@ -509,3 +516,38 @@ def test_a_person_after_a_house_number_is_judged_the_same_wherever_the_number_re
             text, end, p, pii.Sweep(marker, text, p.person_marker_reach), adjacent=adjacent
         )
         assert kept(end, adjacent=adjacent) == alone, (text, end)
+
+
+def _near_one_by_one(text: str) -> list[tuple[int, int]]:
+    """What pii._near finds, each house number decided on its own (nothing kept between them)."""
+    p = pii.data().address
+    fields = pii._NameFields(text, p)
+    return [
+        (start, end)
+        for start, end, bare in pii._home_spans(text, p)
+        if pii._Near(text, p)._decide(start, end, bare, fields.near(start, end))
+    ]
+
+
+@settings(max_examples=300, deadline=None)
+@given(_PIECES, st.tuples(_PIECES, _PIECES, _PIECES, _PIECES))
+# Each example repeats a number in the same 80 characters before it and 40 after (else the kept
+# answers differ by where the draft starts or ends) but for what the rule reads furthest away:
+# a role 35 characters before the number, set apart from a name with honorific, age and gap…
+@example(
+    "鈴木一郎さん(72)" + "、" * 15 + "東町1-1-1",
+    ("。\n" * 40 + "市長" + " " * 7, "。\n" * 25, "。\n" * 40 + "会社員" + " " * 7, "。\n" * 25),
+)
+# … a person 27 characters after it …
+@example(
+    "本町1-2-3、その隣の家にずっと長く住んでいる会社員の",
+    ("。\n" * 40, "鈴木一郎さん。\n", "。\n" * 40, "建物"),
+)
+# … and whether a plain name ends its line after a run of spaces.
+@example("東町1-1-1 佐々木", ("。\n" * 40, " " * 50 + "\n", "。\n" * 40, " " * 50 + "x"))
+def test_a_house_number_is_judged_the_same_wherever_it_recurs(
+    core: str, around: tuple[str, str, str, str]
+) -> None:
+    before, after, before_again, after_again = around
+    text = before + core + after + before_again + core + after_again
+    assert list(pii._near(text, pii.data().address)) == _near_one_by_one(text)

@@ -351,36 +351,80 @@ def _home_spans(text: str, p: AddressPatterns) -> Iterable[tuple[int, int, bool]
 
 def _near(text: str, p: AddressPatterns) -> Iterable[tuple[int, int]]:
     """A house number with a private person written just before or just after it."""
-    fields = _NameFields(text, p)
-    person_after = _PeopleAfter(text, p)
-    dropped = "敬称略" in text
+    near = _Near(text, p)
     for start, end, bare in _home_spans(text, p):
+        if near(start, end, bare):
+            yield start, end
+
+
+class _Near:
+    """Whether a house number of one draft has a private person just before or after it.
+
+    The answer depends only on the text from ``_NEAR_BEFORE`` characters before the number to
+    ``_NEAR_AFTER`` after it, on whether the draft leaves out honorifics (敬称略) and on whether a
+    name field is near (``_NameFields`` reads the whole draft: it is asked first and its answer
+    is part of the key). Before the number, _person_before reads the most: up to 28 characters
+    of gap, 6 of honorific, 30 of name and the one before it, then 10 for a role before the name
+    (_is_person); after it, the hint and the person's marker are looked for 40 characters on.
+    Only the end of a plain name reads further, over spaces and tabs to the end of its line
+    (plain_rest_after): a run of them at the end of the stretch is taken in whole, with the
+    character after it. A draft that repeats an address (or its surroundings) decides it once.
+    """
+
+    __slots__ = ("_dropped", "_fields", "_known", "_p", "_person_after", "_text")
+
+    def __init__(self, text: str, p: AddressPatterns) -> None:
+        self._text, self._p = text, p
+        self._fields = _NameFields(text, p)
+        self._person_after = _PeopleAfter(text, p)
+        self._dropped = "敬称略" in text
+        self._known: dict[tuple[str, int, int, bool, bool], bool] = {}
+
+    def __call__(self, start: int, end: int, bare: bool) -> bool:
+        text = self._text
+        lo, hi = max(0, start - _NEAR_BEFORE), end + _NEAR_AFTER
+        if hi < len(text) and text[hi - 1] in " \t":
+            blanks = _BLANKS.match(text, hi)
+            assert blanks is not None  # it matches the empty string
+            hi = blanks.end() + 1
+        fields = self._fields.near(start, end)
+        key = (text[lo:hi], start - lo, end - lo, bare, fields)
+        if (known := self._known.get(key)) is None:
+            known = self._known[key] = self._decide(start, end, bare, fields)
+        return known
+
+    def _decide(self, start: int, end: int, bare: bool, fields: bool) -> bool:
+        text, p, person_after, dropped = self._text, self._p, self._person_after, self._dropped
         if _plain_name_beside(text, start, end, bare, p):
-            yield start, end  # no honorific to hint at it: 本町1-2-3 田中一郎
-            continue
+            return True  # no honorific to hint at it: 本町1-2-3 田中一郎
         if not dropped and not p.person_hint.search(text, max(0, start - 40), end + 40):
-            continue  # no honorific, 宅, bracket or name field near: cheap to rule out
+            return False  # no honorific, 宅, bracket or name field near: cheap to rule out
         if (venue := p.venue.search(text, max(0, start - 14), start)) or _facility_before(
             text, start, p
         ):
             # A place to go that is someone's home: 集合場所は、北町3-2-6の川口様方の前; but an
             # example (記入例：…) is nobody's.
-            if (venue is None or "例" not in venue.group(0)) and person_after(end, adjacent=True):
-                yield start, end
-            continue
+            return (venue is None or "例" not in venue.group(0)) and person_after(
+                end, adjacent=True
+            )
         # A bare number (塩原333) is a house number before a name only in brackets after it;
         # the cheapest tests first.
-        if (
+        return (
             (not bare or text[end : end + 1] == ")")
             and (
-                fields.near(start, end)
+                fields
                 or (
                     _person_before(text, start, p, dropped=dropped)
                     and not p.facility_after.match(text, end)
                 )
             )
-        ) or person_after(end):
-            yield start, end
+        ) or person_after(end)
+
+
+# How far before and after a house number _Near's decision reads (see there).
+_NEAR_BEFORE = 80
+_NEAR_AFTER = 40
+_BLANKS = re.compile("[ \t]*")
 
 
 def _plain_name_beside(text: str, start: int, end: int, bare: bool, p: AddressPatterns) -> bool:
