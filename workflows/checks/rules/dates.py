@@ -377,7 +377,10 @@ def _check(ctx: CheckContext, cues: _Cues) -> list[Finding]:
     found: list[Finding] = []
     noted_holidays: set[date] = set()
     # Whether the whole draft reports an event: looked up once, and only for a date in the past.
+    # Likewise whether any cue around a date can occur in it at all (see _Around.may_hold).
     report = cache(lambda: cues.report.search(text) is not None)
+    around = (cues.past, cues.reference, cues.before, cues.label, cues.ongoing)
+    any_cue = cache(lambda: any(_around(text).may_hold(cue) for cue in around))
     for expr in expressions:
         resolved = resolve(expr, today)
         if not expr.parts[0].certain:
@@ -391,7 +394,7 @@ def _check(ctx: CheckContext, cues: _Cues) -> list[Finding]:
                 weekday := _weekday(ctx, r, r.date, today, noted_holidays)
             ):
                 found.append(weekday)
-        past = _past(ctx, expr, resolved, today=today, cues=cues, report=report)
+        past = _past(ctx, expr, resolved, today=today, cues=cues, report=report, any_cue=any_cue)
         if past is not None:
             found.append(past)
     return found
@@ -655,6 +658,7 @@ def _past(
     today: date,
     cues: _Cues,
     report: Callable[[], bool],
+    any_cue: Callable[[], bool],
 ) -> Finding | None:
     """A date before the publish day, unless its words show the past is meant."""
     if not resolved or any(r.date is None for r in resolved):
@@ -667,13 +671,15 @@ def _past(
         return None
     text = ctx.text
     start, end = expr.start, expr.end
-    if (
-        report()
-        or _in_sentence(cues.past, text, start, end)
-        or _right_after(cues.reference, text, start, end)
-        or _right_before(cues.before, text, start, end)
-        or _in_line_before(cues.label, text, start, end)
-        or (_PERIOD_START.match(text, end) and _after(cues.ongoing, text, start, end))
+    if report() or (
+        any_cue()  # else none is looked for: a draft of thousands of past dates and no cue
+        and (
+            _in_sentence(cues.past, text, start, end)
+            or _right_after(cues.reference, text, start, end)
+            or _right_before(cues.before, text, start, end)
+            or _in_line_before(cues.label, text, start, end)
+            or (_PERIOD_START.match(text, end) and _after(cues.ongoing, text, start, end))
+        )
     ):
         return None
     if _counted(ctx, PAST):
