@@ -515,6 +515,11 @@ def _url_entities(text: str) -> tuple[tuple[int, int, int], ...]:
     return tuple(found)
 
 
+# A domain (as _Tokens.domain_end finds one) whose ASCII domains are itself: made only of what
+# an ASCII label holds, it is one run of labels for ascii_domains, which asks first for the TLD
+# after the last dot - the one domain_end found, ending the domain there as it ends the string.
+_PLAIN_DOMAIN = re.compile("[A-Za-z0-9.\\-]+")
+
 # What a URL's port, path and query can hold (the tail pattern's characters): a match that
 # starts in a token never reads past the run of these that follows the token.
 _TAIL_RUN = re.compile(f"[{_AZ}{_CYRILLIC}{_ACCENTS}0-9!*';:=+,.$/%#\\[\\]\\-\u2013_~@|&?()]*")
@@ -535,9 +540,15 @@ def _accept_url(
     if scheme is None:
         if before in {"-", "_", ".", "/"}:
             return []
-        found = [
-            (start + a, start + b, b - a) for a, b in g.ascii_domains(domain, tokens.rest_tld_end)
-        ]
+        if _PLAIN_DOMAIN.fullmatch(domain):
+            # ASCII labels of letters, digits and hyphens, as validAsciiDomain takes them, and
+            # the TLD the domain ends with, the last one it tries: the whole domain, at once.
+            found = [(start, domain_end, domain_end - start)]
+        else:
+            found = [
+                (start + a, start + b, b - a)
+                for a, b in g.ascii_domains(domain, tokens.rest_tld_end)
+            ]
         if found and has_path:
             # The last domain takes the path; twitter-text counts it by the rewritten string.
             a, b, _ = found[-1]
