@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -17,6 +18,7 @@ from workflows.checks import CheckResult, CheckSettings, DraftToCheck, Finding, 
 from workflows.checks.data import RULES_DIR, RuleDataError
 from workflows.checks.engine import Checker
 from workflows.checks.rules import pii
+from workflows.checks.rules.phone import HYPHENS
 
 
 def pii_findings(result: CheckResult) -> list[Finding]:
@@ -551,3 +553,15 @@ def test_a_house_number_is_judged_the_same_wherever_it_recurs(
     before, after, before_again, after_again = around
     text = before + core + after + before_again + core + after_again
     assert list(pii._near(text, pii.data().address)) == _near_one_by_one(text)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet="0123456789-ー－番町村字本大字一々様住所(1", max_size=30))
+def test_a_house_number_is_a_hint_wherever_one_expression_of_the_hints_finds_it(text: str) -> None:
+    p = pii.data().address
+    h = re.escape(HYPHENS)
+    one = re.compile(
+        rf"{p.hint.pattern}|[0-9][{h}][0-9]|[0-9]番|[町村字][一-鿿々]{{0,4}}[1-9][0-9]"
+    )
+    split = p.hint.search(text) is not None or p.hint_number.search(text) is not None
+    assert split == (one.search(text) is not None)

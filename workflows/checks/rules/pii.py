@@ -80,6 +80,7 @@ class AddressPatterns:
     """
 
     hint: Lazy
+    hint_number: Lazy
     honorific: Lazy
     addressee_honorifics: frozenset[str]
     name_before: Lazy  # a name that ends where an honorific starts
@@ -143,6 +144,7 @@ def scan(norm: NormalizedText, settings: CheckSettings, data: PiiData) -> list[H
         p = data.address
         if (
             p.hint.search(text)
+            or p.hint_number.search(text)
             or p.of_person.search(text)
             or (_ENGLISH_PLACE.search(text) and p.english.search(text))
         ):
@@ -1047,10 +1049,12 @@ def _address_patterns(raw: dict[str, Any]) -> AddressPatterns:
         not_kana_name=Lazy(_alternation(raw["not_kana_names"])),
         not_single_names=frozenset(str(w) for w in raw["not_single_names"]),
         # With of_person, what any pass starts from; a house number is one too (a name without
-        # an honorific may stand beside it). Mostly literals, so that re skips ahead in C.
-        hint=Lazy(
-            rf"{honorific}|{labels}|{home}|\(|宅|方|家|{fields}|号室|{residence}"
-            rf"|[0-9][{h}][0-9]|丁目|番地|[0-9]番|[町村字][一-鿿々]{{0,4}}[1-9][0-9]"
+        # an honorific may stand beside it). Literals, so that re skips ahead in C to where one
+        # can start; the numbers apart, starting with one class for the same reason (1-2, 3番,
+        # 町12): in one expression, the classes would make re try every place of the draft.
+        hint=Lazy(rf"{honorific}|{labels}|{home}|\(|宅|方|家|{fields}|号室|{residence}|丁目|番地"),
+        hint_number=Lazy(
+            rf"[0-9町村字](?:(?<=[0-9])(?:[{h}][0-9]|番)|(?<=[町村字])[一-鿿々]{{0,4}}[1-9][0-9])"
         ),
         honorific=Lazy(honorific),
         addressee_honorifics=frozenset(("様", "さま", "殿")),
