@@ -474,7 +474,10 @@ def _url_entities(text: str) -> tuple[tuple[int, int, int], ...]:
     # it (the first character after the token decides the TLD), so they are worked out once per
     # such context and shifted to each place it recurs. Where the last link ran into the range
     # (a.jp/死a.jp/…), the search starts later in it: that offset is part of the context.
+    # Matches are kept from a context's second time on: a draft of thousands of different links
+    # does not pay for keeping each.
     known: dict[tuple[int, str], tuple[tuple[tuple[int, int, int], ...], int | None]] = {}
+    seen: set[tuple[int, str]] = set()
     pos = 0
     for lo, hi, token in _candidate_starts(text, g, tokens):
         context = None
@@ -507,7 +510,9 @@ def _url_entities(text: str) -> tuple[tuple[int, int, int], ...]:
                 continue
             pos = s = last = m.end
             found.extend(_accept_url(text, m, g, tokens))
-        if context is not None and (last is None or last <= reach):
+        if context is not None and context not in seen:
+            seen.add(context)
+        elif context is not None and (last is None or last <= reach):
             known[context] = (
                 tuple([(a - lo, b - lo, skip) for a, b, skip in found[first:]]),
                 None if last is None else last - lo,
