@@ -44,7 +44,7 @@ from storage.migrate import upgrade
 from tests.workflows.checks.adversarial import adversarial, distinct
 from workflows import xtext
 from workflows.checks import Checker, DraftToCheck, Platform, sentence_model
-from workflows.checks.rules import ALL, dates
+from workflows.checks.rules import ALL, dates, url
 from workflows.checks.text import protected_spans
 
 REPO = Path(__file__).resolve().parents[1]
@@ -63,6 +63,7 @@ def timed(checker: Checker, text: str, repeats: int = 1) -> float:
         protected_spans.cache_clear()
         xtext._url_entities.cache_clear()
         xtext._emoji_spans.cache_clear()
+        url._bad_host.cache_clear()
         xtext._label_to_ascii_length.cache_clear()
         dates._around.cache_clear()
         sentence_model._last = ("", [])  # the last draft's verdicts, for flame and prohibited

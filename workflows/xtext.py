@@ -430,6 +430,9 @@ def _candidate_starts(
     last_dots: dict[int, int] = {}  # token index -> its last dot followed by a TLD
     # Every TLD starts with a letter: only the dots before one are asked about, right to left.
     dots = [m.start() for m in _DOT_BEFORE_LETTER.finditer(text)]
+    # Whether a TLD follows a dot depends on the rest of its token and the character after it
+    # (see _Tokens.tld_end): the same few pieces recur in a draft that repeats its links.
+    tlds: dict[str, bool] = {}
     k = len(dots) - 1
     while k >= 0:
         i = dots[k]
@@ -437,9 +440,15 @@ def _candidate_starts(
         if token is None:
             k -= 1
             continue
-        # Whether a TLD follows a dot depends on the rest of its token and the character after
-        # it: the same few pieces recur in a draft that repeats its links (see _Tokens.tld_end).
-        if tokens.tld_end(i + 1, tokens.spans[token][1]) is not None:
+        token_end = tokens.spans[token][1]
+        if token_end - i <= _MAX_CONTEXT:
+            rest = text[i + 1 : token_end + 1]
+            has_tld = tlds.get(rest)
+            if has_tld is None:
+                has_tld = tlds[rest] = tokens.tld_end(i + 1, token_end) is not None
+        else:
+            has_tld = tokens.tld_end(i + 1, token_end) is not None
+        if has_tld:
             last_dots[token] = i
             k = bisect_left(dots, tokens.spans[token][0]) - 1  # the rest of the token
         else:

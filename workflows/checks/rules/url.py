@@ -430,6 +430,7 @@ def _malformed(link: Link, norm: NormalizedText, full_width: bool = True) -> Hit
     return None
 
 
+@lru_cache(maxsize=256)  # a draft names the same few hosts again and again
 def _bad_host(host: str) -> bool:
     if _IPV4.fullmatch(host) or host.lower() == "localhost":
         return False
@@ -438,7 +439,7 @@ def _bad_host(host: str) -> bool:
 
 # Two labels or more, none empty or starting or ending with a hyphen, the last one a TLD
 # (letters, or punycode): one pass of C per host, so a draft of thousands of different hosts
-# costs no Python for each (nor a cache of them).
+# costs no Python for each.
 _GOOD_HOST = re.compile(r"(?:(?!-)[^.]+(?<!-)\.)+(?:[A-Za-z]{2,63}|xn--[a-z0-9\-]+(?<!-))")
 
 
