@@ -565,6 +565,8 @@ def find_dates(text: str) -> tuple[DateExpression, ...]:
     # the text from the character before it to a little past the last date found (or the run
     # skipped): a draft that repeats a date reads it once and shifts it to each place it recurs.
     known: dict[str, tuple[DatePart, ...] | int] = {}
+    # The same for each date that continues one (11月28日・29日, 12月5日(土)、12月5日(土)、…).
+    steps: dict[tuple[str, DateStyle, int | None, int | None], DatePart | None] = {}
     pos = 0
     while (start := _START.search(text, pos)) is not None:
         at = start.start()
@@ -592,7 +594,7 @@ def find_dates(text: str) -> tuple[DateExpression, ...]:
             continue
         parts = [head]
         if head.is_full and head.certain:
-            while (nxt := _next_in_chain(text, parts[-1].end, head, parts[-1])) is not None:
+            while (nxt := _next_kept(text, head, parts[-1], steps)) is not None:
                 parts.append(nxt)
         expression = DateExpression(tuple(_share_weekdays(parts)))
         found.append(expression)
@@ -600,6 +602,25 @@ def find_dates(text: str) -> tuple[DateExpression, ...]:
         if window is not None and pos < at + _WINDOW - _READ_AFTER:
             known[window] = tuple(_shifted(p, -at) for p in expression.parts)
     return tuple(found)
+
+
+def _next_kept(
+    text: str,
+    head: DatePart,
+    previous: DatePart,
+    steps: dict[tuple[str, DateStyle, int | None, int | None], DatePart | None],
+) -> DatePart | None:
+    """``_next_in_chain`` after ``previous``: what it reads of the text lies within
+    ``_READ_AFTER`` characters of where ``previous`` ends (no pattern looks behind), and of the
+    dates only the style of the first and the month and day of the one before count."""
+    pos = previous.end
+    key = (text[pos : pos + _READ_AFTER], head.style, previous.month, previous.day)
+    if key in steps:
+        step = steps[key]
+        return None if step is None else _shifted(step, pos)
+    nxt = _next_in_chain(text, pos, head, previous)
+    steps[key] = None if nxt is None else _shifted(nxt, -pos)
+    return nxt
 
 
 # How far a date's patterns (a core, two markers, a time, a separator and the next date's core

@@ -28,7 +28,7 @@ import itertools
 import re
 import unicodedata
 from bisect import bisect_left, bisect_right
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from functools import cache, lru_cache
 from operator import itemgetter
 from typing import NamedTuple
@@ -136,8 +136,12 @@ class _UrlGrammar:
         punycode = self.punycode.match(s, r)
         return punycode.end() if punycode else None
 
-    def ascii_domains(self, domain: str) -> Iterator[tuple[int, int]]:
-        """twitter-text's ``validAsciiDomain`` matches inside ``domain``."""
+    def ascii_domains(
+        self, domain: str, tld_end: Callable[[str, int], int | None] | None = None
+    ) -> Iterator[tuple[int, int]]:
+        """twitter-text's ``validAsciiDomain`` matches inside ``domain`` (``tld_end``: this
+        grammar's, or one that gives the same answers, remembered)."""
+        tld_end = tld_end or self.tld_end
         p = 0
         while True:
             start = self.ascii_label_start.search(domain, p)
@@ -150,7 +154,7 @@ class _UrlGrammar:
                 q = label.end()
                 label_ends.append(q)
             for e in reversed(label_ends):
-                end = self.tld_end(domain, e)
+                end = tld_end(domain, e)
                 if end is not None:
                     yield p, end
                     p = end
@@ -185,7 +189,8 @@ def _idna_length(domain: str) -> int | None:
     """Length of ``domain.encode("idna")`` (Python's IDNA 2003 codec), None where it fails."""
     if domain.isascii():
         labels = domain.split(".")
-        if all(0 < len(label) < 64 for label in labels[:-1]) and len(labels[-1]) < 64:
+        # Every label 1 to 63 characters long, but for the last, which may be empty.
+        if max(map(len, labels)) < 64 and "" not in labels[:-1]:
             return len(domain)
         return None
     labels = _IDNA_DOTS.split(domain)
@@ -313,14 +318,37 @@ class _Tokens:
         self.underscores = _positions(text, "_")
         self._ends: dict[int, int | None] = {}
         self._tld_ends: dict[int, int | None] = {}
+        self._rest_ends: dict[str, int | None] = {}
 
-    def tld_end(self, r: int) -> int | None:
-        """``grammar.tld_end(text, r)``, remembered: the same dots are asked about twice."""
-        try:
+    def tld_end(self, r: int, token_end: int) -> int | None:
+        """``grammar.tld_end(text, r)`` for ``r`` in the token that ends at ``token_end``,
+        remembered by place (the same dots are asked about twice) and by the rest of the token.
+
+        What it reads from ``r`` (a run of ASCII letters and digits and the character after it,
+        punycode, a TLD in other letters and the character after that) lies in the token or is
+        the character right after it: ``text[r : token_end + 1]`` decides, and a draft ends its
+        domains with the same few TLDs.
+        """
+        if r in self._tld_ends:
             return self._tld_ends[r]
-        except KeyError:
-            end = self._tld_ends[r] = self.grammar.tld_end(self.text, r)
-            return end
+        if token_end - r <= _MAX_CONTEXT:
+            end = self.rest_tld_end(self.text[r : token_end + 1], 0)
+            end = None if end is None else r + end
+        else:
+            end = self.grammar.tld_end(self.text, r)
+        self._tld_ends[r] = end
+        return end
+
+    def rest_tld_end(self, s: str, r: int) -> int | None:
+        """``grammar.tld_end(s, r)``, remembered by ``s[r:]`` (it reads nothing before ``r``)."""
+        rest = s[r:]
+        if len(rest) > _MAX_CONTEXT:
+            return self.grammar.tld_end(s, r)
+        if rest in self._rest_ends:
+            found = self._rest_ends[rest]
+        else:
+            found = self._rest_ends[rest] = self.grammar.tld_end(rest, 0)
+        return None if found is None else r + found
 
     def index_of(self, q: int) -> int | None:
         i = bisect_right(self.starts, q) - 1
@@ -346,7 +374,7 @@ class _Tokens:
         later = self._ends[a]
         for a, dot in reversed(chain):
             if later is None and not self._has_underscore(a, dot):
-                later = self.tld_end(dot + 1)
+                later = self.tld_end(dot + 1, token_end)
             self._ends[a] = later
         return self._ends[q]
 
@@ -402,8 +430,8 @@ def _candidate_starts(
     last_dots: dict[int, int] = {}  # token index -> its last dot followed by a TLD
     # Every TLD starts with a letter: only the dots before one are asked about, right to left.
     dots = [m.start() for m in _DOT_BEFORE_LETTER.finditer(text)]
-    # Whether a TLD follows a dot depends on the rest of its token and the character after it:
-    # the same few pieces recur in a draft that repeats its links.
+    # Whether a TLD follows a dot depends on the rest of its token and the character after it
+    # (see _Tokens.tld_end): the same few pieces recur in a draft that repeats its links.
     tlds: dict[str, bool] = {}
     k = len(dots) - 1
     while k >= 0:
@@ -417,9 +445,9 @@ def _candidate_starts(
             rest = text[i + 1 : token_end + 1]
             has_tld = tlds.get(rest)
             if has_tld is None:
-                has_tld = tlds[rest] = tokens.tld_end(i + 1) is not None
+                has_tld = tlds[rest] = tokens.tld_end(i + 1, token_end) is not None
         else:
-            has_tld = tokens.tld_end(i + 1) is not None
+            has_tld = tokens.tld_end(i + 1, token_end) is not None
         if has_tld:
             last_dots[token] = i
             k = bisect_left(dots, tokens.spans[token][0]) - 1  # the rest of the token
@@ -455,7 +483,10 @@ def _url_entities(text: str) -> tuple[tuple[int, int, int], ...]:
     # it (the first character after the token decides the TLD), so they are worked out once per
     # such context and shifted to each place it recurs. Where the last link ran into the range
     # (a.jp/死a.jp/…), the search starts later in it: that offset is part of the context.
+    # Matches are kept from a context's second time on: a draft of thousands of different links
+    # does not pay for keeping each.
     known: dict[tuple[int, str], tuple[tuple[tuple[int, int, int], ...], int | None]] = {}
+    seen: set[tuple[int, str]] = set()
     pos = 0
     for lo, hi, token in _candidate_starts(text, g, tokens):
         context = None
@@ -474,7 +505,7 @@ def _url_entities(text: str) -> tuple[tuple[int, int, int], ...]:
                 memo = known.get(context)
                 if memo is not None:
                     entities, last_end = memo
-                    found.extend((lo + a, lo + b, skip) for a, b, skip in entities)
+                    found.extend([(lo + a, lo + b, skip) for a, b, skip in entities])
                     if last_end is not None:
                         pos = lo + last_end
                     continue
@@ -487,14 +518,21 @@ def _url_entities(text: str) -> tuple[tuple[int, int, int], ...]:
                 s += 1
                 continue
             pos = s = last = m.end
-            found.extend(_accept_url(text, m, g))
-        if context is not None and (last is None or last <= reach):
+            found.extend(_accept_url(text, m, g, tokens))
+        if context is not None and context not in seen:
+            seen.add(context)
+        elif context is not None and (last is None or last <= reach):
             known[context] = (
-                tuple((a - lo, b - lo, skip) for a, b, skip in found[first:]),
+                tuple([(a - lo, b - lo, skip) for a, b, skip in found[first:]]),
                 None if last is None else last - lo,
             )
     return tuple(found)
 
+
+# A domain (as _Tokens.domain_end finds one) whose ASCII domains are itself: made only of what
+# an ASCII label holds, it is one run of labels for ascii_domains, which asks first for the TLD
+# after the last dot - the one domain_end found, ending the domain there as it ends the string.
+_PLAIN_DOMAIN = re.compile("[A-Za-z0-9.\\-]+")
 
 # What a URL's port, path and query can hold (the tail pattern's characters): a match that
 # starts in a token never reads past the run of these that follows the token.
@@ -505,28 +543,37 @@ _MAX_CONTEXT = 80
 _TAIL_STARTS = frozenset(":/?")
 
 
-def _accept_url(text: str, m: _Match, g: _UrlGrammar) -> Iterator[tuple[int, int, int]]:
+def _accept_url(
+    text: str, m: _Match, g: _UrlGrammar, tokens: _Tokens
+) -> list[tuple[int, int, int]]:
     before, start, scheme, domain_end, end, has_path = m
     url = text[start:end]
     domain = text[start + len(scheme or "") : domain_end]
     if not _is_valid_url(url, scheme or "https://", domain):
-        return
+        return []
     if scheme is None:
         if before in {"-", "_", ".", "/"}:
-            return
-        found = [(start + a, start + b, b - a) for a, b in g.ascii_domains(domain)]
+            return []
+        if _PLAIN_DOMAIN.fullmatch(domain):
+            # ASCII labels of letters, digits and hyphens, as validAsciiDomain takes them, and
+            # the TLD the domain ends with, the last one it tries: the whole domain, at once.
+            found = [(start, domain_end, domain_end - start)]
+        else:
+            found = [
+                (start + a, start + b, b - a)
+                for a, b in g.ascii_domains(domain, tokens.rest_tld_end)
+            ]
         if found and has_path:
             # The last domain takes the path; twitter-text counts it by the rewritten string.
             a, b, _ = found[-1]
             found[-1] = (a, end, len(url.replace(domain, text[a:b])))
-        yield from found
-        return
+        return found
     tco = g.tco.match(url)
     if tco:
         if len(tco.group(1)) > _MAX_TCO_SLUG_LENGTH:
-            return
+            return []
         end = start + tco.end()
-    yield start, end, end - start
+    return [(start, end, end - start)]
 
 
 def url_spans(text: str) -> list[tuple[int, int]]:

@@ -5,9 +5,10 @@ from collections.abc import Callable
 from datetime import date, timedelta
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
+from workflows import japanese_dates
 from workflows.japanese_dates import (
     WEEKDAY_CHARS,
     DateExpression,
@@ -352,3 +353,31 @@ def _check_expressions(text: str, found: tuple[DateExpression, ...]) -> None:
             assert part.style in DateStyle
         for r in resolve(expr, TODAY):
             assert r.date is None or r.problem is None
+
+
+# Dates joined into chains by lists and ranges, written again and again in other surroundings.
+_CHAINED = st.lists(
+    st.sampled_from(
+        [
+            *("12月5日(土)", "12月5日", "11月5日(木)", "5日(土)", "6日", "6日(日)", "11月28日"),
+            *("1/2(金)", "1/3", "、", "・", "～", "から", " ", "\n", "x"),
+        ]
+    ),
+    max_size=30,
+).map("".join)
+
+
+@settings(max_examples=300)
+@given(_CHAINED, _CHAINED)
+# The same words after another month; the same date before other words.
+@example("11月5日(木)、6日" + "x" * 130, "12月5日(土)、6日" + "x" * 130)
+@example("12月5日(土)、6日(日)", "12月5日(土)、6日x")
+def test_a_chain_read_again_where_it_recurs_is_read_the_same(first: str, second: str) -> None:
+    text = first + second + first + second
+    for expr in find_dates(text):
+        head = expr.parts[0]
+        parts = [head]
+        if head.is_full and head.certain:  # each next date looked for afresh, nothing kept
+            while nxt := japanese_dates._next_in_chain(text, parts[-1].end, head, parts[-1]):
+                parts.append(nxt)
+        assert expr.parts == tuple(japanese_dates._share_weekdays(parts))

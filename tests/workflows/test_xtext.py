@@ -432,3 +432,24 @@ def test_nfc_is_applied_before_counting() -> None:
     decomposed = unicodedata.normalize("NFD", "がぎぐげご")
     assert len(decomposed) == 10
     assert xtext.weighted_length(decomposed) == 10
+
+
+DOMAIN_PIECES = [
+    "a", "b1", "-", ".", "_", "jp", "com", "co", "xn--p1ai", "xn--", "みんな", "рф",
+    "vermögensberatung", " ", "@", "+", "/", "é", "\u212a",
+]  # fmt: skip
+domain_pieces = st.lists(st.sampled_from(DOMAIN_PIECES), max_size=20).map("".join)
+
+
+@settings(max_examples=400, deadline=None)
+@given(domain_pieces)
+@example("x a_b.c.jp x")  # a subdomain with an underscore: ASCII domains start after it
+@example("a-b.xn--p1ai.co.jp/ b.jp@")
+def test_a_plain_domain_is_its_own_ascii_domain(text: str) -> None:
+    g = xtext._grammar()
+    tokens = xtext._Tokens(text, g)
+    for q in range(len(text)):
+        end = tokens.domain_end(q)
+        if end is not None and xtext._PLAIN_DOMAIN.fullmatch(text[q:end]):
+            assert list(g.ascii_domains(text[q:end])) == [(0, end - q)], (text, q)
+    assert xtext.url_spans(text) == ref_urls(text)

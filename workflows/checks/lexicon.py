@@ -545,6 +545,45 @@ def _seq_reach(seq: Iterable[tuple[Any, Any]]) -> tuple[int, int]:
     return at, max(at, furthest)
 
 
+class Sweep:
+    """``regex.search(text, pos, endpos)`` for stretches that move forward through one text
+    (neither end moves back), each part of the text read about once, not once per stretch.
+
+    A stretch is searched as if the text ended at ``endpos``. A match tried at least ``reach``
+    characters before the end of a stretch (see ``reach``) reads nothing at or past that end:
+    there it succeeds or fails as in the whole text, so for every later stretch too. What the
+    last search found or ruled out before that point is therefore kept, and the next one reads
+    only from where that knowledge stops. The answer is the same match object ``search`` gives:
+    the first place where a match succeeds, matched there under the same end.
+    """
+
+    __slots__ = ("_end", "_found", "_pos", "_reach", "_regex", "_text")
+
+    def __init__(self, regex: re.Pattern[str], text: str, reach: int) -> None:
+        self._regex, self._text, self._reach = regex, text, reach
+        self._pos = self._end = 0  # the last stretch searched
+        self._found: re.Match[str] | None = None  # what it found
+
+    def search(self, pos: int, endpos: int) -> re.Match[str] | None:
+        regex, text, found = self._regex, self._text, self._found
+        start = pos
+        if pos >= self._pos and endpos >= self._end:  # else nothing known holds: read it all
+            # Places up to ``settled`` were tried as in the whole text: every one before the
+            # last match failed (every one, when it found none).
+            settled = self._end - self._reach
+            if found is not None and pos <= found.start() <= settled:
+                # Found again, the same way: what it reads lies before the last end.
+                self._pos, self._end = pos, endpos
+                self._found = regex.match(text, found.start(), endpos)
+                return self._found
+            if found is None or found.start() > settled:
+                start = max(pos, settled + 1)
+            # else the last match starts before this stretch: past it, nothing is known
+        self._pos, self._end = pos, endpos
+        self._found = regex.search(text, start, endpos)
+        return self._found
+
+
 def _seq_first(seq: Iterable[tuple[Any, Any]], icase: bool) -> tuple[set[str], bool]:
     chars: set[str] = set()
     for op, av in seq:
@@ -599,6 +638,48 @@ def _cased(chars: set[str], icase: bool) -> set[str]:
     if not icase:
         return chars
     return chars | {c.lower() for c in chars} | {c.upper() for c in chars}
+
+
+def consumes_one_of(regex: re.Pattern[str], chars: frozenset[str]) -> bool:
+    """Whether every match of ``regex`` consumes one of ``chars`` (what it only looks at around
+    the match does not count, nor a part that ignores case): a match then starts at most its
+    width before one of them. False when that cannot be read from the expression."""
+    try:
+        tree = _sre.parse(regex.pattern, regex.flags)
+    except re.error:
+        return False
+    return not tree.state.flags & re.IGNORECASE and _seq_consumes(list(tree), chars)
+
+
+def _seq_consumes(seq: Iterable[tuple[Any, Any]], chars: frozenset[str]) -> bool:
+    # A sequence matches only if each of its parts does: one part that always consumes will do.
+    return any(_node_consumes(op, av, chars) for op, av in seq)
+
+
+def _node_consumes(op: Any, av: Any, chars: frozenset[str]) -> bool:
+    if op is _C.LITERAL:
+        return chr(av) in chars
+    if op is _C.IN:
+        try:
+            return _charset(av) <= chars
+        except _Unbounded:  # a negated class, \d, \s or a huge range
+            return False
+    if op is _C.SUBPATTERN:
+        _group, add_flags, _del_flags, sub = av
+        return not add_flags & re.IGNORECASE and _seq_consumes(sub, chars)
+    if op is _C.BRANCH:
+        return all(_seq_consumes(alt, chars) for alt in av[1])
+    if op in _REPEATS:
+        return av[0] >= 1 and _seq_consumes(av[2], chars)
+    if op is getattr(_C, "ATOMIC_GROUP", None):
+        return _seq_consumes(av, chars)
+    return False  # a lookaround, an anchor, any character, a back reference, …
+
+
+def widths(regex: re.Pattern[str]) -> tuple[int, int | None]:
+    """The fewest and the most characters a match of ``regex`` consumes (None: not bounded)."""
+    fewest, most = _sre.parse(regex.pattern, regex.flags).getwidth()
+    return int(fewest), int(most) if most < _C.MAXREPEAT else None
 
 
 # ── loading ──────────────────────────────────────────────────────────────────────────────────

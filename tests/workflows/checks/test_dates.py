@@ -526,3 +526,19 @@ def test_any_text_checks_without_error_and_spans_stay_inside(text: str) -> None:
 def test_date_like_noise_checks_without_error(text: str) -> None:
     for f in ONLY_DATES.check(DraftToCheck(text, DEFAULT_AT)).findings:
         assert 0 <= f.start < f.end <= len(text)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.text(alphabet="11月日前に開催しましたの予定は終了。\n 、", max_size=60),
+    st.integers(0, 60),
+    st.integers(0, 60),
+)
+def test_a_cue_ruled_out_for_a_whole_draft_occurs_in_no_stretch_of_it(
+    text: str, pos: int, endpos: int
+) -> None:
+    cues = dates._cues()
+    for cue in (cues.past, cues.ongoing, cues.reference, cues.before, cues.label, cues.report):
+        if not dates._around(text).may_hold(cue):
+            assert cue.regex.search(text, pos, endpos) is None
+            assert cue.regex.match(text, pos) is None

@@ -14,7 +14,16 @@ from tests.conftest import DEFAULT_AT
 from workflows import catalogue
 from workflows.checks import Checker, CheckSettings, DraftToCheck
 from workflows.checks.data import RuleDataError
-from workflows.checks.lexicon import Lexicon, Pattern, first_chars, load_lexicon
+from workflows.checks.lexicon import (
+    Lexicon,
+    Pattern,
+    Sweep,
+    consumes_one_of,
+    first_chars,
+    load_lexicon,
+    reach,
+    widths,
+)
 from workflows.checks.rules import flame, prohibited
 from workflows.checks.text import NormalizedText
 
@@ -254,6 +263,52 @@ def test_first_chars_of_patterns() -> None:
     assert first_chars(re.compile(r"\s*x")) is None
     assert first_chars(re.compile("[^。]x")) is None
     assert first_chars(re.compile("x?")) is None
+
+
+# Patterns that read past their match (lookahead, end of text) and before it (lookbehind).
+_SWEPT = (
+    r"\s?(?:さん|様)|(?<![住自])宅(?![地配])|邸(?!跡)|家の|\(\d{1,3}歳?\)",
+    r"ab(?!c)|a\Z|b$|(?<=c)a{1,3}",
+    r"x?y|(?<!y)z(?=yy)",
+    r"(?:ab|b){1,3}(?!a)",
+    r"a|",
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.sampled_from(_SWEPT),
+    st.text(alphabet="abcxyz(1歳)さん様宅地住邸跡家の \n", max_size=50),
+    st.lists(st.tuples(st.integers(0, 6), st.integers(0, 8), st.booleans()), max_size=12),
+)
+def test_a_sweep_finds_what_search_finds(
+    pattern: str, text: str, steps: list[tuple[int, int, bool]]
+) -> None:
+    regex = re.compile(pattern)
+    read = reach(regex)
+    assert read is not None
+    sweep = Sweep(regex, text, read)
+    pos = endpos = 0
+    for ahead, longer, back in steps:
+        # Mostly forward, as the rules ask; now and then back, where nothing known may be used.
+        pos = min(len(text), (pos // 2 if back else pos) + ahead)
+        endpos = min(len(text), max(pos, endpos // 2 if back else endpos) + longer)
+        got, wanted = sweep.search(pos, endpos), regex.search(text, pos, endpos)
+        assert (got and (got.span(), got.group())) == (wanted and (wanted.span(), wanted.group()))
+
+
+def test_what_every_match_consumes_and_how_wide_it_is() -> None:
+    marks = frozenset("○x")
+    assert consumes_one_of(re.compile("[0-9]{1,2}月[○x]日|第○回"), marks)
+    assert consumes_one_of(re.compile("(?:a|b)+○"), marks)
+    # Looked at, optional, ignoring case or in a class wider than the marks: not consumed.
+    assert not consumes_one_of(re.compile("月(?=○)"), marks)
+    assert not consumes_one_of(re.compile("月○?"), marks)
+    assert not consumes_one_of(re.compile("(?i:x)"), marks)
+    assert not consumes_one_of(re.compile("[○xy]"), marks)
+    assert not consumes_one_of(re.compile("○|月"), marks)
+    assert widths(re.compile("a{1,3}(?=b)c?")) == (1, 4)
+    assert widths(re.compile("a+")) == (1, None)
 
 
 def test_the_words_a_match_needs() -> None:

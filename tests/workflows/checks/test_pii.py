@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -7,7 +8,7 @@ from typing import Any
 
 import pytest
 import yaml
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from tests.conftest import DEFAULT_AT, CheckFn
@@ -17,6 +18,7 @@ from workflows.checks import CheckResult, CheckSettings, DraftToCheck, Finding, 
 from workflows.checks.data import RULES_DIR, RuleDataError
 from workflows.checks.engine import Checker
 from workflows.checks.rules import pii
+from workflows.checks.rules.phone import HYPHENS
 
 
 def pii_findings(result: CheckResult) -> list[Finding]:
@@ -557,3 +559,121 @@ def test_any_text_gives_spans_inside_it(text: str) -> None:
     for f in Checker(CITY, rules=(pii.RULE,)).check(draft).findings:
         assert 0 <= f.start < f.end <= len(text)
         assert f.rule.startswith("pii.")
+
+
+# Pieces of addresses and of what stands around them, so that a draft repeats house numbers in
+# different surroundings (the proximity pass keeps an answer per surrounding).
+_NEAR_PIECES = (
+    "本町1-2-3",
+    "町1-1",
+    "緑町2-8",
+    "の",
+    "（",
+    "）",
+    "、",
+    "。",
+    " ",
+    "\n",
+    "さん",
+    "様",
+    "宅",
+    "方",
+    "（72）",
+    "鈴木一郎",
+    "山田",
+    "市長",
+    "市民課",
+    "住所：",
+    "氏名：",
+    "会場",
+    "商店",
+    "敬称略",
+    "にお住まいの",
+    "の会社員、",
+    "ひらがなばかりのことば",
+    "ABCDEFGHIJ",
+    "佐々木",
+    "敬称略",
+    "    ",
+    "\t",
+    "(72)",
+    "田中医院",
+    "記入例：",
+)
+
+
+_PIECES = st.lists(st.sampled_from(_NEAR_PIECES), max_size=12).map("".join)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_PIECES, st.tuples(_PIECES, _PIECES, _PIECES, _PIECES), st.booleans())
+# A person far after the number (a sentence between them), there the first time only.
+@example(
+    "本町1-2-3、その隣の家にずっと長く住んでいる会社員の",
+    ("。\n" * 5, "鈴木一郎さん", "。\n" * 5, ""),
+    False,
+)
+# A role written before the number the second time only.
+@example("本町1-2-3 鈴木一郎さん", ("。\n" * 5, "。\n", "市民課", ""), False)
+def test_a_person_after_a_house_number_is_judged_the_same_wherever_the_number_recurs(
+    core: str, around: tuple[str, str, str, str], adjacent: bool
+) -> None:
+    # The same words twice, in different surroundings: the answers kept for the first place
+    # must hold for the second only where what the rule reads is the same.
+    before, after, before_again, after_again = around
+    text = before + core + after + before_again + core + after_again
+    p = pii.data().address
+    kept = pii._PeopleAfter(text, p)
+    marker = p.person_marker.compiled or p.person_marker.compile()
+    for _, end, _ in pii._home_spans(text, p):
+        alone = pii._person_after(
+            text, end, p, pii.Sweep(marker, text, p.person_marker_reach), adjacent=adjacent
+        )
+        assert kept(end, adjacent=adjacent) == alone, (text, end)
+
+
+def _near_one_by_one(text: str) -> list[tuple[int, int]]:
+    """What pii._near finds, each house number decided on its own (nothing kept between them)."""
+    p = pii.data().address
+    fields = pii._NameFields(text, p)
+    return [
+        (start, end)
+        for start, end, bare in pii._home_spans(text, p)
+        if pii._Near(text, p)._decide(start, end, bare, fields.near(start, end))
+    ]
+
+
+@settings(max_examples=300, deadline=None)
+@given(_PIECES, st.tuples(_PIECES, _PIECES, _PIECES, _PIECES))
+# Each example repeats a number in the same 80 characters before it and 40 after (else the kept
+# answers differ by where the draft starts or ends) but for what the rule reads furthest away:
+# a role 35 characters before the number, set apart from a name with honorific, age and gap…
+@example(
+    "鈴木一郎さん(72)" + "、" * 15 + "東町1-1-1",
+    ("。\n" * 40 + "市長" + " " * 7, "。\n" * 25, "。\n" * 40 + "会社員" + " " * 7, "。\n" * 25),
+)
+# … a person 27 characters after it …
+@example(
+    "本町1-2-3、その隣の家にずっと長く住んでいる会社員の",
+    ("。\n" * 40, "鈴木一郎さん。\n", "。\n" * 40, "建物"),
+)
+# … and whether a plain name ends its line after a run of spaces.
+@example("東町1-1-1 佐々木", ("。\n" * 40, " " * 50 + "\n", "。\n" * 40, " " * 50 + "x"))
+def test_a_house_number_is_judged_the_same_wherever_it_recurs(
+    core: str, around: tuple[str, str, str, str]
+) -> None:
+    before, after, before_again, after_again = around
+    text = before + core + after + before_again + core + after_again
+    assert list(pii._near(text, pii.data().address)) == _near_one_by_one(text)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet="0123456789-ー－番町村字本大字一々様住所(1", max_size=30))
+def test_a_house_number_is_a_hint_wherever_one_expression_of_the_hints_finds_it(text: str) -> None:
+    p = pii.data().address
+    h = re.escape(HYPHENS)
+    one = re.compile(
+        rf"{p.hint.pattern}|[0-9][{h}][0-9]|[0-9]番|[町村字][一-鿿々]{{0,4}}[1-9][0-9]"
+    )
+    split = p.hint.search(text) is not None or p.hint_number.search(text) is not None
+    assert split == (one.search(text) is not None)

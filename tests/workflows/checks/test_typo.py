@@ -682,3 +682,46 @@ def test_only_entries_that_read_links_report_inside_them(check: CheckFn) -> None
     # ○○ inside a hashtag is the hashtag entry's (the whole tag), never the marks entry's.
     text = "#みどり市 #○○まつり https://www.city.midori.lg.jp/○○/"
     assert spans(text, check(text, settings=ONLY)) == [("typo.placeholder", "#○○まつり")]
+
+
+# Pieces of the placeholders and notes, and what stands around them, so that matches are likely.
+_LEFTOVER_PIECES = (
+    *"○〇●×△?xXN*_/:：月日時分年第回円1209 \n→課長未定確認",
+    "令和○年",
+    "12月○日",
+    "午後○時",
+    "10時△分",
+    "20〇〇年",
+    "12/x",
+    "XX月XX日",
+    "YYYY/MM/DD",
+    "00",
+    "${",
+    "%s",
+    "//",
+    "/*",
+    "*/",
+    "ここに写真",
+    "QRコード",
+    "山田さん",
+    "お願いします",
+    "以下原稿",
+    "掲載お願い",
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(_LEFTOVER_PIECES), max_size=40), st.integers(0, 400))
+def test_placeholders_found_near_what_they_need_are_those_finditer_finds(
+    pieces: list[str], padding: int
+) -> None:
+    # Padding makes the needed characters rare, so that only the places near them are tried.
+    text = "あ" * padding + "".join(pieces) + "い" * padding
+    for entry in typo.data().placeholders:
+        wanted = [(m.span(), m.group()) for m in entry.pattern.finditer(text)]
+        assert [(m.span(), m.group()) for m in typo._scan(entry, text)] == wanted
+        if entry.near is not None:  # tried near every needed character, however many
+            needed, width = entry.near
+            places = [m.start() for m in needed.finditer(text)]
+            near = typo._scan_near(entry.pattern, text, places, width)
+            assert [(m.span(), m.group()) for m in near] == wanted

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -363,3 +364,26 @@ def test_a_comma_typed_for_a_dot_in_the_host(check: CheckFn) -> None:
     assert [(f.rule, f.severity) for f in found] == [("url.malformed", Severity.ERROR)]
     assert text[found[0].start : found[0].end] == "https://www.city.midori.lg,jp"
     assert found[0].suggestion == "https://www.city.midori.lg.jp"
+
+
+def _bad_host_by_its_labels(host: str) -> bool:
+    """What url._bad_host decides, label by label (its definition, written out)."""
+    labels = host.split(".")
+    if re.fullmatch(r"\d{1,3}(?:\.\d{1,3}){3}", host) or host.lower() == "localhost":
+        return False
+    return (
+        len(labels) < 2
+        or any(not label or label.startswith("-") or label.endswith("-") for label in labels)
+        or not re.fullmatch(r"[A-Za-z]{2,63}|xn--[a-z0-9\-]+", labels[-1])
+    )
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    st.text(alphabet="ab1-.xn", max_size=16)
+    | st.sampled_from(
+        ["localhost", "1.2.3.4", "a.xn--p1ai", "a.xn---", "-a.jp", "a-.jp", "a..jp", "a.jp.", "a.b"]
+    )
+)
+def test_a_host_is_malformed_exactly_when_one_of_its_labels_is(host: str) -> None:
+    assert url._bad_host(host) == _bad_host_by_its_labels(host)

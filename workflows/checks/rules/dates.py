@@ -78,22 +78,31 @@ class _Cue:
     with the characters a cue can start with, so that ``re`` skips, in C, the places where none
     can. A draft that asks many times (thousands of dates in the past) has its cues found once
     (``starts``): a stretch then holds one if one starts in it far enough from its end that the
-    end changes nothing (``reach``), else the rest of the stretch is searched.
+    end changes nothing (``reach``), else the rest of the stretch is searched. And a draft
+    without any character a cue can start with (``first``) is not searched at all.
     """
 
     regex: re.Pattern[str]
     starts: re.Pattern[str]  # an empty match where a cue starts
     reach: int | None  # how far past its start a cue reads (None: not bounded)
+    first: re.Pattern[str] | None  # one character a cue can start with (None: any)
 
     def search(self, text: str, pos: int = 0, endpos: int = sys.maxsize) -> re.Match[str] | None:
+        if not _around(text).may_hold(self):
+            return None
         return self.regex.search(text, pos, endpos)
 
     def match(self, text: str, pos: int = 0) -> re.Match[str] | None:
+        if not _around(text).may_hold(self):
+            return None
         return self.regex.match(text, pos)
 
     def within(self, text: str, pos: int, endpos: int) -> bool:
         """Whether a cue occurs in text[pos:endpos] (as ``search(text, pos, endpos)`` finds)."""
-        found = _around(text).occurrences
+        around = _around(text)
+        if not around.may_hold(self):
+            return False
+        found = around.occurrences
         # By identity: the cues are made once, and hashing a compiled expression is not cheap.
         if (mine := found.get(id(self))) is None:
             mine = found[id(self)] = _Occurrences(self, text)
@@ -146,13 +155,26 @@ class _Cues:
 
 class _Around:
     """What the looks around the dates of one draft share, found once per draft (each date in
-    the past asks): where its sentences end, where each group of cues occurs (by its id)."""
+    the past asks): where its sentences end, where each group of cues occurs and whether it can
+    occur at all (by its id)."""
 
-    __slots__ = ("ends", "occurrences")
+    __slots__ = ("ends", "occurrences", "present", "text")
 
     def __init__(self, text: str) -> None:
+        self.text = text
         self.ends = [m.start() for m in _SENTENCE_END.finditer(text)]
         self.occurrences: dict[int, _Occurrences] = {}
+        self.present: dict[int, bool] = {}
+
+    def may_hold(self, cue: _Cue) -> bool:
+        """Whether a cue can occur anywhere in the draft, even in a stretch that ends early (as
+        ``search(text, pos, endpos)`` reads it): every match consumes the character it starts
+        with, so none occurs where none of those is in the draft."""
+        if cue.first is None:
+            return True
+        if (known := self.present.get(id(cue))) is None:
+            known = self.present[id(cue)] = cue.first.search(self.text) is not None
+        return known
 
 
 @lru_cache(maxsize=4)
@@ -180,8 +202,11 @@ def _after_scope(text: str, end: int) -> tuple[int, int]:
 
 def _in_sentence(cue: _Cue, text: str, start: int, end: int) -> bool:
     """Whether ``cue`` occurs in the sentence of the date at [start, end), before or after it."""
+    around = _around(text)
+    if not around.may_hold(cue):
+        return False  # decided before any stretch is worked out
     floor = max(0, start - _REACH)
-    ends = _around(text).ends
+    ends = around.ends
     i = bisect_left(ends, start) - 1  # the last sentence end before the date
     begin = max(floor, ends[i] + 1) if i >= 0 else floor
     # Up to the date's first character, so that "$" in a cue cannot match right before it.
@@ -190,10 +215,12 @@ def _in_sentence(cue: _Cue, text: str, start: int, end: int) -> bool:
 
 def _after(cue: _Cue, text: str, start: int, end: int) -> bool:
     """Whether ``cue`` occurs after the date in its sentence (or heading and next sentence)."""
-    return cue.within(text, *_after_scope(text, end))
+    return _around(text).may_hold(cue) and cue.within(text, *_after_scope(text, end))
 
 
 def _right_after(cue: _Cue, text: str, start: int, end: int) -> bool:
+    if not _around(text).may_hold(cue):
+        return False
     pos = _SPACES.match(text, end)
     return cue.match(text, pos.end() if pos else end) is not None
 
@@ -203,6 +230,8 @@ def _right_before(cue: _Cue, text: str, start: int, end: int) -> bool:
 
 
 def _in_line_before(cue: _Cue, text: str, start: int, end: int) -> bool:
+    if not _around(text).may_hold(cue):
+        return False
     floor = max(0, start - _REACH)
     return cue.within(text, text.rfind("\n", floor, start) + 1 or floor, start)
 
@@ -233,11 +262,12 @@ def _compile(patterns: list[str], wrap: str, where: str) -> _Cue:
     try:
         written = re.compile(wrap.format(joined))
         first = first_chars(written)
-        cue = written
+        cue, one = written, None
         if first is not None:
             chars = "".join(re.escape(ch) for ch in sorted(first))
             cue = re.compile(f"[{chars}](?<=(?=(?:{written.pattern}))(?s:.))")
-        return _Cue(cue, re.compile(f"(?=(?:{cue.pattern}))"), reach(written))
+            one = re.compile(f"[{chars}]")
+        return _Cue(cue, re.compile(f"(?=(?:{cue.pattern}))"), reach(written), one)
     except re.error as exc:
         raise RuleDataError(f"{where}: bad pattern: {exc}") from exc
 
@@ -347,7 +377,10 @@ def _check(ctx: CheckContext, cues: _Cues) -> list[Finding]:
     found: list[Finding] = []
     noted_holidays: set[date] = set()
     # Whether the whole draft reports an event: looked up once, and only for a date in the past.
+    # Likewise whether any cue around a date can occur in it at all (see _Around.may_hold).
     report = cache(lambda: cues.report.search(text) is not None)
+    around = (cues.past, cues.reference, cues.before, cues.label, cues.ongoing)
+    any_cue = cache(lambda: any(_around(text).may_hold(cue) for cue in around))
     for expr in expressions:
         resolved = resolve(expr, today)
         if not expr.parts[0].certain:
@@ -361,7 +394,7 @@ def _check(ctx: CheckContext, cues: _Cues) -> list[Finding]:
                 weekday := _weekday(ctx, r, r.date, today, noted_holidays)
             ):
                 found.append(weekday)
-        past = _past(ctx, expr, resolved, today=today, cues=cues, report=report)
+        past = _past(ctx, expr, resolved, today=today, cues=cues, report=report, any_cue=any_cue)
         if past is not None:
             found.append(past)
     return found
@@ -625,6 +658,7 @@ def _past(
     today: date,
     cues: _Cues,
     report: Callable[[], bool],
+    any_cue: Callable[[], bool],
 ) -> Finding | None:
     """A date before the publish day, unless its words show the past is meant."""
     if not resolved or any(r.date is None for r in resolved):
@@ -637,13 +671,15 @@ def _past(
         return None
     text = ctx.text
     start, end = expr.start, expr.end
-    if (
-        report()
-        or _in_sentence(cues.past, text, start, end)
-        or _right_after(cues.reference, text, start, end)
-        or _right_before(cues.before, text, start, end)
-        or _in_line_before(cues.label, text, start, end)
-        or (_PERIOD_START.match(text, end) and _after(cues.ongoing, text, start, end))
+    if report() or (
+        any_cue()  # else none is looked for: a draft of thousands of past dates and no cue
+        and (
+            _in_sentence(cues.past, text, start, end)
+            or _right_after(cues.reference, text, start, end)
+            or _right_before(cues.before, text, start, end)
+            or _in_line_before(cues.label, text, start, end)
+            or (_PERIOD_START.match(text, end) and _after(cues.ongoing, text, start, end))
+        )
     ):
         return None
     if _counted(ctx, PAST):

@@ -20,6 +20,7 @@ from workflows.checks.context import CheckContext, Rule
 from workflows.checks.data import LazyPattern as Lazy
 from workflows.checks.data import RuleDataError, cached_data, load_yaml
 from workflows.checks.hits import Hit, findings, run_specs
+from workflows.checks.lexicon import Sweep, reach
 from workflows.checks.model import Finding, Severity
 from workflows.checks.rules import phone
 from workflows.checks.rules.phone import HYPHENS, official_digits
@@ -92,6 +93,7 @@ class AddressPatterns:
     """
 
     hint: Lazy
+    hint_number: Lazy
     honorific: Lazy
     addressee_honorifics: frozenset[str]
     name_before: Lazy  # a name that ends where an honorific starts
@@ -121,6 +123,7 @@ class AddressPatterns:
     # 森 ゆい), tried where name_before finds none; it must read as a person's (_is_person).
     kana_given: Lazy
     person_marker: Lazy  # さん, 宅, （72）: where a name after the address ends
+    person_marker_reach: int  # how far past where it is tried it reads (lexicon.reach)
     name_tail: Lazy  # a name in any script that ends where the search ends
     english: Lazy  # Ms. Yuko Aoki of 2-8-4 Midorimachi
     reading_tail: Lazy  # （きくち しょうた）: a name's reading before its honorific
@@ -130,6 +133,7 @@ class AddressPatterns:
     gap_tail: Lazy  # （72）, のご住所は: between a name and the address
     facility_tail: Lazy  # 〇〇商店（: a facility word that ends right before an address
     facility_longest: int
+    facility_ends: frozenset[str]  # the last characters of the facility words
     label_longest: int  # what label_prefix matches, at most
     facility_after: Lazy  # の東町集会所
     blocker: Lazy  # a facility or a role between the address and the person
@@ -160,6 +164,7 @@ def scan(norm: NormalizedText, settings: CheckSettings, data: PiiData) -> list[H
         p = data.address
         if (
             p.hint.search(text)
+            or p.hint_number.search(text)
             or p.of_person.search(text)
             or (_ENGLISH_PLACE.search(text) and p.english.search(text))
         ):
@@ -396,16 +401,19 @@ def _with_kana_city(text: str, start: int) -> int:
 
 def _home_spans(text: str, p: AddressPatterns) -> Iterable[tuple[int, int, bool]]:
     """Every place + house number (and building + room): start, end, whether the number is bare."""
+    # Whether a place can be a home's, kept per place: a draft's places repeat (本町, 緑町).
+    homely: dict[str, bool] = {}
     for m in p.number.finditer(text):
-        start = _with_kana_city(text, m.start())
         place = m.group("place")
-        if not place or not _ADMIN.search(place) or p.not_place.search(place):
+        if (home := homely.get(place)) is None:
+            home = homely[place] = bool(_ADMIN.search(place)) and not p.not_place.search(place)
+        if not home:
             continue
         bare = m.group("bare") is not None
         # A bare number is a house number after 町/村/字 (大間々町桐原1234), never a count.
         if bare and not (place.endswith(("町", "村", "字")) or _TOWN.search(place)):
             continue
-        yield start, m.end(), bare
+        yield _with_kana_city(text, m.start()), m.end(), bare
     for m in p.room.finditer(text):
         start = m.start()
         while start > 0 and m.start() - start < 12 and _PLACE_CHARS.match(text, start - 1):
@@ -415,44 +423,88 @@ def _home_spans(text: str, p: AddressPatterns) -> Iterable[tuple[int, int, bool]
 
 def _near(text: str, p: AddressPatterns) -> Iterable[tuple[int, int]]:
     """A house number with a private person written just before or just after it."""
-    fields = _NameFields(text, p)
-    dropped = "敬称略" in text
+    near = _Near(text, p)
     for start, end, bare in _home_spans(text, p):
+        if near(start, end, bare):
+            yield start, end
+
+
+class _Near:
+    """Whether a house number of one draft has a private person just before or after it.
+
+    The answer depends only on the text from ``_NEAR_BEFORE`` characters before the number to
+    ``_NEAR_AFTER`` after it, on whether the draft leaves out honorifics (敬称略) and on whether a
+    name field is near (``_NameFields`` reads the whole draft: it is asked first and its answer
+    is part of the key). Before the number, _person_before reads the most: up to 28 characters
+    of gap, 6 of honorific, 30 of name and the one before it, then 10 for a role before the name
+    (_is_person), and _person_earlier reads _LIVES_WINDOW characters and 10 more; after it, the
+    hint and the person's marker are looked for 40 characters on.
+    Only the end of a plain name reads further, over spaces and tabs to the end of its line
+    (plain_rest_after): a run of them at the end of the stretch is taken in whole, with the
+    character after it. A draft that repeats an address (or its surroundings) decides it once.
+    """
+
+    __slots__ = ("_dropped", "_fields", "_known", "_p", "_person_after", "_text")
+
+    def __init__(self, text: str, p: AddressPatterns) -> None:
+        self._text, self._p = text, p
+        self._fields = _NameFields(text, p)
+        self._person_after = _PeopleAfter(text, p)
+        self._dropped = "敬称略" in text
+        self._known: dict[tuple[str, int, int, bool, bool], bool] = {}
+
+    def __call__(self, start: int, end: int, bare: bool) -> bool:
+        text = self._text
+        lo, hi = max(0, start - _NEAR_BEFORE), end + _NEAR_AFTER
+        if hi < len(text) and text[hi - 1] in " \t":
+            blanks = _BLANKS.match(text, hi)
+            assert blanks is not None  # it matches the empty string
+            hi = blanks.end() + 1
+        fields = self._fields.near(start, end)
+        key = (text[lo:hi], start - lo, end - lo, bare, fields)
+        if (known := self._known.get(key)) is None:
+            known = self._known[key] = self._decide(start, end, bare, fields)
+        return known
+
+    def _decide(self, start: int, end: int, bare: bool, fields: bool) -> bool:
+        text, p, person_after, dropped = self._text, self._p, self._person_after, self._dropped
         if _plain_name_beside(text, start, end, bare, p):
-            yield start, end  # no honorific to hint at it: 本町1-2-3 田中一郎
-            continue
+            return True  # no honorific to hint at it: 本町1-2-3 田中一郎
         if p.lives_after.match(text, end) and _person_earlier(text, start, p):
-            yield start, end  # 山田さんは…、みどり国際寮204号室で暮らしながら
-            continue
+            return True  # 山田さんは…、みどり国際寮204号室で暮らしながら
         if not dropped and not p.person_hint.search(text, max(0, start - 40), end + 40):
-            continue  # no honorific, 宅, bracket or name field near: cheap to rule out
+            return False  # no honorific, 宅, bracket or name field near: cheap to rule out
         if (venue := p.venue.search(text, max(0, start - 14), start)) or _facility_before(
             text, start, p
         ):
             # A place to go that is someone's home: 集合場所は、北町3-2-6の川口様方の前; but an
             # example (記入例：…) is nobody's.
-            if (venue is None or "例" not in venue.group(0)) and _person_after(
-                text, end, p, adjacent=True
-            ):
-                yield start, end
-            continue
+            return (venue is None or "例" not in venue.group(0)) and person_after(
+                end, adjacent=True
+            )
         # A bare number (塩原333) is a house number before a name only in brackets after it;
         # the cheapest tests first.
-        if (
+        return (
             (not bare or text[end : end + 1] == ")")
             and (
-                fields.near(start, end)
+                fields
                 or (
                     _person_before(text, start, p, dropped=dropped)
                     and not p.facility_after.match(text, end)
                 )
             )
-        ) or _person_after(text, end, p):
-            yield start, end
+        ) or person_after(end)
 
 
-# How far before a home that someone lives in (…で暮らしています) their name may be written.
-_LIVES_WINDOW = 100
+# How far before and after a house number _Near's decision reads (see there).
+_NEAR_BEFORE = 80
+_NEAR_AFTER = 40
+_BLANKS = re.compile("[ \t]*")
+
+
+# How far before a home that someone lives in (…で暮らしています) their name's honorific may
+# be written; with the 10 characters _is_person reads before the name, within _NEAR_BEFORE.
+_LIVES_WINDOW = 70
 
 
 def _person_earlier(text: str, start: int, p: AddressPatterns) -> bool:
@@ -543,17 +595,57 @@ def _facility_before(text: str, start: int, p: AddressPatterns) -> bool:
         end -= 1
     if text[end - 1 : end] == "」":
         return True
+    if text[end - 1 : end] not in p.facility_ends:
+        return False  # no facility word ends here: the common case, decided at once
     tail = p.facility_tail.search(text, max(0, end - p.facility_longest), end)
     return tail is not None and text[tail.start() - 1 : end] != "住所"
 
 
-def _person_after(text: str, end: int, p: AddressPatterns, *, adjacent: bool = False) -> bool:
+class _PeopleAfter:
+    """``_person_after`` for the house numbers of one draft.
+
+    The numbers come left to right (then the rooms, left to right), and so do the stretches after
+    them where a person's marker is looked for: a Sweep reads each character about once, however
+    many numbers look at it. And the answer depends only on the text from ``_ROLE_BEFORE``
+    characters before the number's end (what ``_is_person`` reads before a name, which starts at
+    or after that end; the other patterns look back one character at most) to ``_PERSON_AFTER``
+    after it (every search stops there): a draft that repeats an address works it out once.
+    """
+
+    __slots__ = ("_known", "_markers", "_p", "_text")
+
+    def __init__(self, text: str, p: AddressPatterns) -> None:
+        self._text, self._p = text, p
+        marker = p.person_marker.compiled or p.person_marker.compile()
+        self._markers = Sweep(marker, text, p.person_marker_reach)
+        self._known: dict[tuple[str, int, bool], bool] = {}
+
+    def __call__(self, end: int, *, adjacent: bool = False) -> bool:
+        lo = max(0, end - _ROLE_BEFORE)
+        key = (self._text[lo : end + _PERSON_AFTER], end - lo, adjacent)
+        if (known := self._known.get(key)) is None:
+            known = self._known[key] = _person_after(
+                self._text, end, self._p, self._markers, adjacent=adjacent
+            )
+        return known
+
+
+# How far after a house number a person's marker (さん, 宅, （72）) is looked for, and how far
+# before a name a role (市長, 市民課) is.
+_PERSON_AFTER = 40
+_ROLE_BEFORE = 10
+
+
+def _person_after(
+    text: str, end: int, p: AddressPatterns, markers: Sweep, *, adjacent: bool = False
+) -> bool:
     """の会社員 松田亮さん, にお住まいの加藤トメさん, 前川家の: a person a short gap after.
 
     ``adjacent``: only a person right after the address, の or a bracket (北町3-2-6の川口様方,
     南町5-5-5（鈴木さん宅の東側）).
     """
-    marker = p.person_marker.search(text, end, min(len(text), end + 40))
+    # p.person_marker.search(text, end, …), the same
+    marker = markers.search(end, min(len(text), end + _PERSON_AFTER))
     if marker is None:
         return False
     name = _name_ending(text, max(end, marker.start() - 30), marker.start(), p)
@@ -595,7 +687,8 @@ def _person_before(text: str, start: int, p: AddressPatterns, *, dropped: bool =
         name = _name_ending(text, max(0, kind.start() - 30), kind.start(), p)
     elif text[at : at + 1] == "(" or (dropped and at < start):
         # 松井健（北町3-3-3）; in a list "（敬称略）" also 池田 勇 北町2-2-1.
-        name = p.plain_tail.search(text, max(0, at - 20), at)
+        ends_well = at > 0 and _PLAIN_TAIL_ENDS.match(text, at - 1)
+        name = p.plain_tail.search(text, max(0, at - 20), at) if ends_well else None
     else:
         return False
     return name is not None and _is_person(text, name.group(0), name.start(), p)
@@ -623,6 +716,11 @@ _NAME_RUN = re.compile(r"[一-鿿々ヶぁ-ゖァ-ヺーA-Za-z ・]++\Z")
 _KIND_ENDS = frozenset("ん様ま氏君殿宅方邸")
 
 
+# How what plain_tail matches can end: a kanji of a name (a class narrower than this one) or a
+# Latin letter; searched only where one ends, it does not try twenty places for nothing.
+_PLAIN_TAIL_ENDS = re.compile(r"[一-鿿々ヶA-Za-z]")
+
+
 # How what gap_tail matches can end: （72）, 72歳, のご住所は, 住所:, が住む, 住んでいる, 暮らす.
 _GAP_TAIL_ENDS = frozenset(")歳才は:所むるす")
 
@@ -636,7 +734,7 @@ def _is_person(text: str, name: str, at: int, p: AddressPatterns) -> bool:
     name = name.strip()
     if name.startswith("の"):
         name = name[1:]
-    if not name or p.roles.match(name) or p.role_before.search(text, max(0, at - 10), at):
+    if not name or p.roles.match(name) or p.role_before.search(text, max(0, at - _ROLE_BEFORE), at):
         return False
     if name in p.not_single_names:
         return False
@@ -808,6 +906,8 @@ def _name_before(text: str, end: int, p: AddressPatterns) -> re.Match[str] | Non
     characters back only inside a run of katakana: searched from there, a draft of kanji and
     honorifics (町様町様…, 丁目様丁目様…) tries a few places per honorific, not sixteen.
     """
+    if end == 0 or not _NAME_BEFORE_RUN.match(text, end - 1, end):
+        return None  # no name character ends here (a bracket after a number): decided at once
     run = _NAME_BEFORE_RUN.search(text, max(0, end - _NAME_LONGEST), end)
     if run is None:
         return None
@@ -854,6 +954,14 @@ def check(ctx: CheckContext) -> Iterable[Finding]:
 def data() -> PiiData:
     """The pii data, loaded, compiled and validated against its specs once."""
     return load(DATA_FILE)
+
+
+def _reach(pattern: str) -> int:
+    """How far past where it is tried ``pattern`` reads (for a Sweep): it must be bounded."""
+    found = reach(re.compile(pattern))
+    if found is None:
+        raise ValueError(f"a pattern searched by Sweep must read a bounded stretch: {pattern!r}")
+    return found
 
 
 def _alternation(words: Iterable[Any]) -> str:
@@ -1007,6 +1115,8 @@ def _address_patterns(raw: dict[str, Any]) -> AddressPatterns:
         r"|Hospital|Museum|Gym|Building|Plaza))"
     )
     age = r"\(\d{1,3}歳?\)"
+    # 宅 of 住宅, 自宅 and 帰宅, 邸 of 邸跡 (a site) belong to no one named before them.
+    person_marker = rf"{kind}|(?<![住自帰在社舎])宅(?![地配])|方|邸(?!跡)|家の|{age}"
     facility = _alternation(raw["facility_words"])
     venue = _alternation(raw["venue_words"])
     role = _alternation(raw["role_words"])
@@ -1021,8 +1131,8 @@ def _address_patterns(raw: dict[str, Any]) -> AddressPatterns:
         district=Lazy(
             rf"(?P<addr>(?P<place>{place_char}{{1,8}}?)(?:[1-9]\d?|{numeral}{{1,3}})丁目)(?=\))"
         ),
-        # 宅 of 住宅, 自宅 and 帰宅, 邸 of 邸跡 (a site) belong to no one named before them.
-        person_marker=Lazy(rf"{kind}|(?<![住自帰在社舎])宅(?![地配])|方|邸(?!跡)|家の|{age}"),
+        person_marker=Lazy(person_marker),
+        person_marker_reach=_reach(person_marker),
         name_tail=Lazy(rf"(?:{any_name})\Z"),
         # In English: Ms. Yuko Aoki of 2-8-4 Midorimachi / 2-8-4 Omama-cho, Mr. Taro Sato, and a
         # full name without a title set off before it (Taro Tanaka, 1-2-3 Honcho).
@@ -1046,6 +1156,7 @@ def _address_patterns(raw: dict[str, Any]) -> AddressPatterns:
         # A facility, or anything named in brackets (「そば処 やまだ」（…）), owns the address.
         facility_tail=Lazy(rf"(?:{facility})\Z"),
         facility_longest=max(len(str(w)) for w in raw["facility_words"]),
+        facility_ends=frozenset(str(w)[-1] for w in raw["facility_words"]),
         label_longest=max(len(str(w)) for w in raw["labels"]) + 1,
         facility_after=Lazy(
             rf"\)?\s?(?:の|にある)?[一-鿿ァ-ヺー]{{0,8}}?(?:{facility})(?![一-鿿])"
@@ -1063,10 +1174,12 @@ def _address_patterns(raw: dict[str, Any]) -> AddressPatterns:
         not_kana_name=Lazy(_alternation(raw["not_kana_names"])),
         not_single_names=frozenset(str(w) for w in raw["not_single_names"]),
         # With of_person, what any pass starts from; a house number is one too (a name without
-        # an honorific may stand beside it). Mostly literals, so that re skips ahead in C.
-        hint=Lazy(
-            rf"{honorific}|{labels}|{home}|\(|宅|方|家|{fields}|号室|{residence}"
-            rf"|[0-9][{h}][0-9]|丁目|番地|[0-9]番|[町村字][一-鿿々]{{0,4}}[1-9][0-9]"
+        # an honorific may stand beside it). Literals, so that re skips ahead in C to where one
+        # can start; the numbers apart, starting with one class for the same reason (1-2, 3番,
+        # 町12): in one expression, the classes would make re try every place of the draft.
+        hint=Lazy(rf"{honorific}|{labels}|{home}|\(|宅|方|家|{fields}|号室|{residence}|丁目|番地"),
+        hint_number=Lazy(
+            rf"[0-9町村字](?:(?<=[0-9])(?:[{h}][0-9]|番)|(?<=[町村字])[一-鿿々]{{0,4}}[1-9][0-9])"
         ),
         honorific=Lazy(honorific),
         addressee_honorifics=frozenset(("様", "さま", "殿")),

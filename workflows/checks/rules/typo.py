@@ -20,6 +20,7 @@ from workflows.catalogue import keys as message_keys
 from workflows.checks.context import CheckContext, Rule
 from workflows.checks.data import LazyPattern as Lazy
 from workflows.checks.data import RuleDataError, cached_data, load_yaml
+from workflows.checks.lexicon import consumes_one_of, first_chars, widths
 from workflows.checks.model import Finding, Severity
 from workflows.checks.rules.terminology import Probe
 from workflows.checks.text import NormalizedText, Spans, overlaps, protected_spans
@@ -69,6 +70,9 @@ class Leftover:
     # Whether it reports inside a hashtag or a mention (#〇〇〇〇, @here), which other entries leave
     # alone as links.
     in_links: bool = False
+    # Characters every match consumes one of (a class) and the widest match, when both are known
+    # (see _scan): where those characters are rare, only the places just before them are tried.
+    near: tuple[Lazy, int] | None = None
 
     @property
     def detail(self) -> str:
@@ -230,6 +234,23 @@ def _probe(entry: dict[str, Any], pattern: re.Pattern[str], where: str) -> Probe
     return probe
 
 
+def _near(pattern: re.Pattern[str], probe: Probe) -> tuple[Lazy, int] | None:
+    """What a match always consumes one of, and how wide it is at most (see Leftover.near).
+
+    The characters are what the probe looks for (its ``needs``, or the first characters of its
+    anchors); they are used only when the expression shows that every match consumes one.
+    """
+    if probe.needs is not None:
+        chars = first_chars(re.compile(probe.needs))
+    else:
+        chars = frozenset(s[0] for s in probe.strings) or None
+    fewest, width = widths(pattern)
+    # An empty match consumes nothing (and finditer goes on from it differently).
+    if chars is None or width is None or fewest < 1 or not consumes_one_of(pattern, chars):
+        return None
+    return Lazy("[" + "".join(re.escape(ch) for ch in sorted(chars)) + "]"), width
+
+
 def _load_placeholders(entries: list[Any]) -> tuple[Leftover, ...]:
     loaded: list[Leftover] = []
     for i, entry in enumerate(entries):
@@ -248,8 +269,15 @@ def _load_placeholders(entries: list[Any]) -> tuple[Leftover, ...]:
         in_links = entry.get("in_links", False)
         if not isinstance(in_links, bool):
             raise RuleDataError(f"{DATA_FILE}: {where}: in_links must be true or false")
+        probe = _probe(entry, pattern, where)
         leftover = Leftover(
-            Lazy(pattern.pattern), _probe(entry, pattern, where), kind, severity, message, in_links
+            Lazy(pattern.pattern),
+            probe,
+            kind,
+            severity,
+            message,
+            in_links,
+            near=_near(pattern, probe),
         )
         one = (leftover,)
         _run_specs(entry.get("specs"), where, partial(_first_placeholders, one))
@@ -374,11 +402,51 @@ def _placeholders(checks: Iterable[Leftover], text: str) -> list[Span]:
         if not entry.probe.may_match(text, chars):
             continue
         detail = entry.detail
-        for m in entry.pattern.finditer(text):
+        for m in _scan(entry, text):
             start, end = m.span()
             if end > start and not (end - start > 1 and _decoration(text, start, end)):
                 found.append((start, end, detail))
     return found
+
+
+def _scan(entry: Leftover, text: str) -> Iterator[re.Match[str]]:
+    """``entry.pattern.finditer(text)``: the same matches, found with fewer tries where the
+    characters every match consumes one of (``entry.near``) are rare in the text.
+
+    A match consumes one of them and is at most ``width`` long, so it starts at most ``width - 1``
+    characters before one: only those places can start one. Tried left to right, each from the
+    end of the last match, as finditer tries them (no match is empty, see _near), the first that
+    matches is the match finditer finds next.
+    """
+    if entry.near is None:
+        return entry.pattern.finditer(text)
+    needed, width = entry.near
+    # Past this many of them, one pass of the expression over the text costs less.
+    most = len(text) // (width * _TRIES_PER_CHARACTER)
+    places: list[int] = []
+    for m in needed.finditer(text):
+        if len(places) >= most:
+            return entry.pattern.finditer(text)
+        places.append(m.start())
+    return _scan_near(entry.pattern, text, places, width)
+
+
+# A try at one place costs about this many characters of a pass of the expression.
+_TRIES_PER_CHARACTER = 16
+
+
+def _scan_near(pattern: Lazy, text: str, places: list[int], width: int) -> Iterator[re.Match[str]]:
+    untried = 0  # the first place not tried yet, and not inside the last match
+    for place in places:
+        at = max(untried, place - width + 1)
+        while at <= place:
+            m = pattern.match(text, at)
+            if m is None:
+                at += 1
+            else:
+                yield m
+                at = m.end()
+        untried = max(untried, at)
 
 
 def _first_placeholders(checks: Iterable[Leftover], text: str) -> list[Span]:
