@@ -10,6 +10,7 @@ addressed to a colleague (山田さんここ直して) is a warning, as is the r
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -101,6 +102,10 @@ class Segments:
     link_slot: re.Pattern[str]  # a link named by what it leads to
     asks_residents: re.Pattern[str]  # a question to residents, not to a colleague
     slot_brackets: str  # openers whose content starts with a slot name: a slot
+    # A warning about scams and the messages they send: the marks of a message it quotes
+    # (「〇〇銀行です。〇月〇日までに…」といった) are the scammers' own, not blanks of the post.
+    warns_of_scams: re.Pattern[str]
+    quoted_message: re.Pattern[str]
     questions: str  # openers in which a question mark makes a note
 
 
@@ -321,6 +326,8 @@ def _load_segments(section: dict[str, Any]) -> Segments:
         link_slot=regex("link_slot"),
         asks_residents=regex("asks_residents"),
         slot_brackets=str(section.get("slot_brackets", "")),
+        warns_of_scams=regex("warns_of_scams"),
+        quoted_message=regex("quoted_message"),
         questions=str(section.get("questions", "")),
     )
     _run_specs(section.get("specs"), "segments", partial(_segment_spans, segments))
@@ -650,7 +657,20 @@ def _leftovers(d: TypoData, text: str) -> list[Span]:
     precise = _placeholders(d.placeholders, text) + _brackets(s, text)
     if s.quiz.search(text):
         precise = [span for span in precise if not set(text[span[0] : span[1]]) <= MARKS]
+    if s.warns_of_scams.search(text):
+        quoted = list(Spans(m.span() for m in s.quoted_message.finditer(text)))
+        precise = [
+            span
+            for span in precise
+            if not (span[2].startswith("placeholder:") and _inside(quoted, span[0], span[1]))
+        ]
     return _layered(precise, _notes(s, text, _remarks(s, text)), _notes(s, text, _lines(s, text)))
+
+
+def _inside(spans: list[tuple[int, int]], start: int, end: int) -> bool:
+    """Whether [start, end) lies within one of ``spans`` (sorted, merged)."""
+    i = bisect.bisect_right(spans, start, key=lambda span: span[0]) - 1
+    return i >= 0 and spans[i][0] <= start and end <= spans[i][1]
 
 
 def _layered(*layers: list[Span]) -> list[Span]:
