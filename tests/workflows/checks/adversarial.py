@@ -199,6 +199,19 @@ UNITS: tuple[str, ...] = (
     "寮204号室で暮らし",
     "さん(旭町4丁目)",
     "森 ゆいちゃん",
+    # Quoted mail lines, chat times, signed comments, comment anchors, doubted figures, format
+    # instructions in brackets, scam warnings quoting a message.
+    ">\n",
+    "> a\n",
+    "[10:1",
+    "[AB1",
+    "(AB:",
+    "--",
+    "1?",
+    "円??",
+    "(ここは赤字",
+    "係長追記",
+    "詐欺「〇〇",
 )
 
 # Some scanners only give up after the run, at a character that would complete a match.

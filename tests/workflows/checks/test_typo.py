@@ -395,6 +395,11 @@ SAYS = {
     "staff_instruction": "は、担当者への作業の指示（写真の選び方や保存場所など）のようです。",
     "mail_header": "は、転送されたメールの見出し（差出人・件名など）のようです。",
     "layout": "は、ルビ（ふりがな）や改行・太字など、文字の体裁についての指示のようです。",
+    "pasted": "は、原稿をやりとりしたメールやチャットの一部（引用の「>」、発言の時刻や名前、"
+    "既読・返信の表示など）のようです。",
+    "comment": "は、同僚のコメントや修正の跡（イニシャルや名前の署名、追記した人、"
+    "変更履歴の印など）のようです。",
+    "note": "は書き手どうしの作業メモのようです。",
 }
 
 
@@ -585,6 +590,103 @@ def test_a_hashtag_left_as_a_placeholder_is_reported_inside_the_hashtag(
 )
 def test_look_alikes_of_the_newer_shapes_pass(check: CheckFn, text: str) -> None:
     assert spans(text, check(text, settings=ONLY)) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "note", "severity", "says"),
+    [
+        # Text pasted from the mail or chat the draft came through.
+        (
+            "> 了解です。では金曜の投稿でお願いします。\n> 写真は添付の2枚で。\n給食の話です。",
+            "> 了解です。では金曜の投稿でお願いします。\n> 写真は添付の2枚で。",
+            "error",
+            "pasted",
+        ),
+        ("[10:32] 山田: 写真これで\n冬のツアーです。", "[10:32] 山田:", "error", "pasted"),
+        ("受付は9時からです。(編集済み)", "(編集済み)", "error", "pasted"),
+        ("冬のツアーです。\n2件の返信", "2件の返信", "error", "pasted"),
+        # A colleague's comment, signed, and the marks of edits.
+        (
+            "約1億2,000万円（ＫＴ：11月末時点の数字に更新して）のご寄附",
+            "（ＫＴ：11月末時点の数字に更新して）",
+            "error",
+            "comment",
+        ),
+        ("ご協力をお願いします。(YK)\n問い合わせ：福祉課", "(YK)", "error", "comment"),
+        ("【12/3 係長追記】約380万円が集まりました。", "係長追記", "error", "comment"),
+        ("人口は約9万8千人です[YK1]。", "[YK1]", "error", "comment"),
+        ("定員は30名[削除: 先着順]です。", "[削除:", "error", "comment"),
+        # Notes to the designer, formatting instructions, English notes.
+        (
+            "※デザイナーさん：ここから下の3行はチラシ画像の中に入れ込んでください",
+            "デザイナーさん：",
+            "warning",
+            "staff_instruction",
+        ),
+        (
+            "破裂するおそれがあります（ここは赤字・太字で目立たせる）。",
+            "（ここは赤字・太字で目立たせる）",
+            "error",
+            "layout",
+        ),
+        ("【English】\n(EN: translation pending)", "translation pending", "error", "note"),
+    ],
+)
+def test_shapes_of_the_eleventh_sitting_say_which_note_they_are(
+    check: CheckFn, text: str, note: str, severity: str, says: str
+) -> None:
+    found_here = [f for f in found(check(text, settings=ONLY)) if text[f.start : f.end] == note]
+    assert [(f.rule, f.severity.value) for f in found_here] == [("typo.note", severity)], spans(
+        text, check(text, settings=ONLY)
+    )
+    assert found_here[0].message.startswith(f"「{note}」{SAYS[says]}")
+
+
+@pytest.mark.parametrize(
+    ("text", "quote"),
+    [
+        ("約12,000人??の方にご来場いただきました。", "12,000人??"),
+        ("開催は12月13日??に決まりました。", "13日??"),
+        ("受付は市民会館??で行います。", "??"),
+    ],
+)
+def test_a_doubted_figure_says_to_check_it(check: CheckFn, text: str, quote: str) -> None:
+    [f] = found(check(text, settings=ONLY))
+    assert (f.rule, f.severity, text[f.start : f.end]) == ("typo.note", Severity.ERROR, quote)
+    assert f.message == (
+        f"「{quote}」の「?」は、書き手が数字や言葉に自信のないときに付けた印のようです。"
+        "正しいか確かめて直したうえで、印は投稿前に削除してください。"
+    )
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "【不審なSMSにご注意ください】\n「〇〇銀行です。〇月〇日までに手続きしないと口座が凍結されます」"
+        "といったメッセージで、偽のサイトに誘導する手口が確認されています。",
+        "「市役所の〇〇です。還付金があります」という電話は詐欺です。",
+        "「〇〇様、未払い料金があります」などのメールは詐欺です。",
+        "「〇〇課の職員です」と名乗る不審な電話にご注意ください。",
+        "なりすましメールが届いています。『〇〇市役所からのお知らせ』のような件名です。",
+    ],
+)
+def test_the_marks_of_a_scam_message_a_warning_quotes_pass(check: CheckFn, text: str) -> None:
+    assert spans(text, check(text, settings=ONLY)) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "placeholder"),
+    [
+        # A quote with marks, outside a warning about scams, is a blank of the post.
+        ("「〇〇まつり」というイベントを開きます。", "〇〇"),
+        # A scam warning's own blanks, outside the quoted message, are still blanks.
+        ("「市役所の者です」という電話は詐欺です。相談は○○課へ。", "○○"),
+    ],
+)
+def test_marks_outside_a_quoted_scam_message_are_placeholders(
+    check: CheckFn, text: str, placeholder: str
+) -> None:
+    assert spans(text, check(text, settings=ONLY)) == [("typo.placeholder", placeholder)]
 
 
 @pytest.mark.parametrize("text", CLEAN_DRAFTS)
