@@ -604,7 +604,7 @@ def test_look_alikes_of_the_newer_shapes_pass(check: CheckFn, text: str) -> None
         ),
         ("[10:32] 山田: 写真これで\n冬のツアーです。", "[10:32] 山田:", "error", "pasted"),
         ("受付は9時からです。(編集済み)", "(編集済み)", "error", "pasted"),
-        ("冬のツアーです。\n2件の返信", "2件の返信", "error", "pasted"),
+        ("冬のツアーです。\n2件の返信", "件の返信", "error", "pasted"),
         # A colleague's comment, signed, and the marks of edits.
         (
             "約1億2,000万円（ＫＴ：11月末時点の数字に更新して）のご寄附",
