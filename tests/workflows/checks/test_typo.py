@@ -413,7 +413,7 @@ SAYS = {
             "error",
             "mention",
         ),
-        ("@channel 明日の朝に投稿します", "@channel", "error", "mention"),
+        ("@channel 明日の朝に投稿します", "@channel", "warning", "mention"),
         ("@観光課担当 日程あってますか\n冬の高原ツアー", "@観光課担当", "error", "mention"),
         ("@広報課　OKなら投稿します\n市民まつりを開きます。", "@広報課", "warning", "mention"),
         # A count of the post's own characters.
