@@ -968,9 +968,17 @@ def _alternation(words: Iterable[Any]) -> str:
     return "|".join(re.escape(str(w)) for w in sorted(words, key=lambda w: -len(str(w))))
 
 
+# What a regular expression may start with that is not a plain character.
+_REGEX_OPENERS = frozenset("[(.\\^$*+?{|")
+
+
 def _sensitive_patterns(raw: dict[str, Any]) -> SensitivePatterns:
-    """The ``sensitive`` entry: its words are regular expressions (NFKC, as drafts are read)."""
+    """The ``sensitive`` entry: its words are regular expressions (NFKC, as drafts are read),
+    each starting with a plain character, so that the alternation is scanned for by its first
+    characters in C (one class or group first makes `re` try every place of the draft)."""
     words = [str(w) for kind in raw["words"].values() for w in kind]
+    if bad := [w for w in words if not w or w[0] in _REGEX_OPENERS]:
+        raise ValueError(f"sensitive words must start with a plain character: {bad}")
     return SensitivePatterns(
         words=Lazy(unicodedata.normalize("NFKC", "|".join(f"(?:{w})" for w in words))),
         honorific=Lazy(_alternation(raw["honorifics"])),
