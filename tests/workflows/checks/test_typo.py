@@ -498,15 +498,18 @@ SAYS = {
 def test_newer_shapes_of_notes_say_which_note_they_are(
     check: CheckFn, text: str, note: str, severity: str, says: str
 ) -> None:
+    f = the_note(check, text, note, severity, says)
+    assert f.message.endswith("投稿前に削除してください。") or says in ("post_note", "layout")
+
+
+def the_note(check: CheckFn, text: str, note: str, severity: str, says: str) -> Finding:
+    """The one typo.note finding quoting ``note``, at ``severity``, saying what ``says`` names."""
     found_here = [f for f in found(check(text, settings=ONLY)) if text[f.start : f.end] == note]
     assert [(f.rule, f.severity.value) for f in found_here] == [("typo.note", severity)], spans(
         text, check(text, settings=ONLY)
     )
     assert found_here[0].message.startswith(f"「{note}」{SAYS[says]}")
-    assert found_here[0].message.endswith("投稿前に削除してください。") or says in (
-        "post_note",
-        "layout",
-    )
+    return found_here[0]
 
 
 @pytest.mark.parametrize(
@@ -635,11 +638,7 @@ def test_look_alikes_of_the_newer_shapes_pass(check: CheckFn, text: str) -> None
 def test_shapes_of_the_eleventh_sitting_say_which_note_they_are(
     check: CheckFn, text: str, note: str, severity: str, says: str
 ) -> None:
-    found_here = [f for f in found(check(text, settings=ONLY)) if text[f.start : f.end] == note]
-    assert [(f.rule, f.severity.value) for f in found_here] == [("typo.note", severity)], spans(
-        text, check(text, settings=ONLY)
-    )
-    assert found_here[0].message.startswith(f"「{note}」{SAYS[says]}")
+    the_note(check, text, note, severity, says)
 
 
 @pytest.mark.parametrize(
