@@ -199,6 +199,12 @@ UNITS: tuple[str, ...] = (
     "寮204号室で暮らし",
     "さん(旭町4丁目)",
     "森 ゆいちゃん",
+    # What identifies a person (pii.identity), a child's full name, a name before a number.
+    "5年2組の山田 花子さん",
+    "山田さん(29歳)",
+    "(1月4日生まれ)",
+    "佐藤 結衣ちゃん、",
+    "山田さん 0277-45-1183\n",
     # Quoted mail lines, chat times, signed comments, comment anchors, doubted figures, format
     # instructions in brackets, scam warnings quoting a message.
     ">\n",

@@ -437,6 +437,113 @@ def test_a_sensitive_word_without_a_private_person_s_name_beside_it_is_left_alon
 
 
 @pytest.mark.parametrize(
+    ("text", "name", "word"),
+    [
+        # Reported speech is no talk they give: the dismissal stays theirs.
+        (
+            "参加した菊地 幸雄さん（56歳）は、9月に前の会社を解雇されたとのことで、"
+            "「地元で働きたい」と話していました。",
+            "菊地 幸雄さん",
+            "解雇",
+        ),
+        (
+            "夫からの暴力に悩み相談に来られた村上 千尋さんは、元気になりました。",
+            "村上 千尋さん",
+            "暴力に悩",
+        ),
+        ("3月出産予定の三浦 彩さんご夫婦も参加されました。", "三浦 彩さん", "出産予定"),
+        ("約300万円を借りていた谷口 直美さんが、見通しを立てました。", "谷口 直美さん", "借りてい"),
+    ],
+)
+def test_newer_kinds_of_what_a_name_must_not_come_with_are_reported(
+    check: CheckFn, text: str, name: str, word: str
+) -> None:
+    [f] = [f for f in pii_findings(check(text, settings=CITY)) if f.rule == "pii.sensitive"]
+    assert quoted(text, f) == name
+    assert f"本人が知られたくない情報（「{word}」）" in f.message
+
+
+# --- what identifies a person beyond their name (pii.identity, pii.child, pii.home_phone) ----
+
+
+@pytest.mark.parametrize(
+    ("text", "name", "word"),
+    [
+        ("最優秀賞は、緑ヶ丘小学校5年2組の佐伯 陽菜さんの作品です。", "佐伯 陽菜さん", "5年2組"),
+        (
+            "受賞された杉浦 清さん（昭和17年11月4日生まれ）は喜んでいました。",
+            "杉浦 清さん",
+            "11月4日生まれ",
+        ),
+        ("前回は、桜台の三浦 彩さん（29歳）ご夫婦が参加されました。", "三浦 彩さん", "29歳"),
+        ("大原町在住の田中一郎さんが、市長賞に選ばれました。", "田中一郎さん", "在住"),
+    ],
+)
+def test_a_private_person_s_birth_date_class_age_or_town_beside_their_name_is_reported(
+    check: CheckFn, text: str, name: str, word: str
+) -> None:
+    [f] = pii_findings(check(text, settings=CITY))
+    assert (f.rule, f.severity, quoted(text, f)) == ("pii.identity", Severity.WARNING, name)
+    assert f.message == (
+        f"「{name}」という個人の名前と一緒に、生年月日・学校のクラス・年齢・住んでいる町など、"
+        f"本人を特定できる情報（「{word}」）が書かれています。個人情報は本人（お子さんは保護者）の"
+        "同意なしに投稿できません（マニュアル5③）。同意を確認できなければ、名前か"
+        f"「{word}」の情報を削除してください。"
+    )
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # A winner named with school and grade (posted with consent), a lecturer, a class, the
+        # city's residents at large, an age of a group.
+        "英語スピーチコンテストの優勝は、東中学校2年の菊地翔太さんです。",
+        "講師の山田花子さん（1975年5月1日生まれ）が、子育てについてお話しします。",
+        "5年2組のみなさん、見学ありがとうございました。",
+        "市内在住の山田さんが、市長賞に選ばれました。",
+        "対象は市内在住の65歳以上の方（要介護認定を受けている方を除く）です。",
+        "ひまわり組（5歳児）のみんなとゆいちゃんが、ハンドベルを演奏しました。",
+        "市の除雪は、道路河川課の佐藤さん 0277-12-3400 へお問い合わせください。",
+    ],
+)
+def test_what_identifies_nobody_in_particular_is_left_alone(check: CheckFn, text: str) -> None:
+    assert pii_findings(check(text, settings=CITY)) == []
+
+
+def test_an_age_beside_a_home_address_is_one_finding_the_address(check: CheckFn) -> None:
+    text = "山田太郎さん（75歳、大間々町1234）"
+    assert [(f.rule, quoted(text, f)) for f in pii_findings(check(text, settings=CITY))] == [
+        ("pii.address", "大間々町1234")
+    ]
+
+
+def test_a_child_s_full_name_is_reported(check: CheckFn) -> None:
+    text = "写真左から、野村 結衣ちゃん、安藤 大和くん、菅原芽依ちゃん。ゆいちゃんも一緒です。"
+    found = pii_findings(check(text, settings=CITY))
+    assert [(f.rule, quoted(text, f)) for f in found] == [
+        ("pii.child", "野村 結衣ちゃん"),
+        ("pii.child", "安藤 大和くん"),
+        ("pii.child", "菅原芽依ちゃん"),
+    ]
+    assert found[0].message == (
+        "「野村 結衣ちゃん」とお子さんの名前が姓と名で書かれています。お子さんの個人情報は"
+        "保護者の同意なしに投稿できません（マニュアル5③）。同意を確認できなければ、名前を"
+        "削除するか「ひまわり組のお子さんたち」のように書いてください。"
+    )
+
+
+def test_a_private_person_s_phone_number_after_their_name_is_reported(check: CheckFn) -> None:
+    text = "・東町地区　小林 和夫さん　0277-45-1183\n・大原地区　野口 弘子さん（自宅 0277-47-2290）"
+    found = [f for f in pii_findings(check(text, settings=CITY)) if f.rule == "pii.home_phone"]
+    assert [quoted(text, f) for f in found] == ["0277-45-1183", "0277-47-2290"]
+    assert found[1].message == (
+        "「0277-47-2290」は「野口 弘子さん」という個人の方の電話番号と考えられます。"
+        "個人の電話番号は本人の同意なしに投稿できません（マニュアル5③）。市の担当課の番号にして、"
+        "個人への連絡は担当課が取り次ぐようにしてください。"
+    )
+
+
+@pytest.mark.parametrize(
     ("text", "address"),
     [
         # Where a person named before lives (…で暮らしています), a sentence or two on.

@@ -14,6 +14,7 @@ from bisect import bisect_left
 from collections.abc import Iterable
 from dataclasses import dataclass, fields
 from functools import cache
+from itertools import accumulate
 from typing import Any
 
 from workflows.checks.context import CheckContext, Rule
@@ -70,12 +71,15 @@ class PiiData:
     brands: tuple[Brand, ...]
     address: AddressPatterns
     sensitive: SensitivePatterns
+    identity: SensitivePatterns
 
 
 @dataclass(frozen=True, slots=True)
 class SensitivePatterns:
-    """What must never stand next to a private person's name (pii.yaml ``sensitive``)."""
+    """What must never stand next to a private person's name (pii.yaml ``sensitive``), or what
+    identifies them beyond their name (``identity``)."""
 
+    rule: str  # pii.sensitive, pii.identity
     words: Lazy  # 脳梗塞, だまし取られ, 差し押さえ, 被保険者番号…
     honorific: Lazy  # さん, ちゃん, 容疑者: where a private person's name ends
     speaking: Lazy  # 講演, 講師, 保健師: the person speaks of it, or is the expert
@@ -154,11 +158,12 @@ def scan(norm: NormalizedText, settings: CheckSettings, data: PiiData) -> list[H
     text = norm.text
     hits: list[Hit] = []
     if data.sensitive.words.search(text):
-        hits.extend(_sensitive(text, data))
+        hits.extend(_sensitive(text, data.sensitive, data.address))
     if "@" in text:
         hits.extend(_emails(text, settings, data))
     if any(ch.isdigit() for ch in text) or "丁目" in text or "番地" in text:
         hits.extend(_mobiles(text, settings, data))
+        hits.extend(_home_phones(text, settings, data.address))
         hits.extend(_my_numbers(text, data))
         hits.extend(_cards(text, data))
         p = data.address
@@ -169,6 +174,23 @@ def scan(norm: NormalizedText, settings: CheckSettings, data: PiiData) -> list[H
             or (_ENGLISH_PLACE.search(text) and p.english.search(text))
         ):
             hits.extend(_addresses(text, p))
+    # What identifies a person (their age, class, a child's full name) is reported alone only
+    # when nothing else of theirs is: 山田太郎さん（75歳、大間々町1234） is one finding.
+    # (The others' spans sorted, with the furthest end so far: a bisection per name.)
+    extra: list[Hit] = []
+    if data.identity.words.search(text):
+        extra.extend(_sensitive(text, data.identity, data.address))
+    if "ちゃん" in text or "くん" in text:
+        extra.extend(_children(text, data.address))
+    if extra:
+        spans = sorted((h.start, h.end) for h in hits)
+        starts = [start for start, _ in spans]
+        furthest = list(accumulate((end for _, end in spans), max))
+        reach = data.identity.window
+        for h in extra:
+            k = bisect_left(starts, h.end + reach)
+            if not (k and furthest[k - 1] > h.start - reach):
+                hits.append(h)
     return hits
 
 
@@ -192,6 +214,56 @@ def _mobiles(text: str, settings: CheckSettings, data: PiiData) -> Iterable[Hit]
         if phone.digits_of(m.group(0)) in official:
             continue
         yield Hit("pii.mobile", Severity.ERROR, "pii.mobile", *m.span())
+
+
+# A fixed-line number (a mobile one is pii.mobile), and what may stand between a person's name
+# and it on one line: 「小林 和夫さん 0277-45-1183」「野口さん（自宅 0277-…）」.
+_FIXED_LINE = re.compile(
+    rf"(?<![0-9{_H}])0[1-9][0-9]{{0,3}}[{_H}][0-9]{{1,4}}[{_H}][0-9]{{3,4}}(?![0-9])"
+)
+_TO_NUMBER = re.compile(
+    r"(?:さん|様|さま)[ \t]*+(?:[(:、,]|電話|TEL|Tel|tel|自宅|連絡先)*+[ \t:]*+\Z"
+)
+_TO_NUMBER_LONGEST = 16
+
+
+def _home_phones(text: str, settings: CheckSettings, p: AddressPatterns) -> Iterable[Hit]:
+    """A private person's phone number just after their name: 「小林 和夫さん 0277-45-1183」."""
+    official = official_digits(settings)
+    for m in _FIXED_LINE.finditer(text):
+        if phone.digits_of(m.group(0)) in official:
+            continue
+        gap = _TO_NUMBER.search(text, max(0, m.start() - _TO_NUMBER_LONGEST), m.start())
+        if gap is None:
+            continue
+        name = _name_or_kana_before(text, gap.start(), p)
+        if name is None or not (
+            _is_name(name.group(0), p) and _is_person(text, name.group(0), name.start(), p)
+        ):
+            continue
+        yield Hit(
+            "pii.home_phone",
+            Severity.WARNING,
+            "pii.home_phone",
+            *m.span(),
+            params={"name": text[name.start() : gap.start() + 2].strip()},
+        )
+
+
+_CHILD = re.compile("ちゃん|くん")
+
+
+def _children(text: str, p: AddressPatterns) -> Iterable[Hit]:
+    """A child's full name, family name and given name: 「野村 結衣ちゃん、安藤 大和くん」."""
+    for m in _CHILD.finditer(text):
+        name = _name_or_kana_before(text, m.start(), p)
+        if name is None:
+            continue
+        written = name.group(0).strip()
+        full = " " in written or 0 < _surname_at(text, name.start(), p) < len(written) - 1
+        if not (full and _is_name(written, p) and _is_person(text, written, name.start(), p)):
+            continue
+        yield Hit("pii.child", Severity.WARNING, "pii.child", name.start(), m.end())
 
 
 def check_digit(first11: str) -> int:
@@ -254,14 +326,14 @@ def _cards(text: str, data: PiiData) -> Iterable[Hit]:
 _SENTENCE_END = re.compile(r"[。!?\n]")
 
 
-def _sensitive(text: str, data: PiiData) -> Iterable[Hit]:
+def _sensitive(text: str, s: SensitivePatterns, p: AddressPatterns) -> Iterable[Hit]:
     """A private person's name and, in the same sentence a short way off, an illness, a crime,
-    a debt or an office's number about them: 西田ヨシ子さん（86）は、昨年脳梗塞で倒れ….
+    a debt or an office's number about them: 西田ヨシ子さん（86）は、昨年脳梗塞で倒れ… (or, for
+    ``identity``, their birth date, school class or age: 5年2組の佐伯 陽菜さん).
 
     Each honorific is looked at once, the words and sentence ends found once and bisected, so a
     draft of thousands of names and words stays linear (but for a log factor).
     """
-    s, p = data.sensitive, data.address
     words = [m.span() for m in s.words.finditer(text)]
     word_starts = [start for start, _ in words]
     stops = [m.start() for m in _SENTENCE_END.finditer(text)]
@@ -291,9 +363,9 @@ def _sensitive(text: str, data: PiiData) -> Iterable[Hit]:
                     k -= 1
             word = text[words[k][0] : words[k][1]]
             yield Hit(
-                "pii.sensitive",
+                s.rule,
                 Severity.WARNING,
-                "pii.sensitive",
+                s.rule,
                 name.start(),
                 hm.end(),
                 params={"word": word},
@@ -980,6 +1052,7 @@ def _sensitive_patterns(raw: dict[str, Any]) -> SensitivePatterns:
     if bad := [w for w in words if not w or w[0] in _REGEX_OPENERS]:
         raise ValueError(f"sensitive words must start with a plain character: {bad}")
     return SensitivePatterns(
+        rule=str(raw["rule"]),
         words=Lazy(unicodedata.normalize("NFKC", "|".join(f"(?:{w})" for w in words))),
         honorific=Lazy(_alternation(raw["honorifics"])),
         speaking=Lazy(_alternation(raw["speaking"])),
@@ -1228,15 +1301,25 @@ def load(path: str) -> PiiData:
             brands=tuple(_brand(b) for b in raw["cards"]["brands"]),
             address=_address_patterns(raw["address"]),
             sensitive=_sensitive_patterns(raw["sensitive"]),
+            identity=_sensitive_patterns(raw["identity"]),
         )
-        for patterns in (compiled.address, compiled.sensitive):
+        for patterns in (compiled.address, compiled.sensitive, compiled.identity):
             for field in fields(patterns):  # a malformed pattern fails here, not in a check
                 pattern = getattr(patterns, field.name)
                 if isinstance(pattern, Lazy):
                     pattern.compile()
     except (KeyError, TypeError, AttributeError, ValueError, re.error) as exc:
         raise RuleDataError(f"{path}: malformed pii data: {exc!r}") from exc
-    names = ("private_mail", "other_mail", "mobile", "mynumber", "cards", "address", "sensitive")
+    names = (
+        "private_mail",
+        "other_mail",
+        "mobile",
+        "mynumber",
+        "cards",
+        "address",
+        "sensitive",
+        "identity",
+    )
     for name in (*names, "clean"):
         if name in raw:
             run_specs(path, name, raw[name], lambda n, s: scan(n, s, compiled))
