@@ -493,6 +493,25 @@ SAYS = {
         ("年末年始の窓口（改行）\n12月29日から休みます。", "（改行）", "error", "layout"),
         ("【太字】ごみの収集日が変わります。", "【太字】", "error", "layout"),
         ("大字（ふりがな振る）の皆さんへ", "（ふりがな振る）", "error", "layout"),
+        # What the office's tools and hands leave: a file's version label, a cut mark, an
+        # internal memo, when to post where, a colleague's chat reply, a note in a bracket.
+        ("成人式案内_v3\n【二十歳のつどい】", "_v3", "error", "note"),
+        (
+            "反射材は貸し出します。\nーーここまで使用ーー\n問い合わせ",
+            "ここまで使用",
+            "error",
+            "note",
+        ),
+        ("定員16名\n※以下内部メモ：少なければ再告知", "内部メモ", "error", "note"),
+        ("保護しましょう。\n了解です！午後イチで上げときます〜", "上げときます", "error", "note"),
+        (
+            "大間々町・塩原＜ふりがな要＞地区は、10日に収集します。",
+            "＜ふりがな要＞",
+            "error",
+            "note",
+        ),
+        ("相談無料です。（英語版は別途作成）", "（英語版は別途作成）", "error", "note"),
+        ("【〆切：広報確認12/7】\n【支援金のお知らせ】", "【〆切：広報確認12/7】", "error", "note"),
     ],
 )
 def test_newer_shapes_of_notes_say_which_note_they_are(
@@ -777,6 +796,13 @@ def test_in_links_must_be_true_or_false(broken_data: dict[str, Any]) -> None:
     broken_data["placeholders"][0]["in_links"] = "yes"
     with pytest.raises(RuleDataError, match=r"placeholders\[0\] \(marks\): in_links must be"):
         typo.data()
+
+
+def test_a_spreadsheet_error_is_a_placeholder_and_a_linked_file_is_no_file_name(
+    check: CheckFn,
+) -> None:
+    text = "・暖房設備の更新　#REF!\n申請書：https://www.city.midori.lg.jp/files/shinsei.docx"
+    assert spans(text, check(text, settings=ONLY)) == [("typo.placeholder", "#REF!")]
 
 
 def test_only_entries_that_read_links_report_inside_them(check: CheckFn) -> None:

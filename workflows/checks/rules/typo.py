@@ -96,6 +96,7 @@ class Segments:
     polite: re.Pattern[str]
     slot: re.Pattern[str]
     slot_after: re.Pattern[str]
+    to_fill: re.Pattern[str]  # 【氏名】【住所】を書いて: fields a resident fills in
     quoted: re.Pattern[str]
     quiz: re.Pattern[str]
     media: re.Pattern[str]  # slots no text can fill: a picture, a map
@@ -320,6 +321,7 @@ def _load_segments(section: dict[str, Any]) -> Segments:
         polite=regex("polite"),
         slot=regex("slot"),
         slot_after=regex("slot_after"),
+        to_fill=regex("to_fill"),
         quoted=regex("quoted"),
         quiz=regex("quiz"),
         media=regex("media"),
@@ -539,6 +541,10 @@ def _bracket(s: Segments, text: str, start: int, close: int, draft: _Draft) -> s
         return "placeholder"
     if _on_its_own_line(text, start, close):
         return None  # 【日時】 over its value on the next line: a heading
+    if text[start - 1 : start] == text[close] or text[close + 1 : close + 2] == opener:
+        return None  # 【作品】【氏名】【住所】: a list of the fields of a form
+    if s.to_fill.match(text, close + 1):
+        return None  # はがきに【電話番号】を書いて: what a resident writes
     return "placeholder" if s.slot_after.match(text, close + 1) else None
 
 
