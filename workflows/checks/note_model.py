@@ -30,7 +30,6 @@ import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from functools import cache
-from itertools import chain
 from math import exp
 
 from workflows.checks.context import CheckContext
@@ -45,6 +44,9 @@ MAX_LINE = 200
 # Characters of distinct segments scored per draft: posts are far shorter; past it a
 # 70,000-character draft costs no more.
 MAX_SCORED = 12_000
+# Characters of a draft the model reads: a post is far shorter, and a 70,000-character draft
+# of one mark a line (※※※…, empty lines) costs no more than this much of it.
+MAX_READ = 20_000
 # A segment with fewer letters than this (a divider, a time, "案A") is not scored.
 MIN_LETTERS = 3
 
@@ -55,16 +57,14 @@ MIN_LETTERS = 3
 # "…しましょう←これでいい？"). Not at ! or ?, which also stand inside a heading
 # (【知ってた？】みどり市の木は…), where a cut would leave half of it.
 _CUT = re.compile(r"(?<=[^。]。)(?!。)|(?=[※←])")
+_LINE = re.compile(r"[^\n]+")
 
 
 def segments(text: str) -> Iterator[tuple[int, int]]:
-    """The [start, end) of each segment of an NFKC text: its lines, cut further by _CUT,
-    without the spaces around them (and none that is only spaces)."""
-    start, size = 0, len(text)
-    while start <= size:
-        stop = text.find("\n", start)
-        if stop < 0:
-            stop = size
+    """The [start, end) of each segment of an NFKC text (of its first MAX_READ characters): its
+    lines, cut further by _CUT, without the spaces around them (and none that is only spaces)."""
+    for line in _LINE.finditer(text, 0, MAX_READ):
+        start, stop = line.span()
         at = start
         for m in _CUT.finditer(text, start, stop):
             if m.start() > at:
@@ -72,7 +72,12 @@ def segments(text: str) -> Iterator[tuple[int, int]]:
             at = m.end()
         if stop > at:
             yield from _trimmed(text, at, stop)
-        start = stop + 1
+
+
+def several(text: str) -> bool:
+    """Whether ``text`` has two segments or more (a one-segment draft is never judged)."""
+    parts = segments(text)
+    return next(parts, None) is not None and next(parts, None) is not None
 
 
 def _trimmed(text: str, start: int, end: int) -> Iterator[tuple[int, int]]:
@@ -124,11 +129,9 @@ class Model:
         verdicts: dict[str, float | None] = {}
         found: list[tuple[int, int, float]] = []
         budget = MAX_SCORED
-        parts = segments(text)
-        first = next(parts, None)
-        if first is None or (second := next(parts, None)) is None:
+        if not several(text):
             return found
-        for start, end in chain((first, second), parts):
+        for start, end in segments(text):
             key = text[start : min(end, start + MAX_LINE)]
             if key not in verdicts:
                 if budget <= 0:
@@ -175,6 +178,8 @@ def model() -> Model:
 def findings(ctx: CheckContext, reported: Sequence[Finding]) -> Iterator[Finding]:
     """``typo.likely_note`` warnings for the segments the model flags on lines that ``reported``
     (typo's leftovers) does not touch; the message names the line by its number."""
+    if not several(ctx.text):
+        return  # without loading the model: a one-line `postgate check` stays as quick
     found = model().flagged(ctx.text)
     if not found:
         return
