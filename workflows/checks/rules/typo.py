@@ -18,6 +18,7 @@ from functools import cache, partial
 from typing import Any
 
 from workflows.catalogue import keys as message_keys
+from workflows.checks import note_model
 from workflows.checks.context import CheckContext, Rule
 from workflows.checks.data import LazyPattern as Lazy
 from workflows.checks.data import RuleDataError, cached_data, load_yaml
@@ -804,6 +805,8 @@ def check(ctx: CheckContext) -> Iterable[Finding]:
             ctx.over_limit(rule)  # counted, not spelled out
         else:
             found.append(ctx.finding(rule, severity, message, start, end))
+    # The note model's second opinion on the lines the rules above left alone.
+    found.extend(note_model.findings(ctx, found))
     for start, end, unit in _doubled(d.doubled, text):
         if not overlaps(guarded, start, end):
             key = "typo.doubled_particle" if len(unit) == 1 else "typo.doubled_word"
