@@ -82,6 +82,10 @@ VETO_OF = {"prohibited.illegal": ("rule_stated", "condoning_anyway")}
 # 0.9 for the SGD model, 0.85 for the regularised one (its probabilities are less extreme; at 0.8
 # a clean draft is flagged). The vetoes (VETO_OF) still hold.
 SURE = 0.85
+# The classes a resident's question in a Q&A cannot be: it asks whether something is allowed or
+# what to do, the city's answer follows (a Q. line, 問：, 質問：).
+ASKED_NOT = frozenset({"prohibited.illegal", "prohibited.disrespect"})
+_ASKED = re.compile(r"[・\s]*(?:Q[0-9]{0,2}|問[0-9]{0,2}|質問[0-9]{0,2})\s?[.:)、．：）]")
 # A sentence with fewer letters of Japanese than this (a URL, a heading) is not scored.
 MIN_JAPANESE = 6
 _JAPANESE = re.compile(r"[\u3041-\u30ff\u3400-\u9fff]")
@@ -223,11 +227,14 @@ def draft_topics(gates: Gates, sentences: Iterable[str]) -> frozenset[str]:
 def about(gates: Gates, sentence: str, named: frozenset[str] = frozenset()) -> frozenset[str]:
     """The classes all of whose gates (topic, stance, veto) the sentence passes; a class without
     any is always a candidate, and one whose topic the draft names (``named``) needs only the
-    rest."""
+    rest. A resident's question of a Q&A (Q. 路上に停めてもいいですか？) is asked, not said by the
+    city: it is never one of ASKED_NOT."""
+    asked = ASKED_NOT if _ASKED.match(sentence) else frozenset()
     return frozenset(
         c
         for c in CLASSES[:-1]
-        if all(g.search(sentence) for g in gates.get(c, ())[1 if c in named else 0 :])
+        if c not in asked
+        and all(g.search(sentence) for g in gates.get(c, ())[1 if c in named else 0 :])
     )
 
 

@@ -160,6 +160,20 @@ def test_a_sentence_the_model_is_sure_of_needs_no_topic_word_but_a_veto_still_ho
     assert illegal.flagged("空き地に家電を捨てても構いません。") != []
 
 
+def test_a_resident_s_question_in_a_q_and_a_is_never_condoning_or_contempt() -> None:
+    # However sure the model is: the question is asked, the city's answer follows.
+    for label in ("prohibited.illegal", "prohibited.disrespect"):
+        sure = from_json(_always(label, 0.999))
+        for question in (
+            "Q. 家の前の道路に少しの間なら車を停めてもいいですか？",
+            "問：空き地で枝を燃やしてもいいですか？",
+            "・Q3：分別がよく分からないときは、どうすればよいですか？",
+        ):
+            assert sure.flagged(question) == [], question
+        said = "家の前の道路なら、少しの間は車を停めても構いません。"
+        assert [(said[s:e], c) for s, e, c, _ in sure.flagged(said)] == [(said, label)]
+
+
 def test_a_malformed_model_file_names_the_file() -> None:
     with pytest.raises(RuleDataError, match=MODEL_FILE):
         from_json({"classes": list(CLASSES), "scale": 100, "bias": [0], "weights": {}})
