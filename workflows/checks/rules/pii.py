@@ -324,6 +324,9 @@ def _cards(text: str, data: PiiData) -> Iterable[Hit]:
 
 # Where a sentence ends: what a name and a word must not have between them.
 _SENTENCE_END = re.compile(r"[。!?\n]")
+# What the decision "a private person's name ends here" reads before the honorific: the name
+# (_NAME_LONGEST) and a role before it (_ROLE_BEFORE), with room to spare.
+_DECIDED_BEFORE = 32
 
 
 def _sensitive(text: str, s: SensitivePatterns, p: AddressPatterns) -> Iterable[Hit]:
@@ -338,19 +341,33 @@ def _sensitive(text: str, s: SensitivePatterns, p: AddressPatterns) -> Iterable[
     word_starts = [start for start, _ in words]
     stops = [m.start() for m in _SENTENCE_END.finditer(text)]
     speaking: dict[int, bool] = {}
+    # Whether a private person's name ends at an honorific (and where it starts), kept per the
+    # text it is decided on: a draft of one name a thousand times decides it once.
+    decided: dict[tuple[str, int], int | None] = {}
     for hm in s.honorific.finditer(text):
-        k = bisect_left(stops, hm.start())
+        at = hm.start()
+        k = bisect_left(stops, at)
         lo = stops[k - 1] + 1 if k else 0
         hi = stops[k] if k < len(stops) else len(text)
-        name = _name_or_kana_before(text, hm.start(), p)
-        if name is None or name.start() < lo:
+        key = (text[max(0, at - _DECIDED_BEFORE) : at], min(at - lo, _DECIDED_BEFORE + 1))
+        if key in decided:
+            back = decided[key]
+        else:
+            name = _name_or_kana_before(text, at, p)
+            private = (
+                name is not None
+                and name.start() >= lo
+                and _is_name(name.group(0), p)
+                and _is_person(text, name.group(0), name.start(), p)
+            )
+            back = decided[key] = at - name.start() if private and name is not None else None
+        if back is None:
             continue
-        a, b = max(lo, name.start() - s.window), min(hi, hm.end() + s.window)
+        start = at - back
+        a, b = max(lo, start - s.window), min(hi, hm.end() + s.window)
         j = bisect_left(word_starts, a)
         if j == len(words) or words[j][1] > b:
-            continue  # no word of the list near this name (the cheap test first)
-        if not (_is_name(name.group(0), p) and _is_person(text, name.group(0), name.start(), p)):
-            continue
+            continue  # no word of the list near this name
         if lo not in speaking:
             speaking[lo] = s.speaking.search(text, lo, hi) is not None
         if not speaking[lo]:
@@ -359,17 +376,10 @@ def _sensitive(text: str, s: SensitivePatterns, p: AddressPatterns) -> Iterable[
             k = bisect_left(word_starts, hm.end(), lo=j)
             if k == len(words) or words[k][1] > b:
                 k -= 1
-                if k > j and words[k][1] > name.start():
+                if k > j and words[k][1] > start:
                     k -= 1
             word = text[words[k][0] : words[k][1]]
-            yield Hit(
-                s.rule,
-                Severity.WARNING,
-                s.rule,
-                name.start(),
-                hm.end(),
-                params={"word": word},
-            )
+            yield Hit(s.rule, Severity.WARNING, s.rule, start, hm.end(), params={"word": word})
 
 
 def _addresses(text: str, p: AddressPatterns) -> Iterable[Hit]:
