@@ -24,18 +24,16 @@ and MAX_SCORED characters of distinct segments per draft, so it stays linear and
 
 from __future__ import annotations
 
-import bisect
-import json
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from functools import cache
-from math import exp
 
+from workflows.checks import linear_model
 from workflows.checks.context import CheckContext
-from workflows.checks.data import RuleDataError, cached_data, resolve
+from workflows.checks.data import cached_data
+from workflows.checks.linear_model import LinearModel, Reported
 from workflows.checks.model import Finding, Severity
-from workflows.checks.sentence_model import features
 
 MODEL_FILE = "note_model.json"
 RULE = "typo.likely_note"
@@ -111,16 +109,11 @@ def scored(segment: str) -> bool:
 
 
 @dataclass(frozen=True)
-class Model:
-    bias: float
-    weights: dict[str, float]
-    # Probability at or above which a line is reported.
-    threshold: float
+class Model(LinearModel):
+    """The note model: a segment's probability of being a note (of its prepared text)."""
 
-    def probability(self, segment: str) -> float:
-        weights = self.weights
-        z = self.bias + sum(weights.get(f, 0.0) for f in features(prepared(segment)))
-        return 1.0 / (1.0 + exp(-z)) if z > -700 else 0.0
+    def probability(self, text: str) -> float:
+        return super().probability(prepared(text))
 
     def flagged(self, text: str) -> list[tuple[int, int, float]]:
         """(start, end, probability) of each segment of ``text`` at or over the threshold; none
@@ -146,33 +139,14 @@ class Model:
 
 def from_json(data: object) -> Model:
     """The model of a parsed note_model.json; RuleDataError if it is not one."""
-
-    def bad(why: str) -> RuleDataError:
-        return RuleDataError(f"{MODEL_FILE}: not a note model ({why})")
-
-    if not isinstance(data, dict):
-        raise bad("expected a mapping")
-    try:
-        scale = float(data["scale"])
-        bias = float(data["bias"]) / scale
-        weights = {str(f): float(w) / scale for f, w in data["weights"].items()}
-        threshold = float(data["threshold"])
-    except (KeyError, TypeError, ValueError, AttributeError, ZeroDivisionError) as exc:
-        raise bad(repr(exc)) from None
-    if not 0.0 < threshold <= 1.0:
-        raise bad(f"threshold {threshold} is not a probability")
-    return Model(bias, weights, threshold)
+    return linear_model.from_json(data, MODEL_FILE, Model)
 
 
 @cache
 @cached_data(MODEL_FILE)
 def model() -> Model:
     """The shipped model, read on first use and kept in the rule-data cache."""
-    try:
-        data = json.loads(resolve(MODEL_FILE).read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise RuleDataError(f"{MODEL_FILE}: {exc}") from exc
-    return from_json(data)
+    return linear_model.load(MODEL_FILE, Model)
 
 
 def findings(ctx: CheckContext, reported: Sequence[Finding]) -> Iterator[Finding]:
@@ -183,11 +157,7 @@ def findings(ctx: CheckContext, reported: Sequence[Finding]) -> Iterator[Finding
     found = model().flagged(ctx.text)
     if not found:
         return
-    spans = sorted((f.start, f.end) for f in reported)
-    starts = [s for s, _ in spans]
-    ends: list[int] = []
-    for _, end in spans:
-        ends.append(max(end, ends[-1]) if ends else end)
+    rules = Reported(reported)
     text = ctx.text
     line, counted = 1, 0
     for start, end, _probability in found:
@@ -195,9 +165,7 @@ def findings(ctx: CheckContext, reported: Sequence[Finding]) -> Iterator[Finding
         # already sends the writer there.
         lstart = text.rfind("\n", 0, start) + 1
         lend = text.find("\n", end)
-        ostart, oend = ctx.norm.span(lstart, len(text) if lend < 0 else lend)
-        i = bisect.bisect_left(starts, oend)  # the findings that start before the line ends
-        if i > 0 and ends[i - 1] > ostart:
+        if rules.overlaps(*ctx.norm.span(lstart, len(text) if lend < 0 else lend)):
             continue
         line += text.count("\n", counted, start)
         counted = start

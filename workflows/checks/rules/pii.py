@@ -17,6 +17,7 @@ from functools import cache
 from itertools import accumulate
 from typing import Any
 
+from workflows.checks import person_model
 from workflows.checks.context import CheckContext, Rule
 from workflows.checks.data import LazyPattern as Lazy
 from workflows.checks.data import RuleDataError, cached_data, load_yaml
@@ -1026,9 +1027,31 @@ def _is_name(name: str, p: AddressPatterns) -> bool:
     return len(name) >= 2 and not p.not_name.search(name) and not p.role.search(name)
 
 
+def persons(text: str, end: int | None = None) -> list[tuple[int, int, str]]:
+    """The private persons named in an NFKC text (up to ``end``): (start, end, name) of each
+    name with its honorific, as pii's name tests accept it (a name that reads as a person's,
+    not a role, a group or a place, with さん, 様, くん, ちゃん, 容疑者… after it; not 氏 or 殿,
+    which the city writes of public figures and on certificates)."""
+    d = data()
+    p = d.address
+    found: list[tuple[int, int, str]] = []
+    for hm in d.sensitive.honorific.finditer(text, 0, len(text) if end is None else end):
+        name = _name_or_kana_before(text, hm.start(), p)
+        if name is None:
+            continue
+        written = name.group(0)
+        if _is_name(written, p) and _is_person(text, written, name.start(), p):
+            start = name.start() + len(written) - len(written.lstrip())
+            found.append((start, hm.end(), written.strip()))
+    return found
+
+
 def check(ctx: CheckContext) -> Iterable[Finding]:
-    """Findings of the pii family for one draft."""
-    return findings(ctx, scan(ctx.norm, ctx.settings, data()))
+    """Findings of the pii family for one draft, then the person model's second opinion on
+    the sentences that name a private person where the rules found nothing."""
+    found = list(findings(ctx, scan(ctx.norm, ctx.settings, data())))
+    found.extend(person_model.findings(ctx, found, persons))
+    return found
 
 
 @cache
