@@ -71,6 +71,28 @@ def _main_corpus(source: str) -> bool:
     return source.startswith(("clean_", "flawed_"))
 
 
+def design(
+    samples: Sequence[frozenset[str]], min_count: int
+) -> tuple[sparse.csr_matrix, dict[str, int]]:
+    """The samples' 0/1 feature matrix over the features seen in at least ``min_count`` of them
+    (a one-off n-gram teaches nothing that carries over, and keeps the file small), and each
+    such feature's column."""
+    counts: dict[str, int] = {}
+    for feats in samples:
+        for f in feats:
+            counts[f] = counts.get(f, 0) + 1
+    column = {f: j for j, f in enumerate(sorted(f for f, c in counts.items() if c >= min_count))}
+    rows, cols = [], []
+    for i, feats in enumerate(samples):
+        for f in feats:
+            j = column.get(f)
+            if j is not None:
+                rows.append(i)
+                cols.append(j)
+    shape = (len(samples), len(column))
+    return sparse.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=shape), column
+
+
 @dataclass(frozen=True)
 class Trainer:
     """How one model is trained: its file, the corpus label of its flawed drafts, its knobs."""
@@ -102,21 +124,8 @@ class Trainer:
 
     def fit(self, samples: Sequence[tuple[frozenset[str], bool]]) -> tuple[Weights, float]:
         """The weights that minimise the logistic loss plus l2/2 times their squared norm."""
-        counts: dict[str, int] = {}
-        for feats, _ in samples:
-            for f in feats:
-                counts[f] = counts.get(f, 0) + 1
-        vocabulary = sorted(f for f, c in counts.items() if c >= self.min_count)
-        column = {f: j for j, f in enumerate(vocabulary)}
-        rows, cols = [], []
-        for i, (feats, _) in enumerate(samples):
-            for f in feats:
-                j = column.get(f)
-                if j is not None:
-                    rows.append(i)
-                    cols.append(j)
-        n, d = len(samples), len(vocabulary)
-        x = sparse.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(n, d))
+        x, column = design([feats for feats, _ in samples], self.min_count)
+        d = len(column)
         y = np.array([1.0 if positive else 0.0 for _, positive in samples])
         l2 = self.l2
 

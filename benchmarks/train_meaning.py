@@ -46,9 +46,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import numpy as np
 import yaml
-from scipy import optimize, sparse
+from scipy import optimize
 
 from benchmarks.corpus_report import CORPUS_DIR, Entry, load_corpus, split
+from benchmarks.linear_training import design
 from workflows.checks.data import RULES_DIR
 from workflows.checks.sentence_model import (
     CLASSES,
@@ -260,21 +261,8 @@ def fit(samples: Sequence[tuple[frozenset[str], int]]) -> tuple[Weights, list[fl
     The loss is convex, so its minimum is one point whatever the order of the samples; L-BFGS
     finds it to LOSS_TOLERANCE. Only features seen in at least MIN_COUNT samples are learnt
     (a one-off n-gram teaches nothing that carries over, and keeps the file small)."""
-    counts: dict[str, int] = {}
-    for feats, _ in samples:
-        for f in feats:
-            counts[f] = counts.get(f, 0) + 1
-    vocabulary = sorted(f for f, c in counts.items() if c >= MIN_COUNT)
-    column = {f: j for j, f in enumerate(vocabulary)}
-    rows, cols = [], []
-    for i, (feats, _) in enumerate(samples):
-        for f in feats:
-            j = column.get(f)
-            if j is not None:
-                rows.append(i)
-                cols.append(j)
-    n, d, k = len(samples), len(vocabulary), len(CLASSES)
-    x = sparse.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(n, d))
+    x, column = design([feats for feats, _ in samples], MIN_COUNT)
+    n, d, k = len(samples), len(column), len(CLASSES)
     y = np.zeros((n, k))
     y[np.arange(n), [label for _, label in samples]] = 1.0
 

@@ -34,6 +34,7 @@ from workflows.checks.context import CheckContext
 from workflows.checks.data import cached_data
 from workflows.checks.linear_model import LinearModel, Reported
 from workflows.checks.model import Finding, Severity
+from workflows.checks.sentence_model import trimmed
 
 MODEL_FILE = "note_model.json"
 RULE = "typo.likely_note"
@@ -66,25 +67,16 @@ def segments(text: str) -> Iterator[tuple[int, int]]:
         at = start
         for m in _CUT.finditer(text, start, stop):
             if m.start() > at:
-                yield from _trimmed(text, at, m.start())
+                yield from trimmed(text, at, m.start())
             at = m.end()
         if stop > at:
-            yield from _trimmed(text, at, stop)
+            yield from trimmed(text, at, stop)
 
 
 def several(text: str) -> bool:
     """Whether ``text`` has two segments or more (a one-segment draft is never judged)."""
     parts = segments(text)
     return next(parts, None) is not None and next(parts, None) is not None
-
-
-def _trimmed(text: str, start: int, end: int) -> Iterator[tuple[int, int]]:
-    while start < end and text[start].isspace():
-        start += 1
-    while end > start and text[end - 1].isspace():
-        end -= 1
-    if end > start:
-        yield start, end
 
 
 _LINK = re.compile(r"(?:https?://|www\.)[!-~]+")

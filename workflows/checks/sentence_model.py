@@ -108,13 +108,17 @@ def features(sentence: str) -> set[str]:
 def sentences(text: str) -> Iterator[tuple[int, int]]:
     """The [start, end) of each sentence of an NFKC text, its closing mark included."""
     for m in _SENTENCE.finditer(text):
-        start, end = m.span()
-        while start < end and text[start].isspace():
-            start += 1
-        while end > start and text[end - 1].isspace():
-            end -= 1
-        if end > start:
-            yield start, end
+        yield from trimmed(text, *m.span())
+
+
+def trimmed(text: str, start: int, end: int) -> Iterator[tuple[int, int]]:
+    """text[start:end] without the white space at its ends: one span, or none if it is blank."""
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    if end > start:
+        yield start, end
 
 
 # A topic (or stance) of meaning.yaml as one regular expression, compiled on first use.
