@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import bisect
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from math import exp
 from typing import TypeVar
@@ -20,6 +20,9 @@ from typing import TypeVar
 from workflows.checks.data import RuleDataError, resolve
 from workflows.checks.model import Finding
 from workflows.checks.sentence_model import features
+
+# What a model's caller cuts a draft into (a span, a span with the name inside it).
+P = TypeVar("P")
 
 
 @dataclass(frozen=True)
@@ -34,6 +37,25 @@ class LinearModel:
         weights = self.weights
         z = self.bias + sum(weights.get(f, 0.0) for f in features(text))
         return 1.0 / (1.0 + exp(-z)) if z > -700 else 0.0
+
+    def over_threshold(
+        self, pieces: Iterable[tuple[P, str]], budget: int, read: Callable[[str], bool]
+    ) -> list[tuple[P, float]]:
+        """Each piece whose text (prepared) ``read`` accepts and scores at or over the threshold,
+        with its score. A text is scored once however often it repeats, and only until
+        ``budget`` characters of distinct texts were read: a huge draft costs no more."""
+        verdicts: dict[str, float | None] = {}
+        found: list[tuple[P, float]] = []
+        for piece, key in pieces:
+            if key not in verdicts:
+                if budget <= 0:
+                    break
+                budget -= len(key)
+                score = self.probability(key) if read(key) else 0.0
+                verdicts[key] = score if score >= self.threshold else None
+            if (verdict := verdicts[key]) is not None:
+                found.append((piece, verdict))
+        return found
 
 
 M = TypeVar("M", bound=LinearModel)

@@ -111,22 +111,10 @@ class Model(LinearModel):
         """(start, end, probability) of each segment of ``text`` at or over the threshold; none
         when the draft is one segment: a note is left among text for residents, and a post of
         one line is that text (「ToDoリストの作り方講座」, 「字数：800字以内」)."""
-        verdicts: dict[str, float | None] = {}
-        found: list[tuple[int, int, float]] = []
-        budget = MAX_SCORED
         if not several(text):
-            return found
-        for start, end in segments(text):
-            key = text[start : min(end, start + MAX_LINE)]
-            if key not in verdicts:
-                if budget <= 0:
-                    break
-                budget -= len(key)
-                score = self.probability(key) if scored(key) else 0.0
-                verdicts[key] = score if score >= self.threshold else None
-            if (verdict := verdicts[key]) is not None:
-                found.append((start, end, verdict))
-        return found
+            return []
+        pieces = (((s, e), text[s : min(e, s + MAX_LINE)]) for s, e in segments(text))
+        return [(s, e, p) for (s, e), p in self.over_threshold(pieces, MAX_SCORED, scored)]
 
 
 def from_json(data: object) -> Model:

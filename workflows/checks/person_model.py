@@ -99,19 +99,8 @@ class Model(LinearModel):
 
     def flagged(self, text: str, people: Sequence[tuple[int, int, str]]) -> list[Named]:
         """The named sentences of ``text`` at or over the threshold."""
-        verdicts: dict[str, bool] = {}
-        found: list[Named] = []
-        budget = MAX_SCORED
-        for start, end, inside in named_sentences(text, people):
-            key = prepared(text, start, end, inside)
-            if key not in verdicts:
-                if budget <= 0:
-                    break
-                budget -= len(key)
-                verdicts[key] = self.probability(key) >= self.threshold
-            if verdicts[key]:
-                found.append((start, end, inside))
-        return found
+        pieces = ((n, prepared(text, *n)) for n in named_sentences(text, people))
+        return [n for n, _ in self.over_threshold(pieces, MAX_SCORED, lambda _: True)]
 
 
 def from_json(data: object) -> Model:
