@@ -532,6 +532,14 @@ def test_a_child_s_full_name_is_reported(check: CheckFn) -> None:
     )
 
 
+def test_a_mobile_number_after_a_name_is_one_finding_and_other_shapes_of_numbers_count_too(
+    check: CheckFn,
+) -> None:
+    text = "・東町　小林 和夫さん　090-4512-8873\n・大原　野口 弘子さん　(0277)45-1183"
+    found = [(f.rule, quoted(text, f)) for f in pii_findings(check(text, settings=CITY))]
+    assert found == [("pii.mobile", "090-4512-8873"), ("pii.home_phone", "(0277)45-1183")]
+
+
 def test_a_private_person_s_phone_number_after_their_name_is_reported(check: CheckFn) -> None:
     text = "・東町地区　小林 和夫さん　0277-45-1183\n・大原地区　野口 弘子さん（自宅 0277-47-2290）"
     found = [f for f in pii_findings(check(text, settings=CITY)) if f.rule == "pii.home_phone"]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import cache, lru_cache
 from typing import Any
@@ -80,6 +80,12 @@ class PhoneData:
             if national.startswith(kind.prefixes):  # any of them (in C)
                 return kind
         raise AssertionError("phone.yaml has no catch-all kind")  # prevented by the loader
+
+
+def candidates(text: str) -> Iterator[re.Match[str]]:
+    """Every phone number of an NFKC text as written, in any shape the phone rules read (before
+    they judge it): for other rules that need to know where numbers are (pii.home_phone)."""
+    return _CANDIDATE.finditer(text)
 
 
 def digits_of(number: str) -> str:

@@ -164,7 +164,7 @@ def scan(norm: NormalizedText, settings: CheckSettings, data: PiiData) -> list[H
         hits.extend(_emails(text, settings, data))
     if any(ch.isdigit() for ch in text) or "丁目" in text or "番地" in text:
         hits.extend(_mobiles(text, settings, data))
-        hits.extend(_home_phones(text, settings, data.address))
+        hits.extend(_home_phones(text, settings, data))
         hits.extend(_my_numbers(text, data))
         hits.extend(_cards(text, data))
         p = data.address
@@ -217,22 +217,23 @@ def _mobiles(text: str, settings: CheckSettings, data: PiiData) -> Iterable[Hit]
         yield Hit("pii.mobile", Severity.ERROR, "pii.mobile", *m.span())
 
 
-# A fixed-line number (a mobile one is pii.mobile), and what may stand between a person's name
-# and it on one line: 「小林 和夫さん 0277-45-1183」「野口さん（自宅 0277-…）」.
-_FIXED_LINE = re.compile(
-    rf"(?<![0-9{_H}])0[1-9][0-9]{{0,3}}[{_H}][0-9]{{1,4}}[{_H}][0-9]{{3,4}}(?![0-9])"
-)
+# What may stand between a name and the number after it on one line: 「小林 和夫さん 0277-…」
+# 「野口さん（自宅 0277-…）」.
 _TO_NUMBER = re.compile(
     r"(?:さん|様|さま)[ \t]*+(?:[(:、,]|電話|TEL|Tel|tel|自宅|連絡先)*+[ \t:]*+\Z"
 )
 _TO_NUMBER_LONGEST = 16
 
 
-def _home_phones(text: str, settings: CheckSettings, p: AddressPatterns) -> Iterable[Hit]:
-    """A private person's phone number just after their name: 「小林 和夫さん 0277-45-1183」."""
-    official = official_digits(settings)
-    for m in _FIXED_LINE.finditer(text):
-        if phone.digits_of(m.group(0)) in official:
+def _home_phones(text: str, settings: CheckSettings, data: PiiData) -> Iterable[Hit]:
+    """A private person's phone number just after their name: 「小林 和夫さん 0277-45-1183」
+    (a number as the phone rules read it, written with its 0; a mobile one is pii.mobile)."""
+    official, p = official_digits(settings), data.address
+    for m in phone.candidates(text):
+        number = m.group(0)
+        if not number.startswith(("0", "(0")) or phone.digits_of(number) in official:
+            continue
+        if data.mobile.match(text, m.start()):
             continue
         gap = _TO_NUMBER.search(text, max(0, m.start() - _TO_NUMBER_LONGEST), m.start())
         if gap is None:
