@@ -193,6 +193,17 @@ def protected_spans(text: str) -> Spans:
     return Spans(spans)
 
 
+# Words in Japanese quotation marks on one line: someone's words or a title.
+_QUOTE = re.compile(r"[「『][^「」『』\n]++[」』]")
+
+
+def quoted_spans(text: str) -> Spans:
+    """Spans of ``text`` inside 「」 or 『』 (marks included): a resident's words, a title."""
+    if "「" not in text and "『" not in text:
+        return Spans(())
+    return Spans([m.span() for m in _QUOTE.finditer(text)])
+
+
 def overlaps(spans: Spans | Iterable[tuple[int, int]], start: int, end: int) -> bool:
     """Whether [start, end) overlaps any of ``spans``."""
     if isinstance(spans, Spans):

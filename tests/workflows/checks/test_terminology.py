@@ -197,7 +197,15 @@ def test_the_starter_dictionary_carries_no_organisation_names(check: CheckFn, te
 
 
 @pytest.mark.parametrize(
-    "text", ["環境課までご連絡ください。", "生涯学習課の講座です。", "市立博物館で企画展"]
+    "text",
+    [
+        "環境課までご連絡ください。",
+        "生涯学習課の講座です。",
+        "市立博物館で企画展",
+        # the city's name, then a facility not listed (みどり市 + 立図書館)
+        "みどり市立図書館の冬休みおはなし会",
+        "みどり市立第二小学校の児童が描いた絵を展示します。",
+    ],
 )
 def test_other_names_are_not_variants_of_an_official_name(check: CheckFn, text: str) -> None:
     assert found(check(text, settings=NAMED)) == []
@@ -326,6 +334,21 @@ def test_severity_comes_from_the_dictionary(check: CheckFn) -> None:
 
 def test_hp_inside_a_longer_word_passes(check: CheckFn) -> None:
     assert found(check("HPVワクチンの接種について", settings=ONLY)) == []
+
+
+def test_a_residents_words_in_quotation_marks_keep_their_own_spelling(check: CheckFn) -> None:
+    # 「」 holds a resident's voice or a title: the city's spelling rules are the city's own.
+    voice = "利用者の声：「つらかった時に、保健師さんが来て下さいました」（Aさん・30代）"
+    assert found(check(voice, settings=ONLY)) == []
+    title = "講演会『子供の時間を守る』を開きます。"
+    assert found(check(title, settings=ONLY)) == []
+    # The city's own sentence around the quote is still read; a service name is a fact.
+    around = "困った時は「相談窓口」へ。「市公式Twitterを見た」という声も。"
+    findings = found(check(around, settings=ONLY))
+    assert [(around[f.start : f.end], f.suggestion) for f in findings] == [
+        ("時", "とき"),
+        ("Twitter", "X"),
+    ]
 
 
 def test_hashtags_links_and_mail_addresses_are_left_alone(check: CheckFn) -> None:
