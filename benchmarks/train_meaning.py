@@ -54,6 +54,8 @@ from workflows.checks.data import RULES_DIR
 from workflows.checks.sentence_model import (
     CLASSES,
     MODEL_FILE,
+    NOWHERE,
+    About,
     Gates,
     about,
     draft_topics,
@@ -352,8 +354,8 @@ def _gates() -> Gates:
     return topics()
 
 
-def _about(sentence: str, named: frozenset[str]) -> frozenset[str]:
-    return about(_gates(), sentence, named) if scored(sentence) else frozenset()
+def _about(sentence: str, named: frozenset[str]) -> About:
+    return about(_gates(), sentence, named) if scored(sentence) else NOWHERE
 
 
 def _verdict(

@@ -14,8 +14,8 @@ data is flagged out of fold; a sentence at or above it is reported as a warning 
 rule id, unless the lexicon of the family already reported that sentence. The model reads the
 stance; the topic words of meaning.yaml keep a class to its subject (a group, a disaster, an
 election) and an election verdict also needs a stance word in the sentence, unless the model is
-SURE of the class; a plain statement of a rule is never condoning it (TOPIC_OF, STANCE_OF,
-DRAFT_TOPIC, SURE, VETO_OF).
+SURE of the class (a judgement of a group must still speak of people); a plain statement of a
+rule is never condoning it (TOPIC_OF, STANCE_OF, DRAFT_TOPIC, SURE, SURE_NEEDS, VETO_OF).
 
 Cost: a dictionary look-up per character n-gram, with at most MAX_SENTENCE characters of a
 sentence and MAX_SCORED characters of distinct sentences per draft, so it stays linear and small.
@@ -32,6 +32,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from math import exp
+from typing import NamedTuple
 
 from workflows.checks.context import CheckContext
 from workflows.checks.data import LazyPattern, RuleDataError, cached_data, load_yaml, resolve
@@ -80,8 +81,12 @@ VETO_OF = {"prohibited.illegal": ("rule_stated", "condoning_anyway")}
 # required, about one problem sentence in seven of the training data went silent. SURE is the
 # lowest probability at which the clean drafts flagged out of fold stay those flagged without it:
 # 0.9 for the SGD model, 0.85 for the regularised one (its probabilities are less extreme; at 0.8
-# a clean draft is flagged). The vetoes (VETO_OF) still hold.
+# a clean draft is flagged). The vetoes (VETO_OF) and SURE_NEEDS still hold.
 SURE = 0.85
+# Topics a sentence must name however SURE the model is: a judgement of a group speaks of people,
+# named by a group word or any word for people ("あの通りの人たち"); "週末は騒がしいので、図書館の
+# 自習室をご利用ください" judges a weekend, and the model alone gave it 0.94 for its 騒がしいので.
+SURE_NEEDS = {"flame.discrimination": ("group", "people")}
 # The classes a resident's question in a Q&A cannot be: it asks whether something is allowed or
 # what to do, the city's answer follows (a Q. line, 問：, 質問：).
 ASKED_NOT = frozenset({"prohibited.illegal", "prohibited.disrespect"})
@@ -141,8 +146,35 @@ class Veto:
         return self.rule.search(text) is None or self.but.search(text) is not None
 
 
-# What a sentence must pass to be a candidate of a class: its topic (first), a stance, a veto.
-Gates = dict[str, tuple[Topic | Veto, ...]]
+class Still:
+    """A topic a sentence must name even when the model is SURE of the class (SURE_NEEDS)."""
+
+    __slots__ = ("topic",)
+
+    def __init__(self, topic: Topic) -> None:
+        self.topic = topic
+
+    def __reduce__(self) -> tuple[type[Still], tuple[Topic]]:
+        return Still, (self.topic,)
+
+    def search(self, text: str) -> bool:
+        return self.topic.search(text) is not None
+
+
+# What a sentence must pass to be a candidate of a class: its topic (first), a stance, the gates
+# that hold however sure the model is (a veto, a topic it still needs).
+Gates = dict[str, tuple[Topic | Veto | Still, ...]]
+
+
+class About(NamedTuple):
+    """The classes a sentence may be: ``firm``, all their gates passed; ``loose``, of TOPIC_OF,
+    only the gates that hold when the model is SURE (a veto, SURE_NEEDS)."""
+
+    firm: frozenset[str]
+    loose: frozenset[str]
+
+
+NOWHERE = About(frozenset(), frozenset())
 
 
 def scored(sentence: str) -> bool:
@@ -228,29 +260,33 @@ def draft_topics(gates: Gates, sentences: Iterable[str]) -> frozenset[str]:
     return frozenset(found)
 
 
-def about(gates: Gates, sentence: str, named: frozenset[str] = frozenset()) -> frozenset[str]:
+def about(gates: Gates, sentence: str, named: frozenset[str] = frozenset()) -> About:
     """The classes all of whose gates (topic, stance, veto) the sentence passes; a class without
     any is always a candidate, and one whose topic the draft names (``named``) needs only the
     rest. A resident's question of a Q&A (Q. 路上に停めてもいいですか？) is asked, not said by the
     city: it is never one of ASKED_NOT."""
     asked = ASKED_NOT if _ASKED.match(sentence) else frozenset()
-    return frozenset(
-        c
-        for c in CLASSES[:-1]
-        if c not in asked
-        and all(g.search(sentence) for g in gates.get(c, ())[1 if c in named else 0 :])
-    )
+    firm, loose = set(), set()
+    for c in CLASSES[:-1]:
+        if c in asked:
+            continue
+        mine = gates.get(c, ())
+        if all(g.search(sentence) for g in mine[1 if c in named else 0 :]):
+            firm.add(c)
+        elif c in TOPIC_OF and all(g.search(sentence) for g in mine if isinstance(g, Veto | Still)):
+            loose.add(c)
+    return About(frozenset(firm), frozenset(loose))
 
 
 def verdict(
-    probs: tuple[float, ...] | list[float], thresholds: dict[str, float], about: frozenset[str]
+    probs: tuple[float, ...] | list[float], thresholds: dict[str, float], about: About
 ) -> tuple[str, float] | None:
     """The most likely class of those the sentence is about (or, for a class of TOPIC_OF, is
-    SURE of), if at or over its threshold."""
+    loosely about and SURE of), if at or over its threshold."""
     candidates = [
         k
         for k in range(len(CLASSES) - 1)
-        if CLASSES[k] in about or (CLASSES[k] in TOPIC_OF and probs[k] >= SURE)
+        if CLASSES[k] in about.firm or (CLASSES[k] in about.loose and probs[k] >= SURE)
     ]
     if not candidates:
         return None
@@ -277,6 +313,8 @@ def topics() -> Gates:
         }
         for c, (rule, but) in VETO_OF.items():
             gates[c] = (*gates.get(c, ()), Veto(one("stances", rule), one("stances", but)))
+        for c, needs in SURE_NEEDS.items():
+            gates[c] = (*gates.get(c, ()), Still(one("topics", *needs)))
         return gates
     except (KeyError, TypeError) as exc:
         raise RuleDataError(

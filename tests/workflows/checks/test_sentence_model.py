@@ -154,6 +154,11 @@ def test_a_sentence_the_model_is_sure_of_needs_no_topic_word_but_a_veto_still_ho
         sure = from_json(_always(label, (SURE + 1) / 2))
         assert unsure.flagged(plain) == []
         assert [(plain[s:e], c) for s, e, c, _ in sure.flagged(plain)] == [(plain, label)]
+    # A judgement of a group must still speak of people, however sure the model is.
+    weekend = "週末は騒がしいので、静かに過ごせる図書館の自習室をご利用ください。"
+    sure = from_json(_always("flame.discrimination", 0.999))
+    assert sure.flagged(weekend) == []
+    assert sure.flagged(weekend.replace("週末は", "あの辺の人は")) != []
     # A plain statement of a rule is never condoning it, however sure the model is.
     illegal = from_json(_always("prohibited.illegal", 0.999))
     assert illegal.flagged("空き地に家電を捨てるのは不法投棄で、犯罪です。") == []
