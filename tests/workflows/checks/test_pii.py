@@ -477,6 +477,9 @@ def test_newer_kinds_of_what_a_name_must_not_come_with_are_reported(
         ),
         ("前回は、桜台の三浦 彩さん（29歳）ご夫婦が参加されました。", "三浦 彩さん", "29歳"),
         ("大原町在住の田中一郎さんが、市長賞に選ばれました。", "田中一郎さん", "在住"),
+        # An age in brackets without 歳, right after the name.
+        ("完走者の最高齢は、松田茂さん（82）でした。", "松田茂さん", "82"),
+        ("ご協力いただいた鈴木花子様（75、ボランティア）に感謝します。", "鈴木花子様", "75"),
     ],
 )
 def test_a_private_person_s_birth_date_class_age_or_town_beside_their_name_is_reported(
@@ -504,6 +507,9 @@ def test_a_private_person_s_birth_date_class_age_or_town_beside_their_name_is_re
         "対象は市内在住の65歳以上の方（要介護認定を受けている方を除く）です。",
         "ひまわり組（5歳児）のみんなとゆいちゃんが、ハンドベルを演奏しました。",
         "市の除雪は、道路河川課の佐藤さん 0277-12-3400 へお問い合わせください。",
+        # A number in brackets that is no age: a list's number, a count, not after a name.
+        "申込方法（2）郵送の場合は、担当の山田さんあてにお送りください。",
+        "ボランティアのみなさん（12）と、山田さんが清掃しました。",
     ],
 )
 def test_what_identifies_nobody_in_particular_is_left_alone(check: CheckFn, text: str) -> None:

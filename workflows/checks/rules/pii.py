@@ -85,6 +85,9 @@ class SensitivePatterns:
     honorific: Lazy  # さん, ちゃん, 容疑者: where a private person's name ends
     speaking: Lazy  # 講演, 講師, 保健師: the person speaks of it, or is the expert
     window: int  # characters between the name and the word, at most
+    # What counts only right after the honorific (its group ``word``): 松田茂さん（82）, where
+    # （2） anywhere near would be a list's number.
+    right_after: Lazy | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,8 +182,9 @@ def scan(norm: NormalizedText, settings: CheckSettings, data: PiiData) -> list[H
     # when nothing else of theirs is: 山田太郎さん（75歳、大間々町1234） is one finding.
     # (The others' spans sorted, with the furthest end so far: a bisection per name.)
     extra: list[Hit] = []
-    if data.identity.words.search(text):
-        extra.extend(_sensitive(text, data.identity, data.address))
+    identity = data.identity
+    if identity.words.search(text) or (identity.right_after and identity.right_after.search(text)):
+        extra.extend(_sensitive(text, identity, data.address))
     if "ちゃん" in text or "くん" in text:
         extra.extend(_children(text, data.address))
     if extra:
@@ -368,11 +372,17 @@ def _sensitive(text: str, s: SensitivePatterns, p: AddressPatterns) -> Iterable[
         start = at - back
         a, b = max(lo, start - s.window), min(hi, hm.end() + s.window)
         j = bisect_left(word_starts, a)
-        if j == len(words) or words[j][1] > b:
+        right = s.right_after.match(text, hm.end(), hi) if s.right_after else None
+        if (j == len(words) or words[j][1] > b) and right is None:
             continue  # no word of the list near this name
         if lo not in speaking:
             speaking[lo] = s.speaking.search(text, lo, hi) is not None
-        if not speaking[lo]:
+        if speaking[lo]:
+            continue
+        if right is not None:
+            word = right.group("word")
+            yield Hit(s.rule, Severity.WARNING, s.rule, start, hm.end(), params={"word": word})
+        else:
             # The word named: the first after the name, else the last before it (not 容疑者 of
             # the name itself unless it is the only one).
             k = bisect_left(word_starts, hm.end(), lo=j)
@@ -1091,6 +1101,7 @@ def _sensitive_patterns(raw: dict[str, Any]) -> SensitivePatterns:
         honorific=Lazy(_alternation(raw["honorifics"])),
         speaking=Lazy(_alternation(raw["speaking"])),
         window=int(raw["window"]),
+        right_after=Lazy(str(raw["right_after"])) if "right_after" in raw else None,
     )
 
 
