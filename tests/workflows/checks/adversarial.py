@@ -205,6 +205,14 @@ UNITS: tuple[str, ...] = (
     "(1月4日生まれ)",
     "佐藤 結衣ちゃん、",
     "山田さん 0277-45-1183\n",
+    # Where a named person lives at town level (pii.residence): a town before the name, the words
+    # between (にお住まいで…), a town in brackets or a hashtag after it, an age right after a name.
+    "本町の山田さん",
+    "桜台にお住まいで",
+    "大間々町塩原",
+    "さん(中央町)",
+    "#山田さん #本町",
+    "さん(82)",
     # Quoted mail lines, chat times, signed comments, comment anchors, doubted figures, format
     # instructions in brackets, scam warnings quoting a message.
     ">\n",

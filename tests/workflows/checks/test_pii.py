@@ -475,8 +475,8 @@ def test_newer_kinds_of_what_a_name_must_not_come_with_are_reported(
             "杉浦 清さん",
             "11月4日生まれ",
         ),
-        ("前回は、桜台の三浦 彩さん（29歳）ご夫婦が参加されました。", "三浦 彩さん", "29歳"),
-        ("大原町在住の田中一郎さんが、市長賞に選ばれました。", "田中一郎さん", "在住"),
+        ("前回は、三浦 彩さん（29歳）ご夫婦が参加されました。", "三浦 彩さん", "29歳"),
+        ("大原在住の田中一郎さんが、市長賞に選ばれました。", "田中一郎さん", "在住"),
         # An age in brackets without 歳, right after the name.
         ("完走者の最高齢は、松田茂さん（82）でした。", "松田茂さん", "82"),
         ("ご協力いただいた鈴木花子様（75、ボランティア）に感謝します。", "鈴木花子様", "75"),
@@ -514,6 +514,170 @@ def test_a_private_person_s_birth_date_class_age_or_town_beside_their_name_is_re
 )
 def test_what_identifies_nobody_in_particular_is_left_alone(check: CheckFn, text: str) -> None:
     assert pii_findings(check(text, settings=CITY)) == []
+
+
+# --- where a private person lives, at town level (pii.residence) -----------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "quote", "name", "place"),
+    [
+        (
+            "大間々町塩原にお住まいの石井清さん・和子さんご夫妻から、寄付をいただきました。",
+            "大間々町塩原にお住まいの石井清さん",
+            "石井清さん",
+            "大間々町塩原",
+        ),
+        (
+            "桜台3丁目の川口弘子様から、花の苗をいただきました。",
+            "桜台3丁目の川口弘子様",
+            "川口弘子様",
+            "桜台3丁目",
+        ),
+        (
+            "完走者の最高齢は、笠懸町鹿の松田茂さん（82）でした。",
+            "笠懸町鹿の松田茂さん",
+            "松田茂さん",
+            "笠懸町鹿",
+        ),
+        (
+            "桜台にお住まいで車いすを利用している斉藤亮さん（34）も参加しました。",
+            "桜台にお住まいで車いすを利用している斉藤亮さん",
+            "斉藤亮さん",
+            "桜台",
+        ),
+        (
+            "中央町在住の宮崎隆さんが、3日続けて駐車しています。",
+            "中央町在住の宮崎隆さん",
+            "宮崎隆さん",
+            "中央町",
+        ),
+        (
+            "#小池トヨさん83歳 #大間々町塩原",
+            "小池トヨさん83歳 #大間々町塩原",
+            "小池トヨさん",
+            "大間々町塩原",
+        ),
+        (
+            "参加した田中一郎さん（緑町）は、毎朝歩いています。",
+            "田中一郎さん（緑町）",
+            "田中一郎さん",
+            "緑町",
+        ),
+        (
+            "ご協力いただいた鈴木花子様（82、東町）に感謝します。",
+            "鈴木花子様（82、東町）",
+            "鈴木花子様",
+            "東町",
+        ),
+        (
+            "南町の自営業、宮本孝さんの畑で収穫体験をしました。",
+            "南町の自営業、宮本孝さん",
+            "宮本孝さん",
+            "南町",
+        ),
+        (
+            "みどり団地にお住まいの佐野良子さんから、お便りが届きました。",
+            "みどり団地にお住まいの佐野良子さん",
+            "佐野良子さん",
+            "みどり団地",
+        ),
+        (
+            "南地区在住の荒井隆氏から寄付がありました。",
+            "南地区在住の荒井隆氏",
+            "荒井隆氏",
+            "南地区",
+        ),
+        (
+            "大字塩原の小林和夫さんが、新米を届けてくださいました。",
+            "大字塩原の小林和夫さん",
+            "小林和夫さん",
+            "大字塩原",
+        ),
+    ],
+)
+def test_a_private_person_s_name_with_the_town_they_live_in_is_a_warning(
+    check: CheckFn, text: str, quote: str, name: str, place: str
+) -> None:
+    [f] = pii_findings(check(text, settings=CITY))
+    assert (f.rule, f.severity, quoted(text, f)) == ("pii.residence", Severity.WARNING, quote)
+    assert f.message == (
+        f"「{quote}」は、「{name}」という個人の方の名前と、住んでいる地域（「{place}」）を一緒に"
+        "書いています。番地がなくても、町名・丁目・地区と名前がそろうと、近所の人には本人の家が"
+        "分かってしまいます（マニュアル5③）。本人の同意を得ていなければ、お住まいの地域を外すか、"
+        "名前を出さずに「市内にお住まいの方」のように書いてください。"
+    )
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # Staff and people in their role, organisations, groups, public figures and lecturers.
+        "中央町の公民館長 山田さんがあいさつしました。",
+        "東町の区長 山田さんが、防災訓練の説明をしました。",
+        "若葉町自治会様から、防犯灯の寄付をいただきました。",
+        "大間々町の事業者の皆さん、ご協力ありがとうございました。",
+        "東地区の皆さん、清掃活動おつかれさまでした。",
+        "講師は、笠懸町在住の料理研究家 山田花子さんです。",
+        "笠懸町在住の作家 山田花子さんの作品展を開きます。",
+        "大間々町出身の歌手、山田花子さんが一日市長を務めます。",
+        "大間々町商工会の山田さんにお話を伺いました。",
+        "大間々町長の石井さんがあいさつしました。",
+        # Nobody in particular: anonymised, a number of people, the city at large.
+        "Aさん（40代・中央町）の体験をご紹介します。",
+        "山田さん（仮名・東町）の体験をご紹介します。",
+        "市内にお住まいの70代の方から、お便りをいただきました。",
+        "市内在住の山田さんが、市長賞に選ばれました。",
+        "東町にお住まいでお困りの方は山田さんへご相談ください。",
+        # Words that end like a place (舞台, 工業団地, この地区) and a town that is a venue.
+        "舞台の山田さんに大きな拍手を。",
+        "工業団地の鈴木さんが、企業見学を案内します。",
+        "本町の交差点で、市職員の山本さんが交通整理をしました。",
+        "東町の会場には、鈴木さんも来てくれました。#本町",
+        # A prize list: the winner's town in brackets is published with the entrants' consent.
+        "市長賞：山田太郎さん（大間々町）、教育長賞：佐藤花子さん（笠懸町）",
+    ],
+)
+def test_staff_groups_public_figures_and_anonymised_people_with_a_town_are_left_alone(
+    check: CheckFn, text: str
+) -> None:
+    # (pii.identity still reads 在住 beside any name: 笠懸町在住の作家 山田花子さん)
+    found = pii_findings(check(text, settings=CITY))
+    assert [f for f in found if f.rule == "pii.residence"] == []
+
+
+def test_a_town_before_a_winner_s_name_is_reported_even_in_a_prize_list(check: CheckFn) -> None:
+    text = "市長賞：大間々町塩原の山田太郎さん、教育長賞：佐藤花子さん（笠懸町）"
+    found = [(f.rule, quoted(text, f)) for f in pii_findings(check(text, settings=CITY))]
+    assert found == [("pii.residence", "大間々町塩原の山田太郎さん")]
+
+
+def test_a_town_and_an_age_of_one_person_are_one_finding_the_town(check: CheckFn) -> None:
+    # The town says where to find them: it is what is reported, once (not also pii.identity).
+    text = "前回は、桜台の三浦 彩さん（29歳）ご夫婦が参加されました。"
+    found = pii_findings(check(text, settings=CITY))
+    assert [(f.rule, quoted(text, f)) for f in found] == [("pii.residence", "桜台の三浦 彩さん")]
+    assert "「桜台」" in found[0].message
+
+
+def test_a_town_beside_a_house_number_or_an_illness_leaves_the_finding_to_those(
+    check: CheckFn,
+) -> None:
+    text = (
+        "本町の鈴木一郎さん（82）が、訪れた男に現金300万円を手渡してしまいました。"
+        "桜台にお住まいの田中花子さん（本町1-2-3）にも届きました。"
+    )
+    found = [(f.rule, quoted(text, f)) for f in pii_findings(check(text, settings=CITY))]
+    assert found == [("pii.sensitive", "鈴木一郎さん"), ("pii.address", "本町1-2-3")]
+
+
+def test_each_neighbour_named_with_their_town_is_reported(check: CheckFn) -> None:
+    text = "（未受診：西原の山下 博さん、桜ヶ丘の内田 恵子さん、東町の福田 昭さん）"
+    found = [(f.rule, quoted(text, f)) for f in pii_findings(check(text, settings=CITY))]
+    assert found == [
+        ("pii.residence", "桜ヶ丘の内田 恵子さん"),
+        ("pii.residence", "東町の福田 昭さん"),
+    ]
 
 
 def test_an_age_beside_a_home_address_is_one_finding_the_address(check: CheckFn) -> None:

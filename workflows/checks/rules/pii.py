@@ -1,6 +1,6 @@
 """Personal information (manual §5 ③): private e-mail, mobile numbers, My Number, payment
-cards, a private person's name next to a home address, and a private person's name with an
-illness, a crime, debts or an office's number about them (要配慮個人情報).
+cards, a private person's name next to a home address or the town they live in, and a private
+person's name with an illness, a crime, debts or an office's number about them (要配慮個人情報).
 
 Every finding points at the personal datum itself (the address, the number), so the drafter sees
 exactly what to remove.
@@ -73,6 +73,7 @@ class PiiData:
     address: AddressPatterns
     sensitive: SensitivePatterns
     identity: SensitivePatterns
+    residence: ResidencePatterns
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +89,31 @@ class SensitivePatterns:
     # What counts only right after the honorific (its group ``word``): 松田茂さん（82）, where
     # （2） anywhere near would be a list's number.
     right_after: Lazy | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ResidencePatterns:
+    """Where a private person lives at town level (pii.yaml ``residence``): a town, its 丁目, a
+    district, joined to their name in one sentence (桜台3丁目の川口弘子様, 田中一郎さん（緑町）)."""
+
+    rule: str  # pii.residence
+    honorific: Lazy  # さん, 様, 氏: where a private person's name ends
+    hint: Lazy  # 町, 丁目, 地区, 台…: a draft without one has no place to read
+    before: Lazy  # 桜台3丁目の, 中央町在住の, 桜台にお住まいで…している: ending at the name
+    # What ``before`` needs: one of these right before the name, or ``lives_then`` in its reach
+    # (cheap tests that spare it at most honorifics).
+    joins: frozenset[str]
+    lives_then: Lazy
+    after: Lazy  # （緑町）, （82、東町）, ご夫妻（中央町在住）: right after the honorific
+    tag: Lazy  # #大間々町塩原: a hashtag of a place (its end checked: the tag ends there)
+    generic: Lazy  # 城下町, 舞台, 工業団地, 各地区: ends like a place, names none
+    starts: Lazy  # この地区, その町
+    not_place_ending: Lazy  # of what follows a town: 町民, 町長, 商工会, 出身
+    speaking: Lazy  # 講師, 講演: the sentence makes the person a speaker or the expert
+    in_role: Lazy  # 区長, 作家: in what is reported
+    in_role_before: Lazy  # 画家の: right before the name
+    anonymised: Lazy  # 仮名: in what is reported or just after it
+    awards: Lazy  # 市長賞, 優勝: a prize list, where the town in brackets is published with consent
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,25 +204,35 @@ def scan(norm: NormalizedText, settings: CheckSettings, data: PiiData) -> list[H
             or (_ENGLISH_PLACE.search(text) and p.english.search(text))
         ):
             hits.extend(_addresses(text, p))
-    # What identifies a person (their age, class, a child's full name) is reported alone only
-    # when nothing else of theirs is: 山田太郎さん（75歳、大間々町1234） is one finding.
-    # (The others' spans sorted, with the furthest end so far: a bisection per name.)
+    # What identifies a person is reported alone only when nothing else of theirs is:
+    # 山田太郎さん（75歳、大間々町1234） is one finding. The town they live in first (it says
+    # where to find them), then their age, class or a child's full name.
+    reach = data.identity.window
+    if data.residence.hint.search(text):
+        hits.extend(_unless_near(hits, _residences(text, data.residence, data.address), reach))
     extra: list[Hit] = []
     identity = data.identity
     if identity.words.search(text) or (identity.right_after and identity.right_after.search(text)):
         extra.extend(_sensitive(text, identity, data.address))
     if "ちゃん" in text or "くん" in text:
         extra.extend(_children(text, data.address))
-    if extra:
-        spans = sorted((h.start, h.end) for h in hits)
-        starts = [start for start, _ in spans]
-        furthest = list(accumulate((end for _, end in spans), max))
-        reach = data.identity.window
-        for h in extra:
-            k = bisect_left(starts, h.end + reach)
-            if not (k and furthest[k - 1] > h.start - reach):
-                hits.append(h)
+    hits.extend(_unless_near(hits, extra, reach))
     return hits
+
+
+def _unless_near(hits: list[Hit], extra: Iterable[Hit], reach: int) -> list[Hit]:
+    """The hits of ``extra`` with none of ``hits`` within ``reach`` characters.
+
+    (The spans of ``hits`` sorted, with the furthest end so far: a bisection per hit.)"""
+    kept: list[Hit] = []
+    spans = sorted((h.start, h.end) for h in hits)
+    starts = [start for start, _ in spans]
+    furthest = list(accumulate((end for _, end in spans), max))
+    for h in extra:
+        k = bisect_left(starts, h.end + reach)
+        if not (k and furthest[k - 1] > h.start - reach):
+            kept.append(h)
+    return kept
 
 
 def _emails(text: str, settings: CheckSettings, data: PiiData) -> Iterable[Hit]:
@@ -359,14 +395,8 @@ def _sensitive(text: str, s: SensitivePatterns, p: AddressPatterns) -> Iterable[
         if key in decided:
             back = decided[key]
         else:
-            name = _name_or_kana_before(text, at, p)
-            private = (
-                name is not None
-                and name.start() >= lo
-                and _is_name(name.group(0), p)
-                and _is_person(text, name.group(0), name.start(), p)
-            )
-            back = decided[key] = at - name.start() if private and name is not None else None
+            begin = _private_name_start(text, at, lo, p)
+            back = decided[key] = None if begin is None else at - begin
         if back is None:
             continue
         start = at - back
@@ -392,6 +422,132 @@ def _sensitive(text: str, s: SensitivePatterns, p: AddressPatterns) -> Iterable[
                     k -= 1
             word = text[words[k][0] : words[k][1]]
             yield Hit(s.rule, Severity.WARNING, s.rule, start, hm.end(), params={"word": word})
+
+
+def _private_name_start(text: str, at: int, lo: int, p: AddressPatterns) -> int | None:
+    """Where the private person's name that ends at ``at`` (an honorific) starts, not before
+    ``lo`` (its sentence); None when none does (a role, a group, a place, a word)."""
+    name = _name_or_kana_before(text, at, p)
+    if (
+        name is None
+        or name.start() < lo
+        or not _is_name(name.group(0), p)
+        or not _is_person(text, name.group(0), name.start(), p)
+    ):
+        return None
+    return name.start()
+
+
+# How far before a name its town and the words joining them (にお住まいで…している) are read.
+_RESIDENCE_BEFORE = 56
+# How far from a name in a hashtag a hashtag of its place is looked for, on its line.
+_TAG_WINDOW = 40
+# How far before a name a prize (市長賞：) is read.
+_AWARD_BEFORE = 30
+# How far after what is reported 仮名 is read: 東町の山田さん（仮名）.
+_ANONYMISED_AFTER = 6
+# What ends a hashtag.
+_TAG_ENDS = frozenset(" \t\n#")
+
+
+def _residences(text: str, r: ResidencePatterns, p: AddressPatterns) -> Iterable[Hit]:
+    """A private person's name and the town, 丁目 or district they live in, in one sentence:
+    桜台3丁目の川口弘子様, 中央町在住の宮崎隆さん, 田中一郎さん（緑町）,
+    #小池トヨさん #大間々町塩原.
+
+    Each honorific is looked at once and reads a bounded stretch around it (whether its
+    sentence makes the person a speaker is decided once per sentence), so the cost stays linear.
+    """
+    stops = [m.start() for m in _SENTENCE_END.finditer(text)]
+    speaking: dict[int, bool] = {}
+    decided: dict[tuple[str, int], int | None] = {}  # as in _sensitive
+    for hm in r.honorific.finditer(text):
+        at, end = hm.span()
+        k = bisect_left(stops, at)
+        lo = stops[k - 1] + 1 if k else 0
+        hi = stops[k] if k < len(stops) else len(text)
+        key = (text[max(0, at - _DECIDED_BEFORE) : at], min(at - lo, _DECIDED_BEFORE + 1))
+        if key in decided:
+            back = decided[key]
+        else:
+            begin = _private_name_start(text, at, lo, p)
+            back = decided[key] = None if begin is None else at - begin
+        if back is None:
+            continue
+        start = at - back
+        found = _lives_at(text, r, p, (lo, hi), (start, end))
+        if found is None:
+            continue
+        if lo not in speaking:
+            speaking[lo] = r.speaking.search(text, lo, hi) is not None
+        if speaking[lo]:
+            continue  # 講師は、笠懸町在住の料理研究家 山田花子さんです
+        place, first, last = found
+        if (
+            r.in_role.search(text, first, last)
+            or r.in_role_before.search(text, max(lo, start - _ROLE_BEFORE), start)
+            or r.anonymised.search(text, first, min(hi, last + _ANONYMISED_AFTER))
+        ):
+            continue  # 東町の区長 山田さん, 画家の山田さん（東町）, 山田さん（仮名・東町）
+        yield Hit(
+            r.rule,
+            Severity.WARNING,
+            r.rule,
+            first,
+            last,
+            params={"name": text[start:end], "place": place},
+        )
+
+
+def _lives_at(
+    text: str,
+    r: ResidencePatterns,
+    p: AddressPatterns,
+    sentence: tuple[int, int],
+    name: tuple[int, int],
+) -> tuple[str, int, int] | None:
+    """The place where the person named at text[start:end] (``name``, with its honorific)
+    lives, and the span of both, in the sentence text[lo:hi]."""
+    lo, hi = sentence
+    start, end = name
+    reach = max(lo, start - _RESIDENCE_BEFORE)
+    if text[start - 1 : start] in r.joins or r.lives_then.search(text, reach, start):
+        before = r.before.search(text, reach, start)
+        if before is not None and _is_town(before, r, p):
+            return before.group("place"), before.start(), end
+    after = r.after.match(text, end, hi)
+    if (
+        after is not None
+        and _is_town(after, r, p)
+        and not r.awards.search(text, max(lo, start - _AWARD_BEFORE), start)
+    ):
+        return after.group("place"), start, after.end()
+    if text[start - 1 : start] != "#":
+        return None
+    # A hashtag of the name and one of the place on its line: #小池トヨさん83歳 #大間々町塩原.
+    for tag in (
+        r.tag.search(text, end, min(hi, end + _TAG_WINDOW)),
+        r.tag.search(text, max(lo, start - _TAG_WINDOW), start - 1),
+    ):
+        if (
+            tag is not None
+            and (tag.end() == len(text) or text[tag.end()] in _TAG_ENDS)
+            and _is_town(tag, r, p)
+        ):
+            return tag.group("place"), min(start, tag.start("place")), max(end, tag.end())
+    return None
+
+
+def _is_town(m: re.Match[str], r: ResidencePatterns, p: AddressPatterns) -> bool:
+    """Whether the place matched names a town or district someone lives in: not 舞台, この地区,
+    nor what follows a town's name but is no one's home (町民, 町長, 商工会, 商店街, 出身)."""
+    place = m.group("place")
+    if r.generic.search(place) or r.starts.match(place):
+        return False
+    oaza = m.group("oaza")
+    return not oaza or not (
+        r.not_place_ending.search(oaza) or p.not_place.search(oaza) or p.facility_tail.search(oaza)
+    )
 
 
 def _addresses(text: str, p: AddressPatterns) -> Iterable[Hit]:
@@ -1144,6 +1300,67 @@ def _surnames(listed: Iterable[Any]) -> frozenset[str]:
     return names
 
 
+# What someone does, written between their address or town and their name:
+# 1540-8の会社員、荒井隆さん, 南町の自営業、宮本 孝さん.
+_OCCUPATIONS = (
+    "会社員|公務員|団体職員|主婦|主夫|農業|自営業|無職|学生|大学生|高校生|中学生|小学生"
+    "|パート|アルバイト|年金生活者|方"
+)
+_OCCUPATION = rf"(?:{_OCCUPATIONS})、?"
+
+# The characters of a place's name (but a first run in hiragana: みどり台).
+_PLACE_CHARS_CLASS = "一-鿿々〆ヶァ-ヺー"
+
+
+def _residence_patterns(raw: dict[str, Any], address: dict[str, Any]) -> ResidencePatterns:
+    k = f"[{_PLACE_CHARS_CLASS}]"
+    numeral = "[一二三四五六七八九十]"
+    # A place's name starts after what is no part of it (a particle, a bracket, #); one starting
+    # in hiragana (みどり台) after what is no hiragana either. Its last part is the unit: a 丁目,
+    # 地区, 台, 団地, 丘, or 町/村 with the 大字 after it (笠懸町鹿, 大間々町塩原); or 大字 first.
+    head = (
+        rf"(?:(?<![ぁ-ゖ{_PLACE_CHARS_CLASS}])[ぁ-ゖ]{{2,4}}{k}{{0,8}}"
+        rf"|(?<![{_PLACE_CHARS_CLASS}]){k}{{1,8}})"
+    )
+    place = (
+        rf"(?P<place>{head}(?:(?:[1-9][0-9]?|{numeral}{{1,3}})丁目|地区|台|団地|[ヶケが]丘"
+        rf"|[町村](?P<oaza>(?!在住)[一-鿿々ヶ]{{1,4}})?)"
+        rf"|(?<![{_PLACE_CHARS_CLASS}])大字[一-鿿々ヶ]{{1,6}})"
+    )
+    lives = _alternation(raw["lives"])
+    lives_then = _alternation(raw["lives_then"])
+    family = _alternation(address["family_words"])
+    note = r"[^()\n]{1,12}"  # 82, 82歳, 会社員: beside the town in the brackets
+    return ResidencePatterns(
+        rule=str(raw["rule"]),
+        honorific=Lazy(_alternation(raw["honorifics"])),
+        hint=Lazy("[町村台丘]|地区|丁目|団地|大字"),
+        joins=frozenset(
+            [str(w)[-1] for w in raw["lives"]]
+            + [w[-1] for w in _OCCUPATIONS.split("|")]
+            + ["の", "、"]
+        ),
+        lives_then=Lazy(lives_then),
+        before=Lazy(
+            # (what comes between: no other clause, nor 方 of 東町にお住まいでお困りの方は)
+            rf"{place}(?:(?:{lives_then})[^。!?\n、,方]{{0,24}}|(?:{lives})|の(?:{_OCCUPATION})?)\Z"
+        ),
+        after=Lazy(
+            rf"(?:{family})?\s?\((?:{note}?[、,・/ ])?{place}(?:在住|にお住まい)?"
+            rf"(?:[、,・/ ]{note})?\)"
+        ),
+        tag=Lazy(rf"#{place}"),
+        generic=Lazy(rf"(?:{_alternation(raw['generic_places'])})\Z"),
+        starts=Lazy(rf"(?:{_alternation(raw['not_place_starts'])})"),
+        not_place_ending=Lazy(rf"(?:{_alternation(raw['not_place_endings'])})\Z"),
+        speaking=Lazy(_alternation(raw["speaking"])),
+        in_role=Lazy(_alternation(raw["in_role"])),
+        in_role_before=Lazy(rf"(?:{_alternation(raw['in_role'])})[\s:・の、]*\Z"),
+        anonymised=Lazy(_alternation(raw["anonymised"])),
+        awards=Lazy(_alternation(raw["awards"])),
+    )
+
+
 def _address_patterns(raw: dict[str, Any]) -> AddressPatterns:
     h = _H
     # The house number: 1-2-3, 1234-5, 3丁目4番5号, 1234番地, 12番地の3, or a bare 1234 (checked).
@@ -1167,11 +1384,7 @@ def _address_patterns(raw: dict[str, Any]) -> AddressPatterns:
         rf"[一-鿿々ヶ]{{1,3}}? ?(?:[一-鿿々ヶ]{{1,4}}?|[ァ-ヺ]{{2,3}})|{katakana_name}"
         r"|[一-鿿々ヶ]{1,3}[ぁ-ゖ]{2,4}(?=さん|ちゃん|くん|君|様)"
     )
-    # What someone does, written between the address and the name: 1540-8の会社員、荒井隆さん.
-    occupation = (
-        r"(?:会社員|公務員|団体職員|主婦|主夫|農業|自営業|無職|学生|大学生|高校生|中学生|小学生"
-        r"|パート|アルバイト|年金生活者|方)、?"
-    )
+    occupation = _OCCUPATION
     labels = _alternation(raw["labels"])
     home = _alternation(raw["home_words"])
     home_of = "宅|方|邸|のお宅|の家"
@@ -1347,8 +1560,14 @@ def load(path: str) -> PiiData:
             address=_address_patterns(raw["address"]),
             sensitive=_sensitive_patterns(raw["sensitive"]),
             identity=_sensitive_patterns(raw["identity"]),
+            residence=_residence_patterns(raw["residence"], raw["address"]),
         )
-        for patterns in (compiled.address, compiled.sensitive, compiled.identity):
+        for patterns in (
+            compiled.address,
+            compiled.sensitive,
+            compiled.identity,
+            compiled.residence,
+        ):
             for field in fields(patterns):  # a malformed pattern fails here, not in a check
                 pattern = getattr(patterns, field.name)
                 if isinstance(pattern, Lazy):
@@ -1364,6 +1583,7 @@ def load(path: str) -> PiiData:
         "address",
         "sensitive",
         "identity",
+        "residence",
     )
     for name in (*names, "clean"):
         if name in raw:
