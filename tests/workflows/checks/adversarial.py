@@ -218,6 +218,17 @@ UNITS: tuple[str, ...] = (
     "(ここは赤字",
     "係長追記",
     "詐欺「〇〇",
+    # Markup shown as written.
+    "~~",
+    "~~1",
+    "**",
+    "##",
+    "## ",
+    "<b",
+    "<br ",
+    "&nbsp",
+    ":a",
+    "[a](",
 )
 
 # Some scanners only give up after the run, at a character that would complete a match.

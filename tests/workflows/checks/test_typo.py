@@ -400,6 +400,8 @@ SAYS = {
     "comment": "は、同僚のコメントや修正の跡（イニシャルや名前の署名、追記した人、"
     "変更履歴の印など）のようです。",
     "note": "は書き手どうしの作業メモのようです。",
+    "markup": "は、文書やウェブページの書式の記号（打ち消し線の「~~」、太字の「**」、"
+    "HTMLのタグ「<br>」や「&nbsp;」、絵文字の「:calendar:」など）のようです。",
 }
 
 
@@ -660,6 +662,66 @@ def test_shapes_of_the_eleventh_sitting_say_which_note_they_are(
     the_note(check, text, note, severity, says)
 
 
+# ------------------------------------------------------------------ tools and undecided wording
+
+
+@pytest.mark.parametrize(
+    ("text", "note", "severity", "says"),
+    [
+        # Markup the platforms show as it is written.
+        ("【親子木工教室】\n参加費は~~500円~~無料です。", "~~500円~~", "error", "markup"),
+        (
+            "日時：～～1月16日（土）～～ 1月23日（土）午後1時から",
+            "～～1月16日（土）～～",
+            "error",
+            "markup",
+        ),
+        ("~~12月20日~~ 12月19日（土）に開きます。", "~~12月20日~~", "error", "markup"),
+        ("**締め切りは1月29日（金）です**", "**締め切りは1月29日（金）です**", "error", "markup"),
+        ("## 日時\n12月5日（土）10時から", "##", "error", "markup"),
+        ("年末年始の窓口のお知らせです。<br>12月29日から休みます。", "<br>", "error", "markup"),
+        ('<span style="color:red">重要</span>', '<span style="color:red">', "error", "markup"),
+        ("申請は&nbsp;1月29日までです。", "&nbsp;", "error", "markup"),
+        (
+            "詳しくは https://www.city.midori.lg.jp/event?id=3&amp;lang=ja をご覧ください。",
+            "&amp;",
+            "error",
+            "markup",
+        ),
+        (":warning: 路面の凍結にご注意ください", ":warning:", "error", "markup"),
+        (
+            "申し込みは[申込フォーム](https://www.city.midori.lg.jp/form)から",
+            "[申込フォーム](",
+            "error",
+            "markup",
+        ),
+    ],
+)
+def test_what_tools_and_undecided_wording_leave_says_which_it_is(
+    check: CheckFn, text: str, note: str, severity: str, says: str
+) -> None:
+    f = the_note(check, text, note, severity, says)
+    assert f.message.endswith("ください。")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # decorations and marks that are no markup
+        "～～ お知らせ ～～",
+        "～～冬のイベント～～\n市民まつりを開きます。",
+        "楽しかった～～！また来年も来てね～～",
+        "### 市民まつり ###",
+        "<みどり市の四季>写真展",
+        "<A>午前の部 <B>午後の部",
+        "Q&A集、R&Bライブ",
+        "時間：10:00〜12:00",
+    ],
+)
+def test_look_alikes_of_tools_and_undecided_wording_pass(check: CheckFn, text: str) -> None:
+    assert spans(text, check(text, settings=ONLY)) == []
+
+
 @pytest.mark.parametrize(
     ("text", "quote"),
     [
@@ -834,6 +896,14 @@ _LEFTOVER_PIECES = (
     "お願いします",
     "以下原稿",
     "掲載お願い",
+    "~~",
+    "～～",
+    "**",
+    "##",
+    "<br>",
+    "</b>",
+    "&amp;",
+    ":a:",
 )
 
 
