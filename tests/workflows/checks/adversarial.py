@@ -218,7 +218,7 @@ UNITS: tuple[str, ...] = (
     "(ここは赤字",
     "係長追記",
     "詐欺「〇〇",
-    # Markup shown as written.
+    # Markup shown as written and a writing assistant's words.
     "~~",
     "~~1",
     "**",
@@ -229,6 +229,9 @@ UNITS: tuple[str, ...] = (
     "&nbsp",
     ":a",
     "[a](",
+    "以下は、",
+    "必要に応じて",
+    "実際の",
 )
 
 # Some scanners only give up after the run, at a character that would complete a match.

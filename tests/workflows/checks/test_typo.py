@@ -400,6 +400,7 @@ SAYS = {
     "comment": "は、同僚のコメントや修正の跡（イニシャルや名前の署名、追記した人、"
     "変更履歴の印など）のようです。",
     "note": "は書き手どうしの作業メモのようです。",
+    "generated": "は、文章作成ツール（生成AIなど）が書いた文章の前後に添える言葉のようです。",
     "markup": "は、文書やウェブページの書式の記号（打ち消し線の「~~」、太字の「**」、"
     "HTMLのタグ「<br>」や「&nbsp;」、絵文字の「:calendar:」など）のようです。",
 }
@@ -668,6 +669,57 @@ def test_shapes_of_the_eleventh_sitting_say_which_note_they_are(
 @pytest.mark.parametrize(
     ("text", "note", "severity", "says"),
     [
+        # What a writing assistant puts before and after the text it was asked for.
+        (
+            "もちろんです！以下は、みどり市公式Facebook向けの投稿文案です。\n\n【冬の星空観察会】\n"
+            "12月12日（土）19時から、みどり天文台で開きます。",
+            "もちろんです！以下は、みどり市公式Facebook向けの投稿文案です",
+            "error",
+            "generated",
+        ),
+        (
+            "承知しました。以下の文案をご確認ください。\n年末年始のごみ収集についてお知らせします。",
+            "承知しました。以下の文案をご確認ください",
+            "error",
+            "generated",
+        ),
+        (
+            "かしこまりました。こちらがInstagram向けの投稿文です。\n紅葉が見ごろを迎えました🍁",
+            "かしこまりました。こちらがInstagram向けの投稿文です",
+            "error",
+            "generated",
+        ),
+        (
+            "成人式の案内について、X用の文章を作成しました。\n二十歳のつどいを1月10日（日）に開きます。",
+            "X用の文章を作成しました",
+            "error",
+            "generated",
+        ),
+        (
+            "冬休みも開館します。\nご希望があれば、別のバージョンもご用意できます。",
+            "別のバージョンもご用意できます",
+            "error",
+            "generated",
+        ),
+        (
+            "図書館の冬休みの開館時間をお知らせします。\n\n"
+            "※ハッシュタグや絵文字は、必要に応じて調整してください。",
+            "ハッシュタグや絵文字は、必要に応じて調整してください",
+            "warning",
+            "generated",
+        ),
+        (
+            "図書館の冬休みの開館時間をお知らせします。\n\n必要に応じて調整してください。",
+            "必要に応じて調整してください",
+            "warning",
+            "generated",
+        ),
+        (
+            "親子料理教室を開きます。\n※日時や会場は、実際の開催情報に合わせて修正してください。",
+            "実際の開催情報に合わせて修正",
+            "warning",
+            "generated",
+        ),
         # Markup the platforms show as it is written.
         ("【親子木工教室】\n参加費は~~500円~~無料です。", "~~500円~~", "error", "markup"),
         (
@@ -707,6 +759,15 @@ def test_what_tools_and_undecided_wording_leave_says_which_it_is(
 @pytest.mark.parametrize(
     "text",
     [
+        # said to residents: what follows, their own documents, advice on their own things
+        "以下のとおり開催します。",
+        "申請書の内容をご確認ください。",
+        "以下の書類をご確認ください。",
+        "外国人向けの案内文を作成しました。",
+        "以下は投稿例です。#みどり写真 をつけて投稿してください。",
+        "室温は必要に応じて調整してください。",
+        "必要に応じて医療機関を受診してください。",
+        "回覧用の文章は、必要に応じて修正してお使いください。",
         # decorations and marks that are no markup
         "～～ お知らせ ～～",
         "～～冬のイベント～～\n市民まつりを開きます。",
@@ -904,6 +965,9 @@ _LEFTOVER_PIECES = (
     "</b>",
     "&amp;",
     ":a:",
+    "以下は",
+    "投稿文",
+    "必要に応じて",
 )
 
 
