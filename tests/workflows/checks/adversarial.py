@@ -218,7 +218,7 @@ UNITS: tuple[str, ...] = (
     "(ここは赤字",
     "係長追記",
     "詐欺「〇〇",
-    # Markup shown as written and a writing assistant's words.
+    # Markup shown as written, a writing assistant's words and two wordings side by side.
     "~~",
     "~~1",
     "**",
@@ -232,6 +232,10 @@ UNITS: tuple[str, ...] = (
     "以下は、",
     "必要に応じて",
     "実際の",
+    " or ",
+    "時 or ",
+    "「a」or",
+    "す。/",
 )
 
 # Some scanners only give up after the run, at a character that would complete a match.

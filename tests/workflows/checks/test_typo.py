@@ -403,6 +403,7 @@ SAYS = {
     "generated": "は、文章作成ツール（生成AIなど）が書いた文章の前後に添える言葉のようです。",
     "markup": "は、文書やウェブページの書式の記号（打ち消し線の「~~」、太字の「**」、"
     "HTMLのタグ「<br>」や「&nbsp;」、絵文字の「:calendar:」など）のようです。",
+    "alternatives": "は、二つの書き方（文や日時など）が候補のまま並んでいるようです。",
 }
 
 
@@ -747,6 +748,22 @@ def test_shapes_of_the_eleventh_sitting_say_which_note_they_are(
             "error",
             "markup",
         ),
+        # Two wordings left side by side.
+        (
+            "紅葉まつりを開きます。ぜひお越しください。／ご来場を心よりお待ちしております。",
+            "ぜひお越しください。／ご来場を心よりお待ちしております。",
+            "warning",
+            "alternatives",
+        ),
+        ("集合は9時 or 9時30分です。", "9時 or 9時30分", "warning", "alternatives"),
+        (
+            "会場は「中央公民館」or「東公民館」です。",
+            "「中央公民館」or「東公民館」",
+            "warning",
+            "alternatives",
+        ),
+        ("集合は正面玄関（または東口？）です。", "（または東口？）", "error", "alternatives"),
+        ("受付は午前9時(or 9時半)から", "(or 9時半)", "error", "alternatives"),
     ],
 )
 def test_what_tools_and_undecided_wording_leave_says_which_it_is(
@@ -777,6 +794,14 @@ def test_what_tools_and_undecided_wording_leave_says_which_it_is(
         "<A>午前の部 <B>午後の部",
         "Q&A集、R&Bライブ",
         "時間：10:00〜12:00",
+        # lists, choices put to residents, alternatives in a sentence, greetings, links
+        "対象：大人／子ども",
+        "土・日に開きます。",
+        "午前または午後にお越しください。",
+        "雨天時は体育館（または武道場）で行います。",
+        "きのこ派 or たけのこ派？",
+        "Welcome to Midori! / 欢迎来到绿市! / 미도리시에 오신 것을 환영합니다!",
+        "詳しくは https://www.city.midori.lg.jp/kurashi/gomi/ をご覧ください。",
     ],
 )
 def test_look_alikes_of_tools_and_undecided_wording_pass(check: CheckFn, text: str) -> None:
@@ -965,6 +990,11 @@ _LEFTOVER_PIECES = (
     "</b>",
     "&amp;",
     ":a:",
+    " or ",
+    "「東口」",
+    "。／",
+    "ください",
+    "(または",
     "以下は",
     "投稿文",
     "必要に応じて",
