@@ -218,7 +218,8 @@ UNITS: tuple[str, ...] = (
     "(ここは赤字",
     "係長追記",
     "詐欺「〇〇",
-    # Markup shown as written, a writing assistant's words and two wordings side by side.
+    # Markup shown as written, a writing assistant's words, two wordings side by side and an
+    # editor's stamp.
     "~~",
     "~~1",
     "**",
@@ -236,6 +237,9 @@ UNITS: tuple[str, ...] = (
     "時 or ",
     "「a」or",
     "す。/",
+    "(田中 1",
+    "[1/2 ",
+    "(修正:",
 )
 
 # Some scanners only give up after the run, at a character that would complete a match.

@@ -12,7 +12,7 @@ from tests.workflows.checks.test_terminology import CLEAN_DRAFTS
 from workflows.catalogue import Lang
 from workflows.checks import Checker, CheckResult, CheckSettings, DraftToCheck, Finding, Severity
 from workflows.checks.data import RuleDataError, load_yaml
-from workflows.checks.rules import typo
+from workflows.checks.rules import pii, typo
 
 # Only this family runs: its tests must not depend on the data of the others.
 ONLY = CheckSettings(enabled_rules=("typo",))
@@ -639,7 +639,14 @@ def test_look_alikes_of_the_newer_shapes_pass(check: CheckFn, text: str) -> None
             "comment",
         ),
         ("ご協力をお願いします。(YK)\n問い合わせ：福祉課", "(YK)", "error", "comment"),
-        ("【12/3 係長追記】約380万円が集まりました。", "係長追記", "error", "comment"),
+        # With its date, the bracket is an editor's stamp, quoted whole (what to delete).
+        (
+            "【12/3 係長追記】約380万円が集まりました。",
+            "【12/3 係長追記】",
+            "error",
+            "comment",
+        ),
+        ("【係長追記】約380万円が集まりました。", "係長追記", "error", "comment"),
         ("人口は約9万8千人です[YK1]。", "[YK1]", "error", "comment"),
         ("定員は30名[削除: 先着順]です。", "[削除:", "error", "comment"),
         # Notes to the designer, formatting instructions, English notes.
@@ -764,6 +771,11 @@ def test_shapes_of_the_eleventh_sitting_say_which_note_they_are(
         ),
         ("集合は正面玄関（または東口？）です。", "（または東口？）", "error", "alternatives"),
         ("受付は午前9時(or 9時半)から", "(or 9時半)", "error", "alternatives"),
+        # An editor's stamp of who changed what when.
+        ("受付は9時からです（田中 15:42修正）。", "（田中 15:42修正）", "error", "comment"),
+        ("駐車場はありません。[佐藤 12/3 追記]", "[佐藤 12/3 追記]", "error", "comment"),
+        ("定員は20名です。【YK 12/4 10:05加筆】", "【YK 12/4 10:05加筆】", "error", "comment"),
+        ("参加費は無料です。(15:42 山田)", "(15:42 山田)", "warning", "comment"),
     ],
 )
 def test_what_tools_and_undecided_wording_leave_says_which_it_is(
@@ -802,10 +814,28 @@ def test_what_tools_and_undecided_wording_leave_says_which_it_is(
         "きのこ派 or たけのこ派？",
         "Welcome to Midori! / 欢迎来到绿市! / 미도리시에 오신 것을 환영합니다!",
         "詳しくは https://www.city.midori.lg.jp/kurashi/gomi/ をご覧ください。",
+        # an update told to residents, a schedule, a credit, a timetable
+        "【12月8日 10:00更新】受付を終了しました。",
+        "会場（受付 9:00～）",
+        "（9:00 受付）（10:00 開会）（15:30 解散）",
+        "写真（山田 12/3撮影）",
+        "発車時刻（変更：JR 10:05）",
     ],
 )
 def test_look_alikes_of_tools_and_undecided_wording_pass(check: CheckFn, text: str) -> None:
     assert spans(text, check(text, settings=ONLY)) == []
+
+
+def test_an_editors_stamp_names_any_surname_of_pii_list(check: CheckFn) -> None:
+    # The names come from pii.yaml (one list): a stamp of any of them is reported, and a
+    # schedule's bracket, holding what happens at that time, is not.
+    listed = sorted(pii.data().address.surnames)
+    for name in listed[:: max(1, len(listed) // 12)]:
+        text = f"受付は9時からです。（15:42 {name}）"
+        assert spans(text, check(text, settings=ONLY)) == [("typo.note", f"（15:42 {name}）")]
+    for word in ("受付", "開会", "開演", "集合", "解散", "点灯"):
+        text = f"受付は9時からです。（15:42 {word}）"
+        assert spans(text, check(text, settings=ONLY)) == []
 
 
 @pytest.mark.parametrize(
@@ -995,6 +1025,8 @@ _LEFTOVER_PIECES = (
     "。／",
     "ください",
     "(または",
+    "(15:42 山田)",
+    "[佐藤 12/3 追記]",
     "以下は",
     "投稿文",
     "必要に応じて",
