@@ -218,8 +218,8 @@ UNITS: tuple[str, ...] = (
     "(ここは赤字",
     "係長追記",
     "詐欺「〇〇",
-    # Markup shown as written, a writing assistant's words, two wordings side by side and an
-    # editor's stamp.
+    # Markup shown as written, a writing assistant's words, two wordings side by side, an editor's
+    # stamp and a rule of how to write.
     "~~",
     "~~1",
     "**",
@@ -240,6 +240,9 @@ UNITS: tuple[str, ...] = (
     "(田中 1",
     "[1/2 ",
     "(修正:",
+    "「下さい」→「",
+    "表記は「",
+    "※数字は半角",
 )
 
 # Some scanners only give up after the run, at a character that would complete a match.

@@ -404,6 +404,8 @@ SAYS = {
     "markup": "は、文書やウェブページの書式の記号（打ち消し線の「~~」、太字の「**」、"
     "HTMLのタグ「<br>」や「&nbsp;」、絵文字の「:calendar:」など）のようです。",
     "alternatives": "は、二つの書き方（文や日時など）が候補のまま並んでいるようです。",
+    "style_rule": "は、表記のそろえ方（言葉の書き方、数字の全角・半角、文体など）"
+    "についての書き手への指示のようです。",
 }
 
 
@@ -776,6 +778,26 @@ def test_shapes_of_the_eleventh_sitting_say_which_note_they_are(
         ("駐車場はありません。[佐藤 12/3 追記]", "[佐藤 12/3 追記]", "error", "comment"),
         ("定員は20名です。【YK 12/4 10:05加筆】", "【YK 12/4 10:05加筆】", "error", "comment"),
         ("参加費は無料です。(15:42 山田)", "(15:42 山田)", "warning", "comment"),
+        # A rule of how to write, left in.
+        (
+            "ぜひご参加下さい。（「下さい」→「ください」に統一すること）",
+            "「下さい」→「ください」に統一すること",
+            "error",
+            "style_rule",
+        ),
+        (
+            "子供会の皆さんへ\n表記は「子ども」で統一",
+            "表記は「子ども」で統一",
+            "error",
+            "style_rule",
+        ),
+        (
+            "「子供」ではなく「子ども」と表記",
+            "「子供」ではなく「子ども」と表記",
+            "error",
+            "style_rule",
+        ),
+        ("申込期限は12月25日です。\n※数字は半角で", "数字は半角で", "warning", "style_rule"),
     ],
 )
 def test_what_tools_and_undecided_wording_leave_says_which_it_is(
@@ -820,6 +842,12 @@ def test_what_tools_and_undecided_wording_leave_says_which_it_is(
         "（9:00 受付）（10:00 開会）（15:30 解散）",
         "写真（山田 12/3撮影）",
         "発車時刻（変更：JR 10:05）",
+        # how residents fill in a form, a new name announced, a rule of the city's writing
+        "数字は半角で入力してください。",
+        "※数字は半角でご記入ください。",
+        "「子供」を「子ども」に統一しました。",
+        "施設名：「中央公民館」→「みどり中央公民館」に変更",
+        "【4月は統一地方選挙です】",
     ],
 )
 def test_look_alikes_of_tools_and_undecided_wording_pass(check: CheckFn, text: str) -> None:
@@ -1027,6 +1055,10 @@ _LEFTOVER_PIECES = (
     "(または",
     "(15:42 山田)",
     "[佐藤 12/3 追記]",
+    "「下さい」→",
+    "に統一",
+    "表記は",
+    "※数字は半角で",
     "以下は",
     "投稿文",
     "必要に応じて",
