@@ -226,6 +226,31 @@ UNITS: tuple[str, ...] = (
     "(ここは赤字",
     "係長追記",
     "詐欺「〇〇",
+    # Markup shown as written, a writing assistant's words, two wordings side by side, an editor's
+    # stamp and a rule of how to write.
+    "~~",
+    "~~1",
+    "**",
+    "##",
+    "## ",
+    "<b",
+    "<br ",
+    "&nbsp",
+    ":a",
+    "[a](",
+    "以下は、",
+    "必要に応じて",
+    "実際の",
+    " or ",
+    "時 or ",
+    "「a」or",
+    "す。/",
+    "(田中 1",
+    "[1/2 ",
+    "(修正:",
+    "「下さい」→「",
+    "表記は「",
+    "※数字は半角",
 )
 
 # Some scanners only give up after the run, at a character that would complete a match.

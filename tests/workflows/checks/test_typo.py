@@ -12,7 +12,7 @@ from tests.workflows.checks.test_terminology import CLEAN_DRAFTS
 from workflows.catalogue import Lang
 from workflows.checks import Checker, CheckResult, CheckSettings, DraftToCheck, Finding, Severity
 from workflows.checks.data import RuleDataError, load_yaml
-from workflows.checks.rules import typo
+from workflows.checks.rules import pii, typo
 
 # Only this family runs: its tests must not depend on the data of the others.
 ONLY = CheckSettings(enabled_rules=("typo",))
@@ -400,6 +400,12 @@ SAYS = {
     "comment": "は、同僚のコメントや修正の跡（イニシャルや名前の署名、追記した人、"
     "変更履歴の印など）のようです。",
     "note": "は書き手どうしの作業メモのようです。",
+    "generated": "は、文章作成ツール（生成AIなど）が書いた文章の前後に添える言葉のようです。",
+    "markup": "は、文書やウェブページの書式の記号（打ち消し線の「~~」、太字の「**」、"
+    "HTMLのタグ「<br>」や「&nbsp;」、絵文字の「:calendar:」など）のようです。",
+    "alternatives": "は、二つの書き方（文や日時など）が候補のまま並んでいるようです。",
+    "style_rule": "は、表記のそろえ方（言葉の書き方、数字の全角・半角、文体など）"
+    "についての書き手への指示のようです。",
 }
 
 
@@ -635,7 +641,14 @@ def test_look_alikes_of_the_newer_shapes_pass(check: CheckFn, text: str) -> None
             "comment",
         ),
         ("ご協力をお願いします。(YK)\n問い合わせ：福祉課", "(YK)", "error", "comment"),
-        ("【12/3 係長追記】約380万円が集まりました。", "係長追記", "error", "comment"),
+        # With its date, the bracket is an editor's stamp, quoted whole (what to delete).
+        (
+            "【12/3 係長追記】約380万円が集まりました。",
+            "【12/3 係長追記】",
+            "error",
+            "comment",
+        ),
+        ("【係長追記】約380万円が集まりました。", "係長追記", "error", "comment"),
         ("人口は約9万8千人です[YK1]。", "[YK1]", "error", "comment"),
         ("定員は30名[削除: 先着順]です。", "[削除:", "error", "comment"),
         # Notes to the designer, formatting instructions, English notes.
@@ -658,6 +671,199 @@ def test_shapes_of_the_eleventh_sitting_say_which_note_they_are(
     check: CheckFn, text: str, note: str, severity: str, says: str
 ) -> None:
     the_note(check, text, note, severity, says)
+
+
+# ------------------------------------------------------------------ tools and undecided wording
+
+
+@pytest.mark.parametrize(
+    ("text", "note", "severity", "says"),
+    [
+        # What a writing assistant puts before and after the text it was asked for.
+        (
+            "もちろんです！以下は、みどり市公式Facebook向けの投稿文案です。\n\n【冬の星空観察会】\n"
+            "12月12日（土）19時から、みどり天文台で開きます。",
+            "もちろんです！以下は、みどり市公式Facebook向けの投稿文案です",
+            "error",
+            "generated",
+        ),
+        (
+            "承知しました。以下の文案をご確認ください。\n年末年始のごみ収集についてお知らせします。",
+            "承知しました。以下の文案をご確認ください",
+            "error",
+            "generated",
+        ),
+        (
+            "かしこまりました。こちらがInstagram向けの投稿文です。\n紅葉が見ごろを迎えました🍁",
+            "かしこまりました。こちらがInstagram向けの投稿文です",
+            "error",
+            "generated",
+        ),
+        (
+            "成人式の案内について、X用の文章を作成しました。\n二十歳のつどいを1月10日（日）に開きます。",
+            "X用の文章を作成しました",
+            "error",
+            "generated",
+        ),
+        (
+            "冬休みも開館します。\nご希望があれば、別のバージョンもご用意できます。",
+            "別のバージョンもご用意できます",
+            "error",
+            "generated",
+        ),
+        (
+            "図書館の冬休みの開館時間をお知らせします。\n\n"
+            "※ハッシュタグや絵文字は、必要に応じて調整してください。",
+            "ハッシュタグや絵文字は、必要に応じて調整してください",
+            "warning",
+            "generated",
+        ),
+        (
+            "図書館の冬休みの開館時間をお知らせします。\n\n必要に応じて調整してください。",
+            "必要に応じて調整してください",
+            "warning",
+            "generated",
+        ),
+        (
+            "親子料理教室を開きます。\n※日時や会場は、実際の開催情報に合わせて修正してください。",
+            "実際の開催情報に合わせて修正",
+            "warning",
+            "generated",
+        ),
+        # Markup the platforms show as it is written.
+        ("【親子木工教室】\n参加費は~~500円~~無料です。", "~~500円~~", "error", "markup"),
+        (
+            "日時：～～1月16日（土）～～ 1月23日（土）午後1時から",
+            "～～1月16日（土）～～",
+            "error",
+            "markup",
+        ),
+        ("~~12月20日~~ 12月19日（土）に開きます。", "~~12月20日~~", "error", "markup"),
+        ("**締め切りは1月29日（金）です**", "**締め切りは1月29日（金）です**", "error", "markup"),
+        ("## 日時\n12月5日（土）10時から", "##", "error", "markup"),
+        ("年末年始の窓口のお知らせです。<br>12月29日から休みます。", "<br>", "error", "markup"),
+        ('<span style="color:red">重要</span>', '<span style="color:red">', "error", "markup"),
+        ("申請は&nbsp;1月29日までです。", "&nbsp;", "error", "markup"),
+        (
+            "詳しくは https://www.city.midori.lg.jp/event?id=3&amp;lang=ja をご覧ください。",
+            "&amp;",
+            "error",
+            "markup",
+        ),
+        (":warning: 路面の凍結にご注意ください", ":warning:", "error", "markup"),
+        (
+            "申し込みは[申込フォーム](https://www.city.midori.lg.jp/form)から",
+            "[申込フォーム](",
+            "error",
+            "markup",
+        ),
+        # Two wordings left side by side.
+        (
+            "紅葉まつりを開きます。ぜひお越しください。／ご来場を心よりお待ちしております。",
+            "ぜひお越しください。／ご来場を心よりお待ちしております。",
+            "warning",
+            "alternatives",
+        ),
+        ("集合は9時 or 9時30分です。", "9時 or 9時30分", "warning", "alternatives"),
+        (
+            "会場は「中央公民館」or「東公民館」です。",
+            "「中央公民館」or「東公民館」",
+            "warning",
+            "alternatives",
+        ),
+        ("集合は正面玄関（または東口？）です。", "（または東口？）", "error", "alternatives"),
+        ("受付は午前9時(or 9時半)から", "(or 9時半)", "error", "alternatives"),
+        # An editor's stamp of who changed what when.
+        ("受付は9時からです（田中 15:42修正）。", "（田中 15:42修正）", "error", "comment"),
+        ("駐車場はありません。[佐藤 12/3 追記]", "[佐藤 12/3 追記]", "error", "comment"),
+        ("定員は20名です。【YK 12/4 10:05加筆】", "【YK 12/4 10:05加筆】", "error", "comment"),
+        ("参加費は無料です。(15:42 山田)", "(15:42 山田)", "warning", "comment"),
+        # A rule of how to write, left in.
+        (
+            "ぜひご参加下さい。（「下さい」→「ください」に統一すること）",
+            "「下さい」→「ください」に統一すること",
+            "error",
+            "style_rule",
+        ),
+        (
+            "子供会の皆さんへ\n表記は「子ども」で統一",
+            "表記は「子ども」で統一",
+            "error",
+            "style_rule",
+        ),
+        (
+            "「子供」ではなく「子ども」と表記",
+            "「子供」ではなく「子ども」と表記",
+            "error",
+            "style_rule",
+        ),
+        ("申込期限は12月25日です。\n※数字は半角で", "数字は半角で", "warning", "style_rule"),
+    ],
+)
+def test_what_tools_and_undecided_wording_leave_says_which_it_is(
+    check: CheckFn, text: str, note: str, severity: str, says: str
+) -> None:
+    f = the_note(check, text, note, severity, says)
+    assert f.message.endswith("ください。")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # said to residents: what follows, their own documents, advice on their own things
+        "以下のとおり開催します。",
+        "申請書の内容をご確認ください。",
+        "以下の書類をご確認ください。",
+        "外国人向けの案内文を作成しました。",
+        "以下は投稿例です。#みどり写真 をつけて投稿してください。",
+        "室温は必要に応じて調整してください。",
+        "必要に応じて医療機関を受診してください。",
+        "回覧用の文章は、必要に応じて修正してお使いください。",
+        # decorations and marks that are no markup
+        "～～ お知らせ ～～",
+        "～～冬のイベント～～\n市民まつりを開きます。",
+        "楽しかった～～！また来年も来てね～～",
+        "### 市民まつり ###",
+        "<みどり市の四季>写真展",
+        "<A>午前の部 <B>午後の部",
+        "Q&A集、R&Bライブ",
+        "時間：10:00〜12:00",
+        # lists, choices put to residents, alternatives in a sentence, greetings, links
+        "対象：大人／子ども",
+        "土・日に開きます。",
+        "午前または午後にお越しください。",
+        "雨天時は体育館（または武道場）で行います。",
+        "きのこ派 or たけのこ派？",
+        "Welcome to Midori! / 欢迎来到绿市! / 미도리시에 오신 것을 환영합니다!",
+        "詳しくは https://www.city.midori.lg.jp/kurashi/gomi/ をご覧ください。",
+        # an update told to residents, a schedule, a credit, a timetable
+        "【12月8日 10:00更新】受付を終了しました。",
+        "会場（受付 9:00～）",
+        "（9:00 受付）（10:00 開会）（15:30 解散）",
+        "写真（山田 12/3撮影）",
+        "発車時刻（変更：JR 10:05）",
+        # how residents fill in a form, a new name announced, a rule of the city's writing
+        "数字は半角で入力してください。",
+        "※数字は半角でご記入ください。",
+        "「子供」を「子ども」に統一しました。",
+        "施設名：「中央公民館」→「みどり中央公民館」に変更",
+        "【4月は統一地方選挙です】",
+    ],
+)
+def test_look_alikes_of_tools_and_undecided_wording_pass(check: CheckFn, text: str) -> None:
+    assert spans(text, check(text, settings=ONLY)) == []
+
+
+def test_an_editors_stamp_names_any_surname_of_pii_list(check: CheckFn) -> None:
+    # The names come from pii.yaml (one list): a stamp of any of them is reported, and a
+    # schedule's bracket, holding what happens at that time, is not.
+    listed = sorted(pii.data().address.surnames)
+    for name in listed[:: max(1, len(listed) // 12)]:
+        text = f"受付は9時からです。（15:42 {name}）"
+        assert spans(text, check(text, settings=ONLY)) == [("typo.note", f"（15:42 {name}）")]
+    for word in ("受付", "開会", "開演", "集合", "解散", "点灯"):
+        text = f"受付は9時からです。（15:42 {word}）"
+        assert spans(text, check(text, settings=ONLY)) == []
 
 
 @pytest.mark.parametrize(
@@ -834,6 +1040,28 @@ _LEFTOVER_PIECES = (
     "お願いします",
     "以下原稿",
     "掲載お願い",
+    "~~",
+    "～～",
+    "**",
+    "##",
+    "<br>",
+    "</b>",
+    "&amp;",
+    ":a:",
+    " or ",
+    "「東口」",
+    "。／",
+    "ください",
+    "(または",
+    "(15:42 山田)",
+    "[佐藤 12/3 追記]",
+    "「下さい」→",
+    "に統一",
+    "表記は",
+    "※数字は半角で",
+    "以下は",
+    "投稿文",
+    "必要に応じて",
 )
 
 

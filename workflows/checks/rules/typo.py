@@ -28,6 +28,9 @@ from workflows.checks.rules.terminology import Probe
 from workflows.checks.text import NormalizedText, Spans, overlaps, protected_spans
 
 DATA_FILE = "typo.yaml"
+# Where the surnames a pattern names with SURNAME come from (see _with_surnames).
+SURNAMES_FILE = "pii.yaml"
+SURNAME = "(?&surname)"
 
 
 @dataclass(frozen=True, slots=True)
@@ -258,11 +261,36 @@ def _near(pattern: re.Pattern[str], probe: Probe) -> tuple[Lazy, int] | None:
     return Lazy("[" + "".join(re.escape(ch) for ch in sorted(chars)) + "]"), width
 
 
+def _with_surnames(source: Any, surnames: Callable[[], str]) -> Any:
+    """``source`` with each SURNAME replaced by the alternation of pii's common surnames.
+
+    An editor's stamp (（15:42 山田）) is told from a schedule (（9:00 受付）) by its name alone;
+    the names are pii's list (pii.yaml, address.surnames), kept in one place. Python's re has no
+    (?&name), so a pattern that names the list and is not expanded fails to compile.
+    """
+    if isinstance(source, list):
+        return [_with_surnames(part, surnames) for part in source]
+    if isinstance(source, str) and SURNAME in source:
+        return source.replace(SURNAME, surnames())
+    return source
+
+
+@cache
+def _surname_alternation() -> str:
+    from workflows.checks.rules import pii  # noqa: PLC0415 - only when the data is built
+
+    # Longest first, so that 佐々木 is not read as a shorter name; the class of first characters
+    # before them turns most places away with one test instead of one per name.
+    names = sorted(pii.data().address.surnames, key=lambda n: (-len(n), n))
+    first = "".join(sorted({re.escape(n[0]) for n in names}))
+    return f"(?=[{first}])(?:" + "|".join(re.escape(n) for n in names) + ")"
+
+
 def _load_placeholders(entries: list[Any]) -> tuple[Leftover, ...]:
     loaded: list[Leftover] = []
     for i, entry in enumerate(entries):
         where = f"placeholders[{i}] ({entry.get('name')})"
-        pattern = _regex(entry.get("pattern"), where)
+        pattern = _regex(_with_surnames(entry.get("pattern"), _surname_alternation), where)
         kind = entry.get("kind", "placeholder")
         if kind not in KINDS:
             raise RuleDataError(f"{DATA_FILE}: {where}: kind must be one of {KINDS}")
@@ -382,7 +410,7 @@ def _load_letters(section: dict[str, Any]) -> Letters:
 
 
 @cache
-@cached_data(DATA_FILE)
+@cached_data(DATA_FILE, SURNAMES_FILE)
 def data() -> TypoData:
     """typo.yaml, compiled, its specs checked."""
     raw = load_yaml(DATA_FILE)
