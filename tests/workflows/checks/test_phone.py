@@ -203,6 +203,19 @@ def test_a_number_a_digit_away_from_an_official_one_names_that_number(check: Che
     assert f.suggestion == "0277-12-3411"
 
 
+def test_an_official_number_with_its_zero_typed_twice_is_no_international_call(
+    check: CheckFn,
+) -> None:
+    text = "申込み：ボランティアセンター（00277-12-3400）"
+    [f] = phone_findings(check(text, settings=CITY))
+    assert (f.rule, quoted(text, f)) == ("phone.malformed", "00277-12-3400")
+    assert "11桁" in f.message
+    assert f.suggestion == "0277-12-3400"
+    # An international prefix before a number of another city or country stays unread.
+    assert phone_findings(check("国際電話は010-1-212-555-1234へ", settings=CITY)) == []
+    assert phone_findings(check("0033-03-1234-5678", settings=CITY)) == []
+
+
 def test_a_broken_number_far_from_the_official_ones_gets_an_example_of_its_kind(
     check: CheckFn,
 ) -> None:

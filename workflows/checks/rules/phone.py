@@ -171,7 +171,10 @@ def _judge(
         groups[0] = "0" + groups[0]
     national = "".join(groups)
     kind = data.kind_of(national)
-    if kind.ignore:
+    if kind.ignore and _zero_too_many(groups, national, official, settings):
+        # 00277-12-3400: the city's number with a 0 typed twice, not an international call.
+        kind = data.kind_of(national[1:])
+    elif kind.ignore:
         return None
     bare = m.group("bare") is not None or m.group("ix") is not None
     labelled = intl or data.label.search(text, max(0, start - 24), start) is not None
@@ -265,6 +268,15 @@ def _misgrouped(groups: list[str], national: str, settings: CheckSettings) -> bo
     if expected is None or expected.count("-") != 2:
         return False
     return "-".join(groups) not in _official_forms(settings.official_phone_numbers)
+
+
+def _zero_too_many(
+    groups: list[str], national: str, official: frozenset[str], settings: CheckSettings
+) -> bool:
+    """Whether a number starting 00 is an official one (or of its exchange) with one 0 more."""
+    if not national.startswith("00"):
+        return False
+    return national[1:] in official or _official_exchange([groups[0][1:], *groups[1:]], settings)
 
 
 def _official_exchange(groups: list[str], settings: CheckSettings) -> bool:
