@@ -350,6 +350,8 @@ def test_a_name_without_an_honorific_a_household_or_a_room_is_reported_with_what
         "みどりハイツ（東町2-3-4）は市営住宅です。",
         "市役所の301号室で、山田さんが説明します。",
         "記入例：本町1-2-3 山田太郎",
+        "記入例：氏名「緑 太郎（みどり たろう）」、住所「みどり市中央町1丁目1番1号」\n"
+        "※記入例は架空のものです。ご自身の住所・氏名をご記入ください。",
         "Midori City Hall, 1-2-3 Honcho",
         "Tanaka Clinic, 1-2-3 Honcho",
     ],
@@ -400,6 +402,12 @@ def test_a_family_name_beside_an_address_that_is_no_person_s_home_is_left_alone(
             "学校を休ん",
         ),
         ("3年2組 出席番号12番の山田 ゆうとくんの作品です。", "山田 ゆうとくん", "出席番号"),
+        (
+            # a profession they aim at makes nobody an expert
+            "母子家庭で育った平野 葵さんは「看護師を目指します」と話しています。",
+            "平野 葵さん",
+            "母子家庭で",
+        ),
     ],
 )
 def test_a_private_person_s_illness_crime_or_debt_beside_their_name_is_reported(

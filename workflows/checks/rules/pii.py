@@ -48,6 +48,9 @@ _TWELVE = re.compile(
 )
 _CARD = re.compile(rf"\d{_FRESH}(?:[ {_H}]?\d){{12,18}}(?![0-9])(?![ {_H}]\d)")
 _NOT_DIGIT = re.compile(r"\D")
+# A filled-in example of a form, however many fields come before its address: nobody's home.
+_EXAMPLE = re.compile(r"記入例|記載例|入力例|書き方の例|架空の")
+_EXAMPLE_BEFORE = 48
 
 
 @dataclass(frozen=True, slots=True)
@@ -587,8 +590,10 @@ def _addresses(text: str, p: AddressPatterns) -> Iterable[Hit]:
         if address is not None:
             found[address.span("addr")] = None
     for m in p.label.finditer(text):
-        if p.venue.search(text, max(0, m.start() - 8), m.start()):
-            continue  # 記入例：住所 …, 送付先住所：…
+        if p.venue.search(text, max(0, m.start() - 8), m.start()) or _EXAMPLE.search(
+            text, max(0, m.start() - _EXAMPLE_BEFORE), m.start()
+        ):
+            continue  # 記入例：住所 …, 送付先住所：…, 記入例：氏名「緑 太郎」、住所「…」
         address = _after(m, text, p)
         if address is not None and (
             _named_after(text, address.end(), p) or _named_before(text, m.start(), p)
@@ -718,6 +723,8 @@ class _Near:
 
     def _decide(self, start: int, end: int, bare: bool, fields: bool) -> bool:
         text, p, person_after, dropped = self._text, self._p, self._person_after, self._dropped
+        if _EXAMPLE.search(text, max(0, start - _EXAMPLE_BEFORE), start):
+            return False  # 記入例：氏名「緑 太郎」、住所「みどり市中央町1丁目1番1号」
         if _plain_name_beside(text, start, end, bare, p):
             return True  # no honorific to hint at it: 本町1-2-3 田中一郎
         if p.lives_after.match(text, end) and _person_earlier(text, start, p):
@@ -1240,6 +1247,19 @@ def _alternation(words: Iterable[Any]) -> str:
     return "|".join(re.escape(str(w)) for w in sorted(words, key=lambda w: -len(str(w))))
 
 
+def _honorifics(words: Iterable[Any]) -> str:
+    """The honorifics as one alternation, not where they end a word of their own: たくさん (read as
+    the name たく), 様式, 様子, 様々 (新しい様式 read as the name 新しい)."""
+    return rf"(?:{_alternation(words)})(?<!たくさん)(?!(?<=様)[式子々相態])"
+
+
+def _words_or_patterns(items: Iterable[Any]) -> str:
+    """An alternation of words (matched as written) and of ``{regex: …}`` entries."""
+    words = [w for w in items if not isinstance(w, dict)]
+    patterns = [str(w["regex"]) for w in items if isinstance(w, dict)]
+    return "|".join([*(f"(?:{p})" for p in patterns), *([_alternation(words)] if words else [])])
+
+
 # What a regular expression may start with that is not a plain character.
 _REGEX_OPENERS = frozenset("[(.\\^$*+?{|")
 
@@ -1254,8 +1274,8 @@ def _sensitive_patterns(raw: dict[str, Any]) -> SensitivePatterns:
     return SensitivePatterns(
         rule=str(raw["rule"]),
         words=Lazy(unicodedata.normalize("NFKC", "|".join(f"(?:{w})" for w in words))),
-        honorific=Lazy(_alternation(raw["honorifics"])),
-        speaking=Lazy(_alternation(raw["speaking"])),
+        honorific=Lazy(_honorifics(raw["honorifics"])),
+        speaking=Lazy(_words_or_patterns(raw["speaking"])),
         window=int(raw["window"]),
         right_after=Lazy(str(raw["right_after"])) if "right_after" in raw else None,
     )
@@ -1333,7 +1353,7 @@ def _residence_patterns(raw: dict[str, Any], address: dict[str, Any]) -> Residen
     note = r"[^()\n]{1,12}"  # 82, 82歳, 会社員: beside the town in the brackets
     return ResidencePatterns(
         rule=str(raw["rule"]),
-        honorific=Lazy(_alternation(raw["honorifics"])),
+        honorific=Lazy(_honorifics(raw["honorifics"])),
         hint=Lazy("[町村台丘]|地区|丁目|団地|大字"),
         joins=frozenset(
             [str(w)[-1] for w in raw["lives"]]
@@ -1353,7 +1373,7 @@ def _residence_patterns(raw: dict[str, Any], address: dict[str, Any]) -> Residen
         generic=Lazy(rf"(?:{_alternation(raw['generic_places'])})\Z"),
         starts=Lazy(rf"(?:{_alternation(raw['not_place_starts'])})"),
         not_place_ending=Lazy(rf"(?:{_alternation(raw['not_place_endings'])})\Z"),
-        speaking=Lazy(_alternation(raw["speaking"])),
+        speaking=Lazy(_words_or_patterns(raw["speaking"])),
         in_role=Lazy(_alternation(raw["in_role"])),
         in_role_before=Lazy(rf"(?:{_alternation(raw['in_role'])})[\s:・の、]*\Z"),
         anonymised=Lazy(_alternation(raw["anonymised"])),
@@ -1375,7 +1395,7 @@ def _address_patterns(raw: dict[str, Any]) -> AddressPatterns:
     )
     place = r"(?P<place>[一-鿿々〆ヶぁ-ゖァ-ヺー]{0,19}[一-鿿々ヶァ-ヺ])"
     postal = rf"(?:〒?\d{{3}}[{h}]\d{{4}} ?)?"
-    honorific = _alternation(raw["honorifics"])
+    honorific = _honorifics(raw["honorifics"])
     # 山田太郎, 加藤トメ (a given name in katakana), スミス・ジョン.
     katakana_name = r"[ァ-ヺー]{2,10}(?:[・ ][ァ-ヺー]{2,10})?"
     name = rf"[一-鿿々ヶ]{{1,3}} ?(?:[一-鿿々ヶ]{{1,4}}|[ァ-ヺ]{{2,3}})|{katakana_name}"
