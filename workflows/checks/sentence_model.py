@@ -73,7 +73,16 @@ DRAFT_TOPIC = frozenset({"flame.politics"})
 # A class a sentence cannot be when it only states a rule (the first stance of meaning.yaml)
 # without a word that condones breaking it (the second): "空き地に家電を捨てるのは不法投棄で、
 # 犯罪です" names the same acts as the problem sentences, and the model alone confused them.
-VETO_OF = {"prohibited.illegal": ("rule_stated", "condoning_anyway")}
+VETO_OF = {
+    "prohibited.illegal": ("rule_stated", "condoning_anyway"),
+    # Nor is a sentence saying the city sides with nobody, or asking both sides alike, taking a
+    # side: "市役所として、特定の候補者を応援することはありません" and a referendum's question
+    # (賛成ですか、反対ですか) scored over 0.9 for politics out of fold.
+    "flame.politics": ("neutral_stated", "partisan_anyway"),
+    # Nor is sympathy, mourning, support or a lesson told plainly boasting in a disaster
+    # ("過去の大きな地震では、避難所のトイレ不足が…教訓を生かした整備です", お見舞い申し上げます).
+    "flame.disaster": ("sympathy_stated", "boasting_anyway"),
+}
 # A probability at or above which a class of TOPIC_OF needs neither its topic nor its stance
 # words: the lists can never name every group, disaster or election ("あの団地の人たち",
 # "うちは揺れもなく", "次の4年も"), and a sentence the model is this sure of says it in its own
@@ -87,9 +96,9 @@ SURE = 0.85
 # named by a group word or any word for people ("あの通りの人たち"); "週末は騒がしいので、図書館の
 # 自習室をご利用ください" judges a weekend, and the model alone gave it 0.94 for its 騒がしいので.
 SURE_NEEDS = {"flame.discrimination": ("group", "people")}
-# The classes a resident's question in a Q&A cannot be: it asks whether something is allowed or
-# what to do, the city's answer follows (a Q. line, 問：, 質問：).
-ASKED_NOT = frozenset({"prohibited.illegal", "prohibited.disrespect"})
+# The classes a resident's question in a Q&A cannot be: it asks whether something is allowed, what
+# to do or which side the city takes, the city's answer follows (a Q. line, 問：, 質問：).
+ASKED_NOT = frozenset({"prohibited.illegal", "prohibited.disrespect", "flame.politics"})
 _ASKED = re.compile(r"[・\s]*(?:Q[0-9]{0,2}|問[0-9]{0,2}|質問[0-9]{0,2})\s?[.:)、．：）]")
 # A sentence with fewer letters of Japanese than this (a URL, a heading) is not scored.
 MIN_JAPANESE = 6

@@ -165,8 +165,47 @@ def test_a_sentence_the_model_is_sure_of_needs_no_topic_word_but_a_veto_still_ho
     assert illegal.flagged("空き地に家電を捨てても構いません。") != []
 
 
+@pytest.mark.parametrize(
+    ("label", "plain", "anyway"),
+    [
+        (
+            "flame.politics",
+            "市役所として、4月の市長選挙で特定の候補者を応援することはありません。",
+            "市役所として中立ですが、個人的には現職に頑張ってほしいです。",
+        ),
+        (
+            "flame.politics",
+            "問い：新しい庁舎を建設することに賛成ですか、反対ですか。",
+            "賛否はいろいろですが、庁舎の建設に賛成の一票をお願いします。",
+        ),
+        (
+            "flame.disaster",
+            "地震で大きな被害を受けたあおば町の皆さまに、心からお見舞い申し上げます。",
+            "あおば町の皆さまにお見舞い申し上げますが、みどり市は無事です。",
+        ),
+        (
+            "flame.disaster",
+            "過去の地震の教訓を生かし、避難所のトイレを整備しました。",
+            "過去の地震の教訓を生かした、よそより進んだ整備です！",
+        ),
+    ],
+)
+def test_neutrality_and_sympathy_said_plainly_are_never_a_side_or_a_boast(
+    label: str, plain: str, anyway: str
+) -> None:
+    # However sure the model is: unless the sentence boasts, compares or takes a side all the same.
+    sure = from_json(_always(label, 0.999))
+    assert sure.flagged(plain) == []
+    assert [c for _, _, c, _ in sure.flagged(anyway)] == [label]
+
+
 def test_a_resident_s_question_in_a_q_and_a_is_never_condoning_or_contempt() -> None:
     # However sure the model is: the question is asked, the city's answer follows.
+    politics = from_json(_always("flame.politics", 0.999))
+    asked = "Q. 市は住民投票で、賛成と反対のどちらを勧めているのですか？"
+    assert politics.flagged(asked) == []
+    said = "住民投票では、ぜひ賛成に一票をお願いします。"
+    assert [c for _, _, c, _ in politics.flagged(said)] == ["flame.politics"]
     for label in ("prohibited.illegal", "prohibited.disrespect"):
         sure = from_json(_always(label, 0.999))
         for question in (
