@@ -13,7 +13,7 @@ way for both:
   which piece is the flaw: train_meaning.py's two-pass trick);
 - ``cross_validate`` over drafts and hand-written pieces (``folds`` folds, by a hash of the id)
   and ``choose_threshold``: the lowest that flags at most ``clean_flagged_rate`` of the clean
-  drafts out of fold, plus ``margin``, never under ``min_threshold``;
+  drafts out of fold (at least one), plus ``margin``, never under ``min_threshold``;
 - ``rounded``, ``render``: the shipped JSON file (integers of 1/``scale``, features under
   ``prune`` units dropped), one feature a line; ``differences``: the comparison with the shipped
   file up to the last unit of rounding; ``leave_one_batch_out`` and ``main`` (--check,
@@ -117,7 +117,7 @@ class Trainer:
     folds: int = 5
     # Added to the out-of-fold score of the clean draft that sets the threshold.
     margin: float = 0.02
-    # Clean drafts the threshold may flag out of fold: about one in a hundred.
+    # Clean drafts the threshold may flag out of fold: about one in a hundred, at least one.
     clean_flagged_rate: float = 0.01
 
     # ── the model ────────────────────────────────────────────────────────────────────────────
@@ -198,7 +198,10 @@ class Trainer:
 
     def choose_threshold(self, units: Sequence[Unit], scores: dict[str, list[float]]) -> float:
         ranked = sorted(worst_clean(units, scores).values(), reverse=True)
-        allowed = int(len(ranked) * self.clean_flagged_rate)
+        # At least one: with a few dozen clean drafts to rank (the person model's: those naming
+        # somebody), none allowed let one look-alike set the threshold (a centenarian's secret of
+        # long life, told with consent, took it to 0.91 and out-of-fold recall to 0.40).
+        allowed = max(1, int(len(ranked) * self.clean_flagged_rate))
         h = ranked[allowed] if len(ranked) > allowed else 0.0
         return round(min(0.99, max(self.min_threshold, h + self.margin)), 3)
 
