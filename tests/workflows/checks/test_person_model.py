@@ -89,6 +89,22 @@ def test_a_sentence_the_rules_reported_gets_no_second_finding(check: CheckFn) ->
     assert [f.rule for f in findings(check, text)] == ["pii.sensitive"]
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "今年もたくさんの方のご来場をお待ちしています。",  # たく + さん
+        "4月1日から新しい様式を使います。様子を見ながら進めます。",  # 新しい + 様式
+        "中央町1丁目様方",  # 丁目 + 様
+    ],
+)
+def test_words_that_end_like_an_honorific_name_nobody(text: str) -> None:
+    assert persons(text) == []
+    assert [name for _, _, name in persons("高橋 さくらさんと中田様が来ました。")] == [
+        "高橋 さくら",
+        "中田",
+    ]
+
+
 def test_only_sentences_naming_a_private_person_are_read() -> None:
     text = "妊娠中の方は保健センターへ。本町の 森 ゆいさんは妊娠中です。市長の山田さんが来ます。"
     people = persons(text)

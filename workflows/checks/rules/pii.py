@@ -443,6 +443,9 @@ def _private_name_start(text: str, at: int, lo: int, p: AddressPatterns) -> int 
 
 # How far before a name its town and the words joining them (にお住まいで…している) are read.
 _RESIDENCE_BEFORE = 56
+# Characters on each side of a name that all of its residence tests read (the town before it,
+# the brackets after it, a hashtag, a role): more than any of them reaches.
+_LOCAL = 80
 # How far from a name in a hashtag a hashtag of its place is looked for, on its line.
 _TAG_WINDOW = 40
 # How far before a name a prize (市長賞：) is read.
@@ -464,6 +467,7 @@ def _residences(text: str, r: ResidencePatterns, p: AddressPatterns) -> Iterable
     stops = [m.start() for m in _SENTENCE_END.finditer(text)]
     speaking: dict[int, bool] = {}
     decided: dict[tuple[str, int], int | None] = {}  # as in _sensitive
+    lived: dict[tuple[str, int, int, bool, bool, bool], tuple[str, int, int] | None] = {}
     for hm in r.honorific.finditer(text):
         at, end = hm.span()
         k = bisect_left(stops, at)
@@ -478,7 +482,16 @@ def _residences(text: str, r: ResidencePatterns, p: AddressPatterns) -> Iterable
         if back is None:
             continue
         start = at - back
-        found = _lives_at(text, r, p, (lo, hi), (start, end))
+        # What follows reads only _LOCAL characters around the name: the same stretch (a name
+        # repeated thousands of times) is judged once.
+        a, b = max(lo, start - _LOCAL), min(hi, end + _LOCAL)
+        local = (text[max(0, a - 1) : b + 1], start - a, end - a, a == lo, b == hi, a == 0)
+        if local in lived:
+            known = lived[local]
+            found = None if known is None else (known[0], known[1] + a, known[2] + a)
+        else:
+            found = _resident(text, r, p, (lo, hi), (start, end))
+            lived[local] = None if found is None else (found[0], found[1] - a, found[2] - a)
         if found is None:
             continue
         if lo not in speaking:
@@ -486,12 +499,6 @@ def _residences(text: str, r: ResidencePatterns, p: AddressPatterns) -> Iterable
         if speaking[lo]:
             continue  # 講師は、笠懸町在住の料理研究家 山田花子さんです
         place, first, last = found
-        if (
-            r.in_role.search(text, first, last)
-            or r.in_role_before.search(text, max(lo, start - _ROLE_BEFORE), start)
-            or r.anonymised.search(text, first, min(hi, last + _ANONYMISED_AFTER))
-        ):
-            continue  # 東町の区長 山田さん, 画家の山田さん（東町）, 山田さん（仮名・東町）
         yield Hit(
             r.rule,
             Severity.WARNING,
@@ -500,6 +507,30 @@ def _residences(text: str, r: ResidencePatterns, p: AddressPatterns) -> Iterable
             last,
             params={"name": text[start:end], "place": place},
         )
+
+
+def _resident(
+    text: str,
+    r: ResidencePatterns,
+    p: AddressPatterns,
+    sentence: tuple[int, int],
+    name: tuple[int, int],
+) -> tuple[str, int, int] | None:
+    """``_lives_at``, unless the name is given in a role or anonymised (東町の区長 山田さん,
+    画家の山田さん（東町）, 山田さん（仮名・東町）)."""
+    found = _lives_at(text, r, p, sentence, name)
+    if found is None:
+        return None
+    lo, hi = sentence
+    start = name[0]
+    _, first, last = found
+    if (
+        r.in_role.search(text, first, last)
+        or r.in_role_before.search(text, max(lo, start - _ROLE_BEFORE), start)
+        or r.anonymised.search(text, first, min(hi, last + _ANONYMISED_AFTER))
+    ):
+        return None
+    return found
 
 
 def _lives_at(
