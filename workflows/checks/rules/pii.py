@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from bisect import bisect_left
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, fields
 from functools import cache
 from itertools import accumulate
@@ -374,22 +374,15 @@ _SENTENCE_END = re.compile(r"[。!?\n]")
 _DECIDED_BEFORE = 32
 
 
-def _sensitive(text: str, s: SensitivePatterns, p: AddressPatterns) -> Iterable[Hit]:
-    """A private person's name and, in the same sentence a short way off, an illness, a crime,
-    a debt or an office's number about them: 西田ヨシ子さん（86）は、昨年脳梗塞で倒れ… (or, for
-    ``identity``, their birth date, school class or age: 5年2組の佐伯 陽菜さん).
-
-    Each honorific is looked at once, the words and sentence ends found once and bisected, so a
-    draft of thousands of names and words stays linear (but for a log factor).
-    """
-    words = [m.span() for m in s.words.finditer(text)]
-    word_starts = [start for start, _ in words]
+def _private_names(
+    text: str, honorific: Lazy, p: AddressPatterns
+) -> Iterator[tuple[re.Match[str], tuple[int, int], int]]:
+    """Each honorific that ends a private person's name, the [lo, hi) of its sentence, and where
+    the name starts. Whether a name ends at an honorific (and where it starts) is kept per the
+    text it is decided on: a draft of one name a thousand times decides it once."""
     stops = [m.start() for m in _SENTENCE_END.finditer(text)]
-    speaking: dict[int, bool] = {}
-    # Whether a private person's name ends at an honorific (and where it starts), kept per the
-    # text it is decided on: a draft of one name a thousand times decides it once.
     decided: dict[tuple[str, int], int | None] = {}
-    for hm in s.honorific.finditer(text):
+    for hm in honorific.finditer(text):
         at = hm.start()
         k = bisect_left(stops, at)
         lo = stops[k - 1] + 1 if k else 0
@@ -400,9 +393,22 @@ def _sensitive(text: str, s: SensitivePatterns, p: AddressPatterns) -> Iterable[
         else:
             begin = _private_name_start(text, at, lo, p)
             back = decided[key] = None if begin is None else at - begin
-        if back is None:
-            continue
-        start = at - back
+        if back is not None:
+            yield hm, (lo, hi), at - back
+
+
+def _sensitive(text: str, s: SensitivePatterns, p: AddressPatterns) -> Iterable[Hit]:
+    """A private person's name and, in the same sentence a short way off, an illness, a crime,
+    a debt or an office's number about them: 西田ヨシ子さん（86）は、昨年脳梗塞で倒れ… (or, for
+    ``identity``, their birth date, school class or age: 5年2組の佐伯 陽菜さん).
+
+    Each honorific is looked at once, the words and sentence ends found once and bisected, so a
+    draft of thousands of names and words stays linear (but for a log factor).
+    """
+    words = [m.span() for m in s.words.finditer(text)]
+    word_starts = [start for start, _ in words]
+    speaking: dict[int, bool] = {}
+    for hm, (lo, hi), start in _private_names(text, s.honorific, p):
         a, b = max(lo, start - s.window), min(hi, hm.end() + s.window)
         j = bisect_left(word_starts, a)
         right = s.right_after.match(text, hm.end(), hi) if s.right_after else None
@@ -464,24 +470,10 @@ def _residences(text: str, r: ResidencePatterns, p: AddressPatterns) -> Iterable
     Each honorific is looked at once and reads a bounded stretch around it (whether its
     sentence makes the person a speaker is decided once per sentence), so the cost stays linear.
     """
-    stops = [m.start() for m in _SENTENCE_END.finditer(text)]
     speaking: dict[int, bool] = {}
-    decided: dict[tuple[str, int], int | None] = {}  # as in _sensitive
     lived: dict[tuple[str, int, int, bool, bool, bool], tuple[str, int, int] | None] = {}
-    for hm in r.honorific.finditer(text):
-        at, end = hm.span()
-        k = bisect_left(stops, at)
-        lo = stops[k - 1] + 1 if k else 0
-        hi = stops[k] if k < len(stops) else len(text)
-        key = (text[max(0, at - _DECIDED_BEFORE) : at], min(at - lo, _DECIDED_BEFORE + 1))
-        if key in decided:
-            back = decided[key]
-        else:
-            begin = _private_name_start(text, at, lo, p)
-            back = decided[key] = None if begin is None else at - begin
-        if back is None:
-            continue
-        start = at - back
+    for hm, (lo, hi), start in _private_names(text, r.honorific, p):
+        end = hm.end()
         # What follows reads only _LOCAL characters around the name: the same stretch (a name
         # repeated thousands of times) is judged once.
         a, b = max(lo, start - _LOCAL), min(hi, end + _LOCAL)
