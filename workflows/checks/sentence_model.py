@@ -100,6 +100,12 @@ SURE_NEEDS = {"flame.discrimination": ("group", "people")}
 # to do or which side the city takes, the city's answer follows (a Q. line, 問：, 質問：).
 ASKED_NOT = frozenset({"prohibited.illegal", "prohibited.disrespect", "flame.politics"})
 _ASKED = re.compile(r"[・\s]*(?:Q[0-9]{0,2}|問[0-9]{0,2}|質問[0-9]{0,2})\s?[.:)、．：）]")
+# Nor is a sentence that asks whether something is allowed condoning it: 「コピーして配っても
+# いいの？」 (a lecture's topic), 夜なら停めても大丈夫ですか？
+_ASKS_LEAVE = re.compile(
+    r"(?:いい|よい|良い|大丈夫|構わない|かまわない)(?:の|のか|んですか|ですか|でしょうか)[?？]$"
+)
+ASKING_NOT = frozenset({"prohibited.illegal"})
 # A sentence with fewer letters of Japanese than this (a URL, a heading) is not scored.
 MIN_JAPANESE = 6
 _JAPANESE = re.compile(r"[\u3041-\u30ff\u3400-\u9fff]")
@@ -274,7 +280,13 @@ def about(gates: Gates, sentence: str, named: frozenset[str] = frozenset()) -> A
     any is always a candidate, and one whose topic the draft names (``named``) needs only the
     rest. A resident's question of a Q&A (Q. 路上に停めてもいいですか？) is asked, not said by the
     city: it is never one of ASKED_NOT."""
-    asked = ASKED_NOT if _ASKED.match(sentence) else frozenset()
+    asked = (
+        ASKED_NOT
+        if _ASKED.match(sentence)
+        else ASKING_NOT
+        if _ASKS_LEAVE.search(sentence)
+        else frozenset()
+    )
     firm, loose = set(), set()
     for c in CLASSES[:-1]:
         if c in asked:

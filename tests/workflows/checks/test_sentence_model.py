@@ -206,6 +206,10 @@ def test_a_resident_s_question_in_a_q_and_a_is_never_condoning_or_contempt() -> 
     assert politics.flagged(asked) == []
     said = "住民投票では、ぜひ賛成に一票をお願いします。"
     assert [c for _, _, c, _ in politics.flagged(said)] == ["flame.politics"]
+    # Nor is any sentence asking whether something is allowed condoning it.
+    illegal = from_json(_always("prohibited.illegal", 0.999))
+    for question in ("「コピーして配ってもいいの？", "夜なら路上に停めても大丈夫ですか？"):
+        assert illegal.flagged(question) == [], question
     for label in ("prohibited.illegal", "prohibited.disrespect"):
         sure = from_json(_always(label, 0.999))
         for question in (
