@@ -913,6 +913,18 @@ def test_marks_outside_a_quoted_scam_message_are_placeholders(
     assert spans(text, check(text, settings=ONLY)) == [("typo.placeholder", placeholder)]
 
 
+def test_the_marks_of_an_example_residents_fill_in_pass_but_not_the_posts_own(
+    check: CheckFn,
+) -> None:
+    example = (
+        "記入例：口座名義人「ミドリ タロウ」、申込日「令和9年○月○日」\n"
+        "「備考」欄に「〇〇（お子さんの名前）も一緒に参加」のようにご記入ください。"
+    )
+    assert spans(example, check(example, settings=ONLY)) == []
+    own = example + "\n受付は○○課です。"
+    assert spans(own, check(own, settings=ONLY)) == [("typo.placeholder", "○○")]
+
+
 @pytest.mark.parametrize("text", CLEAN_DRAFTS)
 def test_clean_municipal_drafts_have_no_typo_finding(check: CheckFn, text: str) -> None:
     assert spans(text, check(text, settings=ONLY)) == []

@@ -25,7 +25,7 @@ from workflows.checks.data import RuleDataError, cached_data, load_yaml
 from workflows.checks.lexicon import consumes_one_of, first_chars, widths
 from workflows.checks.model import Finding, Severity
 from workflows.checks.rules.terminology import Probe
-from workflows.checks.text import NormalizedText, Spans, overlaps, protected_spans
+from workflows.checks.text import NormalizedText, Spans, overlaps, protected_spans, quoted_spans
 
 DATA_FILE = "typo.yaml"
 # Where the surnames a pattern names with SURNAME come from (see _with_surnames).
@@ -111,6 +111,9 @@ class Segments:
     # (「〇〇銀行です。〇月〇日までに…」といった) are the scammers' own, not blanks of the post.
     warns_of_scams: re.Pattern[str]
     quoted_message: re.Pattern[str]
+    # An example of what residents write (記入例：申込日「令和9年○月○日」, 「〇〇（お子さんの
+    # 名前）も一緒に参加」のようにご記入ください): the marks in its quotes are theirs to fill.
+    fills_in: re.Pattern[str]
     questions: str  # openers in which a question mark makes a note
 
 
@@ -359,6 +362,7 @@ def _load_segments(section: dict[str, Any]) -> Segments:
         slot_brackets=str(section.get("slot_brackets", "")),
         warns_of_scams=regex("warns_of_scams"),
         quoted_message=regex("quoted_message"),
+        fills_in=regex("fills_in"),
         questions=str(section.get("questions", "")),
     )
     _run_specs(section.get("specs"), "segments", partial(_segment_spans, segments))
@@ -692,8 +696,13 @@ def _leftovers(d: TypoData, text: str) -> list[Span]:
     precise = _placeholders(d.placeholders, text) + _brackets(s, text)
     if s.quiz.search(text):
         precise = [span for span in precise if not set(text[span[0] : span[1]]) <= MARKS]
+    quoted: list[tuple[int, int]] = []
     if s.warns_of_scams.search(text):
-        quoted = list(Spans(m.span() for m in s.quoted_message.finditer(text)))
+        quoted += Spans(m.span() for m in s.quoted_message.finditer(text))
+    if s.fills_in.search(text):
+        quoted += quoted_spans(text)
+    if quoted:
+        quoted = list(Spans(quoted))
         precise = [
             span
             for span in precise
