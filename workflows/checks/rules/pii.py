@@ -482,7 +482,9 @@ def _residences(text: str, r: ResidencePatterns, p: AddressPatterns) -> Iterable
             known = lived[local]
             found = None if known is None else (known[0], known[1] + a, known[2] + a)
         else:
-            found = _resident(text, r, p, (lo, hi), (start, end))
+            found = _lives_at(text, r, p, (lo, hi), (start, end))
+            if found is not None and _not_as_a_resident(text, r, (lo, hi), start, found[1:]):
+                found = None
             lived[local] = None if found is None else (found[0], found[1] - a, found[2] - a)
         if found is None:
             continue
@@ -501,28 +503,19 @@ def _residences(text: str, r: ResidencePatterns, p: AddressPatterns) -> Iterable
         )
 
 
-def _resident(
-    text: str,
-    r: ResidencePatterns,
-    p: AddressPatterns,
-    sentence: tuple[int, int],
-    name: tuple[int, int],
-) -> tuple[str, int, int] | None:
-    """``_lives_at``, unless the name is given in a role or anonymised (東町の区長 山田さん,
-    画家の山田さん（東町）, 山田さん（仮名・東町）)."""
-    found = _lives_at(text, r, p, sentence, name)
-    if found is None:
-        return None
+def _not_as_a_resident(
+    text: str, r: ResidencePatterns, sentence: tuple[int, int], start: int, span: tuple[int, int]
+) -> bool:
+    """Whether the person whose name starts at ``start`` and whose place and name take ``span``
+    is given in a role or anonymised (東町の区長 山田さん, 画家の山田さん（東町）,
+    山田さん（仮名・東町）)."""
     lo, hi = sentence
-    start = name[0]
-    _, first, last = found
-    if (
+    first, last = span
+    return bool(
         r.in_role.search(text, first, last)
         or r.in_role_before.search(text, max(lo, start - _ROLE_BEFORE), start)
         or r.anonymised.search(text, first, min(hi, last + _ANONYMISED_AFTER))
-    ):
-        return None
-    return found
+    )
 
 
 def _lives_at(
