@@ -913,6 +913,15 @@ def test_marks_outside_a_quoted_scam_message_are_placeholders(
     assert spans(text, check(text, settings=ONLY)) == [("typo.placeholder", placeholder)]
 
 
+def test_a_post_that_breaks_off_inside_a_sentence_says_so(check: CheckFn) -> None:
+    text = "体操教室を開きます。\nなお、1月20日（水）は講師の都合により"
+    [f] = found(check(text, settings=ONLY))
+    assert (f.rule, f.severity, text[f.start : f.end]) == ("typo.note", Severity.WARNING, "により")
+    assert f.message.startswith("投稿が「により」で途中のまま終わっています。")
+    finished = text + "休みます。"
+    assert found(check(finished, settings=ONLY)) == []
+
+
 def test_the_marks_of_an_example_residents_fill_in_pass_but_not_the_posts_own(
     check: CheckFn,
 ) -> None:
