@@ -688,6 +688,44 @@ def test_each_neighbour_named_with_their_town_is_reported(check: CheckFn) -> Non
     ]
 
 
+@pytest.mark.parametrize(
+    "consent",
+    [
+        "（ご本人の了解を得て掲載しています）",
+        "※掲載についてはご本人の同意をいただいています。",
+        "保護者の方の承諾を得て紹介します。",
+    ],
+)
+def test_a_named_person_s_town_age_or_story_told_with_their_consent_is_information(
+    check: CheckFn, consent: str
+) -> None:
+    names = (
+        "通学路の見守りを続けてこられた方です。\n・渡辺正雄さん（大間々町、見守り歴22年）\n"
+        "百歳を迎えられた皆さんをお祝いしました。今年は市内で最高齢の方も元気です。\n"
+        "・松田茂さん（82）\n"
+    )
+    warned = [(f.rule, f.severity) for f in pii_findings(check(names, settings=CITY))]
+    assert warned == [
+        ("pii.residence", Severity.WARNING),
+        ("pii.identity", Severity.WARNING),
+    ]
+    told = [(f.rule, f.severity) for f in pii_findings(check(names + consent, settings=CITY))]
+    assert told == [("pii.residence", Severity.INFO), ("pii.identity", Severity.INFO)]
+
+
+def test_consent_to_be_named_leaves_a_private_number_and_a_refusal_a_warning(
+    check: CheckFn,
+) -> None:
+    text = "ご本人の了解を得て掲載しています。山田太郎さん（090-1234-5678）"
+    assert [(f.rule, f.severity) for f in pii_findings(check(text, settings=CITY))] == [
+        ("pii.mobile", Severity.ERROR)
+    ]
+    refused = "渡辺正雄さん（大間々町）。ご本人の同意を得ずに掲載しました。"
+    assert [(f.rule, f.severity) for f in pii_findings(check(refused, settings=CITY))] == [
+        ("pii.residence", Severity.WARNING)
+    ]
+
+
 def test_an_age_beside_a_home_address_is_one_finding_the_address(check: CheckFn) -> None:
     text = "山田太郎さん（75歳、大間々町1234）"
     assert [(f.rule, quoted(text, f)) for f in pii_findings(check(text, settings=CITY))] == [

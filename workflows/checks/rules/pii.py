@@ -12,7 +12,7 @@ import re
 import unicodedata
 from bisect import bisect_left
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from functools import cache
 from itertools import accumulate
 from typing import Any
@@ -77,6 +77,8 @@ class PiiData:
     sensitive: SensitivePatterns
     identity: SensitivePatterns
     residence: ResidencePatterns
+    consent: Lazy  # ご本人の了解を得て掲載しています
+    consented: frozenset[str]  # the rules that become information with it
 
 
 @dataclass(frozen=True, slots=True)
@@ -1238,10 +1240,15 @@ def persons(text: str, end: int | None = None) -> list[tuple[int, int, str]]:
 
 def check(ctx: CheckContext) -> Iterable[Finding]:
     """Findings of the pii family for one draft, then the person model's second opinion on
-    the sentences that name a private person where the rules found nothing."""
-    found = list(findings(ctx, scan(ctx.norm, ctx.settings, data())))
-    found.extend(person_model.findings(ctx, found, persons))
-    return found
+    the sentences that name a private person where the rules found nothing. When the draft says
+    the people named agreed to it (pii.yaml ``consent``), what is said of a named person is
+    information only."""
+    d = data()
+    found = list(findings(ctx, scan(ctx.norm, ctx.settings, d)))
+    if not d.consent.search(ctx.norm.text):
+        found.extend(person_model.findings(ctx, found, persons))
+        return found
+    return [replace(f, severity=Severity.INFO) if f.rule in d.consented else f for f in found]
 
 
 @cache
@@ -1597,7 +1604,10 @@ def load(path: str) -> PiiData:
             sensitive=_sensitive_patterns(raw["sensitive"]),
             identity=_sensitive_patterns(raw["identity"]),
             residence=_residence_patterns(raw["residence"], raw["address"]),
+            consent=Lazy("|".join(f"(?:{p})" for p in raw["consent"]["patterns"])),
+            consented=frozenset(str(r) for r in raw["consent"]["rules"]),
         )
+        compiled.consent.compile()
         for patterns in (
             compiled.address,
             compiled.sensitive,
