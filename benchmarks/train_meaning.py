@@ -113,16 +113,32 @@ CLEAN_FLAGGED_SHARE = 0.01
 MIN_THRESHOLD = 0.45
 # A corpus label -> the classes that meet it.
 LABEL_CLASSES = {
-    "flame.discrimination": ("flame.discrimination",),
-    "flame.politics": ("flame.politics",),
-    "flame.disaster": ("flame.disaster",),
-    "prohibited": ("prohibited.illegal", "prohibited.disrespect"),
+    **{c: (c,) for c in CLASSES[:-1] if c.startswith("flame.")},
+    "prohibited": tuple(c for c in CLASSES if c.startswith("prohibited.")),
 }
-# Main-corpus prohibited drafts of the two kinds the model learns (the others are leaks etc.).
+# The kind a prohibited draft's note starts with (drafts_33 on: "Confidential: …") -> its class;
+# older notes say it in passing ("contempt", "illegal").
+NOTE_KINDS = (
+    (("contempt", "disrespect", "scold", "condescen"), "prohibited.disrespect"),
+    (("illegal", "lax enforcement"), "prohibited.illegal"),
+    (("rumor", "rumour", "hearsay"), "prohibited.rumor"),
+    (("opinion",), "prohibited.opinion"),
+    (("confidential", "security"), "prohibited.confidential"),
+    (("internal",), "prohibited.internal"),
+)
+# Main-corpus prohibited drafts of the kinds the model learns (not hosts or slurs: words do those).
 MAIN_PROHIBITED = {
     "f150-prohibited-illegal-parking": "prohibited.illegal",
     "f153-prohibited-copyright": "prohibited.illegal",
     "f151-prohibited-disrespect": "prohibited.disrespect",
+    "f140-prohibited-jimurenraku": "prohibited.internal",
+    "f141-prohibited-chonai-kagiri": "prohibited.internal",
+    "f142-prohibited-shokuin-kakui": "prohibited.internal",
+    "f143-prohibited-kojinteki": "prohibited.opinion",
+    "f144-prohibited-password": "prohibited.confidential",
+    "f148-prohibited-rumour": "prohibited.rumor",
+    "f149-prohibited-rumour-water": "prohibited.rumor",
+    "f152-prohibited-confidential": "prohibited.confidential",
 }
 
 
@@ -229,17 +245,20 @@ def _draft_label(entry: Entry) -> str | None:
     if len(mine) > 1:
         return "skip"
     label = mine[0]
-    if label in ("flame.discrimination", "flame.politics", "flame.disaster"):
+    if label in CLASSES:
         return label
     if label != "prohibited":
         return "skip"
     if entry.id in MAIN_PROHIBITED:
         return MAIN_PROHIBITED[entry.id]
     note = (entry.note or "").lower()
-    if any(word in note for word in ("contempt", "disrespect", "scold", "condescen")):
-        return "prohibited.disrespect"
-    if "illegal" in note or "lax enforcement" in note:
-        return "prohibited.illegal"
+    kind = note.split(":", maxsplit=1)[0] if ":" in note[:20] else ""
+    for words, cls in NOTE_KINDS:
+        if any(w in kind for w in words):
+            return cls
+    for words, cls in NOTE_KINDS[:2]:
+        if any(w in note for w in words):
+            return cls
     return "skip"
 
 

@@ -46,6 +46,17 @@ CLASSES = (
     "flame.disaster",
     "prohibited.illegal",
     "prohibited.disrespect",
+    # The rarer kinds (the manual's 炎上さしすせそ and §5 ③ beyond insults and illegal acts): the
+    # city taking a side on a contested national question, favouring or judging a religion,
+    # disparaging a rival; hearsay passed on as fact, a staff
+    # member's own view, what must stay secret, a notice meant for the staff.
+    "flame.ideology",
+    "flame.religion",
+    "flame.sports",
+    "prohibited.rumor",
+    "prohibited.opinion",
+    "prohibited.confidential",
+    "prohibited.internal",
     "none",
 )
 # Characters of a sentence the model reads (a longer one is read up to there).
@@ -60,6 +71,9 @@ TOPIC_OF = {
     "flame.discrimination": ("group",),
     "flame.politics": ("election", "politics"),
     "flame.disaster": ("disaster",),
+    "flame.ideology": ("ideology",),
+    "flame.religion": ("religion",),
+    "flame.sports": ("sports",),
 }
 # A class that also needs the sentence to take a stance (a stance of meaning.yaml): the election
 # commission's notices name the same candidates and results as a partisan post ("現職の山田氏が
@@ -82,6 +96,12 @@ VETO_OF = {
     # Nor is sympathy, mourning, support or a lesson told plainly boasting in a disaster
     # ("過去の大きな地震では、避難所のトイレ不足が…教訓を生かした整備です", お見舞い申し上げます).
     "flame.disaster": ("sympathy_stated", "boasting_anyway"),
+    # Nor is praise of the other side disparaging it ("決勝の相手チームも最後まで粘り強く、
+    # すばらしい試合でした" scored 0.9 for sports), nor speaking against prejudice a judgement of
+    # a group (a human-rights week notice naming the groups it protects), unless the sentence
+    # runs them down or generalises all the same.
+    "flame.sports": ("praise_stated", "disparaging_anyway"),
+    "flame.discrimination": ("against_prejudice", "generalisation"),
 }
 # A probability at or above which a class of TOPIC_OF needs neither its topic nor its stance
 # words: the lists can never name every group, disaster or election ("あの団地の人たち",
@@ -95,10 +115,27 @@ SURE = 0.85
 # Topics a sentence must name however SURE the model is: a judgement of a group speaks of people,
 # named by a group word or any word for people ("あの通りの人たち"); "週末は騒がしいので、図書館の
 # 自習室をご利用ください" judges a weekend, and the model alone gave it 0.94 for its 騒がしいので.
-SURE_NEEDS = {"flame.discrimination": ("group", "people")}
+SURE_NEEDS = {
+    "flame.discrimination": ("group", "people"),
+    # The rarer themes always need their own subject: sure of "disparaging" but about no sport,
+    # a sentence is about something else (a verdict of sports on 「ライバルの東高校は口ほどにも
+    # なかった」 is right, on a neighbour's quarrel it is not).
+    "flame.ideology": ("ideology",),
+    "flame.religion": ("religion",),
+    "flame.sports": ("sports",),
+}
 # The classes a resident's question in a Q&A cannot be: it asks whether something is allowed, what
 # to do or which side the city takes, the city's answer follows (a Q. line, 問：, 質問：).
-ASKED_NOT = frozenset({"prohibited.illegal", "prohibited.disrespect", "flame.politics"})
+ASKED_NOT = frozenset(
+    {
+        "prohibited.illegal",
+        "prohibited.disrespect",
+        "prohibited.rumor",
+        "prohibited.opinion",
+        "flame.politics",
+        "flame.ideology",
+    }
+)
 _ASKED = re.compile(r"[・\s]*(?:Q[0-9]{0,2}|問[0-9]{0,2}|質問[0-9]{0,2})\s?[.:)、．：）]")
 # Nor is a sentence that asks whether something is allowed condoning it: 「コピーして配っても
 # いいの？」 (a lecture's topic), 夜なら停めても大丈夫ですか？

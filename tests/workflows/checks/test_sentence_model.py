@@ -21,6 +21,7 @@ from workflows.checks.sentence_model import (
     MAX_SCORED,
     MODEL_FILE,
     SURE,
+    SURE_NEEDS,
     TOPIC_OF,
     from_json,
     model,
@@ -63,6 +64,37 @@ def findings(check: CheckFn, text: str) -> list[Finding]:
             "flame.politics",
             "中立でなければなりません",
         ),
+        # The rarer kinds of the manual (炎上さしすせそ, §5 ③).
+        (
+            "市の考えとして、原子力発電所は一日も早く再稼働させるべきです。",
+            "flame.ideology",
+            "中立でなければなりません",
+        ),
+        (
+            "新年は光明寺の住職の説法を聞いて、正しい信仰を身につけましょう。",
+            "flame.religion",
+            "政教分離",
+        ),
+        (
+            "隣町のチームは毎年弱いので、今年も楽勝でしょう。",
+            "flame.sports",
+            "両者の健闘をたたえる",
+        ),
+        (
+            "駅前の大型スーパーは、来年の春で撤退することになったそうです。",
+            "prohibited.rumor",
+            "出典",
+        ),
+        (
+            "正直、この補助金は市民の役に立っていない気がします。",
+            "prohibited.opinion",
+            "市として決まった方針や事実に改めてください",
+        ),
+        (
+            "4月に異動する職員は、3月末までに机を片付けておいてください。",
+            "prohibited.internal",
+            "住民向けのお知らせだけにしてください",
+        ),
     ],
 )
 def test_a_problem_sentence_without_listed_wording_is_quoted_with_why_and_what_instead(
@@ -88,6 +120,10 @@ def test_a_problem_sentence_without_listed_wording_is_quoted_with_why_and_what_i
         "会場の駐車場が満車のときは、第2駐車場に停めていただいても構いません。",
         "今回の大雨で被害を受けた隣の市へ、給水車と職員を派遣しました。",
         "ごみは収集日の朝8時30分までに出してください。分け方は環境推進課へお問い合わせください。",
+        "決勝の相手は昨年の優勝校でしたが、最後まで粘り強く戦い、すばらしい試合になりました。",
+        "5月3日の憲法記念日にあわせ、図書館で日本国憲法の成り立ちを紹介する展示を行います。",
+        "大みそかの夜は、光明寺の除夜の鐘にあわせて循環バスの臨時便を運行します。",
+        "入札結果を公表しました。落札者と落札金額は市ホームページでご覧いただけます。",
     ],
 )
 def test_ordinary_city_business_on_the_same_topics_stays_silent(check: CheckFn, text: str) -> None:
@@ -153,7 +189,14 @@ def test_a_sentence_the_model_is_sure_of_needs_no_topic_word_but_a_veto_still_ho
         unsure = from_json(_always(label, SURE - 0.05))
         sure = from_json(_always(label, (SURE + 1) / 2))
         assert unsure.flagged(plain) == []
-        assert [(plain[s:e], c) for s, e, c, _ in sure.flagged(plain)] == [(plain, label)]
+        # The rarer themes need their subject however sure: a sport, a faith, a national question.
+        needed = SURE_NEEDS.get(label) == TOPIC_OF[label]
+        expected = [] if needed else [(plain, label)]
+        assert [(plain[s:e], c) for s, e, c, _ in sure.flagged(plain)] == expected
+    sports = from_json(_always("flame.sports", 0.999))
+    rival = "ライバルの東高校は、今年も口ほどにもありませんでしたね。"
+    assert [c for _, _, c, _ in sports.flagged(rival)] == ["flame.sports"]
+    assert sports.flagged("お隣の家とは、今年も口ほどにもありませんでしたね。") == []
     # A judgement of a group must still speak of people, however sure the model is.
     weekend = "週末は騒がしいので、静かに過ごせる図書館の自習室をご利用ください。"
     sure = from_json(_always("flame.discrimination", 0.999))
