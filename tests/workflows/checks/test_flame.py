@@ -208,6 +208,22 @@ GENERALISED_HITS = [
     ("お昼なに食べよう？", "flame.misfire", "昼なに食べ", "操作ミス"),
     ("眠い…早く帰りたい", "flame.misfire", "眠い", "操作ミス"),
     ("すみません、誤爆しました", "flame.misfire", "誤爆", "操作ミス"),
+    # 操作ミス: a message to one person or a firm, a staff chat or grumble pasted into a notice
+    ("坂井様\n先日ご相談の件、明日の午前に伺います。", "flame.misfire", "坂井様", "操作ミス"),
+    (
+        "年末の窓口は28日までです。\nっていうかこの告知、係長のチェックが遅すぎ。",
+        "flame.misfire",
+        "っていうか",
+        "操作ミス",
+    ),
+    (
+        "係長、この案内文で問題なければ確認お願いします。",
+        "flame.misfire",
+        "係長、この案内文で問題なければ確認お願い",
+        "操作ミス",
+    ),
+    # スパム: clickbait
+    ("【驚愕】住民税の申告、8割の人が知らない手続きとは？", "flame.spam", "【驚愕】", "スパム"),
 ]
 
 
