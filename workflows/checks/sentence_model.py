@@ -57,6 +57,9 @@ CLASSES = (
     "prohibited.opinion",
     "prohibited.confidential",
     "prohibited.internal",
+    # Remarks on a person's body or looks, innuendo, the mascot flirting: the 「せ」 of the
+    # manual's themes, in words no list holds (「奥さまも夜まで大満足」).
+    "flame.sexual",
     "none",
 )
 # Characters of a sentence the model reads (a longer one is read up to there).

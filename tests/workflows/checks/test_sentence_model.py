@@ -95,6 +95,11 @@ def findings(check: CheckFn, text: str) -> list[Finding]:
             "prohibited.internal",
             "住民向けのお知らせだけにしてください",
         ),
+        (
+            "窓口の新人さんは顔もスタイルも抜群なので、手続きのついでにぜひ見に来てください。",
+            "flame.sexual",
+            "容姿や体ではなく",
+        ),
     ],
 )
 def test_a_problem_sentence_without_listed_wording_is_quoted_with_why_and_what_instead(
