@@ -77,6 +77,8 @@ def test_with_as_many_of_each_the_plain_ones_are_reported(check: CheckFn) -> Non
         "防災クイズです。\nQ. 地震のときは、まず外へ飛び出すのがよい。〇か×か？\n答えは×です。",
         # a set phrase of polite writing cut short
         "期日前投票は市役所で行っています。投票所入場券をお忘れなく。お待ちしています。",
+        # a noun in kana ending a sentence (体言止め)
+        "朝市に行ってきました。おばあちゃん手作りのこんにゃく。どれもおいしそうでした。",
     ],
 )
 def test_one_style_per_body_passes(check: CheckFn, text: str) -> None:
